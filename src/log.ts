@@ -23,7 +23,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   if (opts.destination) return pino(base, opts.destination);
   const usePretty = opts.pretty ?? Boolean(process.stderr.isTTY);
   if (usePretty) {
-    return pino(base, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' }));
+    return pino(base, pretty({ destination: 2, sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' }));
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
 }

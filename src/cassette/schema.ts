@@ -15,7 +15,6 @@ const HeadersSchema = z.record(z.string(), z.string()).describe('Chosen headers,
 const QuerySchema = z.record(z.string(), z.string()).describe('Query parameters (first value of each)');
 
 const EventBase = {
-  seq: z.number().int().nonnegative().describe('Position in the timeline'),
   t: z.number().nonnegative().describe('Milliseconds since the cassette started'),
   conversationId: z.string().nullable().describe('The Direct Line conversation this event belongs to, when known'),
 };
@@ -105,5 +104,3 @@ export type CassetteEvent = z.infer<typeof CassetteEventSchema>;
 export type Cassette = z.infer<typeof CassetteSchema>;
 export type FrameData = WsMessageEvent['data'];
 
-/** Event shapes before the store stamps them with seq. */
-export type NewEvent = CassetteEvent extends infer E ? E extends CassetteEvent ? Omit<E, 'seq'> : never : never;

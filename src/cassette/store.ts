@@ -2,12 +2,12 @@
 // batched: events collect in memory and are flushed on a timer whose interval grows with the cost of
 // the last write (keeping total write work linear), and on close. lowdb's writer (steno) writes a temp
 // file and renames it, so the file on disk is always a complete cassette, even after SIGKILL.
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
-import { CASSETTE_VERSION, type Cassette, type CassetteEvent, type NewEvent } from './schema.js';
+import { CASSETTE_VERSION, type Cassette, type CassetteEvent } from './schema.js';
 import { parseCassette } from './load.js';
 import { stringifyCassette } from './serialize.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -39,8 +39,11 @@ export class CassetteWriter {
   static async create(file: string, opts: CassetteWriterOptions): Promise<CassetteWriter> {
     const path = resolve(file);
     const dir = dirname(path);
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
+    // No recursive mkdir: a typo in a path should fail loudly rather than create folders
+    // (and recursive mkdir can hang on special file systems such as /proc).
+    await access(dir, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
+      throw Object.assign(new Error(`cannot write the cassette ${path}: its folder ${dir} ${err.code === 'ENOENT' ? 'does not exist' : 'is not writable'} (${err.code})`), { code: err.code });
+    });
     const adapter = new DataFile<Cassette>(path, { parse: (s) => parseCassette(s, path), stringify: stringifyCassette });
     const fresh: Cassette = {
       version: CASSETTE_VERSION,
@@ -72,12 +75,18 @@ export class CassetteWriter {
     return Math.round((performance.now() - this.startedAt) * 1000) / 1000;
   }
 
-  append<E extends NewEvent>(event: E): CassetteEvent {
+  /**
+   * Adds an event in time order. An HTTP exchange is written when its response is complete but is
+   * stamped with the time its request arrived, so it may belong a few places before the end.
+   */
+  append(event: CassetteEvent): CassetteEvent {
     const events = this.db.data.events;
-    const stamped = { ...event, seq: events.length } as unknown as CassetteEvent;
-    events.push(stamped);
+    let i = events.length;
+    while (i > 0 && events[i - 1].t > event.t) i--;
+    if (i === events.length) events.push(event);
+    else events.splice(i, 0, event);
     this.markDirty();
-    return stamped;
+    return event;
   }
 
   setPlaceholders(placeholders: Record<string, string>): void {

@@ -1,0 +1,22 @@
+// The directline-vcr command line: one yargs command per module, each with its own --help.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { recordCommand } from './record.js';
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('directline-vcr')
+    .usage('$0 <command> [options]\n\nRecord and replay Bot Framework Direct Line 3.0 traffic (HTTP and WebSocket).')
+    .command(recordCommand)
+    .demandCommand(1, 'Name a command (see the list above).')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue('Docs: README.md. Every command has --help.')
+    .parseAsync();
+}
+
+await main(hideBin(process.argv));

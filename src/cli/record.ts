@@ -1,0 +1,56 @@
+// `directline-vcr record`: the recording proxy.
+import type { CommandModule } from 'yargs';
+import { startRecorder } from '../record/recorder.js';
+import { DEFAULT_UPSTREAM } from '../record/upstream.js';
+import { cliLogger, failStart, onStopSignal, serverOptions } from './common.js';
+
+interface RecordArgs {
+  upstream: string;
+  cassette: string;
+  port: number;
+  host: string;
+  'log-level': string;
+  'flush-interval': number;
+  'redact-header': string[];
+  'redact-json-key': string[];
+  'redact-pattern': string[];
+}
+
+export const recordCommand: CommandModule<object, RecordArgs> = {
+  command: 'record',
+  describe: 'Proxy a Direct Line client to an upstream and write everything to a cassette',
+  builder: (y) =>
+    y
+      .options({
+        upstream: { type: 'string', default: DEFAULT_UPSTREAM, describe: 'Direct Line service URL including its path prefix' },
+        cassette: { type: 'string', demandOption: true, describe: 'Cassette file to write (JSON)' },
+        ...serverOptions,
+        'flush-interval': { type: 'number', default: 200, describe: 'Longest time (ms) a captured event waits before it is written' },
+        'redact-header': { type: 'string', array: true, default: [], describe: 'Extra header name whose value is replaced by a placeholder' },
+        'redact-json-key': { type: 'string', array: true, default: [], describe: 'Extra JSON property whose string value is replaced' },
+        'redact-pattern': { type: 'string', array: true, default: [], describe: 'Regular expression; every match in a body is replaced' },
+      })
+      .example('$0 record --cassette recordings/my-bot.json', 'record the hosted service; point the client at http://127.0.0.1:4978/v3/directline')
+      .example('$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline') as never,
+  handler: async (args) => {
+    const logger = cliLogger(args['log-level']);
+    let recorder;
+    try {
+      const patterns = args['redact-pattern'].map((p) => new RegExp(p));
+      recorder = await startRecorder({
+        upstream: args.upstream,
+        cassette: args.cassette,
+        port: args.port,
+        host: args.host,
+        logger,
+        flushIntervalMs: args['flush-interval'],
+        redact: { headers: args['redact-header'], jsonKeys: args['redact-json-key'], patterns },
+      });
+    } catch (err) {
+      failStart(logger, 'cannot start the recorder', err);
+    }
+    const r = recorder;
+    process.stdout.write(`directline-vcr is recording to ${r.cassettePath}\nPoint your Direct Line client at:  domain = ${r.domain}\nStop with Ctrl+C (everything seen is written).\n`);
+    onStopSignal(logger, () => r.close());
+  },
+};

@@ -1,0 +1,111 @@
+// Turns what the proxy sees into cassette events: redacts, stamps and hands them to the writer.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CassetteWriter } from '../cassette/store.js';
+import { Redactor } from '../cassette/redact.js';
+import type { Body, CassetteEvent, FrameData, HttpResponse } from '../cassette/schema.js';
+
+// Request headers worth keeping: they say what the client asked for. Host, cookies and hop-by-hop
+// headers are noise or secrets (trap 18).
+const REQUEST_HEADERS = new Set(['authorization', 'content-type', 'accept', 'x-ms-bot-agent', 'x-requested-with', 'origin', 'content-disposition', 'user-agent']);
+const RESPONSE_DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date', 'set-cookie', 'upgrade']);
+
+export function pickRequestHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(h).sort()) {
+    if (!REQUEST_HEADERS.has(name)) continue;
+    const v = h[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+export function pickResponseHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(h).sort()) {
+    if (RESPONSE_DROP.has(name)) continue;
+    const v = h[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+export function queryOf(search: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of search) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+export interface HttpCapture {
+  t: number;
+  conversationId: string | null;
+  route: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  requestHeaders: Record<string, string>;
+  requestBody: Body;
+  response: HttpResponse | null;
+  error?: { code: string; message: string };
+  duration: number;
+}
+
+export class Capture {
+  readonly redactor: Redactor;
+  private socketCount = 0;
+  private placeholderCount = 0;
+
+  constructor(readonly writer: CassetteWriter, redactor: Redactor) {
+    this.redactor = redactor;
+    this.socketCount = writer.data.events.reduce((n, e) => ('socket' in e ? Math.max(n, e.socket + 1) : n), 0);
+  }
+
+  now(): number {
+    return this.writer.now();
+  }
+
+  nextSocket(): number {
+    return this.socketCount++;
+  }
+
+  http(c: HttpCapture): CassetteEvent {
+    const r = this.redactor;
+    const ev = this.writer.append({
+      type: 'http',
+      t: c.t,
+      conversationId: c.conversationId,
+      route: c.route,
+      request: { method: c.method, path: c.path, query: r.query(c.query), headers: r.headers(c.requestHeaders), body: r.body(c.requestBody) },
+      response: c.response ? { status: c.response.status, headers: r.headers(c.response.headers), body: r.body(c.response.body) } : null,
+      ...(c.error ? { error: c.error } : {}),
+      duration: c.duration,
+    });
+    this.syncPlaceholders();
+    return ev;
+  }
+
+  wsOpen(socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number, response?: HttpResponse): void {
+    const r = this.redactor;
+    this.writer.append({
+      type: 'ws.open', t: this.now(), conversationId, socket, path, query: r.query(query), status,
+      ...(response ? { response: { status: response.status, headers: r.headers(response.headers), body: r.body(response.body) } } : {}),
+    });
+    this.syncPlaceholders();
+  }
+
+  wsMessage(socket: number, conversationId: string | null, from: 'server' | 'client', data: FrameData): void {
+    this.writer.append({ type: 'ws.message', t: this.now(), conversationId, socket, from, data: this.redactor.frame(data) });
+    this.syncPlaceholders();
+  }
+
+  wsClose(socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string): void {
+    this.writer.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: this.redactor.text(reason) });
+  }
+
+  private syncPlaceholders(): void {
+    const n = Object.keys(this.redactor.placeholders).length;
+    if (n !== this.placeholderCount) {
+      this.placeholderCount = n;
+      this.writer.setPlaceholders({ ...this.redactor.placeholders });
+    }
+  }
+}

@@ -1,0 +1,192 @@
+// The WebSocket half of the recorder. For each client upgrade it first opens the upstream stream
+// and only then accepts the client, so a refused upstream handshake (e.g. 403 after the stream
+// token's 60 s) reaches the client as the same refusal. Frames are relayed both ways untouched
+// (keep-alives and the client's empty pings included) and captured; a close on one side closes the
+// other with the same code and reason.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer, type RawData } from 'ws';
+import type { Logger } from 'pino';
+import { encodeBody, encodeFrame } from '../cassette/body.js';
+import { matchRoute, stripBase } from '../protocol/routes.js';
+import { Capture, pickResponseHeaders, queryOf } from './capture.js';
+import type { StreamUrls } from './stream-urls.js';
+import type { Upstream } from './upstream.js';
+
+export interface WsRelayOptions {
+  upstream: Upstream;
+  capture: Capture | null;
+  streamUrls: StreamUrls;
+  logger: Logger;
+  maxFrameBytes: number;
+  wsOptions?: WebSocket.ClientOptions;
+}
+
+// Pause the sending side when the receiving side has this much unsent (backpressure).
+const HIGH_WATER = 1 << 20;
+
+interface Pair {
+  client: WebSocket | null;
+  upstream: WebSocket;
+  socket: number;
+  conversationId: string | null;
+  closing: 'server' | 'client' | 'proxy' | null;
+}
+
+export class WsRelay {
+  private readonly wss: WebSocketServer;
+  private readonly pairs = new Set<Pair>();
+
+  constructor(private readonly opts: WsRelayOptions) {
+    // permessage-deflate is negotiated on each leg on its own; frames are captured decompressed.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: true, maxPayload: opts.maxFrameBytes });
+  }
+
+  get openCount(): number {
+    return this.pairs.size;
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const { upstream, logger } = this.opts;
+    socket.on('error', () => socket.destroy());
+    const url = req.url && req.url.startsWith('/') ? new URL(req.url, 'http://proxy.invalid') : null;
+    const sub = url ? stripBase(url.pathname, upstream.basePath) : null;
+    const route = sub !== null ? matchRoute('GET', sub) : null;
+    if (!url || !route || route.route !== 'stream') {
+      rejectUpgrade(socket, 404, { error: { code: 'NotFound', message: `no Direct Line stream at this path; streams live at ${upstream.basePath}/conversations/{id}/stream` } });
+      return;
+    }
+    const conversationId = route.conversationId;
+    const target = this.opts.streamUrls.resolve(url.pathname + url.search, upstream.wsOrigin);
+    const socketNo = this.opts.capture?.nextSocket() ?? 0;
+    const query = queryOf(url.searchParams);
+    const up = new WebSocket(target, { perMessageDeflate: true, maxPayload: this.opts.maxFrameBytes, ...this.opts.wsOptions });
+    const pair: Pair = { client: null, upstream: up, socket: socketNo, conversationId, closing: null };
+    const early: Array<[RawData, boolean]> = [];
+    this.pairs.add(pair);
+
+    up.on('unexpected-response', (_r, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const status = res.statusCode ?? 502;
+        this.opts.capture?.wsOpen(socketNo, conversationId, url.pathname, query, status, {
+          status, headers: pickResponseHeaders(res.headers), body: encodeBody(body, res.headers['content-type'] as string | undefined),
+        });
+        logger.warn({ conversationId, status }, `stream handshake refused by the upstream (${status})`);
+        rejectUpgrade(socket, status, body, res.headers['content-type'] as string | undefined, res.statusMessage);
+        this.pairs.delete(pair);
+      });
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (pair.client) return; // after open, 'close' follows and handles it
+      this.pairs.delete(pair);
+      const message = `directline-vcr could not open the upstream stream: ${err.code ?? err.message}`;
+      logger.error({ conversationId, code: err.code }, message);
+      this.opts.capture?.wsOpen(socketNo, conversationId, url.pathname, query, 502, { status: 502, headers: {}, body: { json: { error: { code: 'UpstreamUnreachable', message } } } });
+      rejectUpgrade(socket, 502, { error: { code: 'UpstreamUnreachable', message } });
+    });
+    up.on('message', (data, isBinary) => {
+      if (!pair.client) {
+        early.push([data, isBinary]);
+        return;
+      }
+      this.forward(pair, 'server', data, isBinary);
+    });
+    up.on('open', () => {
+      if (socket.destroyed) {
+        up.terminate();
+        this.pairs.delete(pair);
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (client) => {
+        pair.client = client;
+        this.opts.capture?.wsOpen(socketNo, conversationId, url.pathname, query, 101);
+        logger.info({ conversationId, socket: socketNo }, 'stream open');
+        for (const [d, b] of early.splice(0)) this.forward(pair, 'server', d, b);
+        client.on('message', (data, isBinary) => this.forward(pair, 'client', data, isBinary));
+        client.on('close', (code, reason) => this.onClose(pair, 'client', code, reason.toString()));
+        client.on('error', (err) => logger.debug({ err: err.message, conversationId }, 'client socket error'));
+      });
+    });
+    up.on('close', (code, reason) => {
+      if (pair.client) this.onClose(pair, 'server', code, reason.toString());
+    });
+  }
+
+  private forward(pair: Pair, from: 'server' | 'client', data: RawData, isBinary: boolean): void {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const to = from === 'server' ? pair.client : pair.upstream;
+    const src = from === 'server' ? pair.upstream : pair.client;
+    this.opts.capture?.wsMessage(pair.socket, pair.conversationId, from, encodeFrame(buf, isBinary));
+    this.opts.logger.debug({ conversationId: pair.conversationId, from, bytes: buf.length }, 'frame');
+    if (!to || to.readyState !== WebSocket.OPEN) return;
+    to.send(buf, { binary: isBinary }, () => {
+      if (src && src.isPaused && to.bufferedAmount < HIGH_WATER / 2) src.resume();
+    });
+    if (src && to.bufferedAmount > HIGH_WATER) src.pause();
+  }
+
+  private onClose(pair: Pair, side: 'server' | 'client', code: number, reason: string): void {
+    if (pair.closing) {
+      // The second close of a pair is the echo of the first one.
+      this.pairs.delete(pair);
+      return;
+    }
+    pair.closing = side;
+    this.opts.capture?.wsClose(pair.socket, pair.conversationId, side, code, reason);
+    this.opts.logger.info({ conversationId: pair.conversationId, socket: pair.socket, by: side, code, reason }, 'stream closed');
+    const other = side === 'server' ? pair.client : pair.upstream;
+    if (other) closeLike(other, code, reason);
+    this.pairs.delete(pair);
+  }
+
+  /** Closes every relayed stream (recorder shutdown); each is captured as closed by the proxy. */
+  async closeAll(code = 1001, reason = 'directline-vcr stopped'): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const pair of [...this.pairs]) {
+      if (!pair.closing) {
+        pair.closing = 'proxy';
+        if (pair.client) this.opts.capture?.wsClose(pair.socket, pair.conversationId, 'proxy', code, reason);
+      }
+      for (const ws of [pair.client, pair.upstream]) {
+        if (!ws) continue;
+        waits.push(new Promise<void>((resolve) => {
+          if (ws.readyState === WebSocket.CLOSED) return resolve();
+          const timer = setTimeout(() => { ws.terminate(); resolve(); }, 1000);
+          ws.once('close', () => { clearTimeout(timer); resolve(); });
+          if (ws.readyState === WebSocket.CONNECTING) ws.terminate(); else ws.close(code, reason);
+        }));
+      }
+    }
+    this.pairs.clear();
+    await Promise.all(waits);
+    this.wss.close();
+  }
+}
+
+/** Closes a socket the way its peer was closed: same code and reason where the code can be sent. */
+function closeLike(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
+  if (ws.readyState === WebSocket.CONNECTING) return ws.terminate();
+  if (code === 1006) return ws.terminate(); // abnormal: no close frame was seen, so none is sent
+  if (code === 1005 || !isSendableCode(code)) return ws.close();
+  ws.close(code, reason);
+}
+
+function isSendableCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+function rejectUpgrade(socket: Duplex, status: number, body: unknown, contentType?: string, statusMessage?: string): void {
+  if (socket.destroyed) return;
+  const payload = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+  const type = contentType ?? 'application/json; charset=utf-8';
+  const head = `HTTP/1.1 ${status} ${statusMessage ?? httpStatusText(status)}\r\nContent-Type: ${type}\r\nContent-Length: ${payload.length}\r\nConnection: close\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head), payload]));
+}
+
+function httpStatusText(status: number): string {
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 502: 'Bad Gateway' } as Record<number, string>)[status] ?? 'Error';
+}

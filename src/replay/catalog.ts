@@ -1,0 +1,43 @@
+// The cassette as the replayer indexes it once at load time: one model per recorded conversation, and
+// which recorded conversation the next new session gets.
+import type { Cassette } from '../cassette/schema.js';
+import { matchRoute, normaliseBasePath, stripBase } from '../protocol/routes.js';
+import { buildConversationModels, type ConversationModel } from './conversation-model.js';
+
+export class Catalog {
+  readonly basePath: string;
+  readonly models: ConversationModel[];
+  private readonly byFirstRoute = new Map<string, ConversationModel[]>();
+  private readonly served = new Map<string, number>();
+
+  constructor(readonly cassette: Cassette) {
+    this.basePath = normaliseBasePath(cassette.upstream.basePath);
+    const conversationOfPath = (path: string): string | null => {
+      const sub = stripBase(path, this.basePath);
+      return sub === null ? null : matchRoute('GET', sub).conversationId;
+    };
+    this.models = buildConversationModels(cassette.events, conversationOfPath);
+    for (const m of this.models) {
+      const list = this.byFirstRoute.get(m.firstRoute);
+      if (list) list.push(m);
+      else this.byFirstRoute.set(m.firstRoute, [m]);
+    }
+  }
+
+  /**
+   * The recorded conversation for the next new session that begins with `route`: the n-th such session gets
+   * the n-th recorded conversation whose first request has that route, cycling when they run out.
+   */
+  next(route: string): ConversationModel | undefined {
+    const list = this.byFirstRoute.get(route);
+    if (!list || list.length === 0) return undefined;
+    const n = this.served.get(route) ?? 0;
+    this.served.set(route, n + 1);
+    return list[n % list.length];
+  }
+
+  /** Whether some recorded conversation begins with `route`. */
+  starts(route: string): boolean {
+    return (this.byFirstRoute.get(route)?.length ?? 0) > 0;
+  }
+}

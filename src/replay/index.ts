@@ -1,0 +1,43 @@
+// `directline-vcr replay` as a library: serves a cassette as a Direct Line 3.0 endpoint (HTTP + WebSocket)
+// that unchanged clients can talk to. See server.ts (wiring), session.ts (one replaying client),
+// conversation-model.ts (what a recorded conversation becomes), scheduler.ts (causal timing),
+// matcher.ts (matching), substitute.ts (recorded → live values), stream.ts (WebSocket delivery).
+import { loadCassette, validateCassette } from '../cassette/load.js';
+import type { Cassette } from '../cassette/schema.js';
+import { silentLogger } from '../log.js';
+import { Catalog } from './catalog.js';
+import { ReplayServer, hostForUrl } from './server.js';
+import type { ReplayOptions, Replayer } from './types.js';
+
+export type { ReplayOptions, Replayer, ReplaySummary, UnmatchedRequest } from './types.js';
+export { MISMATCH_DIFFERENT, MISMATCH_NOT_FOUND } from './server.js';
+
+export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
+  const speed = opts.speed ?? 1;
+  if (typeof speed !== 'number' || Number.isNaN(speed) || speed < 0) {
+    throw new RangeError(`speed must be a number ≥ 0 (0 or Infinity = instant), got ${String(opts.speed)}`);
+  }
+  let cassette: Cassette;
+  let file: string | undefined;
+  if (typeof opts.cassette === 'string') {
+    file = opts.cassette;
+    cassette = await loadCassette(file);
+  } else {
+    cassette = validateCassette(opts.cassette);
+  }
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
+  const catalog = new Catalog(cassette);
+  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file });
+  const host = opts.host ?? '127.0.0.1';
+  const port = await server.listen(opts.port ?? 0, host);
+  const shownHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : hostForUrl(host);
+  const url = `http://${shownHost}:${port}`;
+  logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed }, 'replay server listening');
+  return {
+    url,
+    domain: url + catalog.basePath,
+    port,
+    summary: () => server.summary(),
+    close: () => server.close(),
+  };
+}

@@ -1,0 +1,86 @@
+// Causal timing: releases a session's stream items in recorded order, each `delay / speed` ms after the
+// live moment of its cause, never before the previous item and never before its cause happened live.
+//   release(i) = max(liveTime(cause_i) + delay_i / speed, release(i − 1))
+// With speed 0/Infinity ("instant") the delays vanish but the order and the causes still hold.
+
+export interface Schedulable {
+  cause: string;
+  delay: number;
+}
+
+export type Clock = () => number;
+
+export const monotonicClock: Clock = () => performance.now();
+
+/** Timers may fire up to ~1 ms early (libuv rounds to whole ms); an item due this close counts as due. */
+const EARLY_MS = 1;
+
+export class ReleaseScheduler {
+  private nextIndex = 0;
+  private lastTarget = -Infinity;
+  private timer: NodeJS.Timeout | null = null;
+  private pumping = false;
+  private disposed = false;
+  private readonly causes = new Map<string, number>();
+
+  constructor(
+    private readonly items: readonly Schedulable[],
+    private readonly speed: number,
+    private readonly release: (index: number) => void,
+    private readonly clock: Clock = monotonicClock,
+  ) {}
+
+  /** Number of items released so far. */
+  get released(): number {
+    return this.nextIndex;
+  }
+
+  /** When the cause happened live (first time only); undefined while it has not. */
+  causeTime(key: string): number | undefined {
+    return this.causes.get(key);
+  }
+
+  /** Notes that a cause happened live at `time` (default now) and releases whatever became due. */
+  causeHappened(key: string, time: number = this.clock()): void {
+    if (this.disposed || this.causes.has(key)) return;
+    this.causes.set(key, time);
+    this.pump();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private pump(): void {
+    if (this.pumping || this.disposed) return;
+    this.pumping = true;
+    try {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      const instant = !(this.speed > 0 && Number.isFinite(this.speed));
+      while (this.nextIndex < this.items.length && !this.disposed) {
+        const item = this.items[this.nextIndex];
+        const causeAt = this.causes.get(item.cause);
+        if (causeAt === undefined) return; // everything after an unhappened cause waits
+        const target = Math.max(instant ? causeAt : causeAt + item.delay / this.speed, this.lastTarget);
+        const wait = target - this.clock();
+        if (wait > EARLY_MS) {
+          this.timer = setTimeout(() => {
+            this.timer = null;
+            this.pump();
+          }, Math.ceil(wait));
+          return;
+        }
+        this.lastTarget = target;
+        const index = this.nextIndex++;
+        this.release(index);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}

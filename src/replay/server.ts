@@ -1,0 +1,304 @@
+// HTTP + WebSocket wiring of the replayer: CORS and the base path, finding (or starting) the session a
+// request belongs to, answering after the recorded latency, and turning anything the cassette cannot
+// answer into a Direct Line-shaped ReplayMismatch error that is logged and counted.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { Logger } from '../log.js';
+import { errorBody } from '../protocol/errors.js';
+import { matchRoute, stripBase } from '../protocol/routes.js';
+import type { Catalog } from './catalog.js';
+import { answerPreflight, corsHeaders, jsonReply, readBody, refuseUpgrade, writeReply, type Reply } from './http-io.js';
+import { describeLive, describeRecorded, shapeOf, type RequestShape } from './matcher.js';
+import { monotonicClock, type Clock } from './scheduler.js';
+import { Session, type LiveRequest, type Outcome } from './session.js';
+import { StreamHub } from './stream.js';
+import type { ReplaySummary, UnmatchedRequest } from './types.js';
+import type { HttpEvent } from '../cassette/schema.js';
+
+/**
+ * Status of a request the cassette cannot answer (always with error code ReplayMismatch):
+ *  - 404 when the cassette has nothing for it: unknown conversation or bearer, a route never recorded, or all
+ *    recorded requests of that route already used. It is what the service says for unknown conversations,
+ *    so clients take their "conversation gone" path (DirectLineJS: polling → Ended) instead of retrying.
+ *  - 400 when a recorded request is next in line but the live one differs (activity type/text, upload parts):
+ *    the request is understood and wrong. DirectLineJS hands 4xx on a send to the caller; a 5xx would make it
+ *    retry silently, and 409 ("already exists" in Swagger) would suggest a conflict the service never reports.
+ */
+export const MISMATCH_NOT_FOUND = 404;
+export const MISMATCH_DIFFERENT = 400;
+
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface ReplayServerOptions {
+  catalog: Catalog;
+  speed: number;
+  logger: Logger;
+  publicUrl?: string;
+  /** Shown in the re-record hint. */
+  cassetteFile?: string;
+  clock?: Clock;
+}
+
+export class ReplayServer {
+  readonly http: Server;
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly sessions: Session[] = [];
+  private readonly byLiveId = new Map<string, Session>();
+  private readonly byToken = new Map<string, Session>();
+  private readonly hubs = new Map<Session, StreamHub>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly unmatched: UnmatchedRequest[] = [];
+  private matched = 0;
+  private unmatchedCount = 0;
+  private closing = false;
+  private host = '127.0.0.1';
+  private port = 0;
+  private readonly clock: Clock;
+  private readonly basePath: string;
+  private readonly hint: string;
+
+  constructor(private readonly opts: ReplayServerOptions) {
+    this.clock = opts.clock ?? monotonicClock;
+    this.basePath = opts.catalog.basePath;
+    const upstream = opts.catalog.cassette.upstream;
+    this.hint = `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
+    this.http = createServer((req, res) => {
+      this.onRequest(req, res).catch((err) => {
+        opts.logger.error({ err }, 'replay request failed');
+        if (!res.headersSent) writeReply(res, jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request')), corsHeaders(req));
+        else res.destroy();
+      });
+    });
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      try {
+        this.onUpgrade(req, socket, head);
+      } catch (err) {
+        opts.logger.error({ err }, 'replay upgrade failed');
+        socket.destroy();
+      }
+    });
+    this.http.on('clientError', (_err, socket) => socket.destroy());
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.host = host;
+    this.port = (this.http.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  summary(): ReplaySummary {
+    return { conversations: this.sessions.length, matched: this.matched, unmatched: this.unmatchedCount, unmatchedRequests: [...this.unmatched] };
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const s of this.sessions) s.close();
+    const closed: Promise<void>[] = [];
+    for (const client of this.wss.clients) closed.push(new Promise((resolve) => client.once('close', () => resolve())));
+    for (const hub of this.hubs.values()) hub.closeAll();
+    // Give clients a moment to answer the close handshake, then drop whatever is left.
+    await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 250).unref())]);
+    for (const hub of this.hubs.values()) hub.terminateAll();
+    for (const client of this.wss.clients) client.terminate();
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
+    this.wss.close();
+  }
+
+  // ---- HTTP ------------------------------------------------------------------------------------
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrival = this.clock();
+    const at = new Date().toISOString();
+    const cors = corsHeaders(req);
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (method === 'OPTIONS') {
+      answerPreflight(req, res);
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://replay.invalid');
+    const sub = stripBase(url.pathname, this.basePath);
+    if (sub === null) {
+      writeReply(res, jsonReply(404, errorBody('NotFound', `this replay serves the cassette's base path ${this.basePath || '/'}; ${url.pathname} is outside it (use domain ${this.basePath || '/'} on this host)`)), cors);
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_BODY_BYTES);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'BODY_TOO_LARGE') writeReply(res, jsonReply(413, errorBody('BadArgument', `request body over ${MAX_BODY_BYTES} bytes`)), cors);
+      return;
+    }
+    if (this.closing) return;
+    const { route, conversationId } = matchRoute(method, sub);
+    const live: LiveRequest = {
+      method, path: url.pathname, route, query: url.searchParams, headers: req.headers, body, arrival, wsOrigin: this.wsOrigin(req),
+    };
+
+    let session: Session | undefined;
+    let miss: { status: number; reason: string } | null = null;
+    if (route === 'unknown') {
+      miss = { status: MISMATCH_NOT_FOUND, reason: 'not a Direct Line 3.0 operation' };
+    } else if (route === 'stream') {
+      miss = { status: MISMATCH_NOT_FOUND, reason: 'the stream is a WebSocket: this GET carried no Upgrade header' };
+    } else if (route === 'tokens.generate') {
+      session = this.newSession(route, arrival);
+      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'no recorded conversation begins with tokens.generate' };
+    } else if (route === 'conversations.start') {
+      session = this.sessionOfBearer(req) ?? this.newSession(route, arrival);
+      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'no recorded conversation begins with conversations.start (and the bearer is no token this replay issued)' };
+    } else if (conversationId !== null) {
+      session = this.byLiveId.get(conversationId);
+      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `conversation ${conversationId} was not started on this replay server` };
+    } else {
+      session = this.sessionOfBearer(req);
+      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'the bearer token was not issued by this replay server' };
+    }
+
+    const outcome: Outcome = session
+      ? session.handle(live)
+      : { kind: 'mismatch', status: miss!.status, reason: miss!.reason, expected: null, shape: shapeOf(route, body, header(req, 'content-type'), header(req, 'content-disposition')) };
+
+    if (outcome.kind === 'mismatch') {
+      this.reportMismatch(live, at, outcome.status, outcome.reason, outcome.expected, outcome.shape);
+      writeReply(res, this.mismatchReply(live, outcome.status, outcome.reason, outcome.expected, outcome.shape), cors);
+      return;
+    }
+    this.matched++;
+    const fields = { method, route, status: outcome.reply.status, session: session!.n, conversationId: session!.liveId };
+    if (outcome.quiet || !outcome.matched) this.opts.logger.debug(fields, 'replayed');
+    else this.opts.logger.info(fields, 'replayed');
+    this.sendLater(res, outcome.reply, cors, arrival + outcome.delay);
+  }
+
+  private sendLater(res: ServerResponse, reply: Reply, cors: Record<string, string>, due: number): void {
+    const wait = due - this.clock();
+    if (wait <= 1) {
+      writeReply(res, reply, cors);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      writeReply(res, reply, cors);
+    }, Math.ceil(wait));
+    this.timers.add(timer);
+    res.on('close', () => {
+      clearTimeout(timer);
+      this.timers.delete(timer);
+    });
+  }
+
+  private newSession(route: string, arrival: number): Session | undefined {
+    const model = this.opts.catalog.next(route);
+    if (!model) return undefined;
+    const n = this.sessions.length + 1;
+    const session = new Session(n, model, {
+      basePath: this.basePath,
+      speed: this.opts.speed,
+      logger: this.opts.logger,
+      clock: this.clock,
+      registerToken: (token, s) => this.byToken.set(token, s),
+      onRelease: (s, item) => this.hubs.get(s)?.deliver(item),
+    });
+    this.sessions.push(session);
+    if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
+    this.hubs.set(session, new StreamHub(session, this.wss, this.opts.logger));
+    this.opts.logger.info({ session: n, conversationId: session.liveId, recorded: model.ordinal + 1 }, 'session started');
+    session.begin(arrival);
+    return session;
+  }
+
+  private sessionOfBearer(req: IncomingMessage): Session | undefined {
+    const auth = header(req, 'authorization');
+    const m = auth ? /^\s*Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+    return m ? this.byToken.get(m[1]) : undefined;
+  }
+
+  private mismatchReply(live: LiveRequest, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape): Reply {
+    return jsonReply(status, {
+      error: { code: 'ReplayMismatch', message: `No recorded request matches ${live.method} ${live.path} (${live.route}): ${reason}` },
+      replay: {
+        received: describeLive(live.method, live.path, live.route, shape),
+        // The next recorded request of that route, or null when there is none (no session, queue used up).
+        expected: expected ? describeRecorded(expected).json : null,
+        hint: this.hint,
+      },
+    });
+  }
+
+  private reportMismatch(live: LiveRequest, at: string, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape): void {
+    this.unmatchedCount++;
+    const line = expected ? describeRecorded(expected).line : null;
+    if (this.unmatched.length < 10_000) this.unmatched.push({ method: live.method, path: live.path, route: live.route, reason, expected: line, at });
+    this.opts.logger.warn({
+      method: live.method, path: live.path, route: live.route, status, reason, expected: line,
+      received: shape.summary ?? null, hint: this.hint,
+    }, 'replay mismatch: no recorded request matches');
+  }
+
+  // ---- WebSocket -------------------------------------------------------------------------------
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const arrival = this.clock();
+    const cors = corsHeaders(req);
+    const url = new URL(req.url ?? '/', 'http://replay.invalid');
+    const refuse = (status: number, reason: string) => {
+      this.unmatchedCount++;
+      if (this.unmatched.length < 10_000) this.unmatched.push({ method: 'GET', path: url.pathname, route: 'stream', reason, expected: null, at: new Date().toISOString() });
+      this.opts.logger.warn({ method: 'GET', path: url.pathname, route: 'stream', status, reason }, 'replay mismatch: stream upgrade refused');
+      refuseUpgrade(socket, jsonReply(status, {
+        error: { code: 'ReplayMismatch', message: `No recorded stream matches ${url.pathname}: ${reason}` },
+        replay: { received: { method: 'GET', path: url.pathname, route: 'stream' }, expected: null, hint: this.hint },
+      }), cors);
+    };
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    const sub = stripBase(url.pathname, this.basePath);
+    if (sub === null) return refuse(404, `outside the cassette's base path ${this.basePath || '/'}`);
+    const { route, conversationId } = matchRoute('GET', sub);
+    if (route !== 'stream' || conversationId === null) return refuse(404, 'not a Direct Line stream path (<basePath>/conversations/<id>/stream)');
+    if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(400, 'only WebSocket upgrades are served');
+    const session = this.byLiveId.get(conversationId);
+    if (!session) return refuse(404, `conversation ${conversationId} was not started on this replay server`);
+    this.matched++;
+    this.hubs.get(session)!.upgrade(req, socket, head, url.searchParams, arrival, cors);
+  }
+
+  /** Where streamUrls point: publicUrl, else this server (the Host header when listening on every interface). */
+  private wsOrigin(req: IncomingMessage): string {
+    if (this.opts.publicUrl) {
+      const u = new URL(this.opts.publicUrl);
+      const scheme = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
+      return `${scheme}//${u.host}`;
+    }
+    const wildcard = this.host === '0.0.0.0' || this.host === '::' || this.host === '';
+    if (wildcard && typeof req.headers.host === 'string' && req.headers.host) return `ws://${req.headers.host}`;
+    return `ws://${hostForUrl(wildcard ? '127.0.0.1' : this.host)}:${this.port}`;
+  }
+}
+
+export function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,338 @@
+// One replaying client: a live conversation over one recorded conversation. It matches the client's
+// requests to the recorded ones (in order, per route), answers them with the recorded responses after the
+// recorded latency, releases the recorded activities causally (scheduler.ts) into one activity log that
+// both polls and streams (stream.ts) read, and substitutes recorded values with this session's own.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { HttpEvent } from '../cassette/schema.js';
+import { decodeBody } from '../cassette/body.js';
+import { errorBody } from '../protocol/errors.js';
+import type { Activity, ChannelAccount } from '../protocol/types.js';
+import {
+  ATTACH_CAUSE, SESSION_CAUSE, httpCause, userIdOfStartBody,
+  type ConversationModel, type LogEntry, type RecordedRequest, type StreamItem,
+} from './conversation-model.js';
+import { keptHeaders, jsonReply, type Reply } from './http-io.js';
+import { compareShapes, shapeOf, shapeOfRecorded, type RequestShape } from './matcher.js';
+import { ReleaseScheduler, type Clock } from './scheduler.js';
+import { Substituter } from './substitute.js';
+import { kindOfPlaceholder, mintToken, type SyntheticKind } from './tokens.js';
+
+/** A live request, as the server hands it to a session. */
+export interface LiveRequest {
+  method: string;
+  path: string;
+  route: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** Clock time the request arrived (the live time of the cause it may be). */
+  arrival: number;
+  /** Origin for streamUrls in the reply (ws://host:port). */
+  wsOrigin: string;
+}
+
+export type Outcome =
+  | { kind: 'reply'; reply: Reply; delay: number; matched: HttpEvent | null; quiet: boolean }
+  | { kind: 'mismatch'; status: number; reason: string; expected: HttpEvent | null; shape: RequestShape };
+
+/** What a session needs from the replayer around it. */
+export interface SessionContext {
+  basePath: string;
+  speed: number;
+  logger: Logger;
+  clock: Clock;
+  /** Makes a synthetic bearer findable: later requests without a conversation id in the path find the session by it. */
+  registerToken: (token: string, session: Session) => void;
+  /** Called when an item is released (the stream hub delivers it). */
+  onRelease: (session: Session, item: StreamItem, index: number) => void;
+}
+
+/** The live client's own values that its echo carries (reference §1.6, trap 7). */
+interface LiveEcho {
+  channelData: unknown;
+  from: ChannelAccount | undefined;
+  text: unknown;
+  value: unknown;
+}
+
+export class Session {
+  readonly liveId: string | null;
+  readonly subst: Substituter;
+  readonly scheduler: ReleaseScheduler;
+  /** Log entries [0, releasedEntries) have been released. */
+  releasedEntries = 0;
+  private readonly cursors = new Map<string, number>();
+  private typingCursor = 0;
+  private readonly synthetic = new Map<string, string>();
+  private readonly echoes = new Map<string, LiveEcho>();
+  private wsOrigin = '';
+  private closed = false;
+
+  constructor(readonly n: number, readonly model: ConversationModel, private readonly ctx: SessionContext) {
+    this.liveId = model.recordedId === null ? null : `${model.recordedId}_${n}`;
+    this.subst = new Substituter({
+      recordedConversationId: model.recordedId,
+      liveConversationId: this.liveId,
+      recordedUserId: model.userId,
+      token: (recorded) => this.tokenFor(recorded),
+      streamUrl: (recorded, watermark) => this.streamUrl(recorded, watermark),
+    });
+    this.scheduler = new ReleaseScheduler(model.items, ctx.speed, (i) => this.release(i), ctx.clock);
+  }
+
+  /** Starts the clock of causes: items recorded before any client action count from here. */
+  begin(time: number): void {
+    this.scheduler.causeHappened(SESSION_CAUSE, time);
+  }
+
+  /** The live client first opened a stream or polled. */
+  attach(time: number): void {
+    this.scheduler.causeHappened(ATTACH_CAUSE, time);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.scheduler.dispose();
+  }
+
+  handle(req: LiveRequest): Outcome {
+    this.wsOrigin = req.wsOrigin;
+    switch (req.route) {
+      case 'activities.get':
+        return this.poll(req);
+      case 'conversations.reconnect':
+      case 'tokens.refresh':
+        return this.nextRecorded(req) ?? this.synthesize(req);
+      case 'session.getsessionid':
+        return this.nextRecorded(req) ?? this.synthesize(req);
+      default:
+        return this.matchStrict(req);
+    }
+  }
+
+  // ---- matching -------------------------------------------------------------------------------
+
+  /** The next unused recorded request of this route, which must match the live one. */
+  private matchStrict(req: LiveRequest): Outcome {
+    const shape = shapeOf(req.route, req.body, header(req, 'content-type'), header(req, 'content-disposition'));
+    const typing = req.route === 'activities.post' && shape.summary?.type === 'typing';
+    if (typing) return this.matchTyping(req, shape);
+    const queue = this.model.requests.get(req.route) ?? [];
+    const position = this.cursors.get(req.route) ?? 0;
+    const recorded = queue[position];
+    if (!recorded) {
+      const reason = queue.length === 0
+        ? `the recorded conversation has no ${req.route} request`
+        : `all ${queue.length} recorded ${req.route} request(s) of this conversation were already used`;
+      return { kind: 'mismatch', status: 404, reason, expected: null, shape };
+    }
+    const why = compareShapes(req.route, shape, shapeOfRecorded(recorded.ev));
+    if (why !== null) return { kind: 'mismatch', status: 400, reason: why, expected: recorded.ev, shape };
+    this.cursors.set(req.route, position + 1);
+    return this.accept(req, recorded, shape);
+  }
+
+  /**
+   * A posted `typing` activity is matched against the next recorded typing post wherever it is: clients send
+   * them at their own pace. One the recording lacks is acknowledged with a fresh id (logged at debug).
+   */
+  private matchTyping(req: LiveRequest, shape: RequestShape): Outcome {
+    const recorded = this.model.typingPosts[this.typingCursor];
+    if (recorded) {
+      this.typingCursor++;
+      return this.accept(req, recorded, shape);
+    }
+    this.learnUser(req, shape);
+    const id = `${this.liveId}|vcr-typing-${randomBytes(4).toString('hex')}`;
+    return { kind: 'reply', reply: jsonReply(200, { id }), delay: 0, matched: null, quiet: true };
+  }
+
+  /** Reconnect, refresh and getsessionid: the next recorded one when any is left. */
+  private nextRecorded(req: LiveRequest): Outcome | null {
+    const queue = this.model.requests.get(req.route) ?? [];
+    const position = this.cursors.get(req.route) ?? 0;
+    const recorded = queue[position];
+    if (!recorded) return null;
+    this.cursors.set(req.route, position + 1);
+    return this.accept(req, recorded, {});
+  }
+
+  private accept(req: LiveRequest, recorded: RecordedRequest, shape: RequestShape): Outcome {
+    this.learnUser(req, shape);
+    // The echo mapping goes in before the cause is noted: noting it may release the echo at once.
+    const echoId = this.model.echoOf.get(recorded.index);
+    if (echoId !== undefined && shape.activity) this.echoes.set(echoId, liveEchoOf(shape.activity));
+    this.scheduler.causeHappened(httpCause(recorded.index), req.arrival);
+    const watermark = req.route === 'conversations.reconnect' ? nonEmpty(req.query.get('watermark')) : undefined;
+    const ev = recorded.ev;
+    return { kind: 'reply', reply: this.recordedReply(ev, watermark), delay: this.wait(ev.duration), matched: ev, quiet: false };
+  }
+
+  /** Reconnect/refresh beyond the recording (timed background calls, trap 12): fresh credentials. */
+  private synthesize(req: LiveRequest): Outcome {
+    let body: Record<string, unknown>;
+    if (req.route === 'session.getsessionid') {
+      body = { sessionId: randomBytes(16).toString('hex') };
+    } else {
+      body = { conversationId: this.liveId, token: this.freshToken('token'), expires_in: 3600 };
+      if (req.route === 'conversations.reconnect') body.streamUrl = this.buildStreamUrl(nonEmpty(req.query.get('watermark')) ?? '-', this.freshToken('streamToken'), []);
+    }
+    this.ctx.logger.debug({ route: req.route, session: this.n }, 'no recorded request left: synthesized a 200');
+    return { kind: 'reply', reply: jsonReply(200, body), delay: 0, matched: null, quiet: false };
+  }
+
+  private learnUser(req: LiveRequest, shape: RequestShape): void {
+    if (this.subst.liveUserId !== undefined) return;
+    let id: string | undefined;
+    if (req.route === 'tokens.generate' || req.route === 'conversations.start') id = userIdOfStartBody(parseJson(req.body));
+    else if (shape.activity) id = typeof shape.activity.from?.id === 'string' ? shape.activity.from.id : undefined;
+    if (!id && req.route === 'upload') id = nonEmpty(req.query.get('userId'));
+    if (id) this.subst.liveUserId = id;
+  }
+
+  // ---- replies ---------------------------------------------------------------------------------
+
+  private recordedReply(ev: HttpEvent, watermark: string | undefined): Reply {
+    const res = ev.response;
+    if (!res) {
+      // The upstream was unreachable while recording; the client got a 502 then and gets it now.
+      return jsonReply(502, errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'));
+    }
+    const headers = keptHeaders(res.headers, (v) => this.subst.text(v));
+    let body: Buffer;
+    if (res.body === null) body = Buffer.alloc(0);
+    else if ('json' in res.body) body = Buffer.from(JSON.stringify(this.subst.json(res.body.json, watermark)));
+    else if ('text' in res.body) body = Buffer.from(this.subst.text(res.body.text), 'utf8');
+    else body = decodeBody(res.body);
+    if (res.body && 'json' in res.body && !headers['content-type']) headers['content-type'] = 'application/json; charset=utf-8';
+    return { status: res.status, headers, body };
+  }
+
+  /** GET .../activities: released, stored activities after the client's watermark (never matched one by one). */
+  private poll(req: LiveRequest): Outcome {
+    this.attach(req.arrival);
+    const asked = req.query.get('watermark');
+    const after = this.positionAfter(asked);
+    const activities: Activity[] = [];
+    let watermark: string | null = after >= 0 && asked !== null && this.model.watermarkIndex.has(asked) ? asked : null;
+    for (let i = after + 1; i < this.releasedEntries; i++) {
+      const entry = this.model.log[i];
+      if (entry.typing) continue;
+      activities.push(this.serveActivity(entry));
+      watermark = entry.watermark ?? watermark;
+    }
+    const headers = this.model.pollHeaders ? keptHeaders(this.model.pollHeaders) : {};
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+    const reply: Reply = { status: 200, headers, body: Buffer.from(JSON.stringify({ activities, watermark })) };
+    return { kind: 'reply', reply, delay: 0, matched: null, quiet: true };
+  }
+
+  /** Index of the log entry a client watermark points at; -1 (from the start) for none, `-`, empty or unknown. */
+  positionAfter(watermark: string | null | undefined): number {
+    if (watermark === null || watermark === undefined || watermark === '' || watermark === '-') return -1;
+    return this.model.watermarkIndex.get(watermark) ?? -1;
+  }
+
+  /** A recorded activity as this session serves it: substituted, and an echo carrying the live client's values. */
+  serveActivity(entry: LogEntry): Activity {
+    const out = this.subst.json(entry.activity) as Activity;
+    const live = entry.id !== undefined ? this.echoes.get(entry.id) : undefined;
+    if (live) {
+      setOrDelete(out, 'channelData', live.channelData);
+      setOrDelete(out, 'text', live.text);
+      setOrDelete(out, 'value', live.value);
+      if (live.from) {
+        const from: ChannelAccount = { ...(out.from ?? {}) };
+        for (const k of ['id', 'name', 'role'] as const) if (live.from[k] !== undefined) from[k] = live.from[k];
+        out.from = from;
+      }
+    }
+    return out;
+  }
+
+  private release(index: number): void {
+    if (this.closed) return;
+    const item = this.model.items[index];
+    if (item.kind === 'activities' && item.entries.length) this.releasedEntries = item.entries[item.entries.length - 1] + 1;
+    try {
+      this.ctx.onRelease(this, item, index);
+    } catch (err) {
+      this.ctx.logger.error({ err, session: this.n, item: index }, 'delivering a released item failed');
+    }
+  }
+
+  private wait(duration: number): number {
+    const s = this.ctx.speed;
+    return s > 0 && Number.isFinite(s) ? duration / s : 0;
+  }
+
+  // ---- credentials and stream URLs ---------------------------------------------------------------
+
+  /** This session's synthetic value for a recorded placeholder (or raw recorded token), minted on first use. */
+  private tokenFor(recorded: string): string {
+    let value = this.synthetic.get(recorded);
+    if (!value) {
+      const kind = recorded.startsWith('DLVCR_') ? kindOfPlaceholder(recorded) : 'token';
+      value = mintToken(kind, this.liveId, this.n);
+      this.synthetic.set(recorded, value);
+      if (kind !== 'custom') this.ctx.registerToken(value, this);
+    }
+    return value;
+  }
+
+  private freshToken(kind: SyntheticKind): string {
+    const value = mintToken(kind, this.liveId, this.n);
+    this.ctx.registerToken(value, this);
+    return value;
+  }
+
+  /** A recorded streamUrl, pointed at this server and this session's conversation (trap 1). */
+  private streamUrl(recorded: string, watermark: string | undefined): string {
+    let url: URL;
+    try {
+      url = new URL(recorded);
+    } catch {
+      return this.subst.text(recorded);
+    }
+    const t = url.searchParams.get('t');
+    const extra: Array<[string, string]> = [];
+    for (const [k, v] of url.searchParams) if (k !== 't' && k !== 'watermark') extra.push([k, this.subst.text(v)]);
+    return this.buildStreamUrl(watermark ?? url.searchParams.get('watermark') ?? '-', t ? this.tokenFor(t) : this.freshToken('streamToken'), extra);
+  }
+
+  private buildStreamUrl(watermark: string, t: string, extra: Array<[string, string]>): string {
+    const params = new URLSearchParams();
+    params.set('watermark', watermark);
+    for (const [k, v] of extra) params.append(k, v);
+    params.set('t', t);
+    return `${this.wsOrigin}${this.ctx.basePath}/conversations/${encodeURIComponent(this.liveId ?? '')}/stream?${params}`;
+  }
+}
+
+function liveEchoOf(a: Activity): LiveEcho {
+  return { channelData: a.channelData, from: a.from && typeof a.from === 'object' ? a.from : undefined, text: a.text, value: a.value };
+}
+
+function setOrDelete(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (value === undefined) delete obj[key];
+  else obj[key] = value;
+}
+
+function header(req: LiveRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function nonEmpty(v: string | null | undefined): string | undefined {
+  return v === null || v === undefined || v === '' ? undefined : v;
+}
+
+function parseJson(buf: Buffer): unknown {
+  if (buf.length === 0) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,152 @@
+// The WebSocket side of one session: the live client's sockets (the k-th upgrade plays recorded socket #k),
+// the backlog after the client's watermark on connect, and released items as frames — activity sets to
+// every open socket, keep-alives, raw frames and server closes to the socket with the recorded ordinal.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, type WebSocketServer } from 'ws';
+import { decodeBody, decodeFrame } from '../cassette/body.js';
+import type { Logger } from '../log.js';
+import type { Activity } from '../protocol/types.js';
+import type { ActivitiesItem, StreamItem } from './conversation-model.js';
+import { keptHeaders, refuseUpgrade } from './http-io.js';
+import type { Session } from './session.js';
+
+interface LiveSocket {
+  ws: WebSocket;
+  ordinal: number;
+}
+
+export class StreamHub {
+  private readonly sockets = new Set<LiveSocket>();
+  private attempts = 0;
+
+  constructor(private readonly session: Session, private readonly wss: WebSocketServer, private readonly logger: Logger) {}
+
+  /** Handles the live client's next upgrade to this session's stream. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams, arrival: number, cors: Record<string, string>): void {
+    const ordinal = ++this.attempts;
+    this.session.attach(arrival);
+    const recorded = this.session.model.sockets[ordinal - 1];
+    if (recorded && recorded.status !== 101) {
+      // A recorded failed handshake (e.g. 403 for a stale t=, trap 3) is answered the same way.
+      const res = recorded.response;
+      const body = res?.body && 'json' in res.body ? Buffer.from(JSON.stringify(this.session.subst.json(res.body.json)))
+        : res?.body && 'text' in res.body ? Buffer.from(this.session.subst.text(res.body.text)) : decodeBody(res?.body ?? null);
+      const headers = res ? keptHeaders(res.headers, (v) => this.session.subst.text(v)) : {};
+      this.logger.info({ route: 'stream', status: recorded.status, session: this.session.n, socket: ordinal }, 'replayed a refused stream handshake');
+      refuseUpgrade(socket, { status: recorded.status, headers, body }, cors);
+      return;
+    }
+    const watermark = query.get('watermark');
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const live: LiveSocket = { ws, ordinal };
+      this.sendBacklog(live, watermark);
+      this.sockets.add(live);
+      this.logger.info({ route: 'stream', status: 101, session: this.session.n, socket: ordinal }, 'stream opened');
+      ws.on('message', (data, isBinary) => {
+        // Client frames (the empty pings of DirectLineJS) are accepted and ignored.
+        this.logger.debug({ session: this.session.n, socket: ordinal, bytes: Buffer.isBuffer(data) ? data.length : 0, isBinary }, 'client frame ignored');
+      });
+      ws.on('close', (code) => {
+        this.sockets.delete(live);
+        this.logger.debug({ session: this.session.n, socket: ordinal, code }, 'stream closed');
+      });
+      ws.on('error', (err) => this.logger.debug({ err, session: this.session.n, socket: ordinal }, 'stream error'));
+    });
+  }
+
+  /** Sends a released item to the sockets it is meant for. */
+  deliver(item: StreamItem): void {
+    if (item.kind === 'activities') {
+      if (this.sockets.size === 0) return;
+      for (const frame of this.framesOf(item)) {
+        for (const s of this.sockets) this.send(s, frame, false);
+      }
+      return;
+    }
+    const target = this.byOrdinal(item.ordinal);
+    if (!target) return; // that socket is not open live: the item has nowhere to go
+    if (item.kind === 'keepalive') this.send(target, item.text, false);
+    else if (item.kind === 'raw') {
+      const { payload, isBinary } = decodeFrame(item.data);
+      this.send(target, typeof payload === 'string' ? this.session.subst.text(payload) : payload, isBinary);
+    } else {
+      this.logger.debug({ session: this.session.n, socket: item.ordinal, code: item.code }, 'replaying a server close');
+      closeLike(target.ws, item.code, item.reason);
+    }
+  }
+
+  closeAll(code = 1001, reason = 'replay server closing'): void {
+    for (const s of this.sockets) closeLike(s.ws, code, reason);
+  }
+
+  terminateAll(): void {
+    for (const s of this.sockets) s.ws.terminate();
+    this.sockets.clear();
+  }
+
+  /** Frames for an activity item: the recorded frame, or one frame per activity first seen by a poll. */
+  private framesOf(item: ActivitiesItem): string[] {
+    const log = this.session.model.log;
+    if (item.frame) {
+      const frame: Record<string, unknown> = {
+        ...(this.session.subst.json(item.frame.extra) as Record<string, unknown>),
+        activities: item.entries.map((i) => this.session.serveActivity(log[i])),
+      };
+      if (item.frame.hasWatermark) frame.watermark = item.frame.watermark;
+      return [JSON.stringify(frame)];
+    }
+    return item.entries.map((i) => JSON.stringify({ activities: [this.session.serveActivity(log[i])], watermark: log[i].watermark }));
+  }
+
+  /** Released stored activities after the client's watermark, one frame per recorded item. */
+  private sendBacklog(live: LiveSocket, watermark: string | null): void {
+    const log = this.session.model.log;
+    const end = this.session.releasedEntries;
+    let batch: Activity[] = [];
+    let batchItem = -1;
+    let batchWatermark: string | undefined;
+    const flush = () => {
+      if (batch.length) this.send(live, JSON.stringify({ activities: batch, watermark: batchWatermark }), false);
+      batch = [];
+    };
+    for (let i = this.session.positionAfter(watermark) + 1; i < end; i++) {
+      const entry = log[i];
+      if (entry.typing) continue;
+      if (entry.item !== batchItem) {
+        flush();
+        batchItem = entry.item;
+      }
+      batch.push(this.session.serveActivity(entry));
+      batchWatermark = entry.watermark;
+    }
+    flush();
+  }
+
+  private byOrdinal(ordinal: number): LiveSocket | undefined {
+    for (const s of this.sockets) if (s.ordinal === ordinal) return s;
+    return undefined;
+  }
+
+  private send(s: LiveSocket, payload: string | Buffer, binary: boolean): void {
+    if (s.ws.readyState !== WebSocket.OPEN) return;
+    s.ws.send(payload, { binary });
+    if (!binary && typeof payload === 'string') this.logger.debug({ session: this.session.n, socket: s.ordinal, bytes: payload.length }, 'frame sent');
+  }
+}
+
+/** Closes like the recording did: a sendable code with its reason, 1005 as a bare close, 1006 (no close frame) as a drop. */
+function closeLike(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
+  const sendable = (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  if (code === 1005) ws.close();
+  else if (sendable) ws.close(code, clipReason(reason));
+  else ws.terminate();
+}
+
+/** Close reasons are limited to 123 bytes. */
+function clipReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}

@@ -1,0 +1,36 @@
+// Synthetic tokens the replayer hands out in place of the cassette's placeholders. They are JWT-shaped
+// (Web Chat decodes the conversation token looking for a `user` claim, reference §4.8) but unsigned
+// (alg "none", random third part), carry no user claim, and never look like a DLVCR_ placeholder.
+import { randomBytes } from 'node:crypto';
+
+const HEADER = b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }));
+
+export type SyntheticKind = 'secret' | 'token' | 'streamToken' | 'custom';
+
+export function kindOfPlaceholder(placeholder: string): SyntheticKind {
+  if (placeholder.startsWith('DLVCR_STREAMTOKEN_')) return 'streamToken';
+  if (placeholder.startsWith('DLVCR_SECRET_')) return 'secret';
+  if (placeholder.startsWith('DLVCR_CUSTOM_')) return 'custom';
+  return 'token';
+}
+
+/** A fresh synthetic value for one placeholder of one session. */
+export function mintToken(kind: SyntheticKind, conversationId: string | null, session: number): string {
+  if (kind === 'custom') return `vcr${randomBytes(12).toString('hex')}`;
+  const now = Math.floor(Date.now() / 1000);
+  const ttl = kind === 'streamToken' ? 60 : 3600;
+  const claims: Record<string, unknown> = {
+    iss: 'directline-vcr-replay',
+    kind,
+    session,
+    jti: randomBytes(9).toString('base64url'),
+    nbf: now,
+    exp: now + ttl,
+  };
+  if (conversationId !== null) claims.conv = conversationId;
+  return `${HEADER}.${b64url(JSON.stringify(claims))}.${randomBytes(24).toString('base64url')}`;
+}
+
+function b64url(s: string): string {
+  return Buffer.from(s, 'utf8').toString('base64url');
+}

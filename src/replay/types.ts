@@ -1,0 +1,47 @@
+// Public option and result types of the replayer (re-exported by index.ts).
+import type { Logger } from '../log.js';
+import type { Cassette } from '../cassette/schema.js';
+
+export interface ReplayOptions {
+  /** A loaded cassette, or a file path (loaded and validated). */
+  cassette: Cassette | string;
+  /** Default 0 (a free port) and '127.0.0.1'. */
+  port?: number;
+  host?: string;
+  /** 1 = recorded timing, 4 = four times faster, 0 or Infinity = instant (order kept, no waits). Default 1. */
+  speed?: number;
+  /** pino logger; default silent. */
+  logger?: Logger;
+  /** Origin put into streamUrls (default: the server's own http://host:port). */
+  publicUrl?: string;
+}
+
+export interface UnmatchedRequest {
+  method: string;
+  path: string;
+  route: string;
+  reason: string;
+  /** One-line description of the next recorded request of that route, or null when none is left. */
+  expected: string | null;
+  /** ISO time the request arrived. */
+  at: string;
+}
+
+export interface ReplaySummary {
+  /** Sessions (replayed conversations) started by clients. */
+  conversations: number;
+  /** Requests answered from the cassette (including polls and synthesized reconnect/refresh answers). */
+  matched: number;
+  unmatched: number;
+  unmatchedRequests: UnmatchedRequest[];
+}
+
+export interface Replayer {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** url + the cassette's basePath: what a client passes as `domain`. */
+  domain: string;
+  port: number;
+  summary(): ReplaySummary;
+  close(): Promise<void>;
+}

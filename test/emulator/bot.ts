@@ -1,0 +1,89 @@
+// The scripted bot behind the emulated channel: turns BotReplyStep lists into bot activities, timed.
+import { BOT_ID } from './auth.js';
+import type { Activity, ChannelAccount, Conversation } from './conversations.js';
+import type { BotReplyStep, BotScript } from './types.js';
+
+export const BOT_ACCOUNT: ChannelAccount = { id: BOT_ID, name: 'Emulator Bot', role: 'bot' };
+
+export const DEFAULT_POST_DELAY_MS = 20;
+
+export function defaultWelcome(): BotReplyStep[] {
+  return [{ type: 'message', text: 'Welcome to the emulator bot!' }];
+}
+
+export function defaultReply(userActivity: Activity): BotReplyStep[] {
+  if (userActivity?.type !== 'message') return [];
+  const text = typeof userActivity.text === 'string' ? userActivity.text.trim() : '';
+  const attachments = Array.isArray(userActivity.attachments) ? userActivity.attachments.length : 0;
+  // Typing first, like a bot that "thinks": it reaches WS clients only (reference §2.6).
+  const typing: BotReplyStep = { type: 'typing' };
+  if (attachments > 0) {
+    return [typing, { type: 'message', text: `Received ${attachments} attachment(s)`, delayMs: 150 }];
+  }
+  const burst = /^burst\s+(\d+)/i.exec(text);
+  if (burst) {
+    const n = Math.min(Number(burst[1]), 1000);
+    const steps: BotReplyStep[] = [typing];
+    for (let i = 1; i <= n; i++) steps.push({ type: 'message', text: `burst ${i}/${n}`, delayMs: 5 });
+    return steps;
+  }
+  if (text === 'end') return [{ type: 'endOfConversation' }];
+  if (text === 'slow') return [typing, { type: 'message', text: 'You said: slow', delayMs: 600 }];
+  return [typing, { type: 'message', text: `You said: ${text}`, delayMs: 150 }];
+}
+
+/** Runs scripts against conversations; owns every pending timer so close() can cancel them. */
+export class Bot {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private disposed = false;
+
+  constructor(private readonly script: BotScript = {}) {}
+
+  get postDelayMs(): number {
+    return this.script.postDelayMs ?? DEFAULT_POST_DELAY_MS;
+  }
+
+  /** The service sends the bot a conversationUpdate on start (never shown to clients, §1.6); the bot answers with its welcome. */
+  welcome(conversation: Conversation): void {
+    const steps = this.script.welcome ?? defaultWelcome();
+    this.play(conversation, steps, conversation.user ? { ...conversation.user, role: 'user' } : undefined, undefined);
+  }
+
+  /** Called synchronously with the POST (§1.3 (5)); replies go out on their own schedule. */
+  reply(conversation: Conversation, userActivity: Activity): void {
+    const steps = (this.script.reply ?? defaultReply)(userActivity) ?? [];
+    this.play(conversation, steps, userActivity.from as ChannelAccount | undefined, userActivity.id as string);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private play(conversation: Conversation, steps: BotReplyStep[], recipient: ChannelAccount | undefined, replyToId: string | undefined): void {
+    let index = 0;
+    // Each delay counts from the previous step, so steps are chained rather than scheduled up front.
+    const next = (): void => {
+      if (this.disposed || index >= steps.length) return;
+      const step = steps[index++]!;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.disposed) return;
+        conversation.add(botActivity(step, recipient, replyToId));
+        next();
+      }, Math.max(0, step.delayMs ?? 0));
+      this.timers.add(timer);
+    };
+    next();
+  }
+}
+
+function botActivity(step: BotReplyStep, recipient: ChannelAccount | undefined, replyToId: string | undefined): Activity {
+  const activity: Activity = { type: step.type ?? 'message', from: { ...BOT_ACCOUNT } };
+  if (recipient) activity.recipient = recipient;
+  if (replyToId) activity.replyToId = replyToId;
+  if (step.text !== undefined) activity.text = step.text;
+  if (step.attachments !== undefined) activity.attachments = step.attachments;
+  return activity;
+}

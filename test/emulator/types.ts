@@ -1,0 +1,82 @@
+// Public option and handle types of the emulator (re-exported by index.ts).
+
+export interface EmulatorOptions {
+  /** Default 0 (random free port). */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default '/v3/directline'; the emulator can serve under another prefix, e.g. '/custom/dl'. */
+  basePath?: string;
+  /** The valid Direct Line secret; default 'emulator-secret-0123456789'. */
+  secret?: string;
+  /** Interval of empty keep-alive text frames on each stream; default 0 = off. */
+  keepAliveMs?: number;
+  /** Validity window of the streamUrl's t= token; default 60_000 (the service's 60 s, reference §2.1). */
+  streamTokenTtlMs?: number;
+  /** Conversation token lifetime; default 3_600_000 (expires_in = 3600, reference §3). */
+  tokenTtlMs?: number;
+  /** Scripted bot. */
+  bot?: BotScript;
+}
+
+export interface BotReplyStep {
+  type?: 'message' | 'typing' | 'event' | 'endOfConversation';
+  text?: string;
+  /** Delay after the previous step (the first step: after the bot was called). */
+  delayMs?: number;
+  attachments?: unknown[];
+}
+
+export interface BotScript {
+  /** Sent when a conversation starts (after the invisible conversationUpdate). Default: one 'Welcome to the emulator bot!' message. */
+  welcome?: BotReplyStep[];
+  /**
+   * Called for every user activity (message, upload, event, typing, ...). Default: messages get typing,
+   * then 'You said: <text>' after 150 ms; 'burst N' → N messages 'burst i/N' 5 ms apart; 'slow' → the reply
+   * after 600 ms; 'end' → endOfConversation; messages with attachments → 'Received N attachment(s)';
+   * other activity types get no reply. A reply function that throws makes the POST answer 502 BotError
+   * (the echo is still stored and delivered).
+   */
+  // `any` because activities are free-form JSON.
+  reply?: (userActivity: any) => BotReplyStep[];
+  /** How long POST …/activities (and …/upload) takes before answering; the bot is called synchronously (§1.3 (5)). Default 20. */
+  postDelayMs?: number;
+}
+
+export type FailRoute =
+  | 'tokens.generate'
+  | 'tokens.refresh'
+  | 'conversations.start'
+  | 'conversations.reconnect'
+  | 'activities.post'
+  | 'activities.get'
+  | 'upload';
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path including the query string. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface Emulator {
+  /** Origin only, e.g. 'http://127.0.0.1:PORT'. */
+  url: string;
+  /** url + basePath: what a Direct Line client uses as `domain`. */
+  domain: string;
+  secret: string;
+  /** Closes every socket, cancels pending bot replies and closes the server. */
+  close(): Promise<void>;
+  /** The next `count` (default 1) requests on `route` get `status` with a Direct Line-shaped body, before anything else happens. */
+  failNext(route: FailRoute, status: number, opts?: { count?: number; retryAfter?: string }): void;
+  /** The server closes the conversation's socket; default code 1011, reason 'server closed the stream'. */
+  dropSocket(conversationId: string, code?: number, reason?: string): void;
+  /** Every stream token already issued becomes expired, so the next upgrade with it gets 403. */
+  expireStreamTokens(): void;
+  /** Conversation ids, in creation order. */
+  conversations(): string[];
+  /** Every conversation token and stream token issued, in issue order. */
+  issuedTokens(): string[];
+  /** Every HTTP request received, including OPTIONS preflights and WebSocket upgrades. */
+  requests: RequestLogEntry[];
+}
