@@ -2,12 +2,18 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { recordCommand } from './record.js';
+import { inspectCommand } from './inspect.js';
+import { exportCommand } from './export.js';
+import { scanCommand } from './scan.js';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('directline-vcr')
     .usage('$0 <command> [options]\n\nRecord and replay Bot Framework Direct Line 3.0 traffic (HTTP and WebSocket).')
     .command(recordCommand)
+    .command(inspectCommand)
+    .command(exportCommand)
+    .command(scanCommand)
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()

@@ -16,14 +16,14 @@ export interface JsonResponse {
 export async function call(domain: string, method: string, path: string, opts: { bearer?: string; body?: unknown; headers?: Record<string, string>; rawBody?: Buffer } = {}): Promise<JsonResponse> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
-  let body: string | Buffer | undefined;
-  if (opts.rawBody) body = opts.rawBody;
+  let body: string | Uint8Array | undefined;
+  if (opts.rawBody) body = new Uint8Array(opts.rawBody);
   else if (opts.body !== undefined) {
     headers['content-type'] ??= 'application/json';
     body = JSON.stringify(opts.body);
   }
   const sentAt = performance.now();
-  const res = await fetch(domain + path, { method, headers, body });
+  const res = await fetch(domain + path, { method, headers, body: body as BodyInit | undefined });
   const text = await res.text();
   let parsed: unknown = text;
   try {

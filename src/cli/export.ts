@@ -1,0 +1,49 @@
+// `directline-vcr export`: a cassette in formats other tools open (HAR, Bot Framework transcript).
+import { writeFile } from 'node:fs/promises';
+import type { CommandModule } from 'yargs';
+import { loadCassette } from '../cassette/load.js';
+import { toHar, toTranscript } from '../inspect/index.js';
+import { cliLogger, failStart } from './common.js';
+
+interface ExportArgs {
+  cassette: string;
+  format: 'har' | 'transcript';
+  output?: string;
+  conversation?: string;
+  typing: boolean;
+}
+
+export const exportCommand: CommandModule<object, ExportArgs> = {
+  command: 'export <cassette>',
+  describe: 'Export a cassette as HAR 1.2 (Chrome DevTools, HAR viewers) or a Bot Framework .transcript (Bot Framework Emulator)',
+  builder: (y) =>
+    y
+      .positional('cassette', { type: 'string', demandOption: true, describe: 'Cassette file' })
+      .options({
+        format: { type: 'string', choices: ['har', 'transcript'] as const, demandOption: true, describe: 'Output format' },
+        output: { type: 'string', alias: 'o', describe: 'Write to this file instead of stdout' },
+        conversation: { type: 'string', describe: 'transcript: only this conversation' },
+        typing: { type: 'boolean', default: true, describe: 'transcript: include typing activities (--no-typing drops them)' },
+      })
+      .example('$0 export recordings/demo.json --format har -o demo.har', 'open demo.har in DevTools (Network → Import HAR)')
+      .example('$0 export recordings/demo.json --format transcript -o demo.transcript', 'open it in the Bot Framework Emulator') as never,
+  handler: async (args) => {
+    const logger = cliLogger('info');
+    let cassette;
+    try {
+      cassette = await loadCassette(args.cassette);
+    } catch (err) {
+      failStart(logger, 'cannot read the cassette', err);
+    }
+    const out = args.format === 'har'
+      ? toHar(cassette)
+      : toTranscript(cassette, { conversation: args.conversation, typing: args.typing });
+    const text = JSON.stringify(out, null, 2) + '\n';
+    if (args.output) {
+      await writeFile(args.output, text);
+      logger.info({ file: args.output, format: args.format }, `wrote ${args.output}`);
+    } else {
+      process.stdout.write(text);
+    }
+  },
+};
