@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { recordCommand } from './record.js';
+import { replayCommand } from './replay.js';
 import { inspectCommand } from './inspect.js';
 import { exportCommand } from './export.js';
 import { scanCommand } from './scan.js';
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<void> {
     .scriptName('directline-vcr')
     .usage('$0 <command> [options]\n\nRecord and replay Bot Framework Direct Line 3.0 traffic (HTTP and WebSocket).')
     .command(recordCommand)
+    .command(replayCommand)
     .command(inspectCommand)
     .command(exportCommand)
     .command(scanCommand)

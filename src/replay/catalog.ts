@@ -9,6 +9,9 @@ export class Catalog {
   readonly models: ConversationModel[];
   private readonly byFirstRoute = new Map<string, ConversationModel[]>();
   private readonly served = new Map<string, number>();
+  /** Conversations recorded as tokens.generate → conversations.start (for clients that bring their own token). */
+  private readonly generateThenStart: ConversationModel[] = [];
+  private servedWithoutGenerate = 0;
 
   constructor(readonly cassette: Cassette) {
     this.basePath = normaliseBasePath(cassette.upstream.basePath);
@@ -21,6 +24,7 @@ export class Catalog {
       const list = this.byFirstRoute.get(m.firstRoute);
       if (list) list.push(m);
       else this.byFirstRoute.set(m.firstRoute, [m]);
+      if (m.firstRoute === 'tokens.generate' && m.requests.has('conversations.start')) this.generateThenStart.push(m);
     }
   }
 
@@ -34,6 +38,17 @@ export class Catalog {
     const n = this.served.get(route) ?? 0;
     this.served.set(route, n + 1);
     return list[n % list.length];
+  }
+
+  /**
+   * For a conversations.start with a bearer this replay never issued when no recorded conversation begins with
+   * conversations.start: the next conversation recorded as tokens.generate → conversations.start (cycling).
+   * Its tokens.generate is skipped: the client got its token elsewhere (e.g. `new DirectLine({ token: 'any' })`).
+   */
+  nextSkippingGenerate(): ConversationModel | undefined {
+    const list = this.generateThenStart;
+    if (list.length === 0) return undefined;
+    return list[this.servedWithoutGenerate++ % list.length];
   }
 
   /** Whether some recorded conversation begins with `route`. */

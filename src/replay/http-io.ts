@@ -28,13 +28,16 @@ export function keptHeaders(recorded: Record<string, string>, map: (v: string) =
 const ALLOWED_HEADERS = 'authorization, content-type, x-ms-bot-agent, x-requested-with';
 const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
 
+/** Response headers a cross-origin client may read (DirectLineJS looks at Retry-After on a 429). */
+const EXPOSED_HEADERS = 'retry-after, x-ms-request-id';
+
 /** Added to every response: the caller's Origin (credentialed, for getsessionid) or `*`. */
 export function corsHeaders(req: IncomingMessage): Record<string, string> {
   const origin = req.headers.origin;
   if (typeof origin === 'string' && origin !== '' && origin !== 'null') {
-    return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' };
+    return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'Origin' };
   }
-  return { 'access-control-allow-origin': '*' };
+  return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS };
 }
 
 /** Answers a CORS preflight locally (204); it is never matched against the cassette. */

@@ -161,7 +161,7 @@ export class ReplayServer {
       if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'no recorded conversation begins with tokens.generate' };
     } else if (route === 'conversations.start') {
       session = this.sessionOfBearer(req) ?? this.newSession(route, arrival);
-      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'no recorded conversation begins with conversations.start (and the bearer is no token this replay issued)' };
+      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'no recorded conversation has a conversations.start (and the bearer is no token this replay issued)' };
     } else if (conversationId !== null) {
       session = this.byLiveId.get(conversationId);
       if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `conversation ${conversationId} was not started on this replay server` };
@@ -204,7 +204,12 @@ export class ReplayServer {
   }
 
   private newSession(route: string, arrival: number): Session | undefined {
-    const model = this.opts.catalog.next(route);
+    let model = this.opts.catalog.next(route);
+    let skipGenerate = false;
+    if (!model && route === 'conversations.start') {
+      model = this.opts.catalog.nextSkippingGenerate();
+      skipGenerate = model !== undefined;
+    }
     if (!model) return undefined;
     const n = this.sessions.length + 1;
     const session = new Session(n, model, {
@@ -218,8 +223,9 @@ export class ReplayServer {
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
     this.hubs.set(session, new StreamHub(session, this.wss, this.opts.logger));
-    this.opts.logger.info({ session: n, conversationId: session.liveId, recorded: model.ordinal + 1 }, 'session started');
+    this.opts.logger.info({ session: n, conversationId: session.liveId, recorded: model.ordinal + 1, skippedTokenGenerate: skipGenerate || undefined }, 'session started');
     session.begin(arrival);
+    if (skipGenerate) session.skip('tokens.generate');
     return session;
   }
 

@@ -91,6 +91,15 @@ export class Session {
     this.scheduler.causeHappened(ATTACH_CAUSE, time);
   }
 
+  /** Marks the next recorded request of a route as used without a live request (see Catalog.nextSkippingGenerate). */
+  skip(route: string): void {
+    const position = this.cursors.get(route) ?? 0;
+    const recorded = this.model.requests.get(route)?.[position];
+    if (!recorded) return;
+    this.cursors.set(route, position + 1);
+    this.scheduler.causeHappened(httpCause(recorded.index));
+  }
+
   close(): void {
     this.closed = true;
     this.scheduler.dispose();

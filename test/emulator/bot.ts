@@ -85,5 +85,6 @@ function botActivity(step: BotReplyStep, recipient: ChannelAccount | undefined, 
   if (replyToId) activity.replyToId = replyToId;
   if (step.text !== undefined) activity.text = step.text;
   if (step.attachments !== undefined) activity.attachments = step.attachments;
+  if (step.suggestedActions !== undefined) activity.suggestedActions = step.suggestedActions;
   return activity;
 }

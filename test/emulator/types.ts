@@ -25,6 +25,8 @@ export interface BotReplyStep {
   /** Delay after the previous step (the first step: after the bot was called). */
   delayMs?: number;
   attachments?: unknown[];
+  /** Buttons the client shows under the message ({actions:[{type:'imBack', title, value}]}). */
+  suggestedActions?: unknown;
 }
 
 export interface BotScript {

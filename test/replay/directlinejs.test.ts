@@ -51,6 +51,19 @@ describe('botframework-directlinejs against the replayer', () => {
     assert.equal(r.summary().unmatched, 0);
   });
 
+  it("token 'any' (no tokens/generate) against a cassette recorded with tokens/generate first", async () => {
+    const r = await startReplayer({ cassette: wsCassette(), speed: 0 });
+    open.push(r);
+    const dl = createDirectLine({ domain: r.domain, token: 'any', webSocket: true });
+    try {
+      await converse(dl);
+      assert.deepEqual(textsOf(activitiesOf(dl)), WS_TEXTS);
+    } finally {
+      endDirectLine(dl);
+    }
+    assert.equal(r.summary().unmatched, 0);
+  });
+
   it('polling mode with a stream cassette', async () => {
     const r = await startReplayer({ cassette: wsCassette(), speed: 4 });
     open.push(r);

@@ -1,0 +1,58 @@
+// `directline-vcr replay`: serves a cassette offline to an unchanged Direct Line client.
+import type { CommandModule } from 'yargs';
+import { startReplayer, type Replayer } from '../replay/index.js';
+import { cliLogger, failStart, onStopSignal, serverOptions } from './common.js';
+
+interface ReplayArgs {
+  cassette: string;
+  port: number;
+  host: string;
+  speed: string;
+  'log-level': string;
+}
+
+/** '4' → 4, 'instant' → 0 (order kept, no waits). */
+export function parseSpeed(raw: string): number {
+  if (raw === 'instant') return 0;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--speed must be a positive number or "instant", got "${raw}"`);
+  return n;
+}
+
+export const replayCommand: CommandModule<object, ReplayArgs> = {
+  command: 'replay',
+  describe: 'Serve a cassette offline: same status codes, bodies, frames and (causal) timing',
+  builder: (y) =>
+    y
+      .options({
+        cassette: { type: 'string', demandOption: true, describe: 'Cassette file to serve' },
+        ...serverOptions,
+        speed: { type: 'string', default: '1', describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)' },
+      })
+      .example('$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline')
+      .example('$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port') as never,
+  handler: async (args) => {
+    const logger = cliLogger(args['log-level']);
+    let replayer: Replayer;
+    try {
+      replayer = await startReplayer({ cassette: args.cassette, port: args.port, host: args.host, speed: parseSpeed(args.speed), logger });
+    } catch (err) {
+      failStart(logger, 'cannot start the replay server', err);
+    }
+    const r = replayer;
+    process.stdout.write([
+      `directline-vcr is replaying ${args.cassette} (offline; speed ${args.speed})`,
+      `Point your Direct Line client at:  domain = ${r.domain}`,
+      `  botframework-directlinejs:  new DirectLine({ domain: '${r.domain}', token: 'any' })`,
+      `  Web Chat:                   WebChat.createDirectLine({ domain: '${r.domain}', token: 'any' })`,
+      'Stop with Ctrl+C.',
+      '',
+    ].join('\n'));
+    onStopSignal(logger, async () => {
+      const s = r.summary();
+      await r.close();
+      process.stdout.write(`replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched\n`);
+      for (const u of s.unmatchedRequests) process.stdout.write(`  unmatched: ${u.method} ${u.path} (${u.reason})\n`);
+    });
+  },
+};

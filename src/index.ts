@@ -1,0 +1,11 @@
+// The programmatic API: start a recorder or a replay server from test code, read cassettes.
+export { startRecorder, type Recorder, type RecordOptions } from './record/recorder.js';
+export { DEFAULT_UPSTREAM } from './record/upstream.js';
+export { startReplayer, type Replayer, type ReplayOptions, type ReplaySummary, type UnmatchedRequest } from './replay/index.js';
+export { loadCassette, parseCassette, validateCassette, CassetteError } from './cassette/load.js';
+export { cassetteJsonSchema } from './cassette/json-schema.js';
+export type { Cassette, CassetteEvent, HttpEvent, WsOpenEvent, WsMessageEvent, WsCloseEvent, Body } from './cassette/schema.js';
+export type { RedactionRules } from './cassette/redact.js';
+export { renderTimeline, toHar, toTranscript } from './inspect/index.js';
+export { scanCassetteFile, scanText, type Finding } from './scan/scan.js';
+export { createLogger } from './log.js';
