@@ -11,7 +11,7 @@ import type { BenchCase, BenchResult } from '../lib/types.js';
 const CONNECTIONS = 32;
 const DURATION_S = 2;
 const WARMUP_S = 0.5;
-const BASE = '/v3/directline';
+export const BASE = '/v3/directline';
 const CONVERSATION = 'bench-conversation';
 const PATH = `${BASE}/conversations/${CONVERSATION}/activities`;
 // A token-shaped bearer, as a Direct Line client sends (the recorder redacts it on every request).
@@ -41,7 +41,7 @@ interface Run {
   recordedEvents?: number;
 }
 
-async function load(url: string, duration: number): Promise<autocannon.Result> {
+export async function loadOnce(url: string, duration: number): Promise<autocannon.Result> {
   return autocannon({
     url: url + PATH,
     connections: CONNECTIONS,
@@ -61,15 +61,15 @@ export const httpRecord: BenchCase = {
   async run(ctx) {
     const upstream = await startChild<{ url: string }>('servers/http-upstream.ts');
     const forwarder = await startChild<{ url: string }>('servers/http-forwarder.ts', { upstream: upstream.info.url });
-    const recorder = await startChild<{ url: string }>('servers/recorder.ts', { upstream: upstream.info.url + BASE });
+    const recorder = await startChild<{ url: string }>('servers/recorder.ts', { upstream: upstream.info.url + BASE }, { product: true });
     const runs: Run[] = [];
     try {
       const urlOf = async (mode: Mode) => (mode === 'direct' ? upstream.info.url : mode === 'forwarder' ? forwarder.info.url : (await recorder.call<{ url: string }>('start')).url);
-      for (const mode of MODES) await load(await urlOf(mode), WARMUP_S); // JIT warm-up, not measured
+      for (const mode of MODES) await loadOnce(await urlOf(mode), WARMUP_S); // JIT warm-up, not measured
       for (let r = 0; r < ctx.rounds; r++) {
         for (const mode of rotation(MODES, r)) {
           const url = await urlOf(mode);
-          const res = await load(url, DURATION_S);
+          const res = await loadOnce(url, DURATION_S);
           const run: Run = {
             mode, round: r,
             reqPerSec: res.requests.total / res.duration,

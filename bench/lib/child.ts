@@ -16,10 +16,12 @@ export interface Child<Info = Record<string, unknown>> {
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** Starts bench/<script> (a .ts file, run through tsx) and waits for its ready message. */
-export async function startChild<Info = Record<string, unknown>>(script: string, args: Record<string, unknown> = {}, opts: { gc?: boolean; timeoutMs?: number } = {}): Promise<Child<Info>> {
+// BENCH_CPU_PROF=<dir> runs the product's processes (opts.product) under --cpu-prof, writing there.
+export async function startChild<Info = Record<string, unknown>>(script: string, args: Record<string, unknown> = {}, opts: { gc?: boolean; timeoutMs?: number; product?: boolean; env?: Record<string, string> } = {}): Promise<Child<Info>> {
   const file = fileURLToPath(new URL(`../${script}`, `file://${here}`));
-  const execArgv = ['--import', 'tsx', ...(opts.gc ? ['--expose-gc'] : [])];
-  const proc: ChildProcess = fork(file, [JSON.stringify(args)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const prof = opts.product && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const execArgv = ['--import', 'tsx', ...(opts.gc ? ['--expose-gc'] : []), ...prof];
+  const proc: ChildProcess = fork(file, [JSON.stringify(args)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...opts.env } });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   let nextId = 1;
   let exited = false;

@@ -3,10 +3,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRecorder, type Recorder } from '../../src/record/recorder.js';
+import { pathToFileURL } from 'node:url';
+import { startRecorder as productStartRecorder, type Recorder } from '../../src/record/recorder.js';
 import { childArgs, measuredMemory, serveParent } from '../lib/child.js';
 
-const { upstream, flushIntervalMs } = childArgs<{ upstream: string; flushIntervalMs?: number }>();
+const { upstream, flushIntervalMs, passthrough } = childArgs<{ upstream: string; flushIntervalMs?: number; passthrough?: boolean }>();
+// BENCH_SRC=<dir>: measure a candidate fix in a copy of src/ (e.g. scratch/bench-exp/src) before applying it.
+const startRecorder: typeof productStartRecorder = process.env.BENCH_SRC
+  ? (await import(pathToFileURL(join(process.env.BENCH_SRC, 'record/recorder.ts')).href)).startRecorder
+  : productStartRecorder;
 const dir = mkdtempSync(join(tmpdir(), 'dlvcr-bench-rec-'));
 let recorder: Recorder | null = null;
 let n = 0;
@@ -15,7 +20,7 @@ async function start(): Promise<{ url: string; domain: string; cassette: string 
   if (recorder) await recorder.close();
   rmSync(join(dir, `cassette-${n}.json`), { force: true }); // the previous one was checked already
   const cassette = join(dir, `cassette-${++n}.json`);
-  recorder = await startRecorder({ upstream, cassette, port: 0, flushIntervalMs });
+  recorder = await startRecorder({ upstream, cassette: passthrough ? undefined : cassette, port: 0, flushIntervalMs });
   return { url: recorder.url, domain: recorder.domain, cassette };
 }
 

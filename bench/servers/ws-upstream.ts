@@ -23,7 +23,6 @@ wss.on('connection', (ws, req) => {
   open.add(ws);
   ws.on('close', () => open.delete(ws));
   ws.on('error', () => undefined);
-  (ws as WebSocket & { benchPad?: string }).benchPad = pad;
   if (!n) return;
   let i = 0;
   const frame = () => { sent++; return activitySet(conversationId, ++i, wallNow(), size, pad); };
@@ -55,7 +54,8 @@ server.listen(0, '127.0.0.1', () => {
     /** One frame of `size` bytes to every open socket (a welcome message before the conversation idles). */
     greet: ({ size }: { size: number }) => {
       let i = 0;
-      for (const ws of open) ws.send(activitySet('idle', ++i, wallNow(), size, (ws as WebSocket & { benchPad?: string }).benchPad ?? paddingFor('idle', size)));
+      const pad = paddingFor('idle-conversation', size);
+      for (const ws of open) ws.send(activitySet('idle-conversation', ++i, wallNow(), size, pad));
       return i;
     },
     closeAll: () => { for (const ws of open) ws.close(1000, 'bench done'); return open.size; },

@@ -56,6 +56,11 @@ export class Redactor {
     if (known) return known;
     let out = s.replace(JWT, (m) => this.value(m, 'token'));
     for (const p of this.patterns) out = out.replace(p, (m) => this.value(m, 'custom'));
+    // A value already known to be secret (e.g. the site secret seen in an Authorization header) is
+    // replaced wherever it appears inside a longer string too: message text, close reasons, error texts.
+    for (const [secret, placeholder] of this.byValue) {
+      if (secret.length >= 8 && out.includes(secret)) out = out.split(secret).join(placeholder);
+    }
     return out;
   }
 

@@ -14,6 +14,7 @@ interface RecordArgs {
   'redact-header': string[];
   'redact-json-key': string[];
   'redact-pattern': string[];
+  'demo-page': boolean;
 }
 
 export const recordCommand: CommandModule<object, RecordArgs> = {
@@ -29,6 +30,7 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
         'redact-header': { type: 'string', array: true, default: [], describe: 'Extra header name whose value is replaced by a placeholder' },
         'redact-json-key': { type: 'string', array: true, default: [], describe: 'Extra JSON property whose string value is replaced' },
         'redact-pattern': { type: 'string', array: true, default: [], describe: 'Regular expression; every match in a body is replaced' },
+        'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / to record by chatting (needs botframework-webchat installed; the secret is typed into the page, never given here)' },
       })
       .example('$0 record --cassette recordings/my-bot.json', 'record the hosted service; point the client at http://127.0.0.1:4978/v3/directline')
       .example('$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline') as never,
@@ -45,12 +47,13 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
         logger,
         flushIntervalMs: args['flush-interval'],
         redact: { headers: args['redact-header'], jsonKeys: args['redact-json-key'], patterns },
+        demoPage: args['demo-page'],
       });
     } catch (err) {
       failStart(logger, 'cannot start the recorder', err);
     }
     const r = recorder;
-    process.stdout.write(`directline-vcr is recording to ${r.cassettePath}\nPoint your Direct Line client at:  domain = ${r.domain}\nStop with Ctrl+C (everything seen is written).\n`);
+    process.stdout.write(`directline-vcr is recording to ${r.cassettePath}\nPoint your Direct Line client at:  domain = ${r.domain}\n${r.demoPageUrl ? `Or chat in Web Chat: open ${r.demoPageUrl} and give the bot's secret or token there (#secret=… in the URL, or the form)\n` : ''}Stop with Ctrl+C (everything seen is written).\n`);
     onStopSignal(logger, () => r.close());
   },
 };

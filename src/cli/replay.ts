@@ -9,6 +9,7 @@ interface ReplayArgs {
   host: string;
   speed: string;
   'log-level': string;
+  'demo-page': boolean;
 }
 
 /** '4' → 4, 'instant' → 0 (order kept, no waits). */
@@ -27,6 +28,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .options({
         cassette: { type: 'string', demandOption: true, describe: 'Cassette file to serve' },
         ...serverOptions,
+        'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / that replays the cassette in a browser (needs botframework-webchat installed)' },
         speed: { type: 'string', default: '1', describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)' },
       })
       .example('$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline')
@@ -35,7 +37,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const logger = cliLogger(args['log-level']);
     let replayer: Replayer;
     try {
-      replayer = await startReplayer({ cassette: args.cassette, port: args.port, host: args.host, speed: parseSpeed(args.speed), logger });
+      replayer = await startReplayer({ cassette: args.cassette, port: args.port, host: args.host, speed: parseSpeed(args.speed), logger, demoPage: args['demo-page'] });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);
     }
@@ -45,6 +47,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       `Point your Direct Line client at:  domain = ${r.domain}`,
       `  botframework-directlinejs:  new DirectLine({ domain: '${r.domain}', token: 'any' })`,
       `  Web Chat:                   WebChat.createDirectLine({ domain: '${r.domain}', token: 'any' })`,
+      ...(r.demoPageUrl ? [`Or watch it in Web Chat: open ${r.demoPageUrl}`] : []),
       'Stop with Ctrl+C.',
       '',
     ].join('\n'));

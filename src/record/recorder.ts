@@ -2,6 +2,7 @@
 // upstream and writes everything it sees to a cassette.
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { CassetteWriter } from '../cassette/store.js';
 import { Redactor, type RedactionRules } from '../cassette/redact.js';
@@ -12,6 +13,7 @@ import { HttpExchange } from './http-exchange.js';
 import { StreamUrls } from './stream-urls.js';
 import { parseUpstream, DEFAULT_UPSTREAM } from './upstream.js';
 import { WsRelay } from './ws-relay.js';
+import { createDemoPage } from '../web/index.js';
 
 export interface RecordOptions {
   /** Upstream Direct Line URL including its path prefix. Default: the hosted service. */
@@ -28,6 +30,11 @@ export interface RecordOptions {
   maxBodyBytes?: number;
   /** Append to an existing cassette instead of rewriting it. */
   append?: boolean;
+  /**
+   * Serve the Web Chat demo page at / (and Web Chat's bundle at /webchat.js, see src/web/). The person gives
+   * the secret or token in the browser, never to the recorder. Default false.
+   */
+  demoPage?: boolean;
 }
 
 export interface Recorder {
@@ -37,6 +44,8 @@ export interface Recorder {
   domain: string;
   port: number;
   cassettePath: string | null;
+  /** url + '/' when the Web Chat demo page is served (options.demoPage), else null. */
+  demoPageUrl: string | null;
   /** Number of events captured so far. */
   eventCount(): number;
   /** Writes everything captured so far to disk. */
@@ -60,7 +69,12 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   const exchange = new HttpExchange({ upstream, capture, streamUrls, logger, maxBodyBytes, proxyWsOrigin });
   const relay = new WsRelay({ upstream, capture, streamUrls, logger, maxFrameBytes: maxBodyBytes });
 
+  const demoPage = opts.demoPage
+    ? createDemoPage({ mode: 'record', basePath: upstream.basePath, title: writer ? basename(writer.file) : null, credentials: 'ask', logger })
+    : null;
+
   const server = http.createServer((req, res) => {
+    if (demoPage?.(req, res)) return;
     exchange.handle(req, res).catch((err: Error) => {
       logger.error({ err: err.message }, 'request failed');
       sendError(res, 500, 'InternalError', `directline-vcr: ${err.message}`);
@@ -89,6 +103,7 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
     domain: url + upstream.basePath,
     port,
     cassettePath: writer?.file ?? null,
+    demoPageUrl: demoPage ? `${url}/` : null,
     eventCount: () => writer?.data.events.length ?? 0,
     flush: () => writer?.flush() ?? Promise.resolve(),
     close() {

@@ -136,7 +136,9 @@ export class WsRelay {
     }
     pair.closing = side;
     this.opts.capture?.wsClose(pair.socket, pair.conversationId, side, code, reason);
-    this.opts.logger.info({ conversationId: pair.conversationId, socket: pair.socket, by: side, code, reason }, 'stream closed');
+    // The reason is free text from a peer: it may carry a secret, so the log gets the cassette's redacted form.
+    const loggedReason = this.opts.capture ? this.opts.capture.redactor.text(reason) : reason;
+    this.opts.logger.info({ conversationId: pair.conversationId, socket: pair.socket, by: side, code, reason: loggedReason }, 'stream closed');
     const other = side === 'server' ? pair.client : pair.upstream;
     if (other) closeLike(other, code, reason);
     this.pairs.delete(pair);

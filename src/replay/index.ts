@@ -6,6 +6,7 @@ import { loadCassette, validateCassette } from '../cassette/load.js';
 import type { Cassette } from '../cassette/schema.js';
 import { silentLogger } from '../log.js';
 import { Catalog } from './catalog.js';
+import { createDemoPage, replayDemoPageOptions } from '../web/index.js';
 import { ReplayServer, hostForUrl } from './server.js';
 import type { ReplayOptions, Replayer } from './types.js';
 
@@ -27,7 +28,8 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   }
   const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
   const catalog = new Catalog(cassette);
-  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file });
+  const demoPage = opts.demoPage ? createDemoPage({ ...replayDemoPageOptions(cassette, file), logger }) : null;
+  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage });
   const host = opts.host ?? '127.0.0.1';
   const port = await server.listen(opts.port ?? 0, host);
   const shownHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : hostForUrl(host);
@@ -37,6 +39,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     url,
     domain: url + catalog.basePath,
     port,
+    demoPageUrl: demoPage ? `${url}/` : null,
     summary: () => server.summary(),
     close: () => server.close(),
   };

@@ -1,6 +1,7 @@
 // HTTP + WebSocket wiring of the replayer: CORS and the base path, finding (or starting) the session a
 // request belongs to, answering after the recorded latency, and turning anything the cassette cannot
 // answer into a Direct Line-shaped ReplayMismatch error that is logged and counted.
+import type { DemoPageHandler } from '../web/index.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -39,6 +40,8 @@ export interface ReplayServerOptions {
   /** Shown in the re-record hint. */
   cassetteFile?: string;
   clock?: Clock;
+  /** Answers GET / and /webchat.js before anything else (createDemoPage). */
+  demoPage?: DemoPageHandler | null;
 }
 
 export class ReplayServer {
@@ -65,6 +68,7 @@ export class ReplayServer {
     const upstream = opts.catalog.cassette.upstream;
     this.hint = `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
     this.http = createServer((req, res) => {
+      if (opts.demoPage?.(req, res)) return;
       this.onRequest(req, res).catch((err) => {
         opts.logger.error({ err }, 'replay request failed');
         if (!res.headersSent) writeReply(res, jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request')), corsHeaders(req));

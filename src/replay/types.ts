@@ -14,6 +14,8 @@ export interface ReplayOptions {
   logger?: Logger;
   /** Origin put into streamUrls (default: the server's own http://host:port). */
   publicUrl?: string;
+  /** Serve the Web Chat demo page at / (and Web Chat's bundle at /webchat.js, see src/web/). Default false. */
+  demoPage?: boolean;
 }
 
 export interface UnmatchedRequest {
@@ -42,6 +44,8 @@ export interface Replayer {
   /** url + the cassette's basePath: what a client passes as `domain`. */
   domain: string;
   port: number;
+  /** url + '/' when the Web Chat demo page is served (options.demoPage), else null. */
+  demoPageUrl: string | null;
   summary(): ReplaySummary;
   close(): Promise<void>;
 }

@@ -52,11 +52,11 @@ const STYLE = `
 *{box-sizing:border-box}
 html,body{height:100%;margin:0}
 body{display:flex;flex-direction:column;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",Arial,sans-serif;background:#f3f4f6;color:#111827}
-header{padding:10px 16px;background:#1f2937;color:#f9fafb}
-header h1{margin:0;font-size:16px;font-weight:600}
-header p{margin:3px 0 0;font-size:13px;color:#d1d5db}
-header code{font-size:12px;background:#374151;padding:1px 5px;border-radius:4px;color:#f9fafb}
-header a{color:#93c5fd}
+#dlvcr-header{padding:10px 16px;background:#1f2937;color:#f9fafb}
+#dlvcr-header h1{margin:0;font-size:16px;font-weight:600}
+#dlvcr-header p{margin:3px 0 0;font-size:13px;color:#d1d5db}
+#dlvcr-header code{font-size:12px;background:#374151;padding:1px 5px;border-radius:4px;color:#f9fafb}
+#dlvcr-header a{color:#93c5fd}
 .badge{display:inline-block;margin-right:8px;padding:1px 7px;border-radius:9px;font-size:11px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;vertical-align:1px}
 .badge-replay{background:#2563eb}
 .badge-record{background:#dc2626}
@@ -105,8 +105,10 @@ const BOOT = `
       else if (s === 3) status('The Direct Line token expired.');
       else if (s === 5) status('The conversation ended.');
     });
-    window.directLineVcr = { domain: domain, directLine: directLine };
-    window.WebChat.renderWebChat({ directLine: directLine, locale: 'en-US', sendTypingIndicator: false }, chat);
+    var store = window.WebChat.createStore();
+    // For debugging (and the browser tests): the Direct Line object and Web Chat's redux store.
+    window.directLineVcr = { domain: domain, directLine: directLine, store: store };
+    window.WebChat.renderWebChat({ directLine: directLine, store: store, locale: 'en-US', sendTypingIndicator: false }, chat);
     var box = chat.querySelector('input, textarea');
     if (box) box.focus();
   }
@@ -173,7 +175,7 @@ function header(c: PageContent, extra: string): string {
     ? (c.title ? `Replaying cassette <code>${escapeHtml(c.title)}</code> offline` : 'Replaying a cassette offline')
     : (c.title ? `Recording this conversation to <code>${escapeHtml(c.title)}</code>` : 'Proxying this conversation (not recording)');
   const note = c.note ? `<p>${escapeHtml(c.note)}</p>` : '';
-  return `<header><h1>${badge}directline-vcr</h1><p>${what}${extra}</p>${note}</header>`;
+  return `<header id="dlvcr-header"><h1>${badge}directline-vcr</h1><p>${what}${extra}</p>${note}</header>`;
 }
 
 function documentOf(c: PageContent, body: string): string {

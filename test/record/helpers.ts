@@ -1,6 +1,6 @@
 // Shared plumbing of the recorder tests: temp cassettes, emulator + recorder pairs, raw HTTP/WS clients,
 // a tiny WebSocket upstream for the cases the emulator cannot observe, and a log collector.
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
@@ -260,9 +260,5 @@ export function assertNonDecreasingT(events: CassetteEvent[]): void {
   }
 }
 
-export async function readText(file: string): Promise<string> {
-  return readFile(file, 'utf8');
-}
-
-/** `type:text` of an activity, the part of it that is the same on every run. */
+/** `type:text:role` of an activity: the part of it that is the same on every run (no ids, no timestamps). */
 export const shape = (a: any): string => `${a.type}:${a.text ?? ''}:${a.from?.role ?? ''}`;

@@ -1,0 +1,48 @@
+// A/B tool for the HTTP record benchmark: interleaved rounds of the named proxies under the same load as
+// bench/cases/http-record.ts, to measure where the recorder's overhead comes from and what a fix gains.
+//   node --import tsx bench/tools/ab-http.ts [--rounds N] [--seconds S] VARIANT…
+// VARIANT: direct | forwarder | record | passthrough (startRecorder without a cassette) | record-noflush
+// (flushIntervalMs 600000: the cassette is written on close only) | src=DIR (the
+// recorder of a copy of src/, e.g. scratch/bench-exp/src, writing a cassette)
+import { startChild, type Child } from '../lib/child.js';
+import { loadOnce, BASE } from '../cases/http-record.js';
+import { median, rotation } from '../lib/stats.js';
+
+const args = process.argv.slice(2);
+let rounds = 3;
+let seconds = 2;
+const variants: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--rounds') rounds = Number(args[++i]);
+  else if (args[i] === '--seconds') seconds = Number(args[++i]);
+  else variants.push(args[i]);
+}
+const upstream = await startChild<{ url: string }>('servers/http-upstream.ts');
+const children = new Map<string, Child<{ url: string }>>();
+for (const v of variants) {
+  if (v === 'direct') continue;
+  if (v === 'forwarder') children.set(v, await startChild('servers/http-forwarder.ts', { upstream: upstream.info.url }));
+  else if (v === 'record' || v === 'passthrough' || v === 'record-noflush') children.set(v, await startChild('servers/recorder.ts', { upstream: upstream.info.url + BASE, passthrough: v === 'passthrough', flushIntervalMs: v === 'record-noflush' ? 600_000 : undefined }));
+  else if (v.startsWith('src=')) children.set(v, await startChild('servers/recorder.ts', { upstream: upstream.info.url + BASE }, { env: { BENCH_SRC: v.slice(4) } }));
+  else throw new Error(`unknown variant ${v}`);
+}
+const urlOf = async (v: string) => v === 'direct' ? upstream.info.url : v === 'forwarder' ? children.get(v)!.info.url : (await children.get(v)!.call<{ url: string }>('start')).url;
+for (const v of variants) await loadOnce(await urlOf(v), 0.5);
+const res = new Map<string, Array<{ rps: number; p99: number }>>(variants.map((v) => [v, []]));
+for (let r = 0; r < rounds; r++) {
+  for (const v of rotation(variants, r)) {
+    const out = await loadOnce(await urlOf(v), seconds);
+    res.get(v)!.push({ rps: out.requests.total / out.duration, p99: out.latency.p99 });
+    console.log(`round ${r + 1} ${v.padEnd(28)} ${Math.round(out.requests.total / out.duration).toString().padStart(6)} req/s  p50 ${out.latency.p50} p99 ${out.latency.p99} ms`);
+  }
+}
+const ref = variants.includes('forwarder') ? 'forwarder' : variants[0];
+console.log(`\nmedians (ratio to ${ref}, per round then median):`);
+for (const v of variants) {
+  const rps = median(res.get(v)!.map((x) => x.rps));
+  const ratios = res.get(v)!.map((x, i) => x.rps / res.get(ref)![i].rps);
+  const p99r = res.get(v)!.map((x, i) => x.p99 / res.get(ref)![i].p99);
+  console.log(`${v.padEnd(28)} ${Math.round(rps).toString().padStart(6)} req/s  ${median(ratios).toFixed(2)}×   p99 ${median(res.get(v)!.map((x) => x.p99))} ms  ${median(p99r).toFixed(2)}×`);
+}
+for (const c of children.values()) await c.stop();
+await upstream.stop();
