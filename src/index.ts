@@ -1,6 +1,7 @@
 // The programmatic API: start a recorder or a replay server from test code, read cassettes.
 export { startRecorder, type Recorder, type RecordOptions } from './record/recorder.js';
 export { DEFAULT_UPSTREAM } from './record/upstream.js';
+export { startVcr, VCR_MODES, type Vcr, type VcrMode, type VcrOptions } from './vcr.js';
 export { startReplayer, type Replayer, type ReplayOptions, type ReplaySummary, type UnmatchedRequest } from './replay/index.js';
 export { loadCassette, parseCassette, validateCassette, CassetteError } from './cassette/load.js';
 export { cassetteJsonSchema } from './cassette/json-schema.js';

@@ -1,6 +1,7 @@
 // Benchmark stream upstream: a ws server that, once the client says "go", pushes `n` ActivitySet frames
 // of `size` bytes, either as fast as backpressure allows (rate=0) or at `rate` frames/s. Without `n`
-// it keeps the socket idle; the `greet` command then sends one frame to every open socket.
+// it keeps the socket idle; the `greet` command then sends one frame to every open socket. With
+// `gaps=a,b,c…` it sends one small frame at each of those gaps (ms) after the connection.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -19,10 +20,23 @@ wss.on('connection', (ws, req) => {
   const n = Number(url.searchParams.get('n') ?? 0);
   const size = Number(url.searchParams.get('size') ?? 1100);
   const rate = Number(url.searchParams.get('rate') ?? 0);
+  const gaps = url.searchParams.get('gaps');
   const pad = paddingFor(conversationId, size);
   open.add(ws);
   ws.on('close', () => open.delete(ws));
   ws.on('error', () => undefined);
+  if (gaps) {
+    // The replay-timing baseline: frames at these gaps after the connection, each on its own setTimeout
+    // aimed at connection time + its offset (what a scheduler can do at best on this machine).
+    const start = performance.now();
+    let offset = 0;
+    gaps.split(',').map(Number).forEach((gap, k) => {
+      offset += gap;
+      const due = offset;
+      setTimeout(() => { if (ws.readyState === WebSocket.OPEN) ws.send(activitySet(conversationId, k, wallNow(), 300, '')); }, Math.max(0, start + due - performance.now()));
+    });
+    return;
+  }
   if (!n) return;
   let i = 0;
   const frame = () => { sent++; return activitySet(conversationId, ++i, wallNow(), size, pad); };
