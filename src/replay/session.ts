@@ -62,6 +62,8 @@ export class Session {
   readonly scheduler: ReleaseScheduler;
   /** Log entries [0, releasedEntries) have been released. */
   releasedEntries = 0;
+  /** When each released entry went out live: its `timestamp`, as the service stamps on delivery. */
+  private readonly releasedAt = new Map<number, string>();
   private readonly cursors = new Map<string, number>();
   private typingCursor = 0;
   private readonly synthetic = new Map<string, string>();
@@ -246,6 +248,9 @@ export class Session {
   /** A recorded activity as this session serves it: substituted, and an echo carrying the live client's values. */
   serveActivity(entry: LogEntry): Activity {
     const out = this.subst.json(entry.activity) as Activity;
+    // A replayed conversation happens now: "Just now" in Web Chat, not the day it was recorded.
+    const at = this.releasedAt.get(entry.index);
+    if (at && typeof out.timestamp === 'string') out.timestamp = at;
     const live = entry.id !== undefined ? this.echoes.get(entry.id) : undefined;
     if (live) {
       setOrDelete(out, 'channelData', live.channelData);
@@ -263,7 +268,11 @@ export class Session {
   private release(index: number): void {
     if (this.closed) return;
     const item = this.model.items[index];
-    if (item.kind === 'activities' && item.entries.length) this.releasedEntries = item.entries[item.entries.length - 1] + 1;
+    if (item.kind === 'activities' && item.entries.length) {
+      this.releasedEntries = item.entries[item.entries.length - 1] + 1;
+      const now = serviceTimestamp(new Date());
+      for (const e of item.entries) this.releasedAt.set(e, now);
+    }
     try {
       this.ctx.onRelease(this, item, index);
     } catch (err) {
@@ -344,4 +353,9 @@ function parseJson(buf: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** ISO time with the service's 7 fractional digits (reference §1.6): 2026-06-12T12:53:39.4220000Z. */
+function serviceTimestamp(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
 }

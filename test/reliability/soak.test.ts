@@ -95,9 +95,25 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       return { i, conversationId, stream, postIds, rounds, closedCode: (await stream.closed).code };
     };
 
+    // Responsiveness probes: a request the recorder answers itself (404 outside its base path) and one the
+    // emulator answers, every 100 ms; a slow answer means that process's event loop was stalled.
+    const probes = { recorder: [] as Array<[number, number]>, emulator: [] as Array<[number, number]> };
+    const probe = async (base: string, into: Array<[number, number]>) => {
+      while (performance.now() < deadline) {
+        const t = performance.now();
+        await fetch(`${base}/__probe`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.arrayBuffer(), () => undefined);
+        into.push([Math.round((t - began) / 100) / 10, Math.round(performance.now() - t)]);
+        await sleep(100);
+      }
+    };
+    const probing = Promise.all([probe(rec.domain.replace(/\/v3\/directline$/, ''), probes.recorder), probe(new URL(emu.domain).origin, probes.emulator)]);
+
     const settled = await Promise.allSettled(Array.from({ length: CONVERSATIONS }, (_, i) => runConversation(i)));
+    await probing;
+    const worst = (list: Array<[number, number]>) => [...list].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([at, ms]) => `${ms} ms at ${at} s`);
     const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [`#${i}: ${(s.reason as Error).message}`] : []));
-    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${CONVERSATIONS} conversations failed; failed POSTs at (s): ${JSON.stringify(failedAt.slice(0, 100))}; recorder stderr: ${rec.stderr().slice(-1500)}`);
+    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${CONVERSATIONS} conversations failed; failed POSTs at (s): ${JSON.stringify(failedAt.slice(0, 60))}; ` +
+      `slowest recorder probes: ${worst(probes.recorder)}; slowest emulator probes: ${worst(probes.emulator)}; peak RSS ${(rec.rss.peak / MB).toFixed(0)} MB; recorder stderr: ${rec.stderr().slice(-600)}`);
     const outcomes = settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
     const loadSeconds = (performance.now() - began) / 1000;
     lag.disable();
@@ -188,6 +204,7 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       framesPerSecond: Math.round(clientFrames / loadSeconds),
       roundMs: { p50: pct(0.5), p99: pct(0.99), max: Math.round(roundMs.at(-1) ?? 0) },
       cpuSeconds: cpu, testLoopLagMaxMs: Math.round(lag.max / 1e6), emulator: EMULATOR,
+      slowestProbeMs: { recorder: worst(probes.recorder)[0], emulator: worst(probes.emulator)[0] },
       cassetteEvents: events.length, cassetteMB: Number((size / MB).toFixed(1)),
       rssStartMB: Number((rssAtStart / MB).toFixed(0)), rssPeakMB: Number(peakMb.toFixed(0)), rssBudgetMB: MAX_RSS_MB, rssSamples: rec.rss.samples,
     };
