@@ -4,9 +4,9 @@ import { httpRecord } from './http-record.js';
 import { wsRecord } from './ws-record.js';
 import { idleMemory } from './idle-memory.js';
 import { cassetteScaling } from './cassette-scaling.js';
-import { replay } from './replay.js';
+import { replayHttp, replayTiming } from './replay.js';
 
-export const CASES: BenchCase[] = [httpRecord, wsRecord, idleMemory, cassetteScaling, replay];
+export const CASES: BenchCase[] = [httpRecord, wsRecord, idleMemory, cassetteScaling, replayHttp, replayTiming];
 
 /** Benchmarks that exist only as a heading until they can run. */
 export const PENDING: Array<{ title: string; why: string }> = [];
