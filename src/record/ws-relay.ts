@@ -12,6 +12,8 @@ import { matchRoute, stripBase } from '../protocol/routes.js';
 import { Capture, pickResponseHeaders, queryOf } from './capture.js';
 import type { StreamUrls } from './stream-urls.js';
 import type { Upstream } from './upstream.js';
+import type { Outbound } from './outbound.js';
+import type { CorsPolicy } from '../net/cors.js';
 
 export interface WsRelayOptions {
   upstream: Upstream;
@@ -19,7 +21,12 @@ export interface WsRelayOptions {
   streamUrls: StreamUrls;
   logger: Logger;
   maxFrameBytes: number;
+  /** Options of the upstream socket (TLS trust, the proxy tunnel agent: outbound.wsOptions). */
   wsOptions?: WebSocket.ClientOptions;
+  /** Words for a failed upstream handshake (TLS named) and the proxy's refusals. */
+  outbound?: Outbound;
+  /** Upgrades whose Origin is not allowed are refused with 403. */
+  cors?: CorsPolicy;
 }
 
 // Pause the sending side when the receiving side has this much unsent (backpressure).
@@ -56,6 +63,12 @@ export class WsRelay {
       rejectUpgrade(socket, 404, { error: { code: 'NotFound', message: `no Direct Line stream at this path; streams live at ${upstream.basePath}/conversations/{id}/stream` } });
       return;
     }
+    const refusal = this.opts.cors?.refusal(req);
+    if (refusal) {
+      logger.warn({ path: url.pathname, origin: req.headers.origin }, `stream upgrade refused: ${refusal}`);
+      rejectUpgrade(socket, 403, { error: { code: 'OriginNotAllowed', message: refusal } });
+      return;
+    }
     const conversationId = route.conversationId;
     const target = this.opts.streamUrls.resolve(url.pathname + url.search, upstream.wsOrigin);
     const socketNo = this.opts.capture?.nextSocket() ?? 0;
@@ -65,7 +78,16 @@ export class WsRelay {
     const early: Array<[RawData, boolean]> = [];
     this.pairs.add(pair);
 
-    up.on('unexpected-response', (_r, res) => {
+    up.on('unexpected-response', (upReq, res) => {
+      const refused = this.opts.outbound?.proxyRefusal(upReq);
+      if (refused) {
+        // The proxy answered in the upstream's place: report it as an unreachable upstream.
+        res.resume();
+        const err: NodeJS.ErrnoException = new Error(`the proxy answered ${refused.statusCode} ${refused.statusText} to CONNECT ${new URL(target).host}`.trim());
+        err.code = 'PROXY_TUNNEL_REFUSED';
+        up.emit('error', err);
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -81,11 +103,13 @@ export class WsRelay {
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
       if (pair.client) return; // after open, 'close' follows and handles it
+      if (!this.pairs.has(pair)) return; // already answered (e.g. a proxy refusal reported above)
       this.pairs.delete(pair);
-      const message = `directline-vcr could not open the upstream stream: ${err.code ?? err.message}`;
+      const { code, message } = this.opts.outbound?.describeError(err, 'stream')
+        ?? { code: 'UpstreamUnreachable', message: `directline-vcr could not open the upstream stream: ${err.code ?? err.message}` };
       logger.error({ conversationId, code: err.code }, message);
-      this.opts.capture?.wsOpen(socketNo, conversationId, url.pathname, query, 502, { status: 502, headers: {}, body: { json: { error: { code: 'UpstreamUnreachable', message } } } });
-      rejectUpgrade(socket, 502, { error: { code: 'UpstreamUnreachable', message } });
+      this.opts.capture?.wsOpen(socketNo, conversationId, url.pathname, query, 502, { status: 502, headers: {}, body: { json: { error: { code, message } } } });
+      rejectUpgrade(socket, 502, { error: { code, message } });
     });
     up.on('message', (data, isBinary) => {
       if (!pair.client) {

@@ -9,7 +9,7 @@ import { startEmulator } from '../emulator/index.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import { decodeFrame } from '../../src/cassette/body.js';
 import type { WsCloseEvent } from '../../src/cassette/schema.js';
-import { call, httpEvents, StreamClient, tempDir, wsMessages } from './helpers.js';
+import { call, httpEvents, StreamClient, tempDir, within, wsMessages } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,18 +47,20 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const tmp = await tempDir();
     const file = tmp.file('cli.json');
     let cli: Cli | undefined;
+    let s: StreamClient | undefined;
     try {
       // A flush interval far longer than the test: only the signal's flush can write the frames.
       cli = await spawnRecorder(['--upstream', emu.domain, '--cassette', file, '--port', '0', '--flush-interval', '60000', '--log-level', 'warn']);
       assert.match(cli.domain, /^http:\/\/127\.0\.0\.1:\d+\/v3\/directline$/);
       const start = await call(cli.domain, 'POST', '/conversations', { bearer: emu.secret });
       assert.equal(start.status, 201);
-      const s = await StreamClient.open(start.json.streamUrl);
+      s = await StreamClient.open(start.json.streamUrl);
+      const client = s;
       let onDisk: number | undefined;
       const c = cli;
       // Signal the moment the last frame of the burst arrives.
       const signalled = new Promise<void>((resolve) => {
-        s.onFrame = (text) => {
+        client.onFrame = (text) => {
           if (!text.includes('"burst 20/20"')) return;
           onDisk = JSON.parse(readFileSync(file, 'utf8')).events.length;
           c.child.kill(signal);
@@ -69,10 +71,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         bearer: emu.secret, body: { type: 'message', text: 'burst 20', from: { id: 'u' } },
       });
       assert.equal(post.status, 200);
-      await signalled;
-      const exit = await cli.exited;
+      await within(signalled, 'the last burst frame');
+      const exit = await within(cli.exited, 'the recorder to exit', 10_000);
       assert.deepEqual(exit, { code: 0, signal: null }, cli.stderr());
-      assert.deepEqual(await s.closed, { code: 1001, reason: 'directline-vcr stopped' });
+      assert.deepEqual(await s.closedWithin(), { code: 1001, reason: 'directline-vcr stopped' });
       assert.equal(onDisk, 0, 'nothing but the header was on disk before the signal');
 
       const cas = await loadCassette(file);
@@ -87,6 +89,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         cli.child.kill('SIGKILL');
         await cli.exited;
       }
+      await s?.close();
       await emu.close();
       await tmp.cleanup();
     }

@@ -184,7 +184,7 @@ test('streamUrl: start and reconnect answers point the client at the proxy; the 
     const s2 = await StreamClient.open(re.json.streamUrl);
     await call(rec.domain, 'POST', `/conversations/${id}/activities`, { bearer: re.json.token, body: msg('again') });
     await s2.waitForText('You said: again');
-    assert.deepEqual(await s1.closed, { code: 4000, reason: 'collision' });
+    assert.deepEqual(await s1.closedWithin(), { code: 4000, reason: 'collision' });
     await s2.close();
 
     // Both sockets went to the upstream's own stream URLs (with the real t=).

@@ -26,6 +26,15 @@ export async function eventually<T>(check: () => T | undefined | null | false | 
   }
 }
 
+/** `p`, or a rejection after `ms`: a behaviour that breaks must fail the test, not hang the run. */
+export function within<T>(p: Promise<T>, what: string, ms = 4000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
 /** A fresh temp folder, removed by the returned cleanup. */
 export async function tempDir(): Promise<{ dir: string; file: (name: string) => string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'dlvcr-record-'));
@@ -112,7 +121,7 @@ export class StreamClient {
   }
 
   static open(url: string, opts: WebSocket.ClientOptions = {}): Promise<StreamClient> {
-    const ws = new WebSocket(url, opts);
+    const ws = new WebSocket(url, { handshakeTimeout: 5000, ...opts });
     const client = new StreamClient(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));
@@ -131,6 +140,11 @@ export class StreamClient {
 
   waitForText(text: string, timeoutMs = 4000): Promise<StreamClient> {
     return this.waitFor((c) => c.activities.some((a) => a.text === text), `"${text}"; got ${JSON.stringify(this.activities.map((a) => a.text ?? a.type))}`, timeoutMs);
+  }
+
+  /** The close this client saw, failing after `ms` if none comes. */
+  closedWithin(ms = 4000): Promise<{ code: number; reason: string }> {
+    return within(this.closed, 'the stream to close', ms);
   }
 
   /** Closes (terminates if need be) and waits for the close event. */
@@ -152,7 +166,8 @@ export class StreamClient {
  */
 export function tryUpgrade(url: string, opts: WebSocket.ClientOptions = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, opts);
+    const ws = new WebSocket(url, { handshakeTimeout: 5000, ...opts });
+    ws.once('error', (err) => reject(err)); // e.g. the handshake timeout; a no-op once settled
     ws.on('error', () => {}); // terminate() while connecting reports an error; we already know the outcome
     ws.once('open', () => {
       ws.terminate();

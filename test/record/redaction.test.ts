@@ -32,7 +32,7 @@ test('redaction: the secret and every issued token are absent from the cassette 
     await s2.waitForText(`You said: ${leaky}`);
     await call(rec.domain, 'GET', `/conversations/${id}/activities?watermark=`, { bearer: ref.json.token });
     emu.dropSocket(id, 4001, `closing for ${emu.secret}`); // a token would not fit in 123 bytes
-    await s2.closed;
+    await s2.closedWithin();
     await s1.close();
 
     const c = await eventually(async () => { const x = await load(); return x.events.filter((e) => e.type === 'ws.close').length === 2 && x; }, 'both closes');

@@ -5,7 +5,7 @@ import { startRecorder } from '../../src/record/recorder.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import type { WsCloseEvent, WsOpenEvent } from '../../src/cassette/schema.js';
 import {
-  call, eventually, httpEvents, startMiniUpstream, StreamClient, tempDir, tryUpgrade, withRig, wsMessages,
+  call, eventually, httpEvents, startMiniUpstream, StreamClient, tempDir, tryUpgrade, within, withRig, wsMessages,
 } from './helpers.js';
 
 const closesOf = (events: readonly { type: string }[]) => events.filter((e): e is WsCloseEvent => e.type === 'ws.close');
@@ -63,14 +63,14 @@ test('close codes: a server close reaches the client with its code and reason; c
     const id: string = start.json.conversationId;
     const s0 = await StreamClient.open(start.json.streamUrl);
     emu.dropSocket(id, 1011, 'reason');
-    assert.deepEqual(await s0.closed, { code: 1011, reason: 'reason' });
+    assert.deepEqual(await s0.closedWithin(), { code: 1011, reason: 'reason' });
 
     // Two sockets on one conversation through the proxy: the upstream closes the first with collision.
     const r1 = await call(rec.domain, 'GET', `/conversations/${id}`, { bearer: emu.secret });
     const s1 = await StreamClient.open(r1.json.streamUrl);
     const r2 = await call(rec.domain, 'GET', `/conversations/${id}`, { bearer: emu.secret });
     const s2 = await StreamClient.open(r2.json.streamUrl);
-    assert.deepEqual(await s1.closed, { code: 4000, reason: 'collision' });
+    assert.deepEqual(await s1.closedWithin(), { code: 4000, reason: 'collision' });
     await call(rec.domain, 'POST', `/conversations/${id}/activities`, { bearer: emu.secret, body: { type: 'message', text: 'hi', from: { id: 'u' } } });
     await s2.waitForText('You said: hi');
     assert.equal(s1.activities.length, 0);
@@ -101,17 +101,17 @@ test('close codes: a client close reaches the upstream with its code and reason 
     const a = await StreamClient.open(url);
     await eventually(() => up.sockets.length === 1, 'upstream socket');
     assert.deepEqual(await a.close(4001, 'bye'), { code: 4001, reason: 'bye' });
-    assert.deepEqual(await up.sockets[0]!.closed, { code: 4001, reason: 'bye' });
+    assert.deepEqual(await within(up.sockets[0]!.closed, 'the upstream close'), { code: 4001, reason: 'bye' });
 
     const b = await StreamClient.open(url);
     await eventually(() => up.sockets.length === 2, 'second upstream socket');
     await b.close(); // no code: the peer sees 1005 (reference §2.5)
-    assert.deepEqual(await up.sockets[1]!.closed, { code: 1005, reason: '' });
+    assert.deepEqual(await within(up.sockets[1]!.closed, 'the upstream close'), { code: 1005, reason: '' });
 
     const c = await StreamClient.open(url);
     await eventually(() => up.sockets.length === 3, 'third upstream socket');
     up.sockets[2]!.ws.close(4999, 'x'.repeat(123)); // longest reason a close frame can carry
-    assert.deepEqual(await c.closed, { code: 4999, reason: 'x'.repeat(123) });
+    assert.deepEqual(await c.closedWithin(), { code: 4999, reason: 'x'.repeat(123) });
 
     await rec.flush();
     const cas = await loadCassette(tmp.file('c.json'));
