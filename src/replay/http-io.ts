@@ -2,6 +2,7 @@
 // and refusing a WebSocket upgrade with a plain HTTP response.
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
 
 export interface Reply {
   status: number;
@@ -25,36 +26,14 @@ export function keptHeaders(recorded: Record<string, string>, map: (v: string) =
   return out;
 }
 
-const ALLOWED_HEADERS = 'authorization, content-type, x-ms-bot-agent, x-requested-with';
-const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
-
-/** Response headers a cross-origin client may read (DirectLineJS looks at Retry-After on a 429). */
-const EXPOSED_HEADERS = 'retry-after, x-ms-request-id';
-
-/** Added to every response: the caller's Origin (credentialed, for getsessionid) or `*`. */
-export function corsHeaders(req: IncomingMessage): Record<string, string> {
-  const origin = req.headers.origin;
-  if (typeof origin === 'string' && origin !== '' && origin !== 'null') {
-    return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'Origin' };
-  }
-  return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS };
+/** Added to every response: the caller's Origin (credentialed, for getsessionid) or `*` (see src/net/cors.ts). */
+export function corsHeaders(req: IncomingMessage, policy: CorsPolicy = ANY_ORIGIN): Record<string, string> {
+  return policy.headers(req);
 }
 
-/** Answers a CORS preflight locally (204); it is never matched against the cassette. */
-export function answerPreflight(req: IncomingMessage, res: ServerResponse): void {
-  const requested = req.headers['access-control-request-headers'];
-  const headers: Record<string, string> = {
-    ...corsHeaders(req),
-    'access-control-allow-methods': ALLOWED_METHODS,
-    'access-control-allow-headers': typeof requested === 'string' && requested.trim() !== '' ? requested : ALLOWED_HEADERS,
-    'access-control-max-age': '600',
-    'content-length': '0',
-  };
-  if (String(req.headers['access-control-request-private-network']).toLowerCase() === 'true') {
-    headers['access-control-allow-private-network'] = 'true';
-  }
-  res.writeHead(204, headers);
-  res.end();
+/** Answers a CORS preflight locally (204, or 403 for an origin --allow-origin leaves out); never matched against the cassette. */
+export function answerPreflight(req: IncomingMessage, res: ServerResponse, policy: CorsPolicy = ANY_ORIGIN): void {
+  policy.answerPreflight(req, res);
 }
 
 export function writeReply(res: ServerResponse, reply: Reply, cors: Record<string, string>): void {
@@ -75,23 +54,43 @@ export function jsonReply(status: number, body: unknown, headers: Record<string,
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: Buffer.from(JSON.stringify(body)) };
 }
 
-/** The request body, up to `limit` bytes (rejects beyond it). */
+/**
+ * The request body, up to `limit` bytes. Beyond it (declared or streamed) it rejects with code BODY_TOO_LARGE
+ * and reads the rest without keeping it, so the caller's 413 reaches the client (destroying the request would
+ * reset the connection before the client reads the answer).
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
+    const tooLarge = () => {
+      over = true;
+      chunks = [];
+      reject(Object.assign(new Error(`request body over ${limit} bytes`), { code: 'BODY_TOO_LARGE' }));
+    };
     req.on('data', (c: Buffer) => {
+      if (over) return;
       size += c.length;
-      if (size > limit) {
-        reject(Object.assign(new Error(`request body over ${limit} bytes`), { code: 'BODY_TOO_LARGE' }));
-        req.destroy();
-        return;
-      }
+      if (size > limit) return tooLarge();
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
+    if (Number(req.headers['content-length']) > limit) tooLarge();
   });
+}
+
+/** Why a WebSocket handshake is malformed (RFC 6455 §4.2.1), or null when it is well-formed. */
+export function websocketHandshakeProblem(req: IncomingMessage): string | null {
+  if ((req.method ?? 'GET').toUpperCase() !== 'GET') return `a WebSocket handshake must be a GET, not ${req.method}`;
+  const key = req.headers['sec-websocket-key'];
+  if (typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key.trim())) return 'missing or invalid Sec-WebSocket-Key header';
+  const version = String(req.headers['sec-websocket-version'] ?? '').trim();
+  if (version !== '13' && version !== '8') return `unsupported Sec-WebSocket-Version ${JSON.stringify(version)} (13 is served)`;
+  return null;
 }
 
 /** Answers an upgrade request with a plain HTTP response (a recorded refusal, or 404) and closes the socket. */

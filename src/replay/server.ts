@@ -3,14 +3,16 @@
 // answer into a Direct Line-shaped ReplayMismatch error that is logged and counted.
 import type { DemoPageHandler } from '../web/index.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
+import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
 import { errorBody } from '../protocol/errors.js';
 import { matchRoute, stripBase } from '../protocol/routes.js';
 import type { Catalog } from './catalog.js';
-import { answerPreflight, corsHeaders, jsonReply, readBody, refuseUpgrade, writeReply, type Reply } from './http-io.js';
+import { answerPreflight, corsHeaders, jsonReply, readBody, refuseUpgrade, websocketHandshakeProblem, writeReply, type Reply } from './http-io.js';
 import { describeLive, describeRecorded, shapeOf, type RequestShape } from './matcher.js';
 import { monotonicClock, type Clock } from './scheduler.js';
 import { Session, type LiveRequest, type Outcome } from './session.js';
@@ -42,10 +44,16 @@ export interface ReplayServerOptions {
   clock?: Clock;
   /** Answers GET / and /webchat.js before anything else (createDemoPage). */
   demoPage?: DemoPageHandler | null;
+  /** Listen with TLS (https:// and wss://): PEM texts already loaded (see src/net/pem.ts). */
+  tls?: { cert: string; key: string } | null;
+  /** Which browser origins may call (default: any). */
+  cors?: CorsPolicy;
 }
 
 export class ReplayServer {
-  readonly http: Server;
+  readonly http: Server | TlsServer;
+  readonly secure: boolean;
+  private readonly cors: CorsPolicy;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sessions: Session[] = [];
   private readonly byLiveId = new Map<string, Session>();
@@ -67,14 +75,17 @@ export class ReplayServer {
     this.basePath = opts.catalog.basePath;
     const upstream = opts.catalog.cassette.upstream;
     this.hint = `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
-    this.http = createServer((req, res) => {
+    this.secure = Boolean(opts.tls);
+    this.cors = opts.cors ?? ANY_ORIGIN;
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       if (opts.demoPage?.(req, res)) return;
       this.onRequest(req, res).catch((err) => {
         opts.logger.error({ err }, 'replay request failed');
-        if (!res.headersSent) writeReply(res, jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request')), corsHeaders(req));
+        if (!res.headersSent) writeReply(res, jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request')), corsHeaders(req, this.cors));
         else res.destroy();
       });
-    });
+    };
+    this.http = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createServer(handler);
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       try {
@@ -129,10 +140,17 @@ export class ReplayServer {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrival = this.clock();
     const at = new Date().toISOString();
-    const cors = corsHeaders(req);
+    const cors = corsHeaders(req, this.cors);
     const method = (req.method ?? 'GET').toUpperCase();
     if (method === 'OPTIONS') {
-      answerPreflight(req, res);
+      answerPreflight(req, res, this.cors);
+      return;
+    }
+    const refusal = this.cors.refusal(req);
+    if (refusal) {
+      this.opts.logger.warn({ method, path: req.url?.split('?')[0], origin: req.headers.origin }, `refused: ${refusal}`);
+      writeReply(res, jsonReply(403, errorBody('OriginNotAllowed', refusal)), cors);
+      req.resume();
       return;
     }
     const url = new URL(req.url ?? '/', 'http://replay.invalid');
@@ -265,7 +283,7 @@ export class ReplayServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const arrival = this.clock();
-    const cors = corsHeaders(req);
+    const cors = corsHeaders(req, this.cors);
     const url = new URL(req.url ?? '/', 'http://replay.invalid');
     const refuse = (status: number, reason: string) => {
       this.unmatchedCount++;
@@ -280,27 +298,41 @@ export class ReplayServer {
       socket.destroy();
       return;
     }
+    const refusal = this.cors.refusal(req);
+    if (refusal) {
+      this.opts.logger.warn({ path: url.pathname, origin: req.headers.origin }, `stream upgrade refused: ${refusal}`);
+      refuseUpgrade(socket, jsonReply(403, errorBody('OriginNotAllowed', refusal)), cors);
+      return;
+    }
     const sub = stripBase(url.pathname, this.basePath);
     if (sub === null) return refuse(404, `outside the cassette's base path ${this.basePath || '/'}`);
     const { route, conversationId } = matchRoute('GET', sub);
     if (route !== 'stream' || conversationId === null) return refuse(404, 'not a Direct Line stream path (<basePath>/conversations/<id>/stream)');
     if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(400, 'only WebSocket upgrades are served');
+    // Refused before the session sees it: a malformed handshake must not count as the client's next stream
+    // (each upgrade plays the recorded socket with the same ordinal) nor attach the session.
+    const malformed = websocketHandshakeProblem(req);
+    if (malformed) return refuse(400, malformed);
     const session = this.byLiveId.get(conversationId);
     if (!session) return refuse(404, `conversation ${conversationId} was not started on this replay server`);
     this.matched++;
     this.hubs.get(session)!.upgrade(req, socket, head, url.searchParams, arrival, cors);
   }
 
-  /** Where streamUrls point: publicUrl, else this server (the Host header when listening on every interface). */
+  /**
+   * Where streamUrls point: publicUrl, else this server (the Host header when listening on every interface);
+   * wss:// when the server listens with TLS.
+   */
   private wsOrigin(req: IncomingMessage): string {
     if (this.opts.publicUrl) {
       const u = new URL(this.opts.publicUrl);
       const scheme = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
       return `${scheme}//${u.host}`;
     }
+    const scheme = this.secure ? 'wss' : 'ws';
     const wildcard = this.host === '0.0.0.0' || this.host === '::' || this.host === '';
-    if (wildcard && typeof req.headers.host === 'string' && req.headers.host) return `ws://${req.headers.host}`;
-    return `ws://${hostForUrl(wildcard ? '127.0.0.1' : this.host)}:${this.port}`;
+    if (wildcard && typeof req.headers.host === 'string' && req.headers.host) return `${scheme}://${req.headers.host}`;
+    return `${scheme}://${hostForUrl(wildcard ? '127.0.0.1' : this.host)}:${this.port}`;
   }
 }
 

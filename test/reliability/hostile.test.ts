@@ -13,7 +13,7 @@ import { stringifyCassette } from '../../src/cassette/serialize.js';
 import type { Cassette } from '../../src/cassette/schema.js';
 import { wsCassette, WS_TEXTS } from '../replay/fixtures.js';
 import {
-  call, clientFrame, eventually, rawExchange, rawWebSocket, sendHalfAndVanish, sleep, startCanary, Stream, Tap, tempDir, type Canary,
+  call, clientFrame, eventually, rawExchange, rawWebSocket, sendHalfAndVanish, sleep, spawnRecorder, startCanary, Stream, Tap, tempDir, type Canary,
 } from './support.js';
 
 const RECORDER_MAX_BODY = 64 * 1024;
@@ -181,7 +181,9 @@ for (const which of ['recorder', 'replay'] as const) {
         const line = a.split('\r\n')[0];
         if (a.startsWith('CONNECT')) assert.ok(r.status === null || r.status >= 400, `${line} → ${r.status}`);
         else if (which === 'recorder') assert.ok(r.status === 400 || r.status === 404, `${line} → ${r.status} ${r.text.slice(0, 200)}`);
-        else assert.ok(r.status !== null && r.status >= 400, `${line} → ${r.status} ${r.text.slice(0, 200)}`);
+        // The replayer serves absolute-form targets as its own paths (RFC 9112 §3.2.2: a server must accept them); it
+        // never contacts any host, so it cannot be an open proxy. It must answer, with its own content only.
+        else assert.ok(r.status !== null && !r.text.includes('canary'), `${line} → ${r.status} ${r.text.slice(0, 200)}`);
       }
       // A forged Host on an ordinary request: the request goes to the configured upstream only.
       const forged = await rawExchange(target.port, [
@@ -202,30 +204,56 @@ for (const which of ['recorder', 'replay'] as const) {
       await target.healthy();
     });
 
-    test('upgrade requests on wrong paths or with a broken handshake get an HTTP error; no upstream socket is left open', async () => {
+    const upgrade = (path: string, opts: { key?: string; upgradeTo?: string; version?: string; method?: string } = {}) =>
+      `${opts.method ?? 'GET'} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: ${opts.upgradeTo ?? 'websocket'}\r\nConnection: Upgrade\r\n` +
+      `${opts.key === '' ? '' : `Sec-WebSocket-Key: ${opts.key ?? 'dGhlIHNhbXBsZSBub25jZQ=='}\r\n`}Sec-WebSocket-Version: ${opts.version ?? '13'}\r\n\r\n`;
+
+    test('upgrade requests on wrong paths get a 4xx with an error body', async () => {
       const target = t();
-      const good = await target.streamPath();
       const base = target.basePath;
-      const upgrade = (path: string, extra = '', key = 'dGhlIHNhbXBsZSBub25jZQ==', upgradeTo = 'websocket') =>
-        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: ${upgradeTo}\r\nConnection: Upgrade\r\n${key ? `Sec-WebSocket-Key: ${key}\r\n` : ''}Sec-WebSocket-Version: 13\r\n${extra}\r\n`;
-      const cases: Array<[string, string]> = [
-        ['root', upgrade('/')],
-        ['outside the base path', upgrade('/elsewhere/stream')],
-        ['conversations', upgrade(`${base}/conversations`)],
-        ['activities', upgrade(`${base}/conversations/abc/activities`)],
-        ['unknown conversation', upgrade(`${base}/conversations/no-such-conversation/stream?t=x`)],
-        ['no Sec-WebSocket-Key', upgrade(good, '', '')],
-        ['a malformed Sec-WebSocket-Key', upgrade(good, '', 'short')],
-        ['Upgrade: h2c', upgrade(good, '', 'dGhlIHNhbXBsZSBub25jZQ==', 'h2c')],
-        ['version 7', upgrade(good).replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 7')],
-      ];
-      for (const [what, req] of cases) {
-        const r = await rawExchange(target.port, [req], { timeoutMs: 5000 });
-        assert.ok(r.status !== null && r.status >= 400 && r.status < 600, `${what} → ${r.status} ${r.text.slice(0, 200)}`);
+      const before = target.upstreamStreams();
+      for (const path of ['/', '/elsewhere/stream', `${base}/conversations`, `${base}/conversations/abc/activities`, `${base}/conversations/no-such-conversation/stream?t=x`, `${base}/conversations//stream`]) {
+        const r = await rawExchange(target.port, [upgrade(path)], { timeoutMs: 5000 });
+        assert.ok(r.status !== null && r.status >= 400 && r.status < 500, `${path} → ${r.status} ${r.text.slice(0, 200)}`);
+        // The recorder forwards a stream request for an unknown conversation to the upstream, which refuses it.
+        errorOf(r.text);
       }
-      await eventually(() => target.upstreamStreams() === 0, () => `${target.upstreamStreams()} upstream stream(s) left open by refused handshakes`, 3000);
+      assert.ok(target.upstreamStreams() <= before, 'no upstream stream opened');
       await target.healthy();
-      await eventually(() => target.upstreamStreams() === 0, 'the healthy stream closed upstream', 3000);
+    });
+
+    // The recorder opens the upstream stream before it validates the client's handshake and never closes it when the
+    // handshake then fails (src/record/ws-relay.ts, WsRelay.handleUpgrade): a todo until that is fixed.
+    test('malformed WebSocket handshakes on a valid stream path get a 400 and leave no upstream socket open', which === 'recorder' ? {
+      todo: 'recorder bug: upstream stream leaked when the client handshake is malformed (src/record/ws-relay.ts)',
+    } : {}, async () => {
+      const target = t();
+      const firstNew = tap.history.length;
+      try {
+        const cases: Array<[string, (p: string) => string, number]> = [
+          ['no Sec-WebSocket-Key', (p) => upgrade(p, { key: '' }), 400],
+          ['a malformed Sec-WebSocket-Key', (p) => upgrade(p, { key: 'short' }), 400],
+          ['Upgrade: h2c', (p) => upgrade(p, { upgradeTo: 'h2c' }), 400],
+          ['Sec-WebSocket-Version 7', (p) => upgrade(p, { version: '7' }), 400],
+          ['a POST', (p) => upgrade(p, { method: 'POST' }), 400],
+        ];
+        const problems: string[] = [];
+        for (const [what, req, status] of cases) {
+          const path = await target.streamPath();
+          const before = target.upstreamStreams();
+          const r = await rawExchange(target.port, [req(path)], { timeoutMs: 5000 });
+          if (!(r.status !== null && r.status >= 400 && r.status < 500)) problems.push(`${what} → ${r.status} (expected ${status})`);
+          if (which === 'replay') errorOf(r.text);
+          await sleep(100);
+          const leaked = target.upstreamStreams() - before;
+          if (leaked > 0) problems.push(`${what}: ${leaked} upstream stream(s) left open`);
+        }
+        assert.deepEqual(problems, []);
+      } finally {
+        // Whatever leaked is cut here so that the tests after this one start clean.
+        tap.cut((c) => c.id >= firstNew && c.firstLine.includes('/stream'));
+      }
+      await target.healthy();
     });
 
     test('invalid WebSocket frames after a valid upgrade: a close with 1002/1007/1009, the upstream socket closes, the server survives', async () => {
@@ -243,6 +271,7 @@ for (const which of ['recorder', 'replay'] as const) {
       ];
       for (const [what, bytes, codes] of cases) {
         const path = await target.streamPath();
+        const before = target.upstreamStreams();
         const ws = await rawWebSocket(target.port, path);
         await sleep(20);
         ws.socket.write(bytes);
@@ -250,7 +279,7 @@ for (const which of ['recorder', 'replay'] as const) {
         assert.ok(ws.socket.destroyed || ws.socket.readableEnded, `${what}: the server closed the connection`);
         assert.ok(codes.includes(ws.closeCode() ?? -1), `${what}: close code ${ws.closeCode()} (expected ${codes.join('/')})`);
         ws.socket.destroy();
-        await eventually(() => target.upstreamStreams() === 0, () => `${what}: ${target.upstreamStreams()} upstream stream(s) still open`, 3000);
+        await eventually(() => target.upstreamStreams() <= before, () => `${what}: ${target.upstreamStreams() - before} upstream stream(s) still open`, 3000);
       }
       await target.healthy();
     });
@@ -260,6 +289,7 @@ for (const which of ['recorder', 'replay'] as const) {
       const requestsBefore = emu.requests.length;
       const path = await target.streamPath();
       const afterStart = emu.requests.length;
+      const streamsBefore = target.upstreamStreams();
       const halves = [
         `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Le`,
         `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${emu.secret}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"user":{"id":`,
@@ -271,11 +301,67 @@ for (const which of ['recorder', 'replay'] as const) {
       await sleep(100);
       if (which === 'recorder') assert.equal(emu.requests.length, afterStart, 'no half request reached the upstream');
       assert.ok(afterStart >= requestsBefore);
-      await eventually(() => target.upstreamStreams() === 0, 'no upstream stream left', 3000);
+      await eventually(() => target.upstreamStreams() <= streamsBefore, 'no upstream stream left by a half-sent upgrade', 3000);
       await target.healthy();
     });
   });
 }
+
+test('replay: a malformed handshake does not use up the recorded socket a real client then gets (keep-alives, server closes)', async () => {
+  const gen = await call(replay.domain, 'POST', '/tokens/generate', { bearer: 'x', body: { user: { id: 'dl_ordinal' } } });
+  const st = await call(replay.domain, 'POST', '/conversations', { bearer: gen.json.token, body: { user: { id: 'dl_ordinal' } } });
+  const u = new URL(st.json.streamUrl);
+  const bad = await rawExchange(replay.port, [`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`], { timeoutMs: 3000 });
+  assert.equal(bad.status, 400);
+  assert.match(errorOf(bad.text).message, /Sec-WebSocket-Key/);
+  // The recorded socket #1 carries a keep-alive that the POST "burst 3" causes: the real client, whose upgrade is the
+  // first well-formed one, plays socket #1 and gets it.
+  const s = await Stream.open(st.json.streamUrl);
+  const path = `/conversations/${encodeURIComponent(st.json.conversationId)}/activities`;
+  for (const text of ['hello', 'burst 3']) {
+    const r = await call(replay.domain, 'POST', path, { bearer: st.json.token, body: { type: 'message', text, from: { id: 'dl_ordinal' }, channelData: { clientActivityID: `o-${text}` } } });
+    assert.equal(r.status, 200, r.text);
+  }
+  await s.waitFor(() => s.frames.some((f) => f.text === ''), 'the recorded keep-alive of socket #1', 3000);
+  await s.close();
+});
+
+// src/cassette/redact.ts, Redactor.json walks JSON recursively, and src/record/capture.ts calls it from event handlers
+// with nothing to catch a throw: a client that sends JSON nested a few thousand levels deep (a 10 kB POST body or one
+// WebSocket frame) overflows the stack and the recorder process exits. A child process each, since it dies.
+test('deeply nested JSON from a client (POST body, WebSocket frame) does not kill the recorder', {
+  todo: 'recorder bug: RangeError in Redactor.json crashes the process (src/cassette/redact.ts, src/record/capture.ts)', timeout: 60_000,
+}, async () => {
+  const problems: string[] = [];
+  for (const via of ['POST body', 'WebSocket frame'] as const) {
+    const depth = via === 'POST body' ? 3000 : 2000;
+    const nested = `{"type":"message","text":"deep","from":{"id":"u"},"channelData":${'['.repeat(depth)}1${']'.repeat(depth)}}`;
+    const child = await spawnRecorder(['--upstream', emu.domain, '--cassette', tmp.file(`deep-${via.replace(' ', '-')}.json`), '--log-level', 'warn']);
+    try {
+      const st = await call(child.domain, 'POST', '/conversations', { bearer: emu.secret });
+      assert.equal(st.status, 201);
+      if (via === 'POST body') {
+        await call(child.domain, 'POST', `/conversations/${encodeURIComponent(st.json.conversationId)}/activities`, {
+          bearer: emu.secret, raw: nested, headers: { 'content-type': 'application/json' },
+        }).catch(() => undefined);
+      } else {
+        const s = await Stream.open(st.json.streamUrl);
+        s.ws.send(nested);
+        await Promise.race([s.closed, sleep(500)]);
+        s.ws.terminate();
+      }
+      await sleep(300);
+      const alive = child.child.exitCode === null && child.child.signalCode === null;
+      const next = alive ? await call(child.domain, 'POST', '/conversations', { bearer: emu.secret }).then((r) => r.status, () => 0) : 0;
+      if (!alive || next !== 201) {
+        problems.push(`${via} nested ${depth} deep: recorder ${alive ? `answered the next request with ${next}` : `exited (${child.child.exitCode ?? child.child.signalCode})`}: ${child.stderr().split('\n').find((l) => l.includes('Error')) ?? ''}`);
+      }
+    } finally {
+      await child.kill();
+    }
+  }
+  assert.deepEqual(problems, []);
+});
 
 describe('hostile cassettes', () => {
   const good = wsCassette();
@@ -321,13 +407,9 @@ describe('hostile cassettes', () => {
     });
   }
 
-  test('missing file, a folder, and a file over the size limit: CassetteError naming the file', async () => {
+  test('missing file and a file over the size limit: CassetteError naming the file', async () => {
     const missing = tmp.file('no-such-cassette.json');
     await assert.rejects(loadCassette(missing), (err: unknown) => err instanceof CassetteError && /ENOENT/.test(err.message) && err.message.includes(missing));
-    const folder = tmp.file('a-folder.json');
-    await mkdir(folder);
-    await assert.rejects(loadCassette(folder), (err: unknown) => err instanceof CassetteError && err.message.includes(folder));
-    await assert.rejects(startReplayer({ cassette: folder }), (err: unknown) => err instanceof CassetteError && err.message.includes(folder));
     // A sparse file just over the default limit of 512 MiB costs no disk and is refused before it is read.
     const big = tmp.file('huge.json');
     const fh = await open(big, 'w');
@@ -341,33 +423,44 @@ describe('hostile cassettes', () => {
     await assert.rejects(loadCassette(ok, { maxBytes: 100 }), (err: unknown) => err instanceof CassetteError && /over the limit of 100 bytes/.test(err.message));
   });
 
+  // src/cassette/load.ts, loadCassette: only stat() errors become CassetteError; readFile() errors (EISDIR for a folder,
+  // EACCES for an unreadable file) escape as plain Node errors. A todo until that is fixed.
+  test('a folder given as the cassette: CassetteError naming it', { todo: 'cassette bug: readFile errors are not wrapped in CassetteError (src/cassette/load.ts)' }, async () => {
+    const folder = tmp.file('a-folder.json');
+    await mkdir(folder, { recursive: true });
+    await assert.rejects(loadCassette(folder), (err: unknown) => {
+      assert.ok(err instanceof CassetteError, `got ${String(err)}`);
+      assert.ok(err.message.includes(folder));
+      return true;
+    });
+    await assert.rejects(startReplayer({ cassette: folder }), (err: unknown) => err instanceof CassetteError);
+  });
+
   test('an in-memory cassette object that is invalid: CassetteError from startReplayer', async () => {
     for (const bad of [null, 42, [], { version: 1 }, { ...good, events: [{ type: 'http' }] }]) {
       await assert.rejects(startReplayer({ cassette: bad as unknown as Cassette }), (err: unknown) => err instanceof CassetteError);
     }
   });
 
-  test('a valid cassette with pathological content (deep nesting, huge strings, odd keys) loads and replays, or fails with a clear error', async () => {
-    let deep: unknown = 'bottom';
-    for (let i = 0; i < 20_000; i++) deep = [deep];
+  test('a valid cassette with pathological content (nesting 100 000 deep, a 5 MB string, odd keys) loads; serving it fails cleanly or works', async () => {
+    // Built as text: JSON.stringify itself cannot nest that deep.
+    const DEPTH = 100_000;
+    const deep = '['.repeat(DEPTH) + '"bottom"' + ']'.repeat(DEPTH);
     const c = structuredClone(good);
     const start = c.events.find((e) => e.type === 'http' && e.route === 'conversations.start')!;
-    if (start.type !== 'http' || !start.response || !start.response.body || !('json' in start.response.body)) throw new Error('fixture changed');
-    Object.assign(start.response.body.json as object, { deep, big: 'x'.repeat(5_000_000), ['__proto__']: { polluted: true }, constructor: 'c' });
+    if (start.type !== 'http' || !start.response?.body || !('json' in start.response.body)) throw new Error('fixture changed');
+    Object.assign(start.response.body.json as object, { deep: '@DEEP@', big: 'x'.repeat(5_000_000), constructor: 'c' });
+    const text = stringifyCassette(c).replace('"@DEEP@"', deep).replace('"constructor":"c"', '"constructor":"c","__proto__":{"polluted":true}');
     const file = tmp.file('pathological.json');
-    await writeFile(file, stringifyCassette(c));
-    let r: Replayer | undefined;
-    try {
-      r = await startReplayer({ cassette: file, speed: 0 });
-    } catch (err) {
-      assert.ok(err instanceof CassetteError, `not a CassetteError: ${String(err)}`);
-      return;
-    }
+    await writeFile(file, text);
+    const loaded = await loadCassette(file);
+    assert.equal(loaded.events.length, good.events.length);
+    const r = await startReplayer({ cassette: file, speed: 0 });
     try {
       const gen = await call(r.domain, 'POST', '/tokens/generate', { bearer: 'x', body: { user: { id: 'dl_p' } } });
       assert.equal(gen.status, 200);
       const st = await call(r.domain, 'POST', '/conversations', { bearer: gen.json.token, body: {} });
-      // A body too deep to substitute may fail, but as a clear 5xx error; the server keeps serving.
+      // A body too deep to substitute fails as a clear 5xx with an error body; the server keeps serving.
       assert.ok(st.status === 201 || (st.status >= 500 && typeof st.json?.error?.code === 'string'), `start → ${st.status} ${st.text.slice(0, 200)}`);
       assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
       const again = await call(r.domain, 'POST', '/tokens/generate', { bearer: 'x', body: {} });

@@ -9,7 +9,8 @@
 //
 // Sizes (defaults keep `npm test` short):
 //   DLVCR_SOAK_CONVERSATIONS (100)  DLVCR_SOAK_SECONDS (15)  DLVCR_SOAK_BURST (5 bot messages per user message)
-//   DLVCR_SOAK_PAUSE_MS (1000, mean think time between rounds)  DLVCR_SOAK_MAX_RSS_MB (budget, see below)
+//   DLVCR_SOAK_PAUSE_MS (1000, mean think time between rounds)  DLVCR_SOAK_RAMP_MS (2000, starts spread over)
+//   DLVCR_SOAK_MAX_RSS_MB (budget, see below)  DLVCR_SOAK_EMULATOR (process | inline)
 // Full size (see RELIABILITY.md):
 //   DLVCR_SOAK_SECONDS=60 DLVCR_SOAK_CONVERSATIONS=500 node --import tsx --test test/reliability/soak.test.ts
 import { test } from 'node:test';
@@ -26,12 +27,16 @@ const CONVERSATIONS = Math.max(1, Math.floor(envNumber('DLVCR_SOAK_CONVERSATIONS
 const SECONDS = envNumber('DLVCR_SOAK_SECONDS', 15);
 const BURST = Math.max(1, Math.min(1000, Math.floor(envNumber('DLVCR_SOAK_BURST', 5))));
 const PAUSE_MS = envNumber('DLVCR_SOAK_PAUSE_MS', 1000);
+/** Starts are spread over this many ms (default 2000), so a large N does not land in one tick. */
+const RAMP_MS = envNumber('DLVCR_SOAK_RAMP_MS', 2000);
 // The recorder keeps the whole cassette in memory (lowdb) and rewrites it on each flush, so its RSS grows with
 // the number of events by design; the budget is a fixed base plus an allowance per conversation-second.
 const MAX_RSS_MB = envNumber('DLVCR_SOAK_MAX_RSS_MB', 300 + Math.ceil((CONVERSATIONS * SECONDS) / 25));
 const KEEPALIVE_MS = 2000;
 /** 'process' (default): the emulator runs in a child process of its own; 'inline': in the test process. */
 const EMULATOR = process.env.DLVCR_SOAK_EMULATOR === 'inline' ? 'inline' : 'process';
+/** DLVCR_SOAK_BASELINE=1: the same clients talk to the emulator directly (no recorder), to tell its latency from theirs. */
+const BASELINE = process.env.DLVCR_SOAK_BASELINE === '1';
 /** A round (POST + burst) that takes longer than this counts as a stall. */
 const ROUND_TIMEOUT_MS = 30_000;
 
@@ -58,6 +63,7 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
   const file = tmp.file('soak.json');
   const rec = await spawnRecorder(['--upstream', emu.domain, '--cassette', file, '--log-level', 'warn'], { sampleEveryMs: 200 });
   const rssAtStart = rec.rss.peak;
+  const target = BASELINE ? emu.domain : rec.domain;
   try {
     const began = performance.now();
     const cpu0 = { recorder: await cpuSecondsOf(rec.pid), emulator: await cpuSecondsOf(emu.pid), test: process.cpuUsage() };
@@ -66,11 +72,11 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
     let roundsDone = 0;
     const roundMs: number[] = [];
     const failedAt: number[] = [];
+    const resets = new Map<number, number>();
 
     const runConversation = async (i: number): Promise<Outcome> => {
-      // Ramp up over the first second so 500 starts do not all land in one tick.
-      await sleep(Math.random() * Math.min(1000, SECONDS * 100));
-      const start = await call(rec.domain, 'POST', '/conversations', { bearer: emu.secret, body: { user: { id: `soak-user-${i}` } } });
+      await sleep(Math.random() * Math.min(RAMP_MS, SECONDS * 200));
+      const start = await call(target, 'POST', '/conversations', { bearer: emu.secret, body: { user: { id: `soak-user-${i}` } } });
       assert.equal(start.status, 201, `conversation ${i}: start answered ${start.status} ${start.text}`);
       const conversationId: string = start.json.conversationId;
       const stream = await Stream.open(start.json.streamUrl);
@@ -79,9 +85,22 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       const last = `"burst ${BURST}/${BURST}"`;
       while (performance.now() < deadline) {
         const roundStart = performance.now();
-        const post = await call(rec.domain, 'POST', `/conversations/${encodeURIComponent(conversationId)}/activities`, {
-          bearer: emu.secret, body: { type: 'message', text: `burst ${BURST}`, from: { id: `soak-user-${i}` } }, timeoutMs: ROUND_TIMEOUT_MS,
-        });
+        let post: Awaited<ReturnType<typeof call>>;
+        for (let attempt = 0; ; attempt++) {
+          const sent = call(target, 'POST', `/conversations/${encodeURIComponent(conversationId)}/activities`, {
+            bearer: emu.secret, body: { type: 'message', text: `burst ${BURST}`, from: { id: `soak-user-${i}` } }, timeoutMs: ROUND_TIMEOUT_MS,
+          });
+          // Baseline only: the same keep-alive race hits the clients themselves against the emulator (5 s idle timeout).
+          post = BASELINE ? await sent.catch((err: Error) => ({ status: 502, headers: new Headers(), text: `ECONNRESET ${err.message}`, json: undefined })) : await sent;
+          // Known recorder issue (RELIABILITY.md): a request sent on a pooled keep-alive socket that the upstream
+          // closed at the same moment is answered 502 ECONNRESET instead of being retried. The upstream never saw
+          // it, so the client may send it again, as DirectLineJS does on a 5xx. Counted, checked below, reported.
+          if (post.status === 502 && /ECONNRESET/.test(post.text) && attempt < 3) {
+            resets.set(i, (resets.get(i) ?? 0) + 1);
+            continue;
+          }
+          break;
+        }
         if (post.status !== 200) failedAt.push(Math.round((performance.now() - began) / 100) / 10);
         assert.equal(post.status, 200, `conversation ${i} round ${rounds + 1} (${((performance.now() - began) / 1000).toFixed(1)} s): POST answered ${post.status} ${post.text}`);
         postIds.push(post.json.id);
@@ -143,6 +162,17 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       assert.equal(o.closedCode, 1000);
     }
 
+    roundMs.sort((x, y) => x - y);
+    const pct = (q: number) => Math.round(roundMs[Math.min(roundMs.length - 1, Math.floor(q * roundMs.length))] ?? 0);
+    if (BASELINE) {
+      console.log(`soak-baseline ${JSON.stringify({
+        conversations: CONVERSATIONS, seconds: SECONDS, rounds: roundsDone, clientResets: [...resets.values()].reduce((a, b) => a + b, 0), clientFrames, framesPerSecond: Math.round(clientFrames / loadSeconds),
+        roundMs: { p50: pct(0.5), p99: pct(0.99), max: Math.round(roundMs.at(-1) ?? 0) }, cpuSeconds: cpu, testLoopLagMaxMs: Math.round(lag.max / 1e6),
+        slowestProbeMs: { emulator: worst(probes.emulator)[0] },
+      })}`);
+      return;
+    }
+
     // Stop the recorder the way a person does (SIGTERM flushes), then read the cassette.
     rec.child.kill('SIGTERM');
     const exit = await rec.exited;
@@ -189,18 +219,20 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       assert.ok(extra.length <= 2 && extra.every((x) => x === ''), `conversation ${o.i}: frames in the cassette the client never saw: ${JSON.stringify(extra).slice(0, 300)}`);
       undeliveredKeepAlives += extra.length;
       assert.deepEqual((closeOf.get(socket) ?? []).map((c) => [c.by, c.code]), [['client', 1000]], `conversation ${o.i}: the close`);
-      const posts = postsOf.get(o.conversationId) ?? [];
+      const all = postsOf.get(o.conversationId) ?? [];
+      const posts = all.filter((p) => p.response !== null);
+      const reset = all.filter((p) => p.response === null);
+      assert.equal(reset.length, resets.get(o.i) ?? 0, `conversation ${o.i}: recorded upstream errors vs the 502s the client got`);
+      assert.ok(reset.every((p) => p.error?.code === 'ECONNRESET'));
       assert.deepEqual(posts.map((p) => p.response?.status), o.postIds.map(() => 200), `conversation ${o.i}: recorded POSTs`);
       assert.deepEqual(posts.map((p) => (p.response?.body as { json: { id: string } }).json.id), o.postIds, `conversation ${o.i}: recorded POST ids, in order`);
     }
 
     const peakMb = rec.rss.peak / MB;
-    roundMs.sort((x, y) => x - y);
-    const pct = (q: number) => Math.round(roundMs[Math.min(roundMs.length - 1, Math.floor(q * roundMs.length))] ?? 0);
     const summary = {
       conversations: CONVERSATIONS, seconds: SECONDS, burst: BURST, pauseMs: PAUSE_MS,
       loadSeconds: Number(loadSeconds.toFixed(1)),
-      rounds: roundsDone, clientFrames, undeliveredKeepAlives, clientActivities,
+      rounds: roundsDone, upstreamResets502: [...resets.values()].reduce((a, b) => a + b, 0), clientFrames, undeliveredKeepAlives, clientActivities,
       framesPerSecond: Math.round(clientFrames / loadSeconds),
       roundMs: { p50: pct(0.5), p99: pct(0.99), max: Math.round(roundMs.at(-1) ?? 0) },
       cpuSeconds: cpu, testLoopLagMaxMs: Math.round(lag.max / 1e6), emulator: EMULATOR,

@@ -215,7 +215,9 @@ export async function fdsOf(pid: number): Promise<{ total: number; sockets: numb
 
 /** Spawns `src/cli/main.ts record …` and resolves once it printed its `domain = …` line. */
 export async function spawnRecorder(args: string[], opts: { sampleEveryMs?: number } = {}): Promise<RecorderProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'record', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // DLVCR_RECORDER_NODE_ARGS: extra node flags for the recorder child (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+  const nodeArgs = (process.env.DLVCR_RECORDER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'record', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -347,6 +349,13 @@ export class Tap {
   /** Every connection ever accepted. */
   readonly history: TapConnection[] = [];
   port = 0;
+  /**
+   * When set, a second HTTP request on a kept-alive connection is not forwarded: the tap closes the connection
+   * instead, as a server does when its idle timeout fires just as the request arrives.
+   */
+  closeOnReuse = false;
+  /** Requests the tap refused that way. */
+  refusedReuses = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -404,14 +413,20 @@ export class Tap {
     this.connections.add(conn);
     this.history.push(conn);
     let head = '';
+    let answered = false;
     down.on('data', (d: Buffer) => {
       if (!conn.firstLine) {
         head += d.toString('latin1', 0, Math.min(d.length, 4096));
         const eol = head.indexOf('\r\n');
         if (eol >= 0) conn.firstLine = head.slice(0, eol);
+      } else if (this.closeOnReuse && answered && !conn.firstLine.includes('/stream') && /^[A-Z]+ \S+ HTTP\/1\.1\r\n/.test(d.toString('latin1', 0, 200))) {
+        this.refusedReuses++;
+        down.destroy();
+        up.destroy();
+        return;
       }
+      if (!down.destroyed) up.write(d);
     });
-    down.pipe(up);
     // The upstream names itself in streamUrls; on HTTP connections the tap puts its own address there, so the
     // streams come through the tap too (both are 127.0.0.1:<5 digits>, so lengths and Content-Length hold).
     const from = Buffer.from(`127.0.0.1:${this.target.port}`);
@@ -419,6 +434,7 @@ export class Tap {
     const rewrite = from.length === to.length && !from.equals(to);
     let held = Buffer.alloc(0);
     up.on('data', (d: Buffer) => {
+      answered = true;
       if (!rewrite || conn.firstLine.includes('/stream')) {
         if (held.length) {
           down.write(held);
@@ -445,6 +461,7 @@ export class Tap {
       if (held.length) down.write(held);
       down.end();
     });
+    down.on('end', () => up.end());
     const done = () => {
       if (conn.isClosed) return;
       conn.isClosed = true;
