@@ -11,7 +11,8 @@ export function encodeBody(buf: Buffer, contentType: string | undefined): Body {
   if (looksJson) {
     const text = buf.toString('utf8');
     try {
-      return { json: JSON.parse(text) };
+      const json: unknown = JSON.parse(text);
+      return deeperThan(json, MAX_JSON_DEPTH) ? { text } : { json };
     } catch {
       return { text };
     }
@@ -35,7 +36,8 @@ export function encodeFrame(data: Buffer | string, isBinary: boolean): FrameData
   const first = text.charCodeAt(0);
   if (first === 0x7b || first === 0x5b) {
     try {
-      const json = JSON.parse(text);
+      const json: unknown = JSON.parse(text);
+      if (deeperThan(json, MAX_JSON_DEPTH)) return { text };
       // Keep the exact text too when re-serialising would change it (whitespace, number forms).
       return JSON.stringify(json) === text ? { json } : { json, text };
     } catch { /* not JSON: kept as text */ }
@@ -52,4 +54,24 @@ export function decodeFrame(data: FrameData): { payload: string | Buffer; isBina
 function isUtf8(buf: Buffer): boolean {
   // Node 20 has buffer.isUtf8; a replacement-char check keeps us portable.
   return !buf.toString('utf8').includes('\uFFFD');
+}
+
+/**
+ * JSON nested deeper than this is kept as text: every walk over stored JSON (redaction, substitution,
+ * export) is recursive, and a hostile client must not be able to overflow the recorder's stack.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** Whether a parsed JSON value nests deeper than `limit` (iterative, so it cannot overflow itself). */
+export function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }

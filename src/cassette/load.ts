@@ -1,4 +1,5 @@
 // Reading a cassette from disk: every problem is reported with the file name and where it is.
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { CASSETTE_VERSION, CassetteSchema, type Cassette } from './schema.js';
 
@@ -16,14 +17,21 @@ export interface LoadOptions {
 
 export async function loadCassette(file: string, opts: LoadOptions = {}): Promise<Cassette> {
   const maxBytes = opts.maxBytes ?? 512 * 1024 * 1024;
-  let size: number;
+  let info: Stats;
   try {
-    size = (await stat(file)).size;
+    info = await stat(file);
   } catch (err) {
     throw new CassetteError(file, `cannot read the cassette (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  const size = info.size;
+  if (!info.isFile()) throw new CassetteError(file, 'not a file (a folder or a device was given where a cassette file was expected)');
   if (size > maxBytes) throw new CassetteError(file, `the file is ${size} bytes, over the limit of ${maxBytes} bytes`);
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CassetteError(file, `cannot read the cassette (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   return parseCassette(text, file);
 }
 
@@ -52,13 +60,16 @@ export function validateCassette(raw: unknown, file = '<cassette>'): Cassette {
     const more = parsed.error.issues.length > 5 ? ` (and ${parsed.error.issues.length - 5} more)` : '';
     throw new CassetteError(file, `invalid cassette: ${issues.join('; ')}${more}`);
   }
-  const events = parsed.data.events;
+  // The input itself is returned: the schema has no defaults or transforms, and zod's copy of a record
+  // would drop an own "__proto__" key (JSON.parse keeps it as data).
+  const cassette = raw as Cassette;
+  const events = cassette.events;
   for (let i = 1; i < events.length; i++) {
     if (events[i].t < events[i - 1].t) {
       throw new CassetteError(file, `events[${i}].t: time goes backwards (${events[i].t} ms after ${events[i - 1].t} ms)`);
     }
   }
-  return parsed.data;
+  return cassette;
 }
 
 function formatPath(path: PropertyKey[]): string {

@@ -54,7 +54,11 @@ export class Capture {
   private socketCount = 0;
   private placeholderCount = 0;
 
-  constructor(readonly writer: CassetteWriter, redactor: Redactor) {
+  /**
+   * @param onError called when an event cannot be captured; the proxy keeps relaying either way, so a
+   *   hostile or odd message never takes the recorder down.
+   */
+  constructor(readonly writer: CassetteWriter, redactor: Redactor, private readonly onError: (err: Error, what: string) => void = () => {}) {
     this.redactor = redactor;
     this.socketCount = writer.data.events.reduce((n, e) => ('socket' in e ? Math.max(n, e.socket + 1) : n), 0);
   }
@@ -67,7 +71,11 @@ export class Capture {
     return this.socketCount++;
   }
 
-  http(c: HttpCapture): CassetteEvent {
+  http(c: HttpCapture): CassetteEvent | null {
+    return this.guard('http exchange', () => this.httpEvent(c));
+  }
+
+  private httpEvent(c: HttpCapture): CassetteEvent {
     const r = this.redactor;
     const ev = this.writer.append({
       type: 'http',
@@ -84,6 +92,10 @@ export class Capture {
   }
 
   wsOpen(socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number, response?: HttpResponse): void {
+    this.guard('stream open', () => this.wsOpenEvent(socket, conversationId, path, query, status, response));
+  }
+
+  private wsOpenEvent(socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number, response?: HttpResponse): void {
     const r = this.redactor;
     this.writer.append({
       type: 'ws.open', t: this.now(), conversationId, socket, path, query: r.query(query), status,
@@ -93,16 +105,29 @@ export class Capture {
   }
 
   wsMessage(socket: number, conversationId: string | null, from: 'server' | 'client', data: FrameData): void {
-    this.writer.append({ type: 'ws.message', t: this.now(), conversationId, socket, from, data: this.redactor.frame(data) });
-    this.syncPlaceholders();
+    this.guard('stream frame', () => {
+      this.writer.append({ type: 'ws.message', t: this.now(), conversationId, socket, from, data: this.redactor.frame(data) });
+      this.syncPlaceholders();
+    });
   }
 
   wsClose(socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string): void {
-    this.writer.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: this.redactor.text(reason) });
+    this.guard('stream close', () => {
+      this.writer.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: this.redactor.text(reason) });
+    });
+  }
+
+  private guard<T>(what: string, fn: () => T): T | null {
+    try {
+      return fn();
+    } catch (err) {
+      this.onError(err as Error, what);
+      return null;
+    }
   }
 
   private syncPlaceholders(): void {
-    const n = Object.keys(this.redactor.placeholders).length;
+    const n = this.redactor.size;
     if (n !== this.placeholderCount) {
       this.placeholderCount = n;
       this.writer.setPlaceholders({ ...this.redactor.placeholders });

@@ -326,11 +326,11 @@ test('replay: a malformed handshake does not use up the recorded socket a real c
   await s.close();
 });
 
-// src/cassette/redact.ts, Redactor.json walks JSON recursively, and src/record/capture.ts calls it from event handlers
-// with nothing to catch a throw: a client that sends JSON nested a few thousand levels deep (a 10 kB POST body or one
-// WebSocket frame) overflows the stack and the recorder process exits. A child process each, since it dies.
+// Found here: walks over stored JSON are recursive, and a client that sent JSON nested a few thousand levels deep (a
+// 10 kB POST body or one WebSocket frame) once overflowed the recorder's stack. Such JSON is now kept as text, and
+// capture errors are logged instead of thrown. A child process each, so a regression shows as a dead process.
 test('deeply nested JSON from a client (POST body, WebSocket frame) does not kill the recorder', {
-  todo: 'recorder bug: RangeError in Redactor.json crashes the process (src/cassette/redact.ts, src/record/capture.ts)', timeout: 60_000,
+  timeout: 60_000,
 }, async () => {
   const problems: string[] = [];
   for (const via of ['POST body', 'WebSocket frame'] as const) {
@@ -423,9 +423,8 @@ describe('hostile cassettes', () => {
     await assert.rejects(loadCassette(ok, { maxBytes: 100 }), (err: unknown) => err instanceof CassetteError && /over the limit of 100 bytes/.test(err.message));
   });
 
-  // src/cassette/load.ts, loadCassette: only stat() errors become CassetteError; readFile() errors (EISDIR for a folder,
-  // EACCES for an unreadable file) escape as plain Node errors. A todo until that is fixed.
-  test('a folder given as the cassette: CassetteError naming it', { todo: 'cassette bug: readFile errors are not wrapped in CassetteError (src/cassette/load.ts)' }, async () => {
+  // Found here: loadCassette once let readFile() errors (EISDIR for a folder) escape as plain Node errors.
+  test('a folder given as the cassette: CassetteError naming it', async () => {
     const folder = tmp.file('a-folder.json');
     await mkdir(folder, { recursive: true });
     await assert.rejects(loadCassette(folder), (err: unknown) => {
