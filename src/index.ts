@@ -6,7 +6,11 @@ export { startReplayer, type Replayer, type ReplayOptions, type ReplaySummary, t
 export { loadCassette, parseCassette, validateCassette, CassetteError } from './cassette/load.js';
 export { cassetteJsonSchema } from './cassette/json-schema.js';
 export type { Cassette, CassetteEvent, HttpEvent, WsOpenEvent, WsMessageEvent, WsCloseEvent, Body } from './cassette/schema.js';
-export type { RedactionRules } from './cassette/redact.js';
+export { parseJsonPath, JsonPathError, type RedactionRules, type JsonPath } from './cassette/redact.js';
+export type { ListenerTls } from './net/pem.js';
+export {
+  loadConfig, parseConfig, findConfigFile, mergeRedactionRules, ConfigError, CONFIG_FILE_NAME, type VcrConfig, type ConfigMode,
+} from './config/config.js';
 export { renderTimeline, toHar, toTranscript } from './inspect/index.js';
 export { scanCassetteFile, scanText, type Finding } from './scan/scan.js';
 export { createLogger } from './log.js';

@@ -8,7 +8,129 @@ export type SecretKind = 'secret' | 'token' | 'streamToken' | 'custom';
 export interface RedactionRules {
   headers?: string[];            // header names whose values are replaced
   jsonKeys?: string[];           // JSON property names whose string values are replaced
+  jsonPaths?: string[];          // JSON paths (syntax: parseJsonPath) whose strings are replaced, at any depth below
   patterns?: RegExp[];           // any match in a string is replaced
+}
+
+// ---------- JSON paths ----------
+// A small subset of JSONPath, matched against every JSON body and stream frame, each its own root:
+//   $                    the root (optional: `a.b` is `$.a.b`)
+//   .name  or  name      a property (case-sensitive); ["name"] or ['name'] for any other characters
+//   [3]                  an array element
+//   *  .*  [*]           any one property or element
+//   ..name  ..[*]        the step after `..` at any depth below (`$..password`: every password property)
+// Examples: `activities[*].channelData.secretThing` (activities sent to the client, stream or poll),
+// `$.value.password` (a posted activity), `..channelData.apiKey` (both). No filters, slices or unions.
+
+/** One step of a concrete path: a property name or an array index. */
+export type JsonStep = string | number;
+
+type Selector = { kind: 'name'; name: string } | { kind: 'index'; index: number } | { kind: 'any' };
+interface Segment { selector: Selector; deep: boolean }
+
+export class JsonPathError extends Error {
+  constructor(readonly path: string, readonly problem: string) {
+    super(`JSON path ${JSON.stringify(path)}: ${problem}`);
+    this.name = 'JsonPathError';
+  }
+}
+
+/** A compiled JSON path: `matches` says whether a concrete path (from the root) is selected. */
+export class JsonPath {
+  private constructor(readonly source: string, private readonly segments: Segment[]) {}
+
+  /** Parses the syntax above; throws JsonPathError saying where it stops making sense. */
+  static parse(source: string): JsonPath {
+    const s = source;
+    const fail = (at: number, problem: string): never => { throw new JsonPathError(source, `${problem} at character ${at + 1}`); };
+    const segments: Segment[] = [];
+    let i = 0;
+    if (s[0] === '$' && (s.length === 1 || s[1] === '.' || s[1] === '[')) i = 1;
+    const NAME = /[^.[\]\s'"*]+/y;
+    let first = true;
+    while (i < s.length) {
+      let deep = false;
+      let dotted = false;
+      if (s.startsWith('..', i)) {
+        deep = true;
+        i += 2;
+      } else if (s[i] === '.') {
+        dotted = true;
+        i += 1;
+      } else if (s[i] !== '[' && !(first && i === 0)) {
+        fail(i, `expected ".", ".." or "[" but found ${JSON.stringify(s[i])}`);
+      }
+      first = false;
+      if (i >= s.length) fail(i, 'the path ends after a dot');
+      const c = s[i];
+      if (c === '[') {
+        if (dotted) fail(i - 1, 'a "." before "["');
+        const q = s[i + 1];
+        let selector: Selector;
+        let close: number;
+        if (q === '"' || q === "'") {
+          // A quoted name: a backslash escapes the next character (the quote itself, or a backslash).
+          let name = '';
+          let j = i + 2;
+          for (; j < s.length && s[j] !== q; j++) name += s[j] === '\\' ? s[++j] ?? '' : s[j];
+          if (j >= s.length) fail(i, `unclosed ${q}`);
+          close = j + 1;
+          if (s[close] !== ']') fail(close, `expected "]" after the quoted name`);
+          selector = { kind: 'name', name };
+        } else {
+          close = s.indexOf(']', i);
+          if (close < 0) fail(i, 'unclosed "["');
+          const inner = s.slice(i + 1, close).trim();
+          if (inner === '*') selector = { kind: 'any' };
+          else if (/^\d+$/.test(inner)) selector = { kind: 'index', index: Number(inner) };
+          else selector = fail(i, `expected [*], [number] or ["name"] but found [${inner}]`);
+        }
+        segments.push({ selector, deep });
+        i = close + 1;
+      } else if (c === '*') {
+        segments.push({ selector: { kind: 'any' }, deep });
+        i += 1;
+      } else {
+        NAME.lastIndex = i;
+        const m = NAME.exec(s);
+        if (!m) fail(i, `expected a property name but found ${JSON.stringify(c)}`);
+        segments.push({ selector: { kind: 'name', name: m![0] }, deep });
+        i += m![0].length;
+      }
+    }
+    if (segments.length === 0) throw new JsonPathError(source, 'selects the whole body; name at least one property or element');
+    return new JsonPath(source, segments);
+  }
+
+  /** True when `path` (property names and array indexes from the root) is exactly what this selects. */
+  matches(path: readonly JsonStep[]): boolean {
+    return this.matchFrom(0, path, 0);
+  }
+
+  private matchFrom(si: number, path: readonly JsonStep[], pi: number): boolean {
+    if (si === this.segments.length) return pi === path.length;
+    const seg = this.segments[si];
+    if (!seg.deep) return pi < path.length && stepMatches(seg.selector, path[pi]) && this.matchFrom(si + 1, path, pi + 1);
+    for (let k = pi; k < path.length; k++) {
+      if (stepMatches(seg.selector, path[k]) && this.matchFrom(si + 1, path, k + 1)) return true;
+    }
+    return false;
+  }
+
+  toString(): string {
+    return this.source;
+  }
+}
+
+function stepMatches(sel: Selector, step: JsonStep): boolean {
+  if (sel.kind === 'any') return true;
+  if (sel.kind === 'index') return step === sel.index;
+  return step === sel.name;
+}
+
+/** Parses a JSON path (see the syntax above); throws JsonPathError. */
+export function parseJsonPath(source: string): JsonPath {
+  return JsonPath.parse(source);
 }
 
 const PREFIX = 'DLVCR_';
@@ -29,12 +151,22 @@ export class Redactor {
   readonly placeholders: Record<string, SecretKind> = {};
   private readonly headerNames: Set<string>;
   private readonly jsonKeys: Set<string>;
+  private readonly jsonPaths: JsonPath[];
   private readonly patterns: RegExp[];
+  /** Secrets replaced by a custom JSON rule in the body being redacted (for the frame's exact text). */
+  private replacedInBody: Array<[string, string]> = [];
 
+  /** Throws JsonPathError for a JSON path that does not parse. */
   constructor(rules: RedactionRules = {}) {
     this.headerNames = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', ...(rules.headers ?? []).map((h) => h.toLowerCase())]);
     this.jsonKeys = new Set([...(rules.jsonKeys ?? []).map((k) => k.toLowerCase())]);
+    this.jsonPaths = (rules.jsonPaths ?? []).map((p) => JsonPath.parse(p));
     this.patterns = (rules.patterns ?? []).map((p) => new RegExp(p.source, p.flags.includes('g') ? p.flags : p.flags + 'g'));
+  }
+
+  /** How many distinct secrets have a placeholder (cheap change detection for the cassette header). */
+  get size(): number {
+    return this.byValue.size;
   }
 
   /** The placeholder for a secret value, minted on first sight. */
@@ -107,19 +239,50 @@ export class Redactor {
     return `${this.text(u.slice(0, q))}?${parts.join('&')}`;
   }
 
-  /** Deep copy of a JSON value with secrets replaced. */
-  json(v: unknown, key = ''): unknown {
+  /**
+   * Deep copy of a JSON value (a whole body or frame: JSON paths start at it) with secrets replaced. The
+   * values the custom JSON rules select are learnt first, so the same secret earlier in the value (a
+   * message text before its channelData) is replaced too.
+   */
+  json(v: unknown): unknown {
+    this.replacedInBody = [];
+    if (this.jsonKeys.size > 0 || this.jsonPaths.length > 0) this.walk(v, [], '', false, true);
+    return this.walk(v, [], '', false, false);
+  }
+
+  /**
+   * `path` is the way from the root (one array, pushed and popped); `selected`: a JSON path selected an
+   * ancestor, so every string below is custom. `learnOnly` registers the custom values and builds nothing.
+   */
+  private walk(v: unknown, path: JsonStep[], key: string, selected: boolean, learnOnly: boolean): unknown {
+    const hit = selected || (this.jsonPaths.length > 0 && path.length > 0 && this.jsonPaths.some((p) => p.matches(path)));
     if (typeof v === 'string') {
       const k = key.toLowerCase();
-      if (TOKEN_KEYS.has(k)) return this.value(v, 'token');
-      if (this.jsonKeys.has(k)) return this.value(v, 'custom');
+      if (TOKEN_KEYS.has(k)) return learnOnly ? v : this.value(v, 'token');
+      if (hit || this.jsonKeys.has(k)) {
+        const placeholder = this.value(v, 'custom');
+        if (!learnOnly && placeholder !== v) this.replacedInBody.push([v, placeholder]);
+        return placeholder;
+      }
+      if (learnOnly) return v;
       if (k === 'streamurl' || v.includes('t=')) return this.url(v);
       return this.text(v);
     }
-    if (Array.isArray(v)) return v.map((x) => this.json(x));
+    if (Array.isArray(v)) {
+      return v.map((x, i) => {
+        path.push(i);
+        const r = this.walk(x, path, '', hit, learnOnly);
+        path.pop();
+        return r;
+      });
+    }
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[k] = this.json(x, k);
+      for (const [k, x] of Object.entries(v)) {
+        path.push(k);
+        out[k] = this.walk(x, path, k, hit, learnOnly);
+        path.pop();
+      }
       return out;
     }
     return v;
@@ -136,7 +299,11 @@ export class Redactor {
     if ('json' in d) {
       const json = this.json(d.json);
       if (d.text === undefined) return { json };
-      return { json, text: this.text(d.text) };
+      // The exact text holds the same values: a short one that text() would not look for inside a longer
+      // string is replaced where it is a whole JSON string.
+      let text = this.text(d.text);
+      for (const [secret, placeholder] of this.replacedInBody) text = text.split(JSON.stringify(secret)).join(JSON.stringify(placeholder));
+      return { json, text };
     }
     if ('text' in d) return { text: this.text(d.text) };
     return d;

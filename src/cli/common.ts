@@ -9,6 +9,21 @@ export const serverOptions = {
   'log-level': { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level (debug shows every frame)' },
 } as const satisfies Record<string, Options>;
 
+/** The listener side shared by record and replay: TLS (https:// + wss://) and which browser origins may call. */
+export const listenerOptions = {
+  'tls-cert': { type: 'string', describe: 'PEM certificate (chain, leaf first) to listen with TLS: https:// and wss:// streamUrls (needs --tls-key)', implies: 'tls-key' },
+  'tls-key': { type: 'string', describe: 'PEM private key of --tls-cert', implies: 'tls-cert' },
+  'allow-origin': {
+    type: 'string', array: true, default: [] as string[],
+    describe: 'Browser origin allowed to call (CORS, WebSocket Origin), e.g. https://my-app.example; repeat or comma-separate. Default: any origin. Preflights, Private Network Access included, are answered locally',
+  },
+} as const satisfies Record<string, Options>;
+
+/** --tls-cert/--tls-key as the API's `tls` option (file paths; read at start). */
+export function listenerTls(args: { 'tls-cert'?: string; 'tls-key'?: string }): { cert: string; key: string } | undefined {
+  return args['tls-cert'] && args['tls-key'] ? { cert: args['tls-cert'], key: args['tls-key'] } : undefined;
+}
+
 export function cliLogger(level: string): Logger {
   return createLogger({ level });
 }

@@ -1,23 +1,56 @@
 // `directline-vcr record`: the recording proxy.
-import type { CommandModule } from 'yargs';
+import type { CommandModule, Options } from 'yargs';
 import { startVcr, type Vcr } from '../vcr.js';
 import { DEFAULT_UPSTREAM } from '../record/upstream.js';
-import { cliLogger, failStart, onStopSignal, serverOptions } from './common.js';
+import { JsonPath } from '../cassette/redact.js';
+import { CONFIG_FILE_NAME, findConfigFile, loadConfig, mergeRedactionRules, type VcrConfig } from '../config/config.js';
+import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
 import { parseSpeed } from './replay.js';
 
+// upstream, mode, port, host and flush-interval have no yargs default: a flag wins over the config file,
+// which wins over the built-in default (RECORD_DEFAULTS).
 interface RecordArgs {
-  mode: 'record' | 'auto' | 'passthrough';
-  upstream: string;
+  config?: string | false;
+  mode?: 'record' | 'auto' | 'passthrough';
+  upstream?: string;
   cassette?: string;
   speed: string;
-  port: number;
-  host: string;
+  port?: number;
+  host?: string;
   'log-level': string;
-  'flush-interval': number;
+  'flush-interval'?: number;
   'redact-header': string[];
   'redact-json-key': string[];
+  'redact-json-path': string[];
   'redact-pattern': string[];
   'demo-page': boolean;
+  ca: string[];
+  insecure: boolean;
+  proxy?: string | false;
+  'tls-cert'?: string;
+  'tls-key'?: string;
+  'allow-origin': string[];
+}
+
+/** Where Direct Line lives (shared/directline-protocol.md §0): shown by `record --help`. */
+export const UPSTREAM_HOSTS = [
+  'Direct Line hosts for --upstream:',
+  `  hosted service (default)  ${DEFAULT_UPSTREAM}`,
+  '  Europe region bots        https://europe.directline.botframework.com/v3/directline',
+  '  India region bots         https://india.directline.botframework.com/v3/directline',
+  '  Web Chat channel host     https://webchat.botframework.com/v3/directline',
+  '  Azure Government          https://webchat.botframework.azure.us/v3/directline',
+  '  Azure China               https://directline.botframework.azure.cn/v3/directline',
+  '  Copilot Studio (region)   https://unitedstates.directline.botframework.com/v3/directline',
+  'Regional bots must use their region\'s host. A URL without a path gets /v3/directline.',
+].join('\n');
+
+const RECORD_DEFAULTS = { mode: 'record', upstream: DEFAULT_UPSTREAM, port: 4978, host: '127.0.0.1', flushInterval: 200 } as const;
+
+/** An option whose default is applied after the config file (so the file can set it): shown in --help only. */
+function configurable<O extends Options>(opt: O, shown: string | number): Omit<O, 'default'> & { defaultDescription: string } {
+  const { default: _omitted, ...rest } = opt;
+  return { ...rest, defaultDescription: `${shown}, or the config file's` };
 }
 
 export const recordCommand: CommandModule<object, RecordArgs> = {
@@ -26,40 +59,75 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
   builder: (y) =>
     y
       .options({
-        upstream: { type: 'string', default: DEFAULT_UPSTREAM, describe: 'Direct Line service URL including its path prefix' },
+        config: {
+          type: 'string',
+          describe: `JSON file with redaction rules and record options (upstream, port, host, mode, flushInterval); flags win over it and --redact-* flags add to its rules. Default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it`,
+        },
+        upstream: { type: 'string', defaultDescription: 'the hosted service, or the config file\'s', describe: `Direct Line service URL including its path prefix (default: the hosted service, ${DEFAULT_UPSTREAM}; a URL without a path gets /v3/directline). Regional, Web Chat channel, Azure Government/China and Copilot Studio hosts: see the examples` },
         cassette: { type: 'string', describe: 'Cassette file to write (JSON); not needed with --mode passthrough' },
         mode: {
-          type: 'string', choices: ['record', 'auto', 'passthrough'] as const, default: 'record' as const,
+          type: 'string', choices: ['record', 'auto', 'passthrough'] as const, defaultDescription: 'record, or the config file\'s',
           describe: 'record: always go upstream and rewrite the cassette; auto: replay the cassette if it holds a recording, else record it; passthrough: proxy and log, write nothing (for never going upstream use the replay command)',
         },
         speed: { type: 'string', default: '1', describe: 'With --mode auto when it replays: timing factor or "instant"' },
         ...serverOptions,
-        'flush-interval': { type: 'number', default: 200, describe: 'Longest time (ms) a captured event waits before it is written' },
+        port: configurable(serverOptions.port, RECORD_DEFAULTS.port),
+        host: configurable(serverOptions.host, RECORD_DEFAULTS.host),
+        'flush-interval': { type: 'number', defaultDescription: `${RECORD_DEFAULTS.flushInterval}, or the config file's`, describe: 'Longest time (ms) a captured event waits before it is written' },
         'redact-header': { type: 'string', array: true, default: [], describe: 'Extra header name whose value is replaced by a placeholder' },
         'redact-json-key': { type: 'string', array: true, default: [], describe: 'Extra JSON property whose string value is replaced' },
+        'redact-json-path': { type: 'string', array: true, default: [], describe: 'JSON path whose strings are replaced, e.g. \'activities[*].channelData.secret\', \'$.value.password\', \'..apiKey\' (README: JSON paths)' },
         'redact-pattern': { type: 'string', array: true, default: [], describe: 'Regular expression; every match in a body is replaced' },
         'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / to record by chatting (needs botframework-webchat installed; the secret is typed into the page, never given here)' },
+        ca: { type: 'string', array: true, default: [] as string[], describe: "Extra CA certificate (PEM file) to trust for the upstream, on top of Node's roots, the system store and NODE_EXTRA_CA_CERTS (e.g. a TLS-inspecting corporate proxy's CA); repeatable" },
+        insecure: { type: 'boolean', default: false, describe: "Do not verify the upstream's TLS certificate (testing only; warns at every start). Prefer --ca" },
+        proxy: { type: 'string', describe: 'Outbound proxy for the upstream leg, HTTP and WebSocket (CONNECT), e.g. http://proxy.corp:8080. Default: HTTPS_PROXY/HTTP_PROXY with NO_PROXY from the environment; --proxy wins over them; --no-proxy ignores them' },
+        ...listenerOptions,
       })
-      .example('$0 record --mode auto --cassette test/fixtures/greeting.json --upstream http://localhost:3978/v3/directline', 'first run records, later runs replay')
       .example('$0 record --cassette recordings/my-bot.json', 'record the hosted service; point the client at http://127.0.0.1:4978/v3/directline')
-      .example('$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline') as never,
+      .example(`$0 record --config ${CONFIG_FILE_NAME} --redact-json-path '$.value.pin' --cassette my.json`, 'rules from a file, plus one more')
+      .example('HTTPS_PROXY=http://proxy.corp:8080 $0 record --ca corp-root.pem --cassette my.json', 'behind a corporate proxy that inspects TLS')
+      .example('$0 record --tls-cert localhost.pem --tls-key localhost-key.pem --cassette my.json', 'listen on https:// (wss:// streams) for a page served over https')
+      .example('$0 record --mode auto --cassette test/fixtures/greeting.json --upstream http://localhost:3978/v3/directline', 'first run records, later runs replay')
+      .example('$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline')
+      .epilogue(UPSTREAM_HOSTS) as never,
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
-    if (args.mode !== 'passthrough' && !args.cassette) failStart(logger, 'cannot start', new Error(`--cassette is required with --mode ${args.mode}`));
+    // --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none.
+    const configFile = args.config === false ? null : args.config ?? findConfigFile();
+    let config: VcrConfig | null = null;
+    if (configFile) {
+      try {
+        config = await loadConfig(configFile);
+      } catch (err) {
+        failStart(logger, 'cannot use the config file', err);
+      }
+      logger.info({ config: config.file }, `using the config file ${config.file}${args.config === undefined ? ' (found in the current directory; --no-config ignores it)' : ''}`);
+    }
+    const mode = args.mode ?? config?.mode ?? RECORD_DEFAULTS.mode;
+    if (mode !== 'passthrough' && !args.cassette) failStart(logger, 'cannot start', new Error(`--cassette is required with --mode ${mode}`));
     let vcr: Vcr;
     try {
       const patterns = args['redact-pattern'].map((p) => new RegExp(p));
+      for (const p of args['redact-json-path']) JsonPath.parse(p); // before anything is written
       vcr = await startVcr({
-        mode: args.mode,
-        upstream: args.upstream,
+        mode,
+        upstream: args.upstream ?? config?.record.upstream ?? RECORD_DEFAULTS.upstream,
         cassette: args.cassette,
-        port: args.port,
-        host: args.host,
+        port: args.port ?? config?.record.port ?? RECORD_DEFAULTS.port,
+        host: args.host ?? config?.record.host ?? RECORD_DEFAULTS.host,
         logger,
-        flushIntervalMs: args['flush-interval'],
-        redact: { headers: args['redact-header'], jsonKeys: args['redact-json-key'], patterns },
+        flushIntervalMs: args['flush-interval'] ?? config?.record.flushIntervalMs ?? RECORD_DEFAULTS.flushInterval,
+        redact: mergeRedactionRules(config?.record.redact, {
+          headers: args['redact-header'], jsonKeys: args['redact-json-key'], jsonPaths: args['redact-json-path'], patterns,
+        }),
         demoPage: args['demo-page'],
         speed: parseSpeed(args.speed),
+        ca: args.ca.length ? args.ca : undefined,
+        insecure: args.insecure,
+        proxy: args.proxy,
+        tls: listenerTls(args),
+        allowOrigin: args['allow-origin'],
       });
     } catch (err) {
       failStart(logger, 'cannot start the recorder', err);

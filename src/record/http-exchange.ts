@@ -1,7 +1,12 @@
 // The HTTP half of the recorder: forwards each request to the upstream with http-proxy, answers the
 // client with the upstream's answer (streamUrl rewritten), and captures the exchange.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+//
+// Compression: the upstream is always asked for gzip/deflate/br; the cassette stores the decoded body (so
+// redaction and streamUrl rewriting see JSON), and the client gets the upstream's bytes only when its own
+// Accept-Encoding takes that encoding and nothing had to be rewritten, else the decoded body without
+// Content-Encoding. CORS preflights are answered here, never forwarded (src/net/cors.ts).
+import type http from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
@@ -9,8 +14,10 @@ import { encodeBody } from '../cassette/body.js';
 import { matchRoute, stripBase } from '../protocol/routes.js';
 import { sendError } from '../protocol/errors.js';
 import { isActivitySet } from '../protocol/types.js';
+import type { CorsPolicy } from '../net/cors.js';
 import { Capture, pickRequestHeaders, pickResponseHeaders, queryOf } from './capture.js';
 import { decodeContent } from './decode.js';
+import type { Outbound } from './outbound.js';
 import { rewriteStreamUrls, type StreamUrls } from './stream-urls.js';
 import type { Upstream } from './upstream.js';
 
@@ -22,6 +29,11 @@ export interface HttpExchangeOptions {
   maxBodyBytes: number;
   /** ws origin clients should use for the stream, from the Host they reached us by. */
   proxyWsOrigin: (req: IncomingMessage) => string;
+  /** TLS trust, outbound proxy agents and error wording for the upstream leg. */
+  outbound: Outbound;
+  /** Browser origins allowed (CORS answered locally). */
+  cors: CorsPolicy;
+  /** Overrides outbound.httpAgent. */
   agent?: http.Agent;
 }
 
@@ -35,6 +47,8 @@ interface Pending {
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+/** What the recorder asks the upstream for, whatever the client accepts: every encoding decode.ts reads. */
+export const UPSTREAM_ACCEPT_ENCODING = 'gzip, deflate, br';
 
 export class HttpExchange {
   private readonly proxy: httpProxy;
@@ -42,15 +56,16 @@ export class HttpExchange {
   private readonly agent: http.Agent;
 
   constructor(private readonly opts: HttpExchangeOptions) {
-    // Keep-alive to the upstream: one TLS handshake per connection, not per request.
-    this.agent = opts.agent ?? (opts.upstream.secure ? new https.Agent({ keepAlive: true, maxSockets: 256 }) : new http.Agent({ keepAlive: true, maxSockets: 256 }));
+    // Keep-alive to the upstream (outbound.ts): one TLS handshake per connection, not per request.
+    this.agent = opts.agent ?? opts.outbound.httpAgent;
     this.proxy = httpProxy.createProxyServer({
       target: opts.upstream.origin,
-      changeOrigin: true, // the service rejects a Host that is not its own
+      changeOrigin: true, // the service rejects a Host that is not its own (SNI follows it)
       selfHandleResponse: true,
       xfwd: false,
-      secure: true,
+      secure: !opts.outbound.insecure,
       agent: this.agent,
+      headers: { 'accept-encoding': UPSTREAM_ACCEPT_ENCODING }, // replaces the client's (kept in req.headers)
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => this.onProxyRes(proxyRes, req, res as ServerResponse));
     this.proxy.on('error', (err, req, res) => this.onProxyError(err as NodeJS.ErrnoException, req, res as ServerResponse));
@@ -64,6 +79,22 @@ export class HttpExchange {
       return;
     }
     const url = new URL(req.url, 'http://proxy.invalid');
+    // Every answer (errors included) carries our CORS headers; a preflight is answered here (not recorded,
+    // trap 14): the upstream may answer none, and only a local answer can grant Private Network Access.
+    const cors = this.opts.cors;
+    for (const [k, v] of Object.entries(cors.headers(req))) res.setHeader(k, v);
+    if (req.method === 'OPTIONS') {
+      cors.answerPreflight(req, res);
+      req.resume();
+      return;
+    }
+    const refusal = cors.refusal(req);
+    if (refusal) {
+      logger.warn({ method: req.method, path: url.pathname, origin: req.headers.origin }, `refused: ${refusal}`);
+      sendError(res, 403, 'OriginNotAllowed', refusal);
+      req.resume();
+      return;
+    }
     const sub = stripBase(url.pathname, upstream.basePath);
     if (sub === null) {
       sendError(res, 404, 'NotFound', `directline-vcr forwards only ${upstream.basePath || '/'}/… to ${upstream.origin}; ${url.pathname} is outside it`);
@@ -82,18 +113,21 @@ export class HttpExchange {
       return;
     }
     const route = matchRoute(req.method ?? 'GET', sub);
-    if (req.method === 'OPTIONS') {
-      // Preflights pass through untouched and are not protocol exchanges (trap 14): not recorded.
-      this.pending.set(req, { t: -1, start: performance.now(), route, path: url.pathname, search: url.searchParams, body });
-      this.proxy.web(req, res, { buffer: Readable.from([body]) });
-      return;
-    }
     this.pending.set(req, { t: this.opts.capture?.now() ?? 0, start: performance.now(), route, path: url.pathname, search: url.searchParams, body });
     logger.debug({ method: req.method, route: route.route, path: url.pathname }, 'request');
     this.proxy.web(req, res, { buffer: Readable.from([body]) });
   }
 
   private onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+    // A proxy that refused the tunnel answered in the upstream's place: that is no upstream answer.
+    const refused = this.opts.outbound.proxyRefusal((proxyRes as IncomingMessage & { req?: ClientRequest }).req);
+    if (refused) {
+      proxyRes.resume();
+      const err: NodeJS.ErrnoException = new Error(`the proxy answered ${refused.statusCode} ${refused.statusText} to CONNECT ${new URL(this.opts.upstream.origin).host}`.trim());
+      err.code = 'PROXY_TUNNEL_REFUSED';
+      this.onProxyError(err, req, res);
+      return;
+    }
     const p = this.pending.get(req);
     const chunks: Buffer[] = [];
     proxyRes.on('data', (c: Buffer) => chunks.push(c));
@@ -101,18 +135,26 @@ export class HttpExchange {
     proxyRes.on('end', () => {
       const raw = Buffer.concat(chunks);
       const status = proxyRes.statusCode ?? 502;
+      const encoding = proxyRes.headers['content-encoding'] as string | undefined;
       let decoded: Buffer;
+      let decodedOk = true;
       try {
-        decoded = decodeContent(raw, proxyRes.headers['content-encoding'] as string | undefined);
+        decoded = decodeContent(raw, encoding);
       } catch (err) {
-        this.opts.logger.warn({ err: (err as Error).message }, 'could not decode the upstream body; recording it as received');
+        this.opts.logger.warn({ err: (err as Error).message, encoding }, 'could not decode the upstream body; recording it as received');
         decoded = raw;
+        decodedOk = false;
       }
       const contentType = proxyRes.headers['content-type'] as string | undefined;
       const body = encodeBody(decoded, contentType);
-      // The client gets the upstream's bytes unless a streamUrl has to point at us.
-      let clientBody = raw;
+      // The client gets the upstream's bytes when it accepts their encoding and no streamUrl has to point at
+      // us; otherwise the decoded bytes, without Content-Encoding.
+      let clientBody: Buffer = raw;
       let clientEncodingDropped = false;
+      if (decodedOk && decoded !== raw && !acceptsEncoding(req.headers['accept-encoding'], encoding)) {
+        clientBody = decoded;
+        clientEncodingDropped = true;
+      }
       let conversationId = p?.route.conversationId ?? null;
       if (body && 'json' in body && body.json && typeof body.json === 'object') {
         const forClient = structuredClone(body.json);
@@ -128,8 +170,11 @@ export class HttpExchange {
       for (const [k, v] of Object.entries(proxyRes.headers)) {
         if (v === undefined || HOP_BY_HOP.has(k)) continue;
         if (clientEncodingDropped && k === 'content-encoding') continue;
+        if (k.startsWith('access-control-')) continue; // CORS is ours (set in handle())
         headers[k] = v;
       }
+      const ourVary = res.getHeader('vary');
+      if (ourVary && headers.vary) headers.vary = `${String(headers.vary)}, ${String(ourVary)}`;
       headers['content-length'] = String(clientBody.length);
       res.writeHead(status, proxyRes.statusMessage, headers);
       res.end(clientBody);
@@ -155,10 +200,9 @@ export class HttpExchange {
   private onProxyError(err: NodeJS.ErrnoException, req: IncomingMessage, res: ServerResponse): void {
     const p = this.pending.get(req);
     this.pending.delete(req);
-    const why = err.code ? `${err.code}${err.message && !err.message.includes(err.code) ? ` (${err.message})` : ''}` : err.message;
-    const message = `directline-vcr could not reach the upstream ${this.opts.upstream.origin}: ${why}`;
-    this.opts.logger.error({ route: p?.route.route, code: err.code, upstream: this.opts.upstream.origin }, message);
-    if (!res.headersSent && !res.destroyed) sendError(res, 502, 'UpstreamUnreachable', message);
+    const { code: errorCode, message } = this.opts.outbound.describeError(err, 'request');
+    this.opts.logger.error({ route: p?.route.route, code: err.code, upstream: this.opts.upstream.origin, proxy: this.opts.outbound.proxy ?? undefined }, message);
+    if (!res.headersSent && !res.destroyed) sendError(res, 502, errorCode, message);
     if (!p || p.t < 0) return;
     this.opts.capture?.http({
       t: p.t,
@@ -179,6 +223,23 @@ export class HttpExchange {
     this.proxy.close();
     this.agent.destroy();
   }
+}
+
+/** Whether an Accept-Encoding header takes `encoding` (identity always; `q=0` refuses; `*` matches). */
+export function acceptsEncoding(acceptEncoding: string | string[] | undefined, encoding: string | undefined): boolean {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  if (!enc || enc === 'identity') return true;
+  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding ?? '';
+  let star: boolean | undefined;
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((x) => x.trim()).find((x) => x.startsWith('q='));
+    const ok = q === undefined || Number(q.slice(2)) > 0;
+    const n = name.trim();
+    if (n === enc || (enc === 'gzip' && n === 'x-gzip')) return ok;
+    if (n === '*') star = ok;
+  }
+  return star ?? false;
 }
 
 function countActivities(body: ReturnType<typeof encodeBody>): number | undefined {

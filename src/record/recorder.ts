@@ -1,6 +1,7 @@
 // `directline-vcr record` as a library: an HTTP server that forwards Direct Line traffic to one
 // upstream and writes everything it sees to a cassette.
 import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
@@ -8,6 +9,9 @@ import { CassetteWriter } from '../cassette/store.js';
 import { Redactor, type RedactionRules } from '../cassette/redact.js';
 import { silentLogger } from '../log.js';
 import { sendError } from '../protocol/errors.js';
+import { CorsPolicy } from '../net/cors.js';
+import { loadListenerTls, type ListenerTls } from '../net/pem.js';
+import { createOutbound } from './outbound.js';
 import { Capture } from './capture.js';
 import { HttpExchange } from './http-exchange.js';
 import { StreamUrls } from './stream-urls.js';
@@ -35,10 +39,32 @@ export interface RecordOptions {
    * the secret or token in the browser, never to the recorder. Default false.
    */
   demoPage?: boolean;
+  /**
+   * Extra CA certificates trusted for the upstream (and an https proxy), on top of Node's roots, the system
+   * store and NODE_EXTRA_CA_CERTS: PEM text or a path to a PEM file, or several.
+   */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Do not verify the upstream's certificate (a warning is logged at every start). Default false. */
+  insecure?: boolean;
+  /**
+   * Outbound proxy for the upstream leg (HTTP and WebSocket), e.g. 'http://proxy.corp:8080'. It wins over the
+   * environment (HTTPS_PROXY/HTTP_PROXY/NO_PROXY), which is used when this is undefined; false = no proxy at all.
+   */
+  proxy?: string | false;
+  /**
+   * Listen with TLS: `url` becomes https://… and the streamUrls handed out wss://…. Each of cert and key is
+   * PEM text or a path to a PEM file (cert: the leaf first, then any intermediates).
+   */
+  tls?: ListenerTls;
+  /**
+   * Browser origins allowed to call the recorder (CORS, WebSocket Origin), e.g. ['https://my-app.example'];
+   * the recorder's own origin (its demo page) is always allowed. Default: any origin.
+   */
+  allowOrigin?: string[];
 }
 
 export interface Recorder {
-  /** http://host:port */
+  /** http://host:port (https:// with options.tls) */
   url: string;
   /** What a Direct Line client passes as `domain`: url + the upstream's path prefix. */
   domain: string;
@@ -57,29 +83,34 @@ export interface Recorder {
 export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   const logger = opts.logger ?? silentLogger();
   const upstream = parseUpstream(opts.upstream ?? DEFAULT_UPSTREAM);
+  const listenerTls = opts.tls ? loadListenerTls(opts.tls) : null;
+  const outbound = createOutbound(upstream, { ca: opts.ca, insecure: opts.insecure, proxy: opts.proxy });
+  const cors = new CorsPolicy(opts.allowOrigin, Boolean(listenerTls));
   const writer = opts.cassette
     ? await CassetteWriter.create(opts.cassette, { upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append })
     : null;
-  const capture = writer ? new Capture(writer, new Redactor(opts.redact)) : null;
+  const capture = writer ? new Capture(writer, new Redactor(opts.redact), (err, what) => logger.error({ err: err.message }, `could not capture a ${what}; it was relayed but is not in the cassette`)) : null;
   const streamUrls = new StreamUrls();
   const host = opts.host ?? '127.0.0.1';
   let port = opts.port ?? 0;
-  const proxyWsOrigin = (req: IncomingMessage) => `ws://${req.headers.host ?? `${host}:${port}`}`;
+  // wss:// when we listen with TLS: a page served over https may not open ws:// (mixed content).
+  const proxyWsOrigin = (req: IncomingMessage) => `${listenerTls ? 'wss' : 'ws'}://${req.headers.host ?? `${host}:${port}`}`;
   const maxBodyBytes = opts.maxBodyBytes ?? 16 * 1024 * 1024;
-  const exchange = new HttpExchange({ upstream, capture, streamUrls, logger, maxBodyBytes, proxyWsOrigin });
-  const relay = new WsRelay({ upstream, capture, streamUrls, logger, maxFrameBytes: maxBodyBytes });
+  const exchange = new HttpExchange({ upstream, capture, streamUrls, logger, maxBodyBytes, proxyWsOrigin, outbound, cors });
+  const relay = new WsRelay({ upstream, capture, streamUrls, logger, maxFrameBytes: maxBodyBytes, wsOptions: outbound.wsOptions, outbound, cors });
 
   const demoPage = opts.demoPage
     ? createDemoPage({ mode: 'record', basePath: upstream.basePath, title: writer ? basename(writer.file) : null, credentials: 'ask', logger })
     : null;
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: http.ServerResponse): void => {
     if (demoPage?.(req, res)) return;
     exchange.handle(req, res).catch((err: Error) => {
       logger.error({ err: err.message }, 'request failed');
       sendError(res, 500, 'InternalError', `directline-vcr: ${err.message}`);
     });
-  });
+  };
+  const server = listenerTls ? https.createServer({ cert: listenerTls.cert, key: listenerTls.key }, handler) : http.createServer(handler);
   server.on('upgrade', (req, socket, head) => relay.handleUpgrade(req, socket, head));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -94,8 +125,14 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
     });
   });
   port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${listenerTls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ upstream: upstream.origin + upstream.basePath, cassette: writer?.file ?? null, url }, `recording ${upstream.origin}${upstream.basePath} at ${url}${upstream.basePath}`);
+  logger.info({
+    proxy: outbound.proxy, proxySource: outbound.proxySource, trust: outbound.trust?.sources, allowOrigin: cors.describe(),
+  }, outbound.proxy ? `upstream traffic goes through the outbound proxy ${outbound.proxy}` : 'upstream traffic goes direct (no outbound proxy)');
+  if (outbound.insecure) {
+    logger.warn({ upstream: upstream.origin }, `--insecure: the certificate of ${upstream.origin}${outbound.proxy ? ` and of the proxy` : ''} is NOT verified; anyone on the path can read and change the traffic, secrets included. Trust its CA with --ca <file> instead.`);
+  }
 
   let closing: Promise<void> | null = null;
   return {
@@ -112,6 +149,7 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
         await relay.closeAll();
         server.closeAllConnections();
         exchange.close();
+        outbound.close();
         await stopped;
         await writer?.close();
         logger.info({ events: writer?.data.events.length ?? 0, cassette: writer?.file ?? null }, 'recorder stopped; cassette written');

@@ -76,6 +76,7 @@ export class WsRelay {
     const up = new WebSocket(target, { perMessageDeflate: true, maxPayload: this.opts.maxFrameBytes, ...this.opts.wsOptions });
     const pair: Pair = { client: null, upstream: up, socket: socketNo, conversationId, closing: null };
     const early: Array<[RawData, boolean]> = [];
+    let failed = false;
     this.pairs.add(pair);
 
     up.on('unexpected-response', (upReq, res) => {
@@ -102,8 +103,8 @@ export class WsRelay {
       });
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
-      if (pair.client) return; // after open, 'close' follows and handles it
-      if (!this.pairs.has(pair)) return; // already answered (e.g. a proxy refusal reported above)
+      if (pair.client || failed) return; // after open, 'close' follows and handles it; one answer per upgrade
+      failed = true;
       this.pairs.delete(pair);
       const { code, message } = this.opts.outbound?.describeError(err, 'stream')
         ?? { code: 'UpstreamUnreachable', message: `directline-vcr could not open the upstream stream: ${err.code ?? err.message}` };

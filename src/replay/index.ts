@@ -5,6 +5,8 @@
 import { loadCassette, validateCassette } from '../cassette/load.js';
 import type { Cassette } from '../cassette/schema.js';
 import { silentLogger } from '../log.js';
+import { CorsPolicy } from '../net/cors.js';
+import { loadListenerTls } from '../net/pem.js';
 import { Catalog } from './catalog.js';
 import { createDemoPage, replayDemoPageOptions } from '../web/index.js';
 import { ReplayServer, hostForUrl } from './server.js';
@@ -29,12 +31,14 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
   const catalog = new Catalog(cassette);
   const demoPage = opts.demoPage ? createDemoPage({ ...replayDemoPageOptions(cassette, file), logger }) : null;
-  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage });
+  const tls = opts.tls ? loadListenerTls(opts.tls) : null;
+  const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
+  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors });
   const host = opts.host ?? '127.0.0.1';
   const port = await server.listen(opts.port ?? 0, host);
   const shownHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : hostForUrl(host);
-  const url = `http://${shownHost}:${port}`;
-  logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed }, 'replay server listening');
+  const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}`;
+  logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed, allowOrigin: cors.describe() }, 'replay server listening');
   return {
     url,
     domain: url + catalog.basePath,

@@ -1,6 +1,7 @@
 // Public option and result types of the replayer (re-exported by index.ts).
 import type { Logger } from '../log.js';
 import type { Cassette } from '../cassette/schema.js';
+import type { ListenerTls } from '../net/pem.js';
 
 export interface ReplayOptions {
   /** A loaded cassette, or a file path (loaded and validated). */
@@ -16,6 +17,17 @@ export interface ReplayOptions {
   publicUrl?: string;
   /** Serve the Web Chat demo page at / (and Web Chat's bundle at /webchat.js, see src/web/). Default false. */
   demoPage?: boolean;
+  /**
+   * Listen with TLS: `url` becomes https://… and streamUrls wss://… (unless publicUrl says otherwise), so a
+   * page served over https can use this server. Each of cert and key is PEM text or a path to a PEM file
+   * (cert: the leaf first, then any intermediates).
+   */
+  tls?: ListenerTls;
+  /**
+   * Browser origins allowed to call this server (CORS and WebSocket Origin), e.g. ['https://my-app.example'];
+   * the server's own origin is always allowed. Default: any origin. Clients that send no Origin are not affected.
+   */
+  allowOrigin?: string[];
 }
 
 export interface UnmatchedRequest {
@@ -39,7 +51,7 @@ export interface ReplaySummary {
 }
 
 export interface Replayer {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// with options.tls) */
   url: string;
   /** url + the cassette's basePath: what a client passes as `domain`. */
   domain: string;

@@ -69,7 +69,8 @@ export function createDemoPage(opts: DemoPageOptions): DemoPageHandler {
     const path = new URL(req.url, 'http://page.invalid').pathname;
     if (PAGE_PATHS.has(path)) {
       const b = currentBundle();
-      const body = b ? page : Buffer.from(renderMissingPage(content, `http://${req.headers.host ?? 'localhost'}${basePath}`));
+      const scheme = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'; // a TLS listener
+      const body = b ? page : Buffer.from(renderMissingPage(content, `${scheme}://${req.headers.host ?? 'localhost'}${basePath}`));
       send(res, method, 200, 'text/html; charset=utf-8', body);
       return true;
     }

@@ -86,5 +86,6 @@ function botActivity(step: BotReplyStep, recipient: ChannelAccount | undefined, 
   if (step.text !== undefined) activity.text = step.text;
   if (step.attachments !== undefined) activity.attachments = step.attachments;
   if (step.suggestedActions !== undefined) activity.suggestedActions = step.suggestedActions;
+  if (step.channelData !== undefined) activity.channelData = step.channelData;
   return activity;
 }

@@ -2,6 +2,7 @@
 // Kept independent of src/ on purpose: the emulator stands in for the real service and must not share
 // code with the proxies it is used to test.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 
 /** Thrown by route handlers; the server turns it into `{error:{code,message}}` with the given status. */
 export class HttpError extends Error {
@@ -28,14 +29,44 @@ export const PREFLIGHT_HEADERS: Record<string, string> = {
   'access-control-max-age': '600',
 };
 
+export type ContentCoding = 'gzip' | 'br' | 'deflate';
+
+/** Responses whose JSON body is compressed (compression mode: chosen per request from its Accept-Encoding). */
+const responseCodings = new WeakMap<ServerResponse, ContentCoding>();
+
+/** Compression mode: the coding `accepted` allows among `offered` (in that order of preference), or undefined. */
+export function chooseCoding(acceptEncoding: string | string[] | undefined, offered: readonly ContentCoding[]): ContentCoding | undefined {
+  const header = (Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding ?? '').toLowerCase();
+  const accepted = new Map<string, number>();
+  for (const part of header.split(',')) {
+    const [name = '', ...params] = part.trim().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (name.trim()) accepted.set(name.trim(), q === undefined ? 1 : Number(q.slice(2)));
+  }
+  return offered.find((c) => (accepted.get(c) ?? accepted.get('*') ?? 0) > 0);
+}
+
+export function compressResponse(res: ServerResponse, coding: ContentCoding): void {
+  responseCodings.set(res, coding);
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  const payload = Buffer.from(JSON.stringify(body));
+  let payload = Buffer.from(JSON.stringify(body));
+  const coding = responseCodings.get(res);
+  const encoded: Record<string, string> = {};
+  if (coding) {
+    payload = coding === 'br' ? brotliCompressSync(payload) : coding === 'gzip' ? gzipSync(payload) : deflateSync(payload);
+    // setHeader (not only writeHead) so that res.getHeader() tells the request log what was sent.
+    res.setHeader('content-encoding', coding);
+    encoded.vary = 'Accept-Encoding';
+  }
   // The service answers `application/json; charset=utf-8` (reference §1.1) and disables caching.
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(payload.length),
     'cache-control': 'no-cache',
+    ...encoded,
     ...CORS_HEADERS,
     ...headers,
   });

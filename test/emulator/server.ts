@@ -1,11 +1,13 @@
 // HTTP routing of the emulated Direct Line 3.0 service (reference §1) plus the fault-injection switches.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { TokenStore, type Credential } from './auth.js';
 import { Bot } from './bot.js';
 import { ConversationStore, parseWatermark, type Activity, type ChannelAccount, type Conversation, type StoredFile } from './conversations.js';
-import { field, HttpError, injectedError, parseJson, PREFLIGHT_HEADERS, CORS_HEADERS, readBody, sendError, sendJson } from './errors.js';
+import { chooseCoding, compressResponse, field, HttpError, injectedError, parseJson, PREFLIGHT_HEADERS, CORS_HEADERS, readBody, sendError, sendJson, type ContentCoding } from './errors.js';
 import { headerParams, parseMultipart } from './multipart.js';
 import { StreamHub } from './stream.js';
 import type { Emulator, EmulatorOptions, FailRoute, RequestLogEntry } from './types.js';
@@ -45,7 +47,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const tokens = new TokenStore(secret, opts.tokenTtlMs ?? 3_600_000, opts.streamTokenTtlMs ?? 60_000);
   const conversations = new ConversationStore();
   const bot = new Bot(opts.bot);
-  const hub = new StreamHub({ basePath, keepAliveMs: opts.keepAliveMs ?? 0, tokens, conversations });
+  const hub = new StreamHub({ basePath, keepAliveMs: opts.keepAliveMs ?? 0, tokens, conversations, perMessageDeflate: Boolean(opts.compression) });
+  const codings: ContentCoding[] = opts.compression === true ? ['br', 'gzip', 'deflate'] : opts.compression ? [opts.compression] : [];
   const requests: RequestLogEntry[] = [];
   const failures = new Map<FailRoute, Injected[]>();
   const pendingDelays = new Set<NodeJS.Timeout>();
@@ -223,7 +226,18 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } });
+    const entry: RequestLogEntry = { method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers }, ...servername(req) };
+    requests.push(entry);
+    if (codings.length > 0) {
+      const coding = chooseCoding(req.headers['accept-encoding'], codings);
+      if (coding) {
+        compressResponse(res, coding);
+        res.once('finish', () => {
+          const enc = res.getHeader('content-encoding');
+          if (typeof enc === 'string') entry.responseEncoding = enc;
+        });
+      }
+    }
     if (req.method === 'OPTIONS') {
       // Browsers preflight every call (Authorization, JSON, x-ms-bot-agent; §1.1).
       res.writeHead(200, { ...PREFLIGHT_HEADERS, 'content-length': '0' });
@@ -250,15 +264,17 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     await handlers[route.name](req, res, url, params);
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       const e = err instanceof HttpError ? err : new HttpError(500, 'ServiceError', err instanceof Error ? err.message : String(err));
       sendError(res, e);
     });
-  });
-  server.on('upgrade', (req, socket, head) => {
-    requests.push({ method: req.method ?? 'GET', path: req.url ?? '', headers: { ...req.headers } });
-    hub.handleUpgrade(req, socket, head);
+  };
+  const server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
+  server.on('upgrade', (req: IncomingMessage, socket, head) => {
+    const entry: RequestLogEntry = { method: req.method ?? 'GET', path: req.url ?? '', headers: { ...req.headers }, ...servername(req) };
+    requests.push(entry);
+    hub.handleUpgrade(req, socket, head, (ws) => { entry.wsExtensions = ws.extensions; });
   });
   // Keep-alive sockets of clients (xhr2 uses the keep-alive global agent) must not crash the server on reset.
   server.on('clientError', (_err, socket) => socket.destroy());
@@ -271,7 +287,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     });
   });
   const port = (server.address() as AddressInfo).port;
-  origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  origin = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
     url: origin,
@@ -308,6 +324,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return [...tokens.issued];
     },
   };
+}
+
+/** TLS mode: the SNI name of the request's connection. */
+function servername(req: IncomingMessage): { servername?: string } {
+  const name = (req.socket as Partial<TLSSocket>).servername;
+  return typeof name === 'string' && name ? { servername: name } : {};
 }
 
 function normaliseBasePath(path: string): string {

@@ -23,18 +23,23 @@ interface StreamHubOptions {
   keepAliveMs: number;
   tokens: TokenStore;
   conversations: ConversationStore;
+  /** Accept permessage-deflate when the client offers it. */
+  perMessageDeflate?: boolean;
 }
 
 export class StreamHub {
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly wss: WebSocketServer;
   /** The current socket of each conversation. */
   private readonly current = new Map<string, WebSocket>();
   private readonly open = new Set<WebSocket>();
 
-  constructor(private readonly opts: StreamHubOptions) {}
+  constructor(private readonly opts: StreamHubOptions) {
+    // threshold 0: every frame is compressed once the extension was negotiated.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: opts.perMessageDeflate ? { threshold: 0 } : false });
+  }
 
   /** `upgrade` handler of the HTTP server. Failures answer with a plain HTTP status and a JSON error body. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onOpen?: (ws: WebSocket) => void): void {
     socket.on('error', () => {}); // a client vanishing mid-handshake must not crash the emulator
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const prefix = `${this.opts.basePath}/conversations/`;
@@ -50,7 +55,10 @@ export class StreamHub {
       // An explicit numeric watermark wins; `-`/absent falls back to what the token was issued for
       // (start: the whole history; reconnect without watermark: only what arrives after it, §1.3 (4)).
       const replayAfter = parseWatermark(url.searchParams.get('watermark')) ?? record.replayAfter ?? -1;
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(conversation.id, ws, replayAfter));
+      this.wss.handleUpgrade(req, socket, head, (ws) => {
+        onOpen?.(ws);
+        this.attach(conversation.id, ws, replayAfter);
+      });
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(500, 'ServiceError', String(err));
       rejectUpgrade(socket, e);

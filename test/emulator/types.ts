@@ -17,6 +17,16 @@ export interface EmulatorOptions {
   tokenTtlMs?: number;
   /** Scripted bot. */
   bot?: BotScript;
+  /**
+   * Serve https:// and wss:// with this certificate chain (leaf first, then the CA) and key, PEM texts. The
+   * origin (and every streamUrl) uses `host` as given, so pass host 'localhost' for a certificate made for it.
+   */
+  tls?: { cert: string; key: string };
+  /**
+   * Compress JSON bodies when the request's Accept-Encoding allows it: true = br, else gzip, else deflate; a
+   * name = only that coding. The stream then also accepts permessage-deflate. Default false.
+   */
+  compression?: boolean | 'gzip' | 'br' | 'deflate';
 }
 
 export interface BotReplyStep {
@@ -27,6 +37,8 @@ export interface BotReplyStep {
   attachments?: unknown[];
   /** Buttons the client shows under the message ({actions:[{type:'imBack', title, value}]}). */
   suggestedActions?: unknown;
+  /** Channel-specific payload of the activity (free-form JSON). */
+  channelData?: unknown;
 }
 
 export interface BotScript {
@@ -59,10 +71,16 @@ export interface RequestLogEntry {
   /** Path including the query string. */
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  /** TLS mode: the SNI name the client sent. */
+  servername?: string;
+  /** The Content-Encoding of the answer (set when it was sent compressed). */
+  responseEncoding?: string;
+  /** Upgrades: the extensions negotiated for the socket ('permessage-deflate…' or ''). */
+  wsExtensions?: string;
 }
 
 export interface Emulator {
-  /** Origin only, e.g. 'http://127.0.0.1:PORT'. */
+  /** Origin only, e.g. 'http://127.0.0.1:PORT' (https://localhost:PORT in TLS mode). */
   url: string;
   /** url + basePath: what a Direct Line client uses as `domain`. */
   domain: string;
