@@ -44,7 +44,13 @@ interface Pending {
   path: string;
   search: URLSearchParams;
   body: Buffer;
+  /** The request to the upstream, once it has a socket (to tell a reused keep-alive socket). */
+  upstreamReq?: ClientRequest;
+  retried?: boolean;
 }
+
+// Errors that mean a pooled keep-alive socket was closed by the upstream as the request went out.
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 /** What the recorder asks the upstream for, whatever the client accepts: every encoding decode.ts reads. */
@@ -68,6 +74,10 @@ export class HttpExchange {
       headers: { 'accept-encoding': UPSTREAM_ACCEPT_ENCODING }, // replaces the client's (kept in req.headers)
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => this.onProxyRes(proxyRes, req, res as ServerResponse));
+    this.proxy.on('proxyReq', (proxyReq, req) => {
+      const p = this.pending.get(req);
+      if (p) p.upstreamReq = proxyReq;
+    });
     this.proxy.on('error', (err, req, res) => this.onProxyError(err as NodeJS.ErrnoException, req, res as ServerResponse));
   }
 
@@ -199,6 +209,15 @@ export class HttpExchange {
 
   private onProxyError(err: NodeJS.ErrnoException, req: IncomingMessage, res: ServerResponse): void {
     const p = this.pending.get(req);
+    // The upstream closed an idle pooled connection just as this request went out on it: it never saw the
+    // request, so send it once more on a fresh connection (the race Node documents for reusedSocket).
+    if (p && !p.retried && p.upstreamReq?.reusedSocket && STALE_SOCKET.has(err.code ?? '') && !res.headersSent) {
+      p.retried = true;
+      p.upstreamReq = undefined;
+      this.opts.logger.debug({ route: p.route.route, code: err.code }, 'pooled upstream connection was closed; sending the request again');
+      this.proxy.web(req, res, { buffer: Readable.from([p.body]) });
+      return;
+    }
     this.pending.delete(req);
     const { code: errorCode, message } = this.opts.outbound.describeError(err, 'request');
     this.opts.logger.error({ route: p?.route.route, code: err.code, upstream: this.opts.upstream.origin, proxy: this.opts.outbound.proxy ?? undefined }, message);

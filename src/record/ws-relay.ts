@@ -9,6 +9,7 @@ import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import type { Logger } from 'pino';
 import { encodeBody, encodeFrame } from '../cassette/body.js';
 import { matchRoute, stripBase } from '../protocol/routes.js';
+import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
 import { Capture, pickResponseHeaders, queryOf } from './capture.js';
 import type { StreamUrls } from './stream-urls.js';
 import type { Upstream } from './upstream.js';
@@ -67,6 +68,14 @@ export class WsRelay {
     if (refusal) {
       logger.warn({ path: url.pathname, origin: req.headers.origin }, `stream upgrade refused: ${refusal}`);
       rejectUpgrade(socket, 403, { error: { code: 'OriginNotAllowed', message: refusal } });
+      return;
+    }
+    // Refuse a malformed handshake before opening the upstream stream: ws would refuse it later, and the
+    // upstream socket opened for it would be left behind.
+    const malformed = websocketHandshakeProblem(req);
+    if (malformed) {
+      logger.warn({ path: url.pathname }, `stream upgrade refused: ${malformed}`);
+      rejectUpgrade(socket, 400, { error: { code: 'BadArgument', message: malformed } });
       return;
     }
     const conversationId = route.conversationId;

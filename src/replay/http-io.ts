@@ -83,15 +83,6 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Why a WebSocket handshake is malformed (RFC 6455 §4.2.1), or null when it is well-formed. */
-export function websocketHandshakeProblem(req: IncomingMessage): string | null {
-  if ((req.method ?? 'GET').toUpperCase() !== 'GET') return `a WebSocket handshake must be a GET, not ${req.method}`;
-  const key = req.headers['sec-websocket-key'];
-  if (typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key.trim())) return 'missing or invalid Sec-WebSocket-Key header';
-  const version = String(req.headers['sec-websocket-version'] ?? '').trim();
-  if (version !== '13' && version !== '8') return `unsupported Sec-WebSocket-Version ${JSON.stringify(version)} (13 is served)`;
-  return null;
-}
 
 /** Answers an upgrade request with a plain HTTP response (a recorded refusal, or 404) and closes the socket. */
 export function refuseUpgrade(socket: Duplex, reply: Reply, cors: Record<string, string>): void {

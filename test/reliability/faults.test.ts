@@ -267,14 +267,12 @@ test('a client that vanishes mid-stream or mid-handshake gets its upstream socke
   });
 });
 
-// Known recorder bug, kept as a todo so the suite stays green (RELIABILITY.md, "bugs found"): src/record/http-exchange.ts
-// sends requests over a keep-alive agent and answers 502 (recording an upstream error) when the pooled socket
-// it picked was closed by the upstream as the request went out, although the upstream never saw that request.
+// Found here: src/record/http-exchange.ts sends requests over a keep-alive agent and once answered 502 (recording
+// an upstream error) when the pooled socket it picked was closed by the upstream as the request went out,
+// although the upstream never saw that request.
 // Node documents the race (http.ClientRequest.reusedSocket) and the cure: send it again on a fresh connection.
 // Under load (the full-size soak) this gave bursts of spurious 502s after every long event-loop stall.
-test('a request on a kept-alive upstream socket that the upstream closes as it arrives is retried, not answered 502', {
-  todo: 'recorder bug: no retry when a reused keep-alive socket is reset before any response (src/record/http-exchange.ts)',
-}, async () => {
+test('a request on a kept-alive upstream socket that the upstream closes as it arrives is retried, not answered 502', async () => {
   await withRig({}, async ({ emu, tap, rec, load }) => {
     const a = await startConversation(rec.domain, emu.secret); // opens the upstream connection that is then pooled
     await sleep(50);

@@ -222,11 +222,9 @@ for (const which of ['recorder', 'replay'] as const) {
       await target.healthy();
     });
 
-    // The recorder opens the upstream stream before it validates the client's handshake and never closes it when the
-    // handshake then fails (src/record/ws-relay.ts, WsRelay.handleUpgrade): a todo until that is fixed.
-    test('malformed WebSocket handshakes on a valid stream path get a 400 and leave no upstream socket open', which === 'recorder' ? {
-      todo: 'recorder bug: upstream stream leaked when the client handshake is malformed (src/record/ws-relay.ts)',
-    } : {}, async () => {
+    // Found here: the recorder once opened the upstream stream before it validated the client's handshake and never
+    // closed it when the handshake then failed.
+    test('malformed WebSocket handshakes on a valid stream path get a 400 and leave no upstream socket open', async () => {
       const target = t();
       const firstNew = tap.history.length;
       try {
