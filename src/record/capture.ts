@@ -31,7 +31,8 @@ export function pickResponseHeaders(h: IncomingHttpHeaders): Record<string, stri
 
 export function queryOf(search: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of search) if (!(k in out)) out[k] = v;
+  // defineProperty, not assignment: a parameter named __proto__ is data, not a prototype.
+  for (const [k, v] of search) if (!Object.hasOwn(out, k)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
