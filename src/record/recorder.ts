@@ -19,6 +19,9 @@ import { parseUpstream, DEFAULT_UPSTREAM } from './upstream.js';
 import { WsRelay } from './ws-relay.js';
 import { createDemoPage } from '../web/index.js';
 
+/** How long a stopping recorder waits for exchanges still in flight, so they reach the cassette. */
+const SHUTDOWN_GRACE_MS = 2000;
+
 export interface RecordOptions {
   /** Upstream Direct Line URL including its path prefix. Default: the hosted service. */
   upstream?: string;
@@ -103,8 +106,15 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
     ? createDemoPage({ mode: 'record', basePath: upstream.basePath, title: writer ? basename(writer.file) : null, credentials: 'ask', logger })
     : null;
 
+  // Exchanges still waiting for the upstream: on stop they get a short grace period to finish and be recorded.
+  let inFlight = 0;
+  let drained: (() => void) | null = null;
   const handler = (req: IncomingMessage, res: http.ServerResponse): void => {
     if (demoPage?.(req, res)) return;
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0) drained?.();
+    });
     exchange.handle(req, res).catch((err: Error) => {
       logger.error({ err: err.message }, 'request failed');
       sendError(res, 500, 'InternalError', `directline-vcr: ${err.message}`);
@@ -147,6 +157,13 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await relay.closeAll();
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+            drained = () => { clearTimeout(timer); resolve(); };
+          });
+        }
         server.closeAllConnections();
         exchange.close();
         outbound.close();

@@ -1,0 +1,35 @@
+// A recorder stopped while an exchange is in flight waits for it briefly, answers the client and records it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRecorder } from '../../src/record/recorder.js';
+import { loadCassette } from '../../src/cassette/load.js';
+import { startEmulator } from '../emulator/index.js';
+
+test('close() lets an in-flight POST finish: the client gets its answer and the cassette holds the exchange', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-shutdown-'));
+  const emulator = await startEmulator({ bot: { postDelayMs: 400 } });
+  try {
+    const cassette = join(dir, 'c.json');
+    const rec = await startRecorder({ upstream: emulator.domain, cassette });
+    const start = await fetch(`${rec.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emulator.secret}` } });
+    const { conversationId } = (await start.json()) as { conversationId: string };
+    const post = fetch(`${rec.domain}/conversations/${conversationId}/activities`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emulator.secret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'message', text: 'in flight', from: { id: 'u' } }),
+    });
+    await new Promise((r) => setTimeout(r, 100)); // the POST is now waiting for the bot
+    const closed = rec.close();
+    const res = await post;
+    assert.equal(res.status, 200);
+    await closed;
+    const posts = (await loadCassette(cassette)).events.filter((e) => e.type === 'http' && e.route === 'activities.post');
+    assert.equal(posts.length, 1, 'the in-flight exchange is in the cassette');
+  } finally {
+    await emulator.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
