@@ -13,7 +13,7 @@ export function writeReport(resultsDir: string): string {
     return { c, r: existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResult) : null };
   });
   const measured = results.filter((x) => x.r);
-  const allTargets = measured.flatMap(({ c, r }) => r!.targets.map((t) => ({ ...t, what: `${c.title.replace(/^\d+\.\s*/, '')}: ${t.what}` })));
+  const allTargets = measured.flatMap(({ c, r }) => r!.targets.map((t) => ({ ...t, bench: c.title })));
   const missed = allTargets.filter((t) => !t.met);
   const machines = [...new Set(measured.map(({ r }) => `${r!.machine.cpu}, ${r!.machine.cores} cores, ${r!.machine.memoryGiB} GiB, node ${r!.machine.node}, ${r!.machine.platform} ${r!.machine.kernel}`))];
   const out: string[] = [
@@ -34,6 +34,9 @@ export function writeReport(resultsDir: string): string {
     allTargets.length ? targetsTable(allTargets) : '',
     '',
   ];
+  // The hand-written findings (causes of the misses, measured fixes) live in bench/analysis.md.
+  const analysis = fileURLToPath(new URL('./analysis.md', import.meta.url));
+  if (existsSync(analysis)) out.push(readFileSync(analysis, 'utf8').trim(), '');
   for (const p of PENDING) out.push(`- ${p.title}: **not measured yet** — ${p.why}`);
   if (PENDING.length) out.push('');
   for (const { c, r } of results) {
@@ -42,7 +45,8 @@ export function writeReport(resultsDir: string): string {
       out.push('**Not measured yet.**', '');
       continue;
     }
-    out.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cpu} (${r.machine.cores} cores), node ${r.machine.node}, in ${r.seconds} s; load average at the end ${r.machine.loadavg.join(' / ')}. Command: \`${r.command}\` (result: \`bench/results/${r.name}.json\`).`, '');
+    const rev = r.machine.revision ? `, commit ${r.machine.revision}${r.machine.uncommittedSrcFiles ? ` + ${r.machine.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}` : '';
+    out.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cpu} (${r.machine.cores} cores), node ${r.machine.node}${rev}, in ${r.seconds} s; load average (1/5/15 min) at the end ${r.machine.loadavg.join(' / ')}. Command: \`${r.command}\` (result: \`bench/results/${r.name}.json\`).`, '');
     const { markdown, charts } = c.render(r);
     for (const ch of charts ?? []) writeFileSync(`${resultsDir}${ch.file}`, ch.svg);
     out.push(markdown, '');

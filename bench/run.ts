@@ -3,12 +3,20 @@
 // stored result. Not part of `npm test`.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
 import { benchCommand, machineInfo } from './lib/machine.js';
 import type { BenchResult } from './lib/types.js';
 import { CASES } from './cases/index.js';
 import { writeReport } from './report.js';
 
-const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+// A run against a candidate fix (BENCH_SRC, BENCH_FLUSH_MS: see servers/recorder.ts) must not overwrite
+// the product's results: it writes to BENCH_RESULTS_DIR (default a temp folder). BENCHMARKS.md is only
+// regenerated from bench/results/.
+const experiment = Boolean(process.env.BENCH_SRC || process.env.BENCH_FLUSH_MS);
+const productResults = fileURLToPath(new URL('./results/', import.meta.url));
+const resultsDir = process.env.BENCH_RESULTS_DIR
+  ? process.env.BENCH_RESULTS_DIR.replace(/\/?$/, '/')
+  : experiment ? `${tmpdir()}/dlvcr-bench-experiment/` : productResults;
 const argv = process.argv.slice(2);
 const names: string[] = [];
 let rounds = 3;
@@ -51,6 +59,10 @@ for (const c of selected) {
     console.error(`  ${c.name} failed: ${(err as Error).stack ?? String(err)}`);
   }
 }
-const file = writeReport(resultsDir);
-console.log(`\nwrote ${file} (${Math.round((performance.now() - started) / 1000)} s in all)`);
+if (resultsDir !== productResults) {
+  console.log(`\nresults in ${resultsDir}${experiment ? ' (experiment)' : ''}; BENCHMARKS.md not touched (${Math.round((performance.now() - started) / 1000)} s in all)`);
+} else {
+  const file = writeReport(resultsDir);
+  console.log(`\nwrote ${file} (${Math.round((performance.now() - started) / 1000)} s in all)`);
+}
 process.exit(failed ? 1 : 0);

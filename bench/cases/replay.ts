@@ -9,17 +9,20 @@ import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { startChild, type Child } from '../lib/child.js';
 import { fmt, table, targetsTable, x } from '../lib/md.js';
-import { START_BODY, startsCassette, timingCassette } from '../lib/replay-cassettes.js';
+import { START_BODY, conversationsCassette, postBody, timingCassette } from '../lib/replay-cassettes.js';
 import { median, ratio, rotation, round, summarize } from '../lib/stats.js';
 import { barChart } from '../lib/svg.js';
 import type { BenchCase, BenchResult } from '../lib/types.js';
 
-const RECORDED_REQUESTS = 500;
+// 20 recorded conversations × (conversations.start + 24 activities.post) = 500 distinct recorded requests.
+const CONVERSATIONS = 20;
+const POSTS = 24;
+const RECORDED_REQUESTS = CONVERSATIONS * (1 + POSTS);
 const CONNECTIONS = 32;
 const DURATION_S = 2;
 const HTTP_MODES = ['plain', 'replay'] as const;
 type HttpMode = (typeof HTTP_MODES)[number];
-interface HttpRun { mode: HttpMode; round: number; reqPerSec: number; p50: number; p99: number; non2xx: number; unmatched?: number }
+interface HttpRun { mode: HttpMode; round: number; reqPerSec: number; p50: number; p99: number; non2xx: number; cpuUs: number; unmatched?: number }
 
 // Recorded gaps (ms) between stream frames. For 500 sessions the first frame comes 1.2 s after the stream
 // opens, so that every session is connected before frames flow (the connection storm is not what is
@@ -35,14 +38,42 @@ const TIMING_MODES = ['setTimeout', 'replay'] as const;
 type TimingMode = (typeof TIMING_MODES)[number];
 interface TimingRun { mode: TimingMode; sessions: number; round: number; gaps: number; p50: number; p99: number; max: number; meanAbs: number }
 
+/**
+ * Each connection plays a client: it starts a conversation (the replayer gives it the next recorded one),
+ * posts its 24 messages in order with the token it got, then starts the next conversation, and so on.
+ */
+let clientIds = 0;
 async function hammer(url: string, duration: number): Promise<autocannon.Result> {
+  type Ctx = { conversationId?: string; token?: string };
+  const json = { 'content-type': 'application/json' };
   return autocannon({
     url: url + '/v3/directline/conversations',
     connections: CONNECTIONS,
     duration,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer bench-secret' },
-    body: JSON.stringify(START_BODY),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v3/directline/conversations',
+        headers: { ...json, authorization: 'Bearer bench-secret' },
+        body: JSON.stringify(START_BODY),
+        onResponse: (_status: number, body: string, context: Ctx) => {
+          try {
+            const b = JSON.parse(body) as { conversationId?: string; token?: string };
+            context.conversationId = b.conversationId;
+            context.token = b.token;
+          } catch { /* counted as non-2xx by autocannon when it matters */ }
+        },
+      },
+      ...Array.from({ length: POSTS }, (_, k) => ({
+        method: 'POST' as const,
+        setupRequest: (req: autocannon.Request, context: Ctx) => ({
+          ...req,
+          path: `/v3/directline/conversations/${context.conversationId ?? 'plain'}/activities`,
+          headers: { ...json, authorization: `Bearer ${context.token ?? 'plain'}` },
+          body: JSON.stringify(postBody(k, `live-${++clientIds}`)),
+        }),
+      })),
+    ],
   });
 }
 
@@ -52,7 +83,7 @@ export const replayHttp: BenchCase = {
   async run(ctx) {
     const dir = mkdtempSync(join(tmpdir(), 'dlvcr-bench-replay-'));
     const starts = join(dir, 'starts.json');
-    writeFileSync(starts, JSON.stringify(startsCassette(RECORDED_REQUESTS)));
+    writeFileSync(starts, JSON.stringify(conversationsCassette(CONVERSATIONS, POSTS)));
     const runs: HttpRun[] = [];
     const plain = await startChild<{ url: string }>('servers/http-upstream.ts');
     const replayer = await startChild<{ url: string; domain: string }>('servers/replayer.ts', { cassette: starts, speed: 0 }, { product: true });
@@ -61,11 +92,15 @@ export const replayHttp: BenchCase = {
       for (const m of HTTP_MODES) await hammer(await urlOf(m), 0.5);
       for (let r = 0; r < ctx.rounds; r++) {
         for (const m of rotation(HTTP_MODES, r)) {
-          const res = await hammer(await urlOf(m), DURATION_S);
-          const run: HttpRun = { mode: m, round: r, reqPerSec: res.requests.total / res.duration, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx };
+          const url = await urlOf(m);
+          const proc = m === 'plain' ? plain : replayer;
+          const c0 = await proc.cpu();
+          const res = await hammer(url, DURATION_S);
+          const c1 = await proc.cpu();
+          const run: HttpRun = { mode: m, round: r, reqPerSec: res.requests.total / res.duration, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx, cpuUs: (c1.user - c0.user + c1.system - c0.system) / res.requests.total };
           if (m === 'replay') run.unmatched = (await replayer.call<{ unmatched: number }>('summary')).unmatched;
           runs.push(run);
-          ctx.log(`  round ${r + 1} ${m.padEnd(7)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  non-2xx ${run.non2xx}${run.unmatched !== undefined ? `  unmatched ${run.unmatched}` : ''}`);
+          ctx.log(`  round ${r + 1} ${m.padEnd(7)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${fmt(run.cpuUs, 0)} µs CPU/request  non-2xx ${run.non2xx}${run.unmatched !== undefined ? `  unmatched ${run.unmatched}` : ''}`);
         }
       }
     } finally {
@@ -74,12 +109,13 @@ export const replayHttp: BenchCase = {
     }
     const rps = (m: HttpMode) => round(median(runs.filter((h) => h.mode === m).map((h) => h.reqPerSec)), 0);
     const p99 = (m: HttpMode) => median(runs.filter((h) => h.mode === m).map((h) => h.p99));
+    const cpu = (m: HttpMode) => round(median(runs.filter((h) => h.mode === m).map((h) => h.cpuUs)), 1);
     const httpRatio = median(Array.from({ length: ctx.rounds }, (_, r) => ratio(runs.find((h) => h.round === r && h.mode === 'replay')!.reqPerSec, runs.find((h) => h.round === r && h.mode === 'plain')!.reqPerSec)));
     const bad = runs.filter((h) => h.mode === 'replay' && (h.non2xx > 0 || (h.unmatched ?? 0) > 0)).length;
     return {
-      config: { recordedRequests: RECORDED_REQUESTS, connections: CONNECTIONS, durationSeconds: DURATION_S, request: 'POST /v3/directline/conversations (each one starts a session on the next recorded conversation, cycling)', speed: 'instant (0)', replayer: 'startReplayer in a child process, fresh for every run', plain: 'node:http server answering a constant JSON body (bench/servers/http-upstream.ts)' },
+      config: { recordedRequests: RECORDED_REQUESTS, recordedConversations: CONVERSATIONS, postsPerConversation: POSTS, connections: CONNECTIONS, durationSeconds: DURATION_S, workload: 'each connection: POST /conversations (a session on the next recorded conversation, cycling), then its 24 POST …/activities in order with the token it got, repeat', speed: 'instant (0)', replayer: 'startReplayer in a child process, fresh for every run', plain: 'node:http server answering a constant JSON body (bench/servers/http-upstream.ts)' },
       rounds: runs,
-      summary: { plain: { reqPerSec: rps('plain'), p99: p99('plain') }, replay: { reqPerSec: rps('replay'), p99: p99('replay') }, ratio: round(httpRatio, 3) },
+      summary: { plain: { reqPerSec: rps('plain'), p99: p99('plain'), cpuUs: cpu('plain') }, replay: { reqPerSec: rps('replay'), p99: p99('replay'), cpuUs: cpu('replay') }, ratio: round(httpRatio, 3) },
       targets: [
         { what: 'replay req/s vs plain node:http constant server', target: '≥ 0.6×', measured: x(httpRatio), met: httpRatio >= 0.6 },
         { what: 'every replayed request matched (2xx, no mismatch)', target: 'all', measured: bad ? `${bad} run(s) with mismatches` : 'all', met: bad === 0 },
@@ -88,13 +124,13 @@ export const replayHttp: BenchCase = {
     };
   },
   render(res: BenchResult) {
-    const s = res.summary as { plain: { reqPerSec: number; p99: number }; replay: { reqPerSec: number; p99: number }; ratio: number };
+    const s = res.summary as { plain: { reqPerSec: number; p99: number; cpuUs: number }; replay: { reqPerSec: number; p99: number; cpuUs: number }; ratio: number };
     const markdown = [
-      `POST /conversations over ${res.config.connections as number} connections, ${res.config.durationSeconds as number} s runs, against a cassette of ${res.config.recordedRequests as number} recorded conversations.start (each with its own ids and tokens), speed instant.`,
+      `${res.config.connections as number} connections, ${res.config.durationSeconds as number} s runs, speed instant. The cassette holds ${res.config.recordedRequests as number} distinct recorded requests: ${res.config.recordedConversations as number} conversations, each conversations.start + ${res.config.postsPerConversation as number} activities.post. Each connection plays a client: start a conversation, post its ${res.config.postsPerConversation as number} messages in order with the token it got, repeat. The plain server gets the same requests.`,
       '',
-      table(['server', 'req/s (median)', 'vs plain', 'p99 ms'], [
-        ['plain node:http constant (limit)', fmt(s.plain.reqPerSec, 0), '1×', fmt(s.plain.p99)],
-        ['startReplayer', fmt(s.replay.reqPerSec, 0), x(s.ratio), fmt(s.replay.p99)],
+      table(['server', 'req/s (median)', 'vs plain', 'p99 ms', 'server CPU µs/request'], [
+        ['plain node:http constant (limit)', fmt(s.plain.reqPerSec, 0), '1×', fmt(s.plain.p99), fmt(s.plain.cpuUs, 0)],
+        ['startReplayer', fmt(s.replay.reqPerSec, 0), x(s.ratio), fmt(s.replay.p99), fmt(s.replay.cpuUs, 0)],
       ]),
       '',
       targetsTable(res.targets),
@@ -102,7 +138,7 @@ export const replayHttp: BenchCase = {
       '![HTTP replay](bench/results/replay-http.svg)',
     ].join('\n');
     const svg = barChart({
-      title: 'HTTP replay, POST /conversations (median req/s)',
+      title: 'HTTP replay, 500 recorded requests (median req/s)',
       unit: 'req/s',
       bars: [
         { label: 'plain constant server', value: s.plain.reqPerSec, text: `${fmt(s.plain.reqPerSec, 0)} req/s`, kind: 'ref' },
@@ -195,7 +231,13 @@ export const replayTiming: BenchCase = {
       config: { speed: 1, gapsMs: GAPS_FOR, sessions: SESSIONS, replayer: 'startReplayer in a child process, fresh for every run', baseline: 'ws server sending the same gaps with one setTimeout per frame (bench/servers/ws-upstream.ts ?gaps=)', clients: 'in the runner process', errors: 'per consecutive frame pair: arrival gap at the client − recorded gap; p50 signed, p99 and max of |error|' },
       rounds: runs,
       summary,
-      targets: SESSIONS.map((n) => ({ what: `replay timing error p99, speed 1, ${n} session${n > 1 ? 's' : ''}`, target: '≤ 3 ms', measured: `${fmt(summary[n].replay.p99)} ms (setTimeout floor ${fmt(summary[n].setTimeout.p99)} ms)`, met: summary[n].replay.p99 <= 3 })),
+      targets: SESSIONS.map((n) => ({
+        what: `replay timing error p99, speed 1, ${n} session${n > 1 ? 's' : ''}`,
+        target: '≤ 3 ms',
+        measured: `${fmt(summary[n].replay.p99)} ms (setTimeout floor ${fmt(summary[n].setTimeout.p99)} ms)`,
+        met: summary[n].replay.p99 <= 3,
+        ...(summary[n].replay.p99 > 3 && summary[n].setTimeout.p99 > 3 && summary[n].replay.p99 <= 2 * summary[n].setTimeout.p99 ? { note: 'the plain setTimeout sender missed it too in this run: the machine was too noisy to judge' } : {}),
+      })),
       notes: [],
     };
   },

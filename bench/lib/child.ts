@@ -10,6 +10,8 @@ export interface Child<Info = Record<string, unknown>> {
   info: Info;
   pid: number;
   call<T = unknown>(cmd: string, args?: unknown, timeoutMs?: number): Promise<T>;
+  /** CPU time (µs, user and system) the child has used so far. */
+  cpu(): Promise<{ user: number; system: number }>;
   stop(): Promise<void>;
 }
 
@@ -50,18 +52,20 @@ export async function startChild<Info = Record<string, unknown>>(script: string,
     for (const p of pending.values()) { clearTimeout(p.timer); p.reject(new Error(`${script} exited (${code ?? signal})`)); }
     pending.clear();
   });
+  const call = <T>(cmd: string, a?: unknown, timeoutMs = 60_000): Promise<T> => {
+    if (exited) return Promise.reject(new Error(`${script} has exited`));
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => { pending.delete(id); reject(new Error(`${script}: ${cmd} took over ${timeoutMs} ms`)); }, timeoutMs);
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      proc.send({ id, cmd, args: a });
+    });
+  };
   return {
     info,
     pid: proc.pid ?? -1,
-    call<T>(cmd: string, a?: unknown, timeoutMs = 60_000): Promise<T> {
-      if (exited) return Promise.reject(new Error(`${script} has exited`));
-      const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => { pending.delete(id); reject(new Error(`${script}: ${cmd} took over ${timeoutMs} ms`)); }, timeoutMs);
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-        proc.send({ id, cmd, args: a });
-      });
-    },
+    call,
+    cpu: () => call<{ user: number; system: number }>('cpu'),
     async stop() {
       if (exited) return;
       const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -86,7 +90,7 @@ export function serveParent(info: unknown, handlers: Record<string, Handler>): v
     if (m.cmd === 'exit') {
       try { await handlers.exit?.(undefined); } finally { process.exit(0); }
     }
-    const h = handlers[m.cmd];
+    const h = m.cmd === 'cpu' ? cpuMicros : handlers[m.cmd];
     try {
       if (!h) throw new Error(`unknown command ${m.cmd}`);
       const result = await h(m.args);
@@ -97,6 +101,11 @@ export function serveParent(info: unknown, handlers: Record<string, Handler>): v
   });
   process.on('disconnect', () => process.exit(0)); // the parent went away: never linger
   process.send({ ready: info });
+}
+
+/** CPU time (µs) this process has used, user and system: every child answers `cpu`. */
+function cpuMicros(): { user: number; system: number } {
+  return process.cpuUsage();
 }
 
 /** In the child: memory after two full collections (needs --expose-gc). */

@@ -1,5 +1,6 @@
 // What the numbers were measured on, and by which command: stored with every result.
 import os from 'node:os';
+import { execFileSync } from 'node:child_process';
 
 export interface MachineInfo {
   cpu: string;
@@ -9,6 +10,17 @@ export interface MachineInfo {
   platform: string;
   kernel: string;
   loadavg: number[];
+  /** The commit measured, and how many files under src/ differed from it (the work tree is shared). */
+  revision: string;
+  uncommittedSrcFiles: number;
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
 }
 
 export function machineInfo(): MachineInfo {
@@ -21,6 +33,8 @@ export function machineInfo(): MachineInfo {
     platform: `${os.platform()} ${os.arch()}`,
     kernel: os.release(),
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    revision: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
+    uncommittedSrcFiles: git(['status', '--porcelain', '--', 'src']).split('\n').filter(Boolean).length,
   };
 }
 

@@ -34,10 +34,38 @@ function start(t: number, i: number, duration: number, placeholders: Record<stri
   };
 }
 
-/** `n` recorded conversations, each one conversations.start with its own ids and tokens (n distinct recorded requests). */
-export function startsCassette(n: number): Cassette {
+export const postText = (k: number) => `message ${k + 1}`;
+
+/** A user message as a Direct Line client posts it (the replayer matches on type and text). */
+export function postBody(k: number, clientActivityID: string): Record<string, unknown> {
+  return { type: 'message', text: postText(k), from: { id: 'dl_bench-user', name: 'Bench User', role: 'user' }, locale: 'en-US', channelData: { clientActivityID } };
+}
+
+/**
+ * `conversations` recorded conversations, each conversations.start then `posts` activities.post (texts
+ * "message 1"…), every one with its own ids and tokens: conversations × (1 + posts) distinct recorded requests.
+ */
+export function conversationsCassette(conversations: number, posts: number): Cassette {
   const placeholders: Record<string, string> = {};
-  return cassette(Array.from({ length: n }, (_, i) => start(i * 10, i, 0, placeholders)), placeholders);
+  const events: CassetteEvent[] = [];
+  let t = 0;
+  for (let i = 0; i < conversations; i++) {
+    const s = start(t, i, 0, placeholders);
+    events.push(s);
+    const id = s.conversationId!;
+    const token = `DLVCR_TOKEN_${i + 1}`;
+    for (let k = 0; k < posts; k++) {
+      t += 5;
+      events.push({
+        type: 'http', t, conversationId: id, route: 'activities.post',
+        request: { method: 'POST', path: `${BASE}/conversations/${id}/activities`, query: {}, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: { json: postBody(k, `rec-${i}-${k}`) } },
+        response: { status: 200, headers: JSON_HEADERS, body: { json: { id: `${id}|${String(k).padStart(7, '0')}` } } },
+        duration: 0,
+      });
+    }
+    t += 5;
+  }
+  return cassette(events, placeholders);
 }
 
 /**

@@ -20,7 +20,7 @@ export function barChart(opts: { title: string; unit: string; bars: Bar[]; targe
   const labelW = 250;
   const textW = 130;
   const rowH = 26;
-  const top = 40;
+  const top = 54;
   const plotW = width - labelW - textW;
   const max = Math.max(...opts.bars.map((b) => b.value), opts.target?.value ?? 0) * 1.05 || 1;
   const height = top + opts.bars.length * rowH + 34;

@@ -9,6 +9,8 @@ export interface Target {
   /** The measured value, formatted. */
   measured: string;
   met: boolean;
+  /** Said next to the result, e.g. when the baseline itself misses the target in that run. */
+  note?: string;
 }
 
 export interface BenchResult {

@@ -69,6 +69,8 @@ async function write({ file, n, rate }: { file: string; n: number; rate: number 
     feedSeconds: (fedAt - start) / 1000,
     feedMs,
     writes: writes.length, // including the one close() makes
+    /** Events serialised over all writes ÷ n: how many times each event was serialised on average. */
+    serialisationsPerEvent: writes.reduce((s, w) => s + w.events, 0) / n,
     syncMs: writes.reduce((s, w) => s + w.sync, 0),
     syncCpuMs: writes.reduce((s, w) => s + w.syncCpu, 0),
     totalMs: writes.reduce((s, w) => s + w.total, 0),

@@ -1,16 +1,20 @@
 // The product under test in its own process: startRecorder (src/record/recorder.ts) writing a cassette
 // to a temp folder. Commands: start (a fresh recorder and cassette), count, close, memory.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startRecorder as productStartRecorder, type Recorder } from '../../src/record/recorder.js';
 import { childArgs, measuredMemory, serveParent } from '../lib/child.js';
 
-const { upstream, flushIntervalMs, passthrough } = childArgs<{ upstream: string; flushIntervalMs?: number; passthrough?: boolean }>();
-// BENCH_SRC=<dir>: measure a candidate fix in a copy of src/ (e.g. scratch/bench-exp/src) before applying it.
+const args = childArgs<{ upstream: string; flushIntervalMs?: number; passthrough?: boolean }>();
+const { upstream, passthrough } = args;
+// BENCH_FLUSH_MS=<ms> (experiments only): another flush interval, e.g. 600000 to write on close only.
+const flushIntervalMs = process.env.BENCH_FLUSH_MS ? Number(process.env.BENCH_FLUSH_MS) : args.flushIntervalMs;
+// BENCH_SRC=<dir>: measure a candidate fix in a copy of src/ (e.g. scratch/bench-exp/src) before applying it,
+// or the tsc output (e.g. dist/), whose profiles have real line numbers.
 const startRecorder: typeof productStartRecorder = process.env.BENCH_SRC
-  ? (await import(pathToFileURL(join(process.env.BENCH_SRC, 'record/recorder.ts')).href)).startRecorder
+  ? (await import(pathToFileURL(join(process.env.BENCH_SRC, existsSync(join(process.env.BENCH_SRC, 'record/recorder.ts')) ? 'record/recorder.ts' : 'record/recorder.js')).href)).startRecorder
   : productStartRecorder;
 const dir = mkdtempSync(join(tmpdir(), 'dlvcr-bench-rec-'));
 let recorder: Recorder | null = null;

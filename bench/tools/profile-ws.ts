@@ -1,7 +1,7 @@
 // Profiles the recorder's stream relay on its own: one 50k-frame burst (as in bench/cases/ws-record.ts)
 // through startRecorder under --cpu-prof; prints the top functions.
 //   node --import tsx bench/tools/profile-ws.ts [frames] [outDir] [deflate=1|0] [src=DIR]
-import { readdirSync, mkdirSync } from 'node:fs';
+import { readdirSync, mkdirSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { startChild } from '../lib/child.js';
 import { runStream, streamUrl } from '../lib/stream-client.js';
@@ -18,5 +18,6 @@ const run = await runStream(streamUrl(recorder.info.url, 'prof', { n: frames, si
 console.log(`record: ${Math.round(run.fps)} frames/s (${run.seconds.toFixed(2)} s), client deflate ${deflate}`);
 await recorder.stop();
 await upstream.stop();
-const main = readdirSync(dir).filter((f) => f.endsWith('.001.cpuprofile'))[0];
+// The product's main thread: the largest main-thread profile (tsx's loader thread writes one too).
+const main = readdirSync(dir).filter((f) => f.endsWith('.001.cpuprofile')).sort((a, b) => statSync(`${dir}/${b}`).size - statSync(`${dir}/${a}`).size)[0];
 console.log(execFileSync(process.execPath, ['--import', 'tsx', new URL('./cpuprofile-top.ts', import.meta.url).pathname, `${dir}/${main}`, '30'], { encoding: 'utf8' }));
