@@ -12,13 +12,20 @@ export type Clock = () => number;
 
 export const monotonicClock: Clock = () => performance.now();
 
-/** Timers may fire up to ~1 ms early (libuv rounds to whole ms); an item due this close counts as due. */
-const EARLY_MS = 1;
+/** An item due within this much counts as due. */
+const DUE_MS = 0.05;
+/**
+ * Timers fire on whole milliseconds and often a millisecond late, so the last stretch before a release is
+ * waited with setImmediate (which still lets I/O run): timing error well under a millisecond, at the cost of
+ * at most this much polling per release.
+ */
+const FINE_MS = 2;
 
 export class ReleaseScheduler {
   private nextIndex = 0;
   private lastTarget = -Infinity;
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private pumping = false;
   private disposed = false;
   private readonly causes = new Map<string, number>();
@@ -49,18 +56,21 @@ export class ReleaseScheduler {
 
   dispose(): void {
     this.disposed = true;
+    this.cancelWait();
+  }
+
+  private cancelWait(): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
+    this.immediate = null;
   }
 
   private pump(): void {
     if (this.pumping || this.disposed) return;
     this.pumping = true;
     try {
-      if (this.timer) {
-        clearTimeout(this.timer);
-        this.timer = null;
-      }
+      this.cancelWait();
       const instant = !(this.speed > 0 && Number.isFinite(this.speed));
       while (this.nextIndex < this.items.length && !this.disposed) {
         const item = this.items[this.nextIndex];
@@ -68,11 +78,18 @@ export class ReleaseScheduler {
         if (causeAt === undefined) return; // everything after an unhappened cause waits
         const target = Math.max(instant ? causeAt : causeAt + item.delay / this.speed, this.lastTarget);
         const wait = target - this.clock();
-        if (wait > EARLY_MS) {
+        if (wait > FINE_MS) {
           this.timer = setTimeout(() => {
             this.timer = null;
             this.pump();
-          }, Math.ceil(wait));
+          }, Math.floor(wait - FINE_MS / 2));
+          return;
+        }
+        if (wait > DUE_MS) {
+          this.immediate = setImmediate(() => {
+            this.immediate = null;
+            this.pump();
+          });
           return;
         }
         this.lastTarget = target;
