@@ -23,19 +23,25 @@ function rssFromProc(): { hwm: number; rss: number } {
 async function write({ file, n, rate }: { file: string; n: number; rate: number }) {
   const writer = await CassetteWriter.create(file, { upstream: { origin: 'http://127.0.0.1:1', basePath: '/v3/directline' } });
   // Time each write the writer makes: the synchronous part (serialising, which blocks the event loop)
-  // and the whole write (until the file is renamed into place).
+  // and the whole write (until the file on disk is complete).
   const db = (writer as unknown as { db: { write: () => Promise<void> } }).db;
   const original = db.write.bind(db);
   // CPU time of the synchronous part too: on a shared machine it is far steadier than wall time.
   const writes: Array<{ sync: number; syncCpu: number; total: number; events: number }> = [];
+  // Events serialised by a write: the writer's own count when it keeps one (an incremental writer serialises
+  // only what is new), else the whole cassette (a writer that rewrites the file).
+  const serialised = () => (writer as { stats?: { eventsSerialised: number } }).stats?.eventsSerialised;
   db.write = async () => {
-    const events = writer.data.events.length;
+    const whole = writer.data.events.length;
+    const before = serialised();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const p = original();
     const sync = performance.now() - t0;
     const c = process.cpuUsage(c0);
     await p;
+    const after = serialised();
+    const events = before === undefined || after === undefined ? whole : after - before;
     writes.push({ sync, syncCpu: (c.user + c.system) / 1000, total: performance.now() - t0, events });
   };
   const pad = paddingFor('scale', 1100);

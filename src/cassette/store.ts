@@ -1,15 +1,22 @@
-// The cassette on disk while recording. lowdb rewrites the whole file on every write, so writes are
-// batched: events collect in memory and are flushed on a timer whose interval grows with the cost of
-// the last write (keeping total write work linear), and on close. lowdb's writer (steno) writes a temp
-// file and renames it, so the file on disk is always a complete cassette, even after SIGKILL.
+// The cassette on disk while recording. Events collect in memory and are flushed on a timer (and on
+// close) through lowdb, whose adapter (append-file.ts) writes only what changed: the new event lines and
+// the closing text, in one positional write where the previous closing text began. Each event is
+// serialised once, so a flush costs O(new events) and never stalls the proxy for the size of the session.
+//
+// Events are kept in time order, and an HTTP exchange is appended when its response is complete but
+// stamped with the time its request arrived, so it lands a few places before the end. To keep such
+// inserts out of the already written part, an exchange in flight holds back (hold()) the events stamped
+// at or after its request: flushes write the stable prefix only. A hold older than maxHoldMs (a slow
+// bot) stops holding: the events behind it are written anyway, and the late insert costs one full
+// rewrite (temp file + rename: atomic). So the file on disk never lacks more than about the flush
+// interval + maxHoldMs, even after SIGKILL.
 import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
 import { CASSETTE_VERSION, type Cassette, type CassetteEvent } from './schema.js';
 import { parseCassette } from './load.js';
-import { stringifyCassette } from './serialize.js';
+import { AppendFile, type AppendFileStats } from './append-file.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 export interface CassetteWriterOptions {
@@ -18,21 +25,40 @@ export interface CassetteWriterOptions {
   upstream: { origin: string; basePath: string };
   /** Keep the events of an existing cassette and append to it (record mode "auto"). */
   append?: boolean;
+  /** How long (ms) a hold may keep later events off the disk before they are written anyway. Default 1000. */
+  maxHoldMs?: number;
+}
+
+interface Hold {
+  t: number;
+  since: number;
 }
 
 export class CassetteWriter {
   private readonly db: Low<Cassette>;
+  private readonly adapter: AppendFile;
   private timer: NodeJS.Timeout | null = null;
+  private timerDue = Infinity;
   private dirty = false;
+  private tailDirty = false;
   private closed = false;
+  /** Duration of the last write if it was a full rewrite, else 0 (see interval()). */
   private lastWriteMs = 0;
   private writing: Promise<void> = Promise.resolve();
   private readonly baseInterval: number;
+  private readonly maxHoldMs: number;
+  private readonly holds = new Set<Hold>();
+  /** now() of this recording starts here: after the last event of a cassette opened to append to. */
+  private readonly timeBase: number;
   readonly startedAt = performance.now();
 
-  private constructor(readonly file: string, db: Low<Cassette>, baseInterval: number) {
+  private constructor(readonly file: string, db: Low<Cassette>, adapter: AppendFile, opts: CassetteWriterOptions) {
     this.db = db;
-    this.baseInterval = baseInterval;
+    this.adapter = adapter;
+    this.baseInterval = opts.flushIntervalMs ?? 200;
+    this.maxHoldMs = opts.maxHoldMs ?? 1000;
+    const events = db.data.events;
+    this.timeBase = events.length ? events[events.length - 1].t : 0;
   }
 
   /** Creates (or truncates) the cassette file; fails early when its folder is not writable. */
@@ -44,7 +70,11 @@ export class CassetteWriter {
     await access(dir, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
       throw Object.assign(new Error(`cannot write the cassette ${path}: its folder ${dir} ${err.code === 'ENOENT' ? 'does not exist' : 'is not writable'} (${err.code})`), { code: err.code });
     });
-    const adapter = new DataFile<Cassette>(path, { parse: (s) => parseCassette(s, path), stringify: stringifyCassette });
+    let writer: CassetteWriter | null = null;
+    const adapter = new AppendFile(path, {
+      parse: (s) => parseCassette(s, path),
+      persistable: (d) => writer?.stableCount(d.events) ?? d.events.length,
+    });
     const fresh: Cassette = {
       version: CASSETTE_VERSION,
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
@@ -61,7 +91,8 @@ export class CassetteWriter {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
-    const writer = new CassetteWriter(path, db, opts.flushIntervalMs ?? 200);
+    writer = new CassetteWriter(path, db, adapter, opts);
+    // The first write replaces the file (a fresh cassette, or the old one in this writer's layout).
     await db.write();
     return writer;
   }
@@ -70,9 +101,14 @@ export class CassetteWriter {
     return this.db.data;
   }
 
+  /** What the writes have cost so far (counts of writes, bytes, serialised events). */
+  get stats(): Readonly<AppendFileStats> {
+    return this.adapter.stats;
+  }
+
   /** Milliseconds since recording started (the `t` of a new event). */
   now(): number {
-    return Math.round((performance.now() - this.startedAt) * 1000) / 1000;
+    return Math.round((this.timeBase + performance.now() - this.startedAt) * 1000) / 1000;
   }
 
   /**
@@ -84,35 +120,128 @@ export class CassetteWriter {
     let i = events.length;
     while (i > 0 && events[i - 1].t > event.t) i--;
     if (i === events.length) events.push(event);
-    else events.splice(i, 0, event);
+    else {
+      events.splice(i, 0, event);
+      // Before the written part: the next write is a full rewrite (see hold()).
+      this.adapter.changedFrom(i);
+    }
     this.markDirty();
     return event;
   }
 
+  /**
+   * Declares that an event stamped `t` (an HTTP exchange whose request arrived at `t`) will be appended
+   * later: until the returned function is called, flushes keep every event with time ≥ t off the disk,
+   * so the insert lands after the written part and costs no full rewrite. After maxHoldMs the hold no
+   * longer holds anything back. Call the returned function when the event was appended or will never
+   * be (calling it more than once is harmless). close() writes everything regardless.
+   */
+  hold(t: number): () => void {
+    if (this.closed) return () => {};
+    const h: Hold = { t, since: performance.now() };
+    this.holds.add(h);
+    return () => {
+      if (!this.holds.delete(h)) return;
+      // Events were waiting behind it: write them at the next tick of the timer.
+      if (this.adapter.persisted < this.db.data.events.length) this.schedule(this.interval());
+    };
+  }
+
   setPlaceholders(placeholders: Record<string, string>): void {
     this.db.data.redaction.placeholders = placeholders;
+    this.tailDirty = true;
+    this.markDirty();
+  }
+
+  /** How many leading events may be written now: those before the oldest event an active hold keeps back. */
+  private stableCount(events: CassetteEvent[]): number {
+    if (this.closed || this.holds.size === 0) return events.length;
+    const now = performance.now();
+    let t = Infinity;
+    for (const h of this.holds) if (now - h.since < this.maxHoldMs && h.t < t) t = h.t;
+    if (t === Infinity) return events.length;
+    // Events are sorted by time: the first one at or after t.
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (events[mid].t < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private interval(): number {
+    // The interval grows with the cost of the last write, so that rewriting never takes more than ~20% of
+    // the time. Only a full rewrite counts (its cost grows with the cassette): an incremental write costs
+    // in proportion to the events it writes, so a longer interval would not make writing cheaper, only
+    // each write (and its event-loop stall) bigger — and the next interval longer still.
+    return Math.max(this.baseInterval, this.lastWriteMs * 4);
   }
 
   private markDirty(): void {
     this.dirty = true;
-    if (this.timer || this.closed) return;
-    // Interval grows with the size of the file: never spend more than ~20% of the time writing.
-    const interval = Math.max(this.baseInterval, this.lastWriteMs * 4);
+    if (this.closed) return;
+    this.schedule(this.interval());
+  }
+
+  /** Makes sure a flush runs within `ms`. */
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    const due = performance.now() + ms;
+    if (this.timer) {
+      if (this.timerDue <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.timerDue = Infinity;
       void this.flush();
-    }, interval);
+    }, ms);
     this.timer.unref();
   }
 
-  /** Writes everything appended so far. Safe to call at any time; concurrent calls are serialised. */
+  /** When events wait behind holds: flush again when the oldest of those holds stops holding. */
+  private scheduleWaiting(): void {
+    const events = this.db.data.events;
+    const next = this.adapter.persisted;
+    if (next >= events.length) return;
+    const now = performance.now();
+    let expiry = Infinity;
+    for (const h of this.holds) if (h.t <= events[next].t) expiry = Math.min(expiry, h.since + this.maxHoldMs - now);
+    // (No blocking hold left: it was released or expired meanwhile.)
+    this.schedule(expiry === Infinity ? this.interval() : Math.max(1, Math.ceil(expiry)));
+  }
+
+  /**
+   * Writes everything appended so far, except events held back by holds (hold()). Safe to call at any
+   * time; concurrent calls are serialised.
+   */
   flush(): Promise<void> {
     const run = async () => {
       if (!this.dirty) return;
+      const events = this.db.data.events;
+      // Nothing to write yet: every new event waits behind a hold.
+      if (!this.tailDirty && !this.adapter.needsFullWrite && this.stableCount(events) <= this.adapter.persisted) {
+        this.scheduleWaiting();
+        return;
+      }
       this.dirty = false;
+      this.tailDirty = false;
       const t0 = performance.now();
-      await this.db.write();
-      this.lastWriteMs = performance.now() - t0;
+      const fullBefore = this.adapter.stats.fullWrites;
+      try {
+        await this.db.write();
+      } catch (err) {
+        this.dirty = true;
+        throw err;
+      }
+      this.lastWriteMs = this.adapter.stats.fullWrites !== fullBefore ? performance.now() - t0 : 0;
+      if (this.adapter.persisted < this.db.data.events.length || this.adapter.needsFullWrite) {
+        this.dirty = true;
+        this.scheduleWaiting();
+      }
     };
     this.writing = this.writing.then(run, run);
     return this.writing;
@@ -121,8 +250,13 @@ export class CassetteWriter {
   async close(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.timerDue = Infinity;
     this.closed = true;
-    this.dirty = true;
-    await this.flush();
+    // Everything, holds or not (flush() writes all once closed).
+    try {
+      await this.flush();
+    } finally {
+      await this.adapter.close();
+    }
   }
 }
