@@ -11,6 +11,9 @@ export type RouteName =
   | 'upload'
   | 'stream'
   | 'session.getsessionid'
+  // GET of an attachment URL the upstream handed out (src/protocol/attachment-urls.ts); never returned by
+  // matchRoute: the recorder knows these paths only because it saw the upstream hand them out.
+  | 'attachment'
   | 'unknown';
 
 export interface RouteMatch {

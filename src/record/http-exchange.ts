@@ -1,5 +1,7 @@
 // The HTTP half of the recorder: forwards each request to the upstream with http-proxy, answers the
-// client with the upstream's answer (streamUrl rewritten), and captures the exchange.
+// client with the upstream's answer (streamUrl and attachment URLs rewritten), and captures the exchange.
+// GETs of attachment URLs the upstream handed out are forwarded too (route 'attachment'), even outside the
+// base path, and recorded with their bytes as base64 (attachment-urls.ts).
 //
 // Compression: the upstream is always asked for gzip/deflate/br; the cassette stores the decoded body (so
 // redaction and streamUrl rewriting see JSON), and the client gets the upstream's bytes only when its own
@@ -11,7 +13,8 @@ import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Logger } from 'pino';
 import { encodeBody } from '../cassette/body.js';
-import { matchRoute, stripBase } from '../protocol/routes.js';
+import type { Body } from '../cassette/schema.js';
+import { matchRoute, stripBase, type RouteMatch } from '../protocol/routes.js';
 import { sendError } from '../protocol/errors.js';
 import { isActivitySet } from '../protocol/types.js';
 import type { CorsPolicy } from '../net/cors.js';
@@ -19,6 +22,7 @@ import { Capture, pickRequestHeaders, pickResponseHeaders, queryOf } from './cap
 import { decodeContent } from './decode.js';
 import type { Outbound } from './outbound.js';
 import { rewriteStreamUrls, type StreamUrls } from './stream-urls.js';
+import type { AttachmentUrls } from './attachment-urls.js';
 import type { Upstream } from './upstream.js';
 
 export interface HttpExchangeOptions {
@@ -29,6 +33,10 @@ export interface HttpExchangeOptions {
   maxBodyBytes: number;
   /** ws origin clients should use for the stream, from the Host they reached us by. */
   proxyWsOrigin: (req: IncomingMessage) => string;
+  /** Attachment URLs the upstream handed out: rewritten for the client, and the only extra paths forwarded. */
+  attachmentUrls: AttachmentUrls;
+  /** http(s) origin clients should use for attachment URLs, from the Host they reached us by. */
+  proxyOrigin: (req: IncomingMessage) => string;
   /** TLS trust, outbound proxy agents and error wording for the upstream leg. */
   outbound: Outbound;
   /** Browser origins allowed (CORS answered locally). */
@@ -40,7 +48,7 @@ export interface HttpExchangeOptions {
 interface Pending {
   t: number;
   start: number;
-  route: ReturnType<typeof matchRoute>;
+  route: RouteMatch;
   path: string;
   search: URLSearchParams;
   body: Buffer;
@@ -105,8 +113,10 @@ export class HttpExchange {
       req.resume();
       return;
     }
+    // An attachment URL this recorder handed out: forwarded to the upstream even outside the base path.
+    const handedOut = req.method === 'GET' ? this.opts.attachmentUrls.lookup(url.pathname) : undefined;
     const sub = stripBase(url.pathname, upstream.basePath);
-    if (sub === null) {
+    if (sub === null && !handedOut) {
       sendError(res, 404, 'NotFound', `directline-vcr forwards only ${upstream.basePath || '/'}/… to ${upstream.origin}; ${url.pathname} is outside it`);
       return;
     }
@@ -122,7 +132,7 @@ export class HttpExchange {
       res.destroy();
       return;
     }
-    const route = matchRoute(req.method ?? 'GET', sub);
+    const route: RouteMatch = handedOut ? { route: 'attachment', conversationId: handedOut.conversationId } : matchRoute(req.method ?? 'GET', sub ?? '/');
     this.pending.set(req, { t: this.opts.capture?.now() ?? 0, start: performance.now(), route, path: url.pathname, search: url.searchParams, body });
     logger.debug({ method: req.method, route: route.route, path: url.pathname }, 'request');
     this.proxy.web(req, res, { buffer: Readable.from([body]) });
@@ -156,9 +166,11 @@ export class HttpExchange {
         decodedOk = false;
       }
       const contentType = proxyRes.headers['content-type'] as string | undefined;
-      const body = encodeBody(decoded, contentType);
-      // The client gets the upstream's bytes when it accepts their encoding and no streamUrl has to point at
-      // us; otherwise the decoded bytes, without Content-Encoding.
+      // An attachment is a file: kept byte for byte (base64, its Content-Type among the headers), never rewritten.
+      const attachment = p?.route.route === 'attachment';
+      const body: Body = attachment ? (decoded.length ? { base64: decoded.toString('base64') } : null) : encodeBody(decoded, contentType);
+      // The client gets the upstream's bytes when it accepts their encoding and no URL has to point at us;
+      // otherwise the decoded bytes, without Content-Encoding.
       let clientBody: Buffer = raw;
       let clientEncodingDropped = false;
       if (decodedOk && decoded !== raw && !acceptsEncoding(req.headers['accept-encoding'], encoding)) {
@@ -166,15 +178,17 @@ export class HttpExchange {
         clientEncodingDropped = true;
       }
       let conversationId = p?.route.conversationId ?? null;
-      if (body && 'json' in body && body.json && typeof body.json === 'object') {
+      if (!attachment && body && 'json' in body && body.json && typeof body.json === 'object') {
+        const cid = (body.json as { conversationId?: unknown }).conversationId;
+        if (!conversationId && typeof cid === 'string') conversationId = cid;
         const forClient = structuredClone(body.json);
         const wsOrigin = this.opts.proxyWsOrigin(req);
-        if (rewriteStreamUrls(forClient, (u) => this.opts.streamUrls.rewrite(u, wsOrigin))) {
+        const streams = rewriteStreamUrls(forClient, (u) => this.opts.streamUrls.rewrite(u, wsOrigin));
+        const files = this.opts.attachmentUrls.rewriteJson(forClient, this.opts.proxyOrigin(req), conversationId);
+        if (streams || files) {
           clientBody = Buffer.from(JSON.stringify(forClient));
           clientEncodingDropped = true;
         }
-        const cid = (body.json as { conversationId?: unknown }).conversationId;
-        if (!conversationId && typeof cid === 'string') conversationId = cid;
       }
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(proxyRes.headers)) {

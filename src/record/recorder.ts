@@ -15,6 +15,7 @@ import { createOutbound } from './outbound.js';
 import { Capture } from './capture.js';
 import { HttpExchange } from './http-exchange.js';
 import { StreamUrls } from './stream-urls.js';
+import { AttachmentUrls } from './attachment-urls.js';
 import { parseUpstream, DEFAULT_UPSTREAM } from './upstream.js';
 import { WsRelay } from './ws-relay.js';
 import { createDemoPage } from '../web/index.js';
@@ -94,13 +95,19 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
     : null;
   const capture = writer ? new Capture(writer, new Redactor(opts.redact), (err, what) => logger.error({ err: err.message }, `could not capture a ${what}; it was relayed but is not in the cassette`)) : null;
   const streamUrls = new StreamUrls();
+  const attachmentUrls = new AttachmentUrls(upstream.origin);
   const host = opts.host ?? '127.0.0.1';
   let port = opts.port ?? 0;
   // wss:// when we listen with TLS: a page served over https may not open ws:// (mixed content).
   const proxyWsOrigin = (req: IncomingMessage) => `${listenerTls ? 'wss' : 'ws'}://${req.headers.host ?? `${host}:${port}`}`;
+  // Where the client fetches the attachment URLs the upstream hands out (trap 15).
+  const proxyOrigin = (req: IncomingMessage) => `${listenerTls ? 'https' : 'http'}://${req.headers.host ?? `${host}:${port}`}`;
   const maxBodyBytes = opts.maxBodyBytes ?? 16 * 1024 * 1024;
-  const exchange = new HttpExchange({ upstream, capture, streamUrls, logger, maxBodyBytes, proxyWsOrigin, outbound, cors });
-  const relay = new WsRelay({ upstream, capture, streamUrls, logger, maxFrameBytes: maxBodyBytes, wsOptions: outbound.wsOptions, outbound, cors });
+  const exchange = new HttpExchange({ upstream, capture, streamUrls, logger, maxBodyBytes, proxyWsOrigin, attachmentUrls, proxyOrigin, outbound, cors });
+  const relay = new WsRelay({
+    upstream, capture, streamUrls, logger, maxFrameBytes: maxBodyBytes, wsOptions: outbound.wsOptions, outbound, cors,
+    attachments: { urls: attachmentUrls, proxyOrigin },
+  });
 
   const demoPage = opts.demoPage
     ? createDemoPage({ mode: 'record', basePath: upstream.basePath, title: writer ? basename(writer.file) : null, credentials: 'ask', logger })

@@ -2,7 +2,9 @@
 // and only then accepts the client, so a refused upstream handshake (e.g. 403 after the stream
 // token's 60 s) reaches the client as the same refusal. Frames are relayed both ways untouched
 // (keep-alives and the client's empty pings included) and captured; a close on one side closes the
-// other with the same code and reason.
+// other with the same code and reason. The one exception: a server frame holding an attachment URL on the
+// upstream's origin reaches the client with that URL on the recorder (attachment-urls.ts); the cassette
+// keeps the frame as the upstream sent it. Frames without the upstream's host in them are never parsed.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
@@ -12,6 +14,7 @@ import { matchRoute, stripBase } from '../protocol/routes.js';
 import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
 import { Capture, pickResponseHeaders, queryOf } from './capture.js';
 import type { StreamUrls } from './stream-urls.js';
+import type { AttachmentUrls } from './attachment-urls.js';
 import type { Upstream } from './upstream.js';
 import type { Outbound } from './outbound.js';
 import type { CorsPolicy } from '../net/cors.js';
@@ -28,6 +31,8 @@ export interface WsRelayOptions {
   outbound?: Outbound;
   /** Upgrades whose Origin is not allowed are refused with 403. */
   cors?: CorsPolicy;
+  /** Attachment URLs in server frames are rewritten to proxyOrigin(upgrade request) and remembered here. */
+  attachments?: { urls: AttachmentUrls; proxyOrigin: (req: IncomingMessage) => string };
 }
 
 // Pause the sending side when the receiving side has this much unsent (backpressure).
@@ -39,6 +44,8 @@ interface Pair {
   socket: number;
   conversationId: string | null;
   closing: 'server' | 'client' | 'proxy' | null;
+  /** http(s) origin the client reached us by (for attachment URLs). */
+  proxyOrigin: string;
 }
 
 export class WsRelay {
@@ -88,7 +95,7 @@ export class WsRelay {
     const socketNo = this.opts.capture?.nextSocket() ?? 0;
     const query = queryOf(url.searchParams);
     const up = new WebSocket(target, { perMessageDeflate: true, maxPayload: this.opts.maxFrameBytes, ...this.opts.wsOptions });
-    const pair: Pair = { client: null, upstream: up, socket: socketNo, conversationId, closing: null };
+    const pair: Pair = { client: null, upstream: up, socket: socketNo, conversationId, closing: null, proxyOrigin: this.opts.attachments?.proxyOrigin(req) ?? '' };
     const early: Array<[RawData, boolean]> = [];
     let failed = false;
     this.pairs.add(pair);
@@ -162,7 +169,9 @@ export class WsRelay {
     this.opts.capture?.wsMessage(pair.socket, pair.conversationId, from, encodeFrame(buf, isBinary));
     this.opts.logger.debug({ conversationId: pair.conversationId, from, bytes: buf.length }, 'frame');
     if (!to || to.readyState !== WebSocket.OPEN) return;
-    to.send(buf, { binary: isBinary }, () => {
+    const attachments = this.opts.attachments;
+    const out = from === 'server' && !isBinary && attachments?.urls.mayContain(buf) ? rewriteFrame(buf, attachments.urls, pair) : buf;
+    to.send(out, { binary: isBinary }, () => {
       if (src && src.isPaused && to.bufferedAmount < HIGH_WATER / 2) src.resume();
     });
     if (src && to.bufferedAmount > HIGH_WATER) src.pause();
@@ -207,6 +216,19 @@ export class WsRelay {
     this.wssDeflate.close();
     this.wssPlain.close();
   }
+}
+
+/** A server frame with its attachment URLs on the recorder, or the very same buffer when it has none. */
+function rewriteFrame(buf: Buffer, urls: AttachmentUrls, pair: Pair): Buffer {
+  const first = buf[0];
+  if (first !== 0x7b && first !== 0x5b) return buf; // not JSON ({ or [): keep-alives, text
+  let json: unknown;
+  try {
+    json = JSON.parse(buf.toString('utf8'));
+  } catch {
+    return buf;
+  }
+  return urls.rewriteJson(json, pair.proxyOrigin, pair.conversationId) ? Buffer.from(JSON.stringify(json)) : buf;
 }
 
 /** Closes a socket the way its peer was closed: same code and reason where the code can be sent. */

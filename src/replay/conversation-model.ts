@@ -102,6 +102,8 @@ export function buildConversationModels(events: CassetteEvent[], conversationOfP
   const socketConversation = new Map<number, string>();
   const order: Array<{ key: string | null; events: Indexed[] }> = [];
   events.forEach((ev, index) => {
+    // Attachment GETs are served by path to any session (attachments.ts), never matched in a conversation.
+    if (ev.type === 'http' && ev.route === 'attachment') return;
     let id = ev.conversationId;
     if (ev.type === 'ws.open') {
       id ??= conversationOfPath(ev.path);

@@ -1,6 +1,7 @@
 // HTTP + WebSocket wiring of the replayer: CORS and the base path, finding (or starting) the session a
 // request belongs to, answering after the recorded latency, and turning anything the cassette cannot
-// answer into a Direct Line-shaped ReplayMismatch error that is logged and counted.
+// answer into a Direct Line-shaped ReplayMismatch error that is logged and counted. GETs of the attachment
+// URLs served activities carry are answered from the cassette's recorded GETs (attachments.ts).
 import type { DemoPageHandler } from '../web/index.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
@@ -12,7 +13,9 @@ import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
 import { errorBody } from '../protocol/errors.js';
 import { matchRoute, stripBase } from '../protocol/routes.js';
 import type { Catalog } from './catalog.js';
-import { answerPreflight, corsHeaders, jsonReply, readBody, refuseUpgrade, writeReply, type Reply } from './http-io.js';
+import { RecordedAttachments, type AttachmentLookup } from './attachments.js';
+import { decodeBody } from '../cassette/body.js';
+import { answerPreflight, corsHeaders, jsonReply, keptHeaders, readBody, refuseUpgrade, writeReply, type Reply } from './http-io.js';
 import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
 import { describeLive, describeRecorded, shapeOf, type RequestShape } from './matcher.js';
 import { monotonicClock, type Clock } from './scheduler.js';
@@ -70,12 +73,14 @@ export class ReplayServer {
   private readonly clock: Clock;
   private readonly basePath: string;
   private readonly hint: string;
+  private readonly attachments: RecordedAttachments;
 
   constructor(private readonly opts: ReplayServerOptions) {
     this.clock = opts.clock ?? monotonicClock;
     this.basePath = opts.catalog.basePath;
     const upstream = opts.catalog.cassette.upstream;
     this.hint = `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
+    this.attachments = new RecordedAttachments(opts.catalog.cassette);
     this.secure = Boolean(opts.tls);
     this.cors = opts.cors ?? ANY_ORIGIN;
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -156,7 +161,17 @@ export class ReplayServer {
     }
     const url = new URL(req.url ?? '/', 'http://replay.invalid');
     const sub = stripBase(url.pathname, this.basePath);
-    if (sub === null) {
+    const matched = sub === null ? null : matchRoute(method, sub);
+    // An attachment URL (anywhere, as the upstream had it): only GETs that are no Direct Line operation look.
+    if ((method === 'GET' || method === 'HEAD') && (matched === null || matched.route === 'unknown')) {
+      const attachment = this.attachments.find(url.pathname, this.sessions);
+      if (attachment) {
+        req.resume();
+        this.serveAttachment(req, res, url.pathname, attachment, arrival, at, cors);
+        return;
+      }
+    }
+    if (sub === null || matched === null) {
       writeReply(res, jsonReply(404, errorBody('NotFound', `this replay serves the cassette's base path ${this.basePath || '/'}; ${url.pathname} is outside it (use domain ${this.basePath || '/'} on this host)`)), cors);
       return;
     }
@@ -168,7 +183,7 @@ export class ReplayServer {
       return;
     }
     if (this.closing) return;
-    const { route, conversationId } = matchRoute(method, sub);
+    const { route, conversationId } = matched;
     const live: LiveRequest = {
       method, path: url.pathname, route, query: url.searchParams, headers: req.headers, body, arrival, wsOrigin: this.wsOrigin(req),
     };
@@ -209,6 +224,38 @@ export class ReplayServer {
     this.sendLater(res, outcome.reply, cors, arrival + outcome.delay);
   }
 
+  /**
+   * A recorded attachment GET, answered as recorded (status, headers, bytes) after its recorded latency; an
+   * attachment handed out but never fetched while recording gets a 404 mismatch saying how to record it.
+   */
+  private serveAttachment(req: IncomingMessage, res: ServerResponse, path: string, found: AttachmentLookup, arrival: number, at: string, cors: Record<string, string>): void {
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (found.kind === 'unrecorded') {
+      const reason = 'the upstream handed this attachment out, but it was never fetched while recording, so the cassette has no bytes for it';
+      const live: LiveRequest = { method, path, route: 'attachment', query: new URLSearchParams(), headers: req.headers, body: Buffer.alloc(0), arrival, wsOrigin: this.wsOrigin(req) };
+      this.reportMismatch(live, at, MISMATCH_NOT_FOUND, reason, null, {});
+      writeReply(res, jsonReply(MISMATCH_NOT_FOUND, {
+        error: { code: 'ReplayMismatch', message: `The attachment ${path} was not recorded: ${reason}` },
+        replay: {
+          received: describeLive(method, path, 'attachment', {}),
+          expected: null,
+          hint: `to record an attachment, fetch its contentUrl through the recorder while recording (e.g. open or download it in the chat); ${this.hint}`,
+        },
+      }), cors);
+      return;
+    }
+    const ev = found.ev;
+    const recorded = ev.response;
+    const reply: Reply = recorded
+      ? { status: recorded.status, headers: keptHeaders(recorded.headers), body: decodeBody(recorded.body) }
+      // The upstream was unreachable when this was fetched while recording: the client got a 502 then.
+      : jsonReply(502, errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'));
+    this.matched++;
+    this.opts.logger.info({ method, route: 'attachment', status: reply.status, path }, 'replayed');
+    const speed = this.opts.speed;
+    this.sendLater(res, reply, cors, arrival + (speed > 0 && Number.isFinite(speed) ? ev.duration / speed : 0));
+  }
+
   private sendLater(res: ServerResponse, reply: Reply, cors: Record<string, string>, due: number): void {
     const wait = due - this.clock();
     if (wait <= 1) {
@@ -242,6 +289,7 @@ export class ReplayServer {
       clock: this.clock,
       registerToken: (token, s) => this.byToken.set(token, s),
       onRelease: (s, item) => this.hubs.get(s)?.deliver(item),
+      isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
     });
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);

@@ -46,6 +46,8 @@ export interface SessionContext {
   registerToken: (token: string, session: Session) => void;
   /** Called when an item is released (the stream hub delivers it). */
   onRelease: (session: Session, item: StreamItem, index: number) => void;
+  /** Whether a recorded URL is on the recorded upstream's origin (its attachment URLs are served here). */
+  isUpstreamUrl?: (url: string) => boolean;
 }
 
 /** The live client's own values that its echo carries (reference §1.6, trap 7). */
@@ -79,6 +81,7 @@ export class Session {
       recordedUserId: model.userId,
       token: (recorded) => this.tokenFor(recorded),
       streamUrl: (recorded, watermark) => this.streamUrl(recorded, watermark),
+      attachmentUrl: (recorded) => this.attachmentUrl(recorded),
     });
     this.scheduler = new ReleaseScheduler(model.items, ctx.speed, (i) => this.release(i), ctx.clock);
   }
@@ -317,6 +320,17 @@ export class Session {
     const extra: Array<[string, string]> = [];
     for (const [k, v] of url.searchParams) if (k !== 't' && k !== 'watermark') extra.push([k, this.subst.text(v)]);
     return this.buildStreamUrl(watermark ?? url.searchParams.get('watermark') ?? '-', t ? this.tokenFor(t) : this.freshToken('streamToken'), extra);
+  }
+
+  /**
+   * A recorded attachment URL on the upstream (trap 15), pointed at this server: same path and query, with this
+   * session's conversation id and tokens in them (server.ts serves the recorded GET of that path).
+   */
+  private attachmentUrl(recorded: string): string | undefined {
+    if (!this.wsOrigin || !this.ctx.isUpstreamUrl?.(recorded)) return undefined;
+    const url = new URL(recorded);
+    const origin = this.wsOrigin.replace(/^ws(s?):/, 'http$1:');
+    return origin + this.subst.text(url.pathname + url.search + url.hash);
   }
 
   private buildStreamUrl(watermark: string, t: string, extra: Array<[string, string]>): string {

@@ -1,7 +1,8 @@
 // Recorded → live values for one session, applied by a deep string walk over everything served:
 // the recorded conversation id (also inside activity ids `conv|0000003` and URLs) → the live id,
 // DLVCR_ placeholders → the session's synthetic tokens, the recorded user id → the live user id, and
-// streamUrls → this replay server.
+// streamUrls and the upstream's attachment URLs (contentUrl, thumbnailUrl) → this replay server.
+import { isAttachmentUrlKey } from '../protocol/attachment-urls.js';
 
 const PLACEHOLDER = /DLVCR_(?:SECRET|TOKEN|STREAMTOKEN|CUSTOM)_\d+/g;
 /** Keys whose exact string value is a user id (from.id, recipient.id, membersAdded[].id, userId). */
@@ -15,6 +16,8 @@ export interface SubstitutionContext {
   token: (recorded: string) => string;
   /** Rewrites a recorded streamUrl to this server; `watermark` overrides the recorded one when given. */
   streamUrl: (recorded: string, watermark: string | undefined) => string;
+  /** A recorded attachment URL on the upstream's origin, pointed at this server; undefined for any other URL. */
+  attachmentUrl?: (recorded: string) => string | undefined;
 }
 
 export class Substituter {
@@ -54,6 +57,10 @@ export class Substituter {
   private string(s: string, key: string): string {
     const k = key.toLowerCase();
     if (k === 'streamurl') return this.ctx.streamUrl(s, this.watermark);
+    if (isAttachmentUrlKey(k)) {
+      const served = this.ctx.attachmentUrl?.(s);
+      if (served !== undefined) return served;
+    }
     if (USER_ID_KEYS.has(k) && this.liveUserId !== undefined && s === this.ctx.recordedUserId) return this.liveUserId;
     if (k === 'token' && !s.startsWith('DLVCR_') && s.length > 0) return this.ctx.token(s); // a token left unredacted
     return this.text(s);

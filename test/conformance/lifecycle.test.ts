@@ -63,7 +63,7 @@ async function runScenario(t: TestContext, ctx: Ctx): Promise<void> {
           statuses: end.statuses.slice(start.statuses.length),
           activities: end.activities.slice(start.activities.length).map(shape),
           facts,
-          bodies: end.activities.slice(start.activities.length).map((a) => comparable(a, end.activities)),
+          bodies: end.activities.slice(start.activities.length).map((a) => comparable(a, end.activities, ctx.origin)),
         };
         seen[ctx.mode].set(step.id, s);
         st.diagnostic(`${ctx.mode} ${step.id}: ${ms[ctx.mode].get(step.id)} ms, statuses ${JSON.stringify(s.statuses)}, ` +
@@ -196,13 +196,9 @@ describe('botframework-directlinejs lifecycle through record and replay', () => 
     });
   });
 
-  // Reference §6 trap 15. Today the recorder passes the upstream's contentUrl through, so a client fetches the
-  // file from the upstream directly (the cassette never sees the bytes) and the replay hands out a URL of the
-  // closed upstream. Fix: src/record rewrites contentUrls on the upstream's origin to its own (as it does for
-  // streamUrls) and records the GETs; src/replay serves them from the cassette.
-  it('upload: the echo\'s attachment contentUrl goes through the proxy and still serves the file in the replay', {
-    todo: 'contentUrls are neither rewritten by the recorder nor served by the replayer (trap 15)',
-  }, () => {
+  // Reference §6 trap 15: the recorder rewrites contentUrls on the upstream's origin to its own (as it does for
+  // streamUrls) and records the GETs; the replayer points them at itself and serves them from the cassette.
+  it('upload: the echo\'s attachment contentUrl goes through the proxy and still serves the file in the replay', () => {
     const rec = attachment.record;
     const rep = attachment.replay;
     assert.ok(rec && rep, 'both runs reached step C2');

@@ -126,13 +126,17 @@ export function shape(a: any): string {
 
 /**
  * An activity with what legitimately differs between two runs taken out: its id and timestamp, the
- * conversation id (inside other strings too), the random clientActivityIDs; replyToId becomes the position of
- * the activity it points at in what the client saw.
+ * conversation id (inside other strings too), the random clientActivityIDs, the proxy's origin (attachment
+ * contentUrls point at the recorder or the replayer); replyToId becomes the position of the activity it points
+ * at in what the client saw.
  */
-export function comparable(a: any, all: any[]): unknown {
+export function comparable(a: any, all: any[], proxyOrigin?: string): unknown {
   const conv: string | undefined = a.conversation?.id;
   const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return (conv ? v.split(conv).join('<conversation>') : v).replace(/cid-[0-9a-f-]{36}/g, '<clientActivityID>');
+    if (typeof v === 'string') {
+      const s = proxyOrigin && v.startsWith(proxyOrigin + '/') ? '<proxy>' + v.slice(proxyOrigin.length) : v;
+      return (conv ? s.split(conv).join('<conversation>') : s).replace(/cid-[0-9a-f-]{36}/g, '<clientActivityID>');
+    }
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;

@@ -117,7 +117,7 @@ describe('permessage-deflate', () => {
         const up = await tryUpgrade(start.json.streamUrl, { perMessageDeflate: clientDeflate });
         assert.equal(up.status, 101);
         const ws = up.ws!;
-        const first = await new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
+        const first = await up.firstMessage!;
         assert.match(first, /Welcome to the emulator bot!/);
         if (clientDeflate) assert.match(up.extensions ?? '', /^permessage-deflate/, 'client leg: deflate when the client offers it');
         else assert.equal(up.extensions, '', 'client leg: none when the client does not offer it');

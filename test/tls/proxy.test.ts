@@ -49,7 +49,7 @@ async function conversation(opts: Partial<RecordOptions>, upstream: Emulator = e
     const t1 = proxy.tunnels.length;
     const up = await tryUpgrade(start.json.streamUrl);
     assert.equal(up.status, 101, JSON.stringify(up.body));
-    const frame = await new Promise<string>((resolve) => up.ws!.once('message', (d) => resolve(String(d))));
+    const frame = await up.firstMessage!;
     assert.match(frame, /Welcome to the emulator bot!/);
     up.ws!.close();
     return { http: t1 - t0, ws: proxy.tunnels.length - t1, lines: log.lines() };

@@ -99,9 +99,12 @@ export function rawRequest(url: string, opts: { method?: string; headers?: Recor
 }
 
 /** Tries a WebSocket upgrade; resolves with the refusal (status, body) or 101 and the open socket's extensions. */
-export function tryUpgrade(url: string, opts: WebSocket.ClientOptions = {}): Promise<{ status: number; body: any; extensions?: string; ws?: WebSocket }> {
+export function tryUpgrade(url: string, opts: WebSocket.ClientOptions = {}): Promise<{ status: number; body: any; extensions?: string; ws?: WebSocket; firstMessage?: Promise<string> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, opts);
+    // Listened for from the start: a frame in the same TCP chunk as the 101 is emitted before code awaiting
+    // 'open' can attach a listener.
+    const firstMessage = new Promise<string>((resolveMessage) => ws.once('message', (d) => resolveMessage(String(d))));
     ws.on('unexpected-response', (_req, res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -116,7 +119,7 @@ export function tryUpgrade(url: string, opts: WebSocket.ClientOptions = {}): Pro
         resolve({ status: res.statusCode ?? 0, body });
       });
     });
-    ws.on('open', () => resolve({ status: 101, body: null, extensions: ws.extensions, ws }));
+    ws.on('open', () => resolve({ status: 101, body: null, extensions: ws.extensions, ws, firstMessage }));
     ws.on('error', reject);
   });
 }
