@@ -68,6 +68,17 @@ export class Capture {
     return this.writer.now();
   }
 
+  /**
+   * An HTTP exchange stamped `t` (its request's arrival, from now()) is in flight and will be captured
+   * with http() once answered: until the returned function is called, the cassette writer keeps every
+   * event stamped at or after `t` off the disk, so the exchange is inserted before them without a full
+   * rewrite of the file (CassetteWriter.hold). Call the returned function right after http() and on every
+   * path where the exchange is not captured (an aborted request); extra calls do nothing.
+   */
+  hold(t: number): () => void {
+    return this.writer.hold(t);
+  }
+
   nextSocket(): number {
     return this.socketCount++;
   }

@@ -54,11 +54,18 @@ interface Pending {
   body: Buffer;
   /** The request to the upstream, once it has a socket (to tell a reused keep-alive socket). */
   upstreamReq?: ClientRequest;
+  /** When the upstream request got its socket. */
+  sentAt?: number;
   retried?: boolean;
+  /** Releases the cassette writer's hold on events after `t` (see Capture.hold); safe to call twice. */
+  release: () => void;
 }
 
 // Errors that mean a pooled keep-alive socket was closed by the upstream as the request went out.
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+// A stale pooled socket fails at once. A reset after this long means the upstream had the request (and may
+// have acted on it: a POST to a bot), so it is reported, not sent again.
+const STALE_WINDOW_MS = 5;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 /** What the recorder asks the upstream for, whatever the client accepts: every encoding decode.ts reads. */
@@ -84,7 +91,10 @@ export class HttpExchange {
     this.proxy.on('proxyRes', (proxyRes, req, res) => this.onProxyRes(proxyRes, req, res as ServerResponse));
     this.proxy.on('proxyReq', (proxyReq, req) => {
       const p = this.pending.get(req);
-      if (p) p.upstreamReq = proxyReq;
+      if (p) {
+        p.upstreamReq = proxyReq;
+        p.sentAt = performance.now();
+      }
     });
     this.proxy.on('error', (err, req, res) => this.onProxyError(err as NodeJS.ErrnoException, req, res as ServerResponse));
   }
@@ -133,7 +143,11 @@ export class HttpExchange {
       return;
     }
     const route: RouteMatch = handedOut ? { route: 'attachment', conversationId: handedOut.conversationId } : matchRoute(req.method ?? 'GET', sub ?? '/');
-    this.pending.set(req, { t: this.opts.capture?.now() ?? 0, start: performance.now(), route, path: url.pathname, search: url.searchParams, body });
+    const t = this.opts.capture?.now() ?? 0;
+    // Events after t stay off the disk until this exchange is in the cassette, so it needs no rewrite.
+    const release = this.opts.capture?.hold(t) ?? (() => {});
+    res.once('close', release); // an exchange that is never captured (client gone) must not hold the writer
+    this.pending.set(req, { t, start: performance.now(), route, path: url.pathname, search: url.searchParams, body, release });
     logger.debug({ method: req.method, route: route.route, path: url.pathname }, 'request');
     this.proxy.web(req, res, { buffer: Readable.from([body]) });
   }
@@ -217,6 +231,7 @@ export class HttpExchange {
         response: { status, headers: pickResponseHeaders(proxyRes.headers), body },
         duration,
       });
+      p.release();
       this.opts.logger.info({ method: req.method, route: p.route.route, status, ms: Math.round(duration), conversationId, activities: countActivities(body) }, `${req.method} ${p.route.route} → ${status}`);
     });
   }
@@ -225,7 +240,8 @@ export class HttpExchange {
     const p = this.pending.get(req);
     // The upstream closed an idle pooled connection just as this request went out on it: it never saw the
     // request, so send it once more on a fresh connection (the race Node documents for reusedSocket).
-    if (p && !p.retried && p.upstreamReq?.reusedSocket && STALE_SOCKET.has(err.code ?? '') && !res.headersSent) {
+    const stale = p?.upstreamReq?.reusedSocket && STALE_SOCKET.has(err.code ?? '') && performance.now() - (p.sentAt ?? 0) < STALE_WINDOW_MS;
+    if (p && stale && !p.retried && !res.headersSent) {
       p.retried = true;
       p.upstreamReq = undefined;
       this.opts.logger.debug({ route: p.route.route, code: err.code }, 'pooled upstream connection was closed; sending the request again');
@@ -250,6 +266,7 @@ export class HttpExchange {
       error: { code: err.code ?? 'UPSTREAM_ERROR', message },
       duration: Math.round((performance.now() - p.start) * 1000) / 1000,
     });
+    p.release();
   }
 
   close(): void {

@@ -90,10 +90,12 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   const listenerTls = opts.tls ? loadListenerTls(opts.tls) : null;
   const outbound = createOutbound(upstream, { ca: opts.ca, insecure: opts.insecure, proxy: opts.proxy });
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(listenerTls));
+  // Rules are checked (a bad JSON path throws) before the cassette file is created or truncated.
+  const redactor = new Redactor(opts.redact);
   const writer = opts.cassette
     ? await CassetteWriter.create(opts.cassette, { upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append })
     : null;
-  const capture = writer ? new Capture(writer, new Redactor(opts.redact), (err, what) => logger.error({ err: err.message }, `could not capture a ${what}; it was relayed but is not in the cassette`)) : null;
+  const capture = writer ? new Capture(writer, redactor, (err, what) => logger.error({ err: err.message }, `could not capture a ${what}; it was relayed but is not in the cassette`)) : null;
   const streamUrls = new StreamUrls();
   const attachmentUrls = new AttachmentUrls(upstream.origin);
   const host = opts.host ?? '127.0.0.1';
