@@ -75,10 +75,12 @@ export class HttpExchange {
   private readonly proxy: httpProxy;
   private readonly pending = new WeakMap<IncomingMessage, Pending>();
   private readonly agent: http.Agent;
+  private readonly upstreamHost: Buffer;
 
   constructor(private readonly opts: HttpExchangeOptions) {
     // Keep-alive to the upstream (outbound.ts): one TLS handshake per connection, not per request.
     this.agent = opts.agent ?? opts.outbound.httpAgent;
+    this.upstreamHost = Buffer.from(new URL(opts.upstream.origin).host);
     this.proxy = httpProxy.createProxyServer({
       target: opts.upstream.origin,
       changeOrigin: true, // the service rejects a Host that is not its own (SNI follows it)
@@ -195,6 +197,10 @@ export class HttpExchange {
       if (!attachment && body && 'json' in body && body.json && typeof body.json === 'object') {
         const cid = (body.json as { conversationId?: unknown }).conversationId;
         if (!conversationId && typeof cid === 'string') conversationId = cid;
+      }
+      // Only a body that names a stream URL or the upstream's host can need rewriting (a cheap byte scan
+      // spares the clone and walk for most responses, e.g. every POST .../activities).
+      if (!attachment && body && 'json' in body && body.json && typeof body.json === 'object' && mayNeedRewrite(decoded, this.upstreamHost)) {
         const forClient = structuredClone(body.json);
         const wsOrigin = this.opts.proxyWsOrigin(req);
         const streams = rewriteStreamUrls(forClient, (u) => this.opts.streamUrls.rewrite(u, wsOrigin));
@@ -314,4 +320,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function mayNeedRewrite(body: Buffer, upstreamHost: Buffer): boolean {
+  return body.includes('treamUrl') || body.includes('treamurl') || body.includes('TREAMURL') || body.includes(upstreamHost);
 }
