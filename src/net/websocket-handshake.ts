@@ -1,6 +1,7 @@
 // The checks ws makes when it accepts a handshake, made up front: both servers must refuse a malformed
 // upgrade before they commit anything to it (an upstream stream, a recorded socket of a replay session).
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** Why a WebSocket handshake is malformed (RFC 6455 §4.2.1), or null when it is well-formed. */
 export function websocketHandshakeProblem(req: IncomingMessage): string | null {
@@ -12,4 +13,14 @@ export function websocketHandshakeProblem(req: IncomingMessage): string | null {
   const version = String(req.headers['sec-websocket-version'] ?? '').trim();
   if (version !== '13' && version !== '8') return `unsupported Sec-WebSocket-Version ${JSON.stringify(version)} (13 is served)`;
   return null;
+}
+
+/** Answers an upgrade request with a plain HTTP response instead of 101, and closes the socket. */
+export function writeUpgradeRefusal(socket: Duplex, status: number, headers: Record<string, string>, body: Buffer, statusMessage?: string): void {
+  if (socket.destroyed) return;
+  const all: Record<string, string> = { ...headers, 'content-length': String(body.length), connection: 'close' };
+  let head = `HTTP/1.1 ${status} ${statusMessage ?? STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+  for (const [k, v] of Object.entries(all)) head += `${k}: ${v}\r\n`;
+  socket.on('error', () => socket.destroy());
+  socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), body]));
 }

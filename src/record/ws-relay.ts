@@ -11,7 +11,7 @@ import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import type { Logger } from 'pino';
 import { encodeBody, encodeFrame } from '../cassette/body.js';
 import { matchRoute, stripBase } from '../protocol/routes.js';
-import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
+import { websocketHandshakeProblem, writeUpgradeRefusal } from '../net/websocket-handshake.js';
 import { Capture, pickResponseHeaders, queryOf } from './capture.js';
 import type { StreamUrls } from './stream-urls.js';
 import type { AttachmentUrls } from './attachment-urls.js';
@@ -245,13 +245,6 @@ function isSendableCode(code: number): boolean {
 }
 
 function rejectUpgrade(socket: Duplex, status: number, body: unknown, contentType?: string, statusMessage?: string): void {
-  if (socket.destroyed) return;
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-  const type = contentType ?? 'application/json; charset=utf-8';
-  const head = `HTTP/1.1 ${status} ${statusMessage ?? httpStatusText(status)}\r\nContent-Type: ${type}\r\nContent-Length: ${payload.length}\r\nConnection: close\r\n\r\n`;
-  socket.end(Buffer.concat([Buffer.from(head), payload]));
-}
-
-function httpStatusText(status: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 502: 'Bad Gateway' } as Record<number, string>)[status] ?? 'Error';
+  writeUpgradeRefusal(socket, status, { 'content-type': contentType ?? 'application/json; charset=utf-8' }, payload, statusMessage);
 }

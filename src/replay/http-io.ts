@@ -1,8 +1,9 @@
 // Reading requests and writing replies: CORS (answered locally, trap 14), which recorded headers are kept,
 // and refusing a WebSocket upgrade with a plain HTTP response.
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
+import { writeUpgradeRefusal } from '../net/websocket-handshake.js';
 
 export interface Reply {
   status: number;
@@ -86,10 +87,5 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 /** Answers an upgrade request with a plain HTTP response (a recorded refusal, or 404) and closes the socket. */
 export function refuseUpgrade(socket: Duplex, reply: Reply, cors: Record<string, string>): void {
-  if (socket.destroyed) return;
-  const headers: Record<string, string> = { ...reply.headers, ...cors, 'content-length': String(reply.body.length), connection: 'close' };
-  let head = `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? 'Unknown'}\r\n`;
-  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
-  socket.on('error', () => socket.destroy());
-  socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), reply.body]));
+  writeUpgradeRefusal(socket, reply.status, { ...reply.headers, ...cors }, reply.body);
 }
