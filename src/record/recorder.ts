@@ -92,14 +92,35 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(listenerTls));
   // Rules are checked (a bad JSON path throws) before the cassette file is created or truncated.
   const redactor = new Redactor(opts.redact);
-  const writer = opts.cassette
-    ? await CassetteWriter.create(opts.cassette, { upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append })
-    : null;
+  const host = opts.host ?? '127.0.0.1';
+  let port = opts.port ?? 0;
+  // Listen before the cassette is touched: a busy port must not cost the user an existing cassette.
+  const server = listenerTls ? https.createServer({ cert: listenerTls.cert, key: listenerTls.key }) : http.createServer();
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  let writer: CassetteWriter | null = null;
+  try {
+    writer = opts.cassette
+      ? await CassetteWriter.create(opts.cassette, { upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append })
+      : null;
+  } catch (err) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    outbound.close();
+    throw err;
+  }
   const capture = writer ? new Capture(writer, redactor, (err, what) => logger.error({ err: err.message }, `could not capture a ${what}; it was relayed but is not in the cassette`)) : null;
   const streamUrls = new StreamUrls();
   const attachmentUrls = new AttachmentUrls(upstream.origin);
-  const host = opts.host ?? '127.0.0.1';
-  let port = opts.port ?? 0;
   // wss:// when we listen with TLS: a page served over https may not open ws:// (mixed content).
   const proxyWsOrigin = (req: IncomingMessage) => `${listenerTls ? 'wss' : 'ws'}://${req.headers.host ?? `${host}:${port}`}`;
   // Where the client fetches the attachment URLs the upstream hands out (trap 15).
@@ -129,21 +150,9 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
       sendError(res, 500, 'InternalError', `directline-vcr: ${err.message}`);
     });
   };
-  const server = listenerTls ? https.createServer({ cert: listenerTls.cert, key: listenerTls.key }, handler) : http.createServer(handler);
+  server.on('request', handler);
   server.on('upgrade', (req, socket, head) => relay.handleUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  });
-  server.keepAliveTimeout = 30_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
   const url = `${listenerTls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ upstream: upstream.origin + upstream.basePath, cassette: writer?.file ?? null, url }, `recording ${upstream.origin}${upstream.basePath} at ${url}${upstream.basePath}`);
   logger.info({

@@ -1,7 +1,7 @@
 // A recorder stopped while an exchange is in flight waits for it briefly, answers the client and records it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRecorder } from '../../src/record/recorder.js';
@@ -29,6 +29,23 @@ test('close() lets an in-flight POST finish: the client gets its answer and the 
     const posts = (await loadCassette(cassette)).events.filter((e) => e.type === 'http' && e.route === 'activities.post');
     assert.equal(posts.length, 1, 'the in-flight exchange is in the cassette');
   } finally {
+    await emulator.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a busy port fails the start before the cassette is touched: an existing cassette is kept as it was', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-busy-'));
+  const emulator = await startEmulator();
+  const first = await startRecorder({ upstream: emulator.domain, port: 0 });
+  try {
+    const cassette = join(dir, 'keep.json');
+    const before = await readFile(new URL('../../recordings/demo.json', import.meta.url), 'utf8');
+    await writeFile(cassette, before);
+    await assert.rejects(startRecorder({ upstream: emulator.domain, cassette, port: first.port }), /EADDRINUSE/);
+    assert.equal(await readFile(cassette, 'utf8'), before);
+  } finally {
+    await first.close();
     await emulator.close();
     await rm(dir, { recursive: true, force: true });
   }
