@@ -2,6 +2,8 @@
 import type { Options } from 'yargs';
 import type { Logger } from 'pino';
 import { createLogger } from '../log.js';
+import { loadCassette } from '../cassette/load.js';
+import type { Cassette } from '../cassette/schema.js';
 
 export const serverOptions = {
   port: { type: 'number', default: 4978, describe: 'Port to listen on (0 = any free port)' },
@@ -57,4 +59,13 @@ export function failStart(logger: Logger, what: string, err: unknown): never {
     : e.message;
   logger.error(`${what}: ${detail}`);
   process.exit(2);
+}
+
+/** Loads and validates a cassette for a reading command, or exits 2 with the file and the problem. */
+export async function loadCassetteOrExit(logger: Logger, file: string): Promise<Cassette> {
+  try {
+    return await loadCassette(file);
+  } catch (err) {
+    failStart(logger, 'cannot read the cassette', err);
+  }
 }

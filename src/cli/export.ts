@@ -1,9 +1,8 @@
 // `directline-vcr export`: a cassette in formats other tools open (HAR, Bot Framework transcript).
 import { writeFile } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { loadCassette } from '../cassette/load.js';
 import { toHar, toTranscript } from '../inspect/index.js';
-import { cliLogger, failStart } from './common.js';
+import { cliLogger, loadCassetteOrExit } from './common.js';
 
 interface ExportArgs {
   cassette: string;
@@ -29,12 +28,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .example('$0 export recordings/demo.json --format transcript -o demo.transcript', 'open it in the Bot Framework Emulator') as never,
   handler: async (args) => {
     const logger = cliLogger('info');
-    let cassette;
-    try {
-      cassette = await loadCassette(args.cassette);
-    } catch (err) {
-      failStart(logger, 'cannot read the cassette', err);
-    }
+    const cassette = await loadCassetteOrExit(logger, args.cassette);
     const out = args.format === 'har'
       ? toHar(cassette)
       : toTranscript(cassette, { conversation: args.conversation, typing: args.typing });

@@ -1,8 +1,7 @@
 // `directline-vcr inspect`: a cassette as a timeline a person can follow.
 import type { CommandModule } from 'yargs';
-import { loadCassette } from '../cassette/load.js';
 import { renderTimeline } from '../inspect/index.js';
-import { cliLogger, failStart } from './common.js';
+import { cliLogger, loadCassetteOrExit } from './common.js';
 
 interface InspectArgs {
   cassette: string;
@@ -32,12 +31,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
       .example('$0 inspect recordings/demo.json --type message --json', 'message activities as JSON rows') as never,
   handler: async (args) => {
     const logger = cliLogger('info');
-    let cassette;
-    try {
-      cassette = await loadCassette(args.cassette);
-    } catch (err) {
-      failStart(logger, 'cannot read the cassette', err);
-    }
+    const cassette = await loadCassetteOrExit(logger, args.cassette);
     const types = args.type.flatMap((t) => t.split(',')).filter(Boolean);
     const base = { conversation: args.conversation, types: types.length ? types : undefined, gapMs: args['gap-ms'], textWidth: args.width };
     if (args.json) {
