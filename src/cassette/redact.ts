@@ -1,8 +1,9 @@
 // Keeps secrets out of cassettes and logs. Every distinct secret value becomes a stable placeholder
 // (the same value always gets the same one), so a cassette still shows which call used which token.
 import type { Body, FrameData } from './schema.js';
+import { isPlaceholder, placeholderName, type PlaceholderKind } from './placeholders.js';
 
-export type SecretKind = 'secret' | 'token' | 'streamToken' | 'custom';
+export type SecretKind = PlaceholderKind;
 
 /** A user-supplied rule (issue: redaction beyond the defaults). */
 export interface RedactionRules {
@@ -133,16 +134,10 @@ export function parseJsonPath(source: string): JsonPath {
   return JsonPath.parse(source);
 }
 
-const PREFIX = 'DLVCR_';
-const PLACEHOLDER = /^DLVCR_(SECRET|TOKEN|STREAMTOKEN|CUSTOM)_\d+$/;
 // JWT-shaped values (conversation and stream tokens are RS256 JWTs): three base64url parts.
 const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}/g;
 const TOKEN_KEYS = new Set(['token', 'access_token', 'accesstoken']);
-const kindLabel: Record<SecretKind, string> = { secret: 'SECRET', token: 'TOKEN', streamToken: 'STREAMTOKEN', custom: 'CUSTOM' };
-
-export function isPlaceholder(value: string): boolean {
-  return PLACEHOLDER.test(value);
-}
+export { isPlaceholder };
 
 export class Redactor {
   private readonly byValue = new Map<string, string>();
@@ -174,7 +169,7 @@ export class Redactor {
     if (secret === '' || isPlaceholder(secret)) return secret;
     let placeholder = this.byValue.get(secret);
     if (!placeholder) {
-      placeholder = `${PREFIX}${kindLabel[kind]}_${++this.counters[kind]}`;
+      placeholder = placeholderName(kind, ++this.counters[kind]);
       this.byValue.set(secret, placeholder);
       this.placeholders[placeholder] = kind;
     }

@@ -1,6 +1,7 @@
 // The cassette format, defined once: TypeScript types are inferred from these schemas,
 // loading validates against them, and schema/cassette.schema.json is generated from them.
 import { z } from 'zod';
+import { ROUTE_NAMES } from '../protocol/routes.js';
 
 export const CASSETTE_VERSION = 1 as const;
 
@@ -36,7 +37,7 @@ export const HttpResponseSchema = z.object({
 export const HttpEventSchema = z.object({
   type: z.literal('http'),
   ...EventBase,
-  route: z.string().describe('Direct Line operation, e.g. conversations.start'),
+  route: z.enum(ROUTE_NAMES).describe('Direct Line operation (the route table in src/protocol/routes.ts)'),
   request: HttpRequestSchema,
   response: HttpResponseSchema.nullable().describe('null when the upstream could not be reached'),
   error: z.object({ code: z.string(), message: z.string() }).strict().optional(),

@@ -5,7 +5,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Body, Cassette, FrameData, HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../cassette/schema.js';
 import { decodeBody, decodeFrame } from '../cassette/body.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { ConversationIndex, epochMs } from './activities.js';
+import { readModel } from '../model/index.js';
+import { epochMs } from './activities.js';
 
 export interface HarNameValue { name: string; value: string; comment?: string }
 
@@ -82,15 +83,15 @@ export interface HarOptions {
 }
 
 export function toHar(cassette: Cassette, opts: HarOptions = {}): Har {
-  const index = new ConversationIndex(cassette);
+  const model = readModel(cassette);
   const withPages = opts.pages ?? true;
   const pageId = (conversationId: string | null) => (withPages && conversationId ? `conversation_${conversationId}` : undefined);
   const pages = new Map<string, HarPage>();
   const entries: HarEntry[] = [];
   const sockets = new Map<number, { entry: HarEntry; open: WsOpenEvent }>();
 
-  for (const e of cassette.events) {
-    const conversationId = index.of(e);
+  for (const [i, e] of cassette.events.entries()) {
+    const conversationId = model.conversationOf(i)?.id ?? null;
     const pageref = pageId(conversationId);
     if (pageref && conversationId && !pages.has(pageref)) {
       pages.set(pageref, {

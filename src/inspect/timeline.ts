@@ -2,12 +2,10 @@
 // with keep-alives and client pings folded, and the pauses a replay would wait made visible.
 import { STATUS_CODES } from 'node:http';
 import type { Cassette, CassetteEvent, HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../cassette/schema.js';
-import { stripBase } from '../protocol/routes.js';
+import { isBlankFrame, readModel, type CassetteModel, type ConversationEvent } from '../model/index.js';
+import { routePolicy, stripBase } from '../protocol/routes.js';
 import { isActivitySet, type Activity } from '../protocol/types.js';
-import {
-  ConversationIndex, clientIdentity, deliveredActivities, oneLine, postedActivity, summarizeActivity,
-  type ActivitySummary, type ClientIdentity,
-} from './activities.js';
+import { displayGroups, oneLine, selectGroups, summarizeActivity, type ActivitySummary } from './activities.js';
 import { palette, type Palette } from './ansi.js';
 
 export type Direction = 'client→upstream' | 'upstream→client' | 'proxy';
@@ -95,42 +93,31 @@ export interface TimelineGroup {
 
 /** The rows of the timeline, grouped per conversation in order of first appearance. */
 export function buildTimeline(cassette: Cassette, opts: TimelineOptions = {}): TimelineGroup[] {
-  const index = new ConversationIndex(cassette);
-  const client = clientIdentity(cassette);
-  const wanted = selectConversations(index.conversations(), opts.conversation);
-  const byConv = new Map<string | null, Indexed[]>();
-  for (const id of wanted) byConv.set(id, []);
-  cassette.events.forEach((e, i) => byConv.get(index.of(e))?.push({ e, i }));
+  const model = readModel(cassette);
+  const wanted = selectGroups(displayGroups(model), opts.conversation);
   const types = opts.types?.length ? new Set(opts.types.map((t) => t.toLowerCase())) : null;
   const gapMs = opts.gapMs ?? 1000;
   const textWidth = opts.textWidth ?? 60;
 
   const groups: TimelineGroup[] = [];
-  for (const [conversationId, events] of byConv) {
+  for (const { conversationId, events } of wanted) {
     // Gaps come from the whole conversation; one survives the filter only with the row it precedes.
-    let rows = withGaps(eventRows(events, conversationId, cassette, client, textWidth), gapMs);
+    let rows = withGaps(eventRows(events, conversationId, model, textWidth), gapMs);
     if (types) {
       const keep = (r: TimelineRow) => r.tags.some((t) => types.has(t.toLowerCase()));
       rows = rows.filter((r, i) => (r.kind === 'gap' ? i + 1 < rows.length && keep(rows[i + 1]) : keep(r)));
     }
     for (const r of rows) r.text = formatRow(r, palette(false), conversationId, textWidth, false).join('\n');
-    groups.push({ conversationId, summary: summarize(events.map((x) => x.e)), rows });
+    groups.push({ conversationId, summary: summarize(events.map((x) => x.event)), rows });
   }
   return groups;
-}
-
-function selectConversations(all: Array<string | null>, wanted: string | undefined): Array<string | null> {
-  if (wanted === undefined || wanted === '') return all;
-  const exact = all.filter((id) => id === wanted);
-  if (exact.length) return exact;
-  return all.filter((id) => id !== null && id.startsWith(wanted));
 }
 
 function summarize(events: CassetteEvent[]): string {
   const http = events.filter((e) => e.type === 'http').length;
   const sockets = new Set(events.filter((e): e is WsOpenEvent => e.type === 'ws.open').map((e) => e.socket));
   const frames = events.filter((e) => e.type === 'ws.message').length;
-  const polls = events.filter((e) => e.type === 'http' && e.route === 'activities.get').length;
+  const polls = events.filter((e) => e.type === 'http' && routePolicy(e.route).replay === 'activityLog').length;
   const mode = sockets.size ? `websocket, ${plural(sockets.size, 'socket')}` : polls ? 'polling' : 'no stream';
   const parts = [mode, plural(http, 'http request')];
   if (frames) parts.push(plural(frames, 'frame'));
@@ -140,10 +127,10 @@ function summarize(events: CassetteEvent[]): string {
 
 // ---------------------------------------------------------------------------------------------- rows
 
-interface Indexed { e: CassetteEvent; i: number }
 interface Fold { socket: number; first: number; last: number; count: number; events: number[] }
 
-function eventRows(events: Indexed[], conversationId: string | null, cassette: Cassette, client: ClientIdentity, textWidth: number): TimelineRow[] {
+function eventRows(events: ConversationEvent[], conversationId: string | null, model: CassetteModel, textWidth: number): TimelineRow[] {
+  const cassette = model.cassette;
   const rows: TimelineRow[] = [];
   // Keep-alives and pings of each socket collect while nothing else happens in the conversation.
   const keepAlives = new Map<number, Fold>();
@@ -168,16 +155,16 @@ function eventRows(events: Indexed[], conversationId: string | null, cassette: C
     }
   };
 
-  for (const { e, i } of events) {
+  for (const { event: e, index: i } of events) {
     if (e.type === 'ws.message' && isBlankFrame(e)) {
       fold(e.from === 'server' ? keepAlives : pings, e, i);
       continue;
     }
     flush();
     switch (e.type) {
-      case 'http': rows.push(httpRow(e, i, conversationId, cassette, client, textWidth)); break;
+      case 'http': rows.push(httpRow(e, i, conversationId, model, textWidth)); break;
       case 'ws.open': rows.push(openRow(e, i, conversationId, cassette)); break;
-      case 'ws.message': rows.push(frameRow(e, i, conversationId, client, textWidth)); break;
+      case 'ws.message': rows.push(frameRow(e, i, conversationId, model, textWidth)); break;
       case 'ws.close': rows.push(closeRow(e, i, conversationId)); break;
     }
   }
@@ -185,31 +172,28 @@ function eventRows(events: Indexed[], conversationId: string | null, cassette: C
   return rows;
 }
 
-function isBlankFrame(e: WsMessageEvent): boolean {
-  return 'text' in e.data && !('json' in e.data) && e.data.text.trim() === '';
-}
-
 function base(kind: TimelineRowKind, e: { t: number }, i: number, conversationId: string | null, direction: Direction | null, tags: string[]): TimelineRow {
   return { kind, conversationId, t: e.t, at: at(e.t), direction, events: [i], tags, text: '' };
 }
 
-function httpRow(e: HttpEvent, i: number, conversationId: string | null, cassette: Cassette, client: ClientIdentity, textWidth: number): TimelineRow {
-  const sub = stripBase(e.request.path, cassette.upstream.basePath) ?? e.request.path;
+function httpRow(e: HttpEvent, i: number, conversationId: string | null, model: CassetteModel, textWidth: number): TimelineRow {
+  const sub = stripBase(e.request.path, model.basePath) ?? e.request.path;
   const query = Object.entries(e.request.query).filter(([k]) => k !== 't');
   const path = query.length ? `${sub}?${query.map(([k, v]) => `${k}=${v}`).join('&')}` : sub;
   const status = e.response ? e.response.status : null;
   const tags = ['http', e.route, e.request.method.toLowerCase()];
   if (status === null || status >= 400) tags.push('error');
   const row: TimelineRow = { ...base('http', e, i, conversationId, 'client→upstream', tags), method: e.request.method, route: e.route, path, status, duration: e.duration };
-  const posted = postedActivity(e);
-  const delivered = deliveredActivities(e);
+  const x = model.exchange(i);
+  const posted = x?.posted ?? null;
+  const delivered = x?.delivered ?? null;
   const acts: ActivitySummary[] = [];
   if (posted) {
-    const { echo: _echo, ...summary } = summarizeActivity(posted, client, textWidth);
+    const { echo: _echo, ...summary } = summarizeActivity(posted, model, textWidth);
     acts.push({ ...summary, role: 'user' });
   }
   if (delivered) {
-    acts.push(...delivered.activities.map((a) => summarizeActivity(a, client, textWidth)));
+    acts.push(...delivered.activities.map((a) => summarizeActivity(a, model, textWidth)));
     row.watermark = delivered.watermark ?? null;
   }
   if (acts.length || delivered) row.activities = acts;
@@ -257,12 +241,12 @@ function openRow(e: WsOpenEvent, i: number, conversationId: string | null, casse
   return row;
 }
 
-function frameRow(e: WsMessageEvent, i: number, conversationId: string | null, client: ClientIdentity, textWidth: number): TimelineRow {
+function frameRow(e: WsMessageEvent, i: number, conversationId: string | null, model: CassetteModel, textWidth: number): TimelineRow {
   const direction: Direction = e.from === 'server' ? 'upstream→client' : 'client→upstream';
   const row: TimelineRow = { ...base('ws.frame', e, i, conversationId, direction, ['ws', 'frame', 'ws.message']), socket: e.socket };
   if ('json' in e.data && isActivitySet(e.data.json)) {
     const set = e.data.json;
-    row.activities = set.activities.map((a: Activity) => summarizeActivity(a, client, textWidth));
+    row.activities = set.activities.map((a: Activity) => summarizeActivity(a, model, textWidth));
     if ('watermark' in set) row.watermark = set.watermark ?? null;
     for (const a of row.activities) if (!row.tags.includes(a.type)) row.tags.push(a.type);
   } else if ('base64' in e.data) {

@@ -1,11 +1,10 @@
 // Bot Framework `.transcript` export: the JSON array of activities the Bot Framework Emulator opens
 // (File → Open transcript). Each distinct activity once, in the order the client first saw it, with
 // from.role telling the Emulator which side of the chat it belongs on.
-import type { Cassette, HttpEvent } from '../cassette/schema.js';
+import type { Cassette } from '../cassette/schema.js';
+import { readModel, type ConversationView } from '../model/index.js';
 import type { Activity, ChannelAccount } from '../protocol/types.js';
-import {
-  ConversationIndex, clientIdentity, deliveredActivities, epochMs, postedActivity, roleOf, sentActivityId,
-} from './activities.js';
+import { epochMs, selectGroups } from './activities.js';
 
 export interface TranscriptOptions {
   /** Only this conversation (exact id, or a prefix of one); default all, one after the other in order of first appearance. */
@@ -21,89 +20,65 @@ export interface TranscriptOptions {
 
 /** The conversations a transcript can be made of, in order of first appearance. */
 export function transcriptConversations(cassette: Cassette): string[] {
-  return new ConversationIndex(cassette).conversations().filter((c): c is string => c !== null);
+  return readModel(cassette).conversations.flatMap((c) => (c.id === null ? [] : [c.id]));
 }
 
+interface Item { activity: Activity; role: string; t: number }
+
 export function toTranscript(cassette: Cassette, opts: TranscriptOptions = {}): Activity[] {
-  const index = new ConversationIndex(cassette);
-  const client = clientIdentity(cassette);
+  const model = readModel(cassette);
   const keepTyping = opts.typing ?? true;
-  const all = index.conversations().filter((c): c is string => c !== null);
-  const wanted = new Set(selectConversation(all, opts.conversation));
-
-  interface Item { activity: Activity; conversationId: string; t: number }
-  const out: Item[] = [];
-  const seen = new Set<string>();
-  // Posted activities waiting for their echo: id -> where they would go if it never comes.
-  const posted = new Map<string, { activity: Activity; conversationId: string; t: number; at: number; event: HttpEvent }>();
-
-  cassette.events.forEach((e) => {
-    const conversationId = index.of(e);
-    if (conversationId === null || !wanted.has(conversationId)) return;
-    if (e.type === 'http') {
-      const id = sentActivityId(e);
-      const body = postedActivity(e);
-      if (id && body && !seen.has(id) && !posted.has(id)) posted.set(id, { activity: body, conversationId, t: e.t, at: out.length, event: e });
-    }
-    const delivered = deliveredActivities(e);
-    if (!delivered) return;
-    for (const a of delivered.activities) {
-      if (!a || typeof a !== 'object') continue;
-      if (typeof a.id === 'string') {
-        if (seen.has(a.id)) continue;
-        seen.add(a.id);
-        posted.delete(a.id);
-      }
-      out.push({ activity: a, conversationId, t: e.t });
-    }
-  });
-
-  if (opts.includeUnechoed ?? true) {
-    // Insert from the back so earlier positions stay valid.
-    const missing = [...posted.entries()].sort((a, b) => b[1].at - a[1].at);
-    for (const [id, p] of missing) {
-      const activity: Activity = { ...p.activity, id };
-      out.splice(p.at, 0, { activity, conversationId: p.conversationId, t: p.t + p.event.duration });
-    }
-  }
-
-  // Who is who, per conversation: the first user and the first bot account seen.
-  const accounts = new Map<string, { user?: ChannelAccount; bot?: ChannelAccount }>();
-  for (const { activity, conversationId } of out) {
-    const acc = accounts.get(conversationId) ?? {};
-    const role = roleOf(activity, client);
-    if (activity.from && typeof activity.from === 'object') {
-      if (role === 'user' && !acc.user) acc.user = { ...activity.from, role: 'user' };
-      if (role === 'bot' && !acc.bot) acc.bot = { ...activity.from, role: 'bot' };
-    }
-    accounts.set(conversationId, acc);
-  }
-
-  // One conversation after the other (a transcript reads as one chat), each in the order it was seen.
-  const rank = new Map(all.map((id, i) => [id, i]));
-  const ordered = out.map((item, i) => ({ item, i })).sort((a, b) => (rank.get(a.item.conversationId)! - rank.get(b.item.conversationId)!) || a.i - b.i);
-
+  const named = model.conversations.filter((c): c is ConversationView & { id: string } => c.id !== null);
+  const wanted = selectGroups(named.map((c) => ({ conversationId: c.id, c })), opts.conversation);
   const result: Activity[] = [];
-  for (const { item: { activity, conversationId, t } } of ordered) {
-    if (!keepTyping && activity.type === 'typing') continue;
-    const a: Activity = structuredClone(activity);
-    const role = roleOf(activity, client);
-    a.from = { ...(a.from ?? {}), role };
-    const acc = accounts.get(conversationId) ?? {};
-    if (!a.recipient) {
-      const other = role === 'user' ? acc.bot : acc.user;
-      if (other) a.recipient = { ...other };
+  // One conversation after the other (a transcript reads as one chat), each in the order it was seen.
+  for (const { c } of wanted) {
+    const items = itemsOf(c, opts.includeUnechoed ?? true, (a) => model.roleOf(a));
+    // Who is who: the first user and the first bot account seen.
+    const accounts: { user?: ChannelAccount; bot?: ChannelAccount } = {};
+    for (const { activity, role } of items) {
+      if (!activity.from || typeof activity.from !== 'object') continue;
+      if (role === 'user') accounts.user ??= { ...activity.from, role: 'user' };
+      if (role === 'bot') accounts.bot ??= { ...activity.from, role: 'bot' };
     }
-    if (!a.conversation || typeof a.conversation !== 'object') a.conversation = { id: conversationId };
-    if (typeof a.channelId !== 'string' || !a.channelId) a.channelId = 'directline';
-    if (typeof a.timestamp !== 'string' || !a.timestamp) a.timestamp = new Date(epochMs(cassette, t)).toISOString();
-    result.push(a);
+    for (const { activity, role, t } of items) {
+      if (!keepTyping && activity.type === 'typing') continue;
+      const a: Activity = structuredClone(activity);
+      a.from = { ...(a.from ?? {}), role };
+      if (!a.recipient) {
+        const other = role === 'user' ? accounts.bot : accounts.user;
+        if (other) a.recipient = { ...other };
+      }
+      if (!a.conversation || typeof a.conversation !== 'object') a.conversation = { id: c.id };
+      if (typeof a.channelId !== 'string' || !a.channelId) a.channelId = 'directline';
+      if (typeof a.timestamp !== 'string' || !a.timestamp) a.timestamp = new Date(epochMs(cassette, t)).toISOString();
+      result.push(a);
+    }
   }
   return result;
 }
 
-function selectConversation(all: string[], wanted: string | undefined): string[] {
-  if (wanted === undefined || wanted === '') return all;
-  if (all.includes(wanted)) return [wanted];
-  return all.filter((id) => id.startsWith(wanted));
+/**
+ * The conversation's activities in the order the client first saw them, plus (when asked) the client's posted
+ * activities whose echo never came (e.g. the client stopped polling), built from the POST body and the id the
+ * service returned, at the place the POST happened.
+ */
+function itemsOf(c: ConversationView, includeUnechoed: boolean, roleOf: (a: Activity) => string): Item[] {
+  const items: Item[] = c.log.map((a) => ({ activity: a.activity, role: a.role, t: a.delivery.event.t }));
+  if (!includeUnechoed) return items;
+  const logged = new Set(c.log.flatMap((a) => (a.id === undefined ? [] : [a.id])));
+  const missing: Array<{ at: number; item: Item }> = [];
+  // Log entries are in event order: walking the events counts the ones delivered before each POST.
+  const exchanges = new Map(c.exchanges.map((x) => [x.index, x]));
+  let delivered = 0;
+  for (const e of c.events) {
+    while (delivered < c.log.length && c.log[delivered].delivery.index === e.index) delivered++;
+    const x = exchanges.get(e.index);
+    if (!x?.echoId || !x.posted || logged.has(x.echoId)) continue;
+    const activity: Activity = { ...x.posted, id: x.echoId };
+    missing.push({ at: delivered, item: { activity, role: roleOf(activity), t: x.event.t + x.event.duration } });
+  }
+  // Insert from the back so earlier positions stay valid.
+  for (const { at, item } of missing.reverse()) items.splice(at, 0, item);
+  return items;
 }

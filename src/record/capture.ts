@@ -1,4 +1,5 @@
 // Turns what the proxy sees into cassette events: redacts, stamps and hands them to the writer.
+import type { RouteName } from '../protocol/routes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CassetteWriter } from '../cassette/store.js';
 import { Redactor } from '../cassette/redact.js';
@@ -39,7 +40,7 @@ export function queryOf(search: URLSearchParams): Record<string, string> {
 export interface HttpCapture {
   t: number;
   conversationId: string | null;
-  route: string;
+  route: RouteName;
   method: string;
   path: string;
   query: Record<string, string>;

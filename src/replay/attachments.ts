@@ -4,6 +4,7 @@
 // while recording gets a 404 saying so. Nothing here belongs to a session: any session may fetch any file.
 import type { Cassette, HttpEvent } from '../cassette/schema.js';
 import { httpOriginOf, mapAttachmentUrls } from '../protocol/attachment-urls.js';
+import { routePolicy } from '../protocol/routes.js';
 
 /** What a replayed session looks like from here: its conversation id live and as recorded. */
 export interface SessionIds {
@@ -25,7 +26,7 @@ export class RecordedAttachments {
   constructor(private readonly cassette: Cassette) {
     this.upstreamOrigin = httpOriginOf(cassette.upstream.origin);
     for (const ev of cassette.events) {
-      if (ev.type !== 'http' || ev.route !== 'attachment') continue;
+      if (ev.type !== 'http' || routePolicy(ev.route).replay !== 'byPath') continue;
       const kept = this.fetched.get(ev.request.path);
       if (!kept || !isOk(kept) || isOk(ev)) this.fetched.set(ev.request.path, ev);
     }

@@ -1,30 +1,27 @@
 // The cassette as the replayer indexes it once at load time: one model per recorded conversation, and
 // which recorded conversation the next new session gets.
 import type { Cassette } from '../cassette/schema.js';
-import { matchRoute, normaliseBasePath, stripBase } from '../protocol/routes.js';
+import { readModel } from '../model/index.js';
+import { normaliseBasePath, Route, type RouteName } from '../protocol/routes.js';
 import { buildConversationModels, type ConversationModel } from './conversation-model.js';
 
 export class Catalog {
   readonly basePath: string;
   readonly models: ConversationModel[];
-  private readonly byFirstRoute = new Map<string, ConversationModel[]>();
-  private readonly served = new Map<string, number>();
+  private readonly byFirstRoute = new Map<RouteName, ConversationModel[]>();
+  private readonly served = new Map<RouteName, number>();
   /** Conversations recorded as tokens.generate → conversations.start (for clients that bring their own token). */
   private readonly generateThenStart: ConversationModel[] = [];
   private servedWithoutGenerate = 0;
 
   constructor(readonly cassette: Cassette) {
     this.basePath = normaliseBasePath(cassette.upstream.basePath);
-    const conversationOfPath = (path: string): string | null => {
-      const sub = stripBase(path, this.basePath);
-      return sub === null ? null : matchRoute('GET', sub).conversationId;
-    };
-    this.models = buildConversationModels(cassette.events, conversationOfPath);
+    this.models = buildConversationModels(readModel(cassette));
     for (const m of this.models) {
       const list = this.byFirstRoute.get(m.firstRoute);
       if (list) list.push(m);
       else this.byFirstRoute.set(m.firstRoute, [m]);
-      if (m.firstRoute === 'tokens.generate' && m.requests.has('conversations.start')) this.generateThenStart.push(m);
+      if (m.firstRoute === Route.tokensGenerate && m.requests.has(Route.conversationsStart)) this.generateThenStart.push(m);
     }
   }
 
@@ -32,7 +29,7 @@ export class Catalog {
    * The recorded conversation for the next new session that begins with `route`: the n-th such session gets
    * the n-th recorded conversation whose first request has that route, cycling when they run out.
    */
-  next(route: string): ConversationModel | undefined {
+  next(route: RouteName): ConversationModel | undefined {
     const list = this.byFirstRoute.get(route);
     if (!list || list.length === 0) return undefined;
     const n = this.served.get(route) ?? 0;
@@ -52,7 +49,7 @@ export class Catalog {
   }
 
   /** Whether some recorded conversation begins with `route`. */
-  starts(route: string): boolean {
+  starts(route: RouteName): boolean {
     return (this.byFirstRoute.get(route)?.length ?? 0) > 0;
   }
 }

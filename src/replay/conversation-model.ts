@@ -2,10 +2,13 @@
 // requests as per-route queues, the activity log (distinct activities from WS frames and GET responses,
 // in recorded order, each with its watermark) and the stream items (activity frames, keep-alives, server
 // closes), each tied to the client action that caused it and the delay after it.
-import type { CassetteEvent, FrameData, HttpEvent, WsOpenEvent } from '../cassette/schema.js';
+import type { FrameData, HttpEvent, WsMessageEvent, WsOpenEvent } from '../cassette/schema.js';
 import type { Activity } from '../protocol/types.js';
-import { isActivitySet } from '../protocol/types.js';
-import type { RouteName } from '../protocol/routes.js';
+import { Route, type RouteName } from '../protocol/routes.js';
+import {
+  bodyJson, deliveredSet, isKeepAlive, watermarkString,
+  type ActivityView, type CassetteModel, type Cause, type ConversationView, type DeliveryView, type ExchangeView,
+} from '../model/index.js';
 
 /**
  * What an item waits for: 'session' (the live session was created), 'attach' (the live client first opened
@@ -22,9 +25,6 @@ export interface RecordedRequest {
   ev: HttpEvent;
   index: number;
 }
-
-/** Routes whose requests are client actions that bot activities react to (besides stream attach). */
-const CAUSE_ROUTES = new Set<string>(['conversations.start', 'activities.post', 'upload']);
 
 export interface LogEntry {
   /** Position in the activity log. */
@@ -73,7 +73,7 @@ export interface ConversationModel {
   recordedId: string | null;
   firstRoute: RouteName;
   /** Recorded requests by route, in order (polls excluded: they are served from the log). */
-  requests: Map<string, RecordedRequest[]>;
+  requests: Map<RouteName, RecordedRequest[]>;
   /** activities.post requests whose activity is `typing`, kept apart (clients send them at their own pace). */
   typingPosts: RecordedRequest[];
   log: LogEntry[];
@@ -90,134 +90,66 @@ export interface ConversationModel {
   pollHeaders: Record<string, string> | undefined;
 }
 
-/** An event and its position in cassette.events. */
-interface Indexed {
-  ev: CassetteEvent;
-  index: number;
+/** One replay model per conversation of the cassette's read model (exchanges tied to none stand alone). */
+export function buildConversationModels(cassette: CassetteModel): ConversationModel[] {
+  const models: ConversationModel[] = [];
+  for (const c of cassette.conversations) {
+    // Sockets tied to no conversation cannot be reached by a live client: nothing to replay.
+    if (!c.exchanges.some(isReplayedExchange)) continue;
+    models.push(buildModel(models.length, c));
+  }
+  return models;
 }
 
-/** Splits a cassette's events into conversations and builds each one's model. */
-export function buildConversationModels(events: CassetteEvent[], conversationOfPath: (path: string) => string | null): ConversationModel[] {
-  const groups = new Map<string, Indexed[]>();
-  const socketConversation = new Map<number, string>();
-  const order: Array<{ key: string | null; events: Indexed[] }> = [];
-  events.forEach((ev, index) => {
-    // Attachment GETs are served by path to any session (attachments.ts), never matched in a conversation.
-    if (ev.type === 'http' && ev.route === 'attachment') return;
-    let id = ev.conversationId;
-    if (ev.type === 'ws.open') {
-      id ??= conversationOfPath(ev.path);
-      if (id !== null) socketConversation.set(ev.socket, id);
-    } else if (ev.type === 'ws.message' || ev.type === 'ws.close') {
-      id ??= socketConversation.get(ev.socket) ?? null;
-    }
-    if (id === null) {
-      // A request never tied to a conversation stands alone (it is replayed as recorded, e.g. a 403 generate).
-      if (ev.type === 'http') order.push({ key: null, events: [{ ev, index }] });
-      return;
-    }
-    let group = groups.get(id);
-    if (!group) {
-      group = [];
-      groups.set(id, group);
-      order.push({ key: id, events: group });
-    }
-    group.push({ ev, index });
-  });
-  return order.map((g, i) => buildModel(i, g.key, g.events));
+/** Attachment GETs are served by path to any session (attachments.ts), never matched in a conversation. */
+function isReplayedExchange(x: ExchangeView): boolean {
+  return x.policy.replay !== 'byPath';
 }
 
-function buildModel(ordinal: number, recordedId: string | null, unsorted: Indexed[]): ConversationModel {
-  // Cassettes are in time order already; sorting (stable, by t) guards against hand-made ones.
-  const evs = [...unsorted].sort((a, b) => a.ev.t - b.ev.t || a.index - b.index);
-  const requests = new Map<string, RecordedRequest[]>();
+function buildModel(ordinal: number, c: ConversationView): ConversationModel {
+  const requests = new Map<RouteName, RecordedRequest[]>();
   const typingPosts: RecordedRequest[] = [];
-  const typingIndices = new Set<number>();
   const echoOf = new Map<number, string>();
-  const echoPost = new Map<string, { t: number; index: number }>();
-  const sockets: WsOpenEvent[] = [];
-  const socketOrdinal = new Map<number, number>();
-  let firstRoute: RouteName = 'unknown';
-  let userId: string | undefined;
   let pollHeaders: Record<string, string> | undefined;
-
-  // Pass 1: requests, sockets, echo ids, the recorded user.
-  for (const { ev, index } of evs) {
-    if (ev.type === 'ws.open') {
-      sockets.push(ev);
-      socketOrdinal.set(ev.socket, sockets.length);
+  let firstRoute: RouteName = Route.unknown;
+  for (const x of c.exchanges) {
+    if (!isReplayedExchange(x)) continue;
+    if (firstRoute === Route.unknown) firstRoute = x.route;
+    if (x.echoId) echoOf.set(x.index, x.echoId);
+    if (x.policy.replay === 'activityLog') {
+      if (x.event.response?.status === 200) pollHeaders ??= x.event.response.headers;
       continue;
     }
-    if (ev.type !== 'http') continue;
-    if (firstRoute === 'unknown') firstRoute = ev.route as RouteName;
-    if (ev.route === 'activities.get') {
-      if (ev.response?.status === 200) pollHeaders ??= ev.response.headers;
-      continue;
-    }
-    const body = jsonOf(ev.request.body);
-    if (ev.route === 'activities.post' && (body as Activity | undefined)?.type === 'typing') {
-      typingPosts.push({ ev, index });
-      typingIndices.add(index);
-    } else {
-      pushTo(requests, ev.route, { ev, index });
-    }
-    if (ev.route === 'tokens.generate' || ev.route === 'conversations.start') userId ??= userIdOfStartBody(body);
-    if (ev.route === 'activities.post') userId ??= stringOr((body as Activity | undefined)?.from?.id);
-    if (ev.route === 'upload') userId ??= ev.request.query.userId || undefined;
-    if (ev.route === 'activities.post' || ev.route === 'upload') {
-      const id = stringOr((jsonOf(ev.response?.body ?? null) as { id?: unknown } | undefined)?.id);
-      if (id) {
-        echoOf.set(index, id);
-        echoPost.set(id, { t: ev.t, index });
-      }
-    }
+    if (x.typing) typingPosts.push({ ev: x.event, index: x.index });
+    else pushTo(requests, x.route, { ev: x.event, index: x.index });
   }
 
-  // Pass 2: the activity log and the stream items, each with its cause.
   const log: LogEntry[] = [];
   const items: StreamItem[] = [];
-  const byId = new Map<string, LogEntry>();
   const watermarkIndex = new Map<string, number>();
-  let cause = { key: SESSION_CAUSE, t: evs.length ? evs[0].ev.t : 0 };
-  let attached = false;
+  const deliveries = new Map(c.deliveries.map((d) => [d.index, d]));
 
-  const causeFor = (activities: Activity[], t: number) => {
-    // An echo never precedes the POST it echoes, even when a poll that started earlier returned it.
-    let c = cause;
-    for (const a of activities) {
-      const post = a.id !== undefined ? echoPost.get(a.id) : undefined;
-      if (post && post.t >= c.t && httpCause(post.index) !== c.key) c = { key: httpCause(post.index), t: post.t };
-    }
-    return { key: c.key, delay: Math.max(0, t - c.t) };
-  };
-
-  const addSet = (activities: Activity[], watermark: unknown, t: number, frame: ActivitiesItem['frame'], perActivity: boolean) => {
-    const fresh: Activity[] = [];
-    for (const a of activities) {
-      if (!a || typeof a !== 'object') continue;
-      const id = typeof a.id === 'string' ? a.id : undefined;
-      if (id !== undefined && byId.has(id)) continue;
-      fresh.push(a);
-    }
-    const groups = perActivity ? fresh.map((a) => [a]) : fresh.length ? [fresh] : [];
+  const addDelivery = (d: DeliveryView) => {
+    // A stream frame reaches the client as one item; a poll's activities each count from their own cause.
+    const groups = d.via === 'frame' ? (d.fresh.length ? [d.fresh] : []) : d.fresh.map((a) => [a]);
+    const frame = d.via === 'frame' ? frameOf(d) : null;
     for (const group of groups) {
-      const { key, delay } = causeFor(group, t);
-      const item: ActivitiesItem = { kind: 'activities', cause: key, delay, t, entries: [], frame };
+      const cause = latestCause(group);
+      const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay: Math.max(0, d.event.t - cause.t), t: d.event.t, entries: [], frame };
       const itemIndex = items.length;
       items.push(item);
       for (const a of group) {
-        const id = typeof a.id === 'string' ? a.id : undefined;
-        const entry: LogEntry = { index: log.length, activity: a, id, typing: a.type === 'typing', watermark: undefined, item: itemIndex };
+        const entry: LogEntry = { index: log.length, activity: a.activity, id: a.id, typing: a.typing, watermark: undefined, item: itemIndex };
         log.push(entry);
-        if (id !== undefined) byId.set(id, entry);
         item.entries.push(entry.index);
       }
     }
-    // The set's watermark belongs to its last activity (reference §1.4: the max watermark in the set).
-    const wm = watermarkString(watermark);
-    const last = activities[activities.length - 1];
+    // The set's watermark belongs to its last activity (the max watermark in the set, docs/protocol.md#watermarks).
+    const wm = watermarkString(d.set.watermark);
+    const last = d.set.activities[d.set.activities.length - 1];
     if (wm !== undefined && last && !watermarkIndex.has(wm)) {
-      const entry = typeof last.id === 'string' ? byId.get(last.id) : log[log.length - 1];
+      const view = typeof last.id === 'string' ? c.log.find((a) => a.id === last.id) : c.log[log.length - 1];
+      const entry = view ? log[view.position] : undefined;
       if (entry && !entry.typing && entry.watermark === undefined) {
         entry.watermark = wm;
         watermarkIndex.set(wm, entry.index);
@@ -225,39 +157,26 @@ function buildModel(ordinal: number, recordedId: string | null, unsorted: Indexe
     }
   };
 
-  for (const { ev, index } of evs) {
-    if (ev.type === 'http') {
-      // A posted `typing` is no cause: clients send those at their own pace (or not at all).
-      if (CAUSE_ROUTES.has(ev.route) && !typingIndices.has(index)) cause = { key: httpCause(index), t: ev.t };
-      if (ev.route === 'activities.get') {
-        if (!attached) {
-          attached = true;
-          cause = { key: ATTACH_CAUSE, t: ev.t };
-        }
-        const body = jsonOf(ev.response?.body ?? null);
-        if (ev.response?.status === 200 && isActivitySet(body)) addSet(body.activities, body.watermark, ev.t, null, true);
-      }
-    } else if (ev.type === 'ws.open') {
-      if (!attached) {
-        attached = true;
-        cause = { key: ATTACH_CAUSE, t: ev.t };
-      }
-    } else if (ev.type === 'ws.message') {
+  for (const e of c.events) {
+    const delivery = deliveries.get(e.index);
+    if (delivery) {
+      addDelivery(delivery);
+      continue;
+    }
+    const ev = e.event;
+    if (ev.type === 'ws.message') {
       if (ev.from !== 'server') continue; // client pings are not replayed
-      const ordinal = ordinalOf(socketOrdinal, ev.socket, sockets);
-      const data = ev.data;
-      if ('json' in data && isActivitySet(data.json)) {
-        const { activities, watermark, ...extra } = data.json as { activities: Activity[]; watermark?: unknown };
-        addSet(activities, watermark, ev.t, { watermark, hasWatermark: 'watermark' in (data.json as object), extra }, false);
-      } else if ('text' in data && !('json' in data) && data.text.trim() === '') {
-        items.push({ kind: 'keepalive', cause: cause.key, delay: ev.t - cause.t, t: ev.t, ordinal, text: data.text });
-      } else {
-        items.push({ kind: 'raw', cause: cause.key, delay: ev.t - cause.t, t: ev.t, ordinal, data });
-      }
+      if (deliveredSet(ev)) continue; // an ActivitySet that brought nothing new
+      const ordinal = socketOrdinal(c, ev.socket);
+      const base = { cause: causeKey(e.cause), delay: Math.max(0, ev.t - e.cause.t), t: ev.t, ordinal };
+      if (isKeepAlive(ev)) items.push({ kind: 'keepalive', ...base, text: (ev.data as { text: string }).text });
+      else items.push({ kind: 'raw', ...base, data: ev.data });
     } else if (ev.type === 'ws.close') {
       if (ev.by !== 'server') continue; // client closes happen live; 'proxy' was the recorder shutting down
-      const ordinal = ordinalOf(socketOrdinal, ev.socket, sockets);
-      items.push({ kind: 'close', cause: cause.key, delay: ev.t - cause.t, t: ev.t, ordinal, code: ev.code, reason: ev.reason });
+      items.push({
+        kind: 'close', cause: causeKey(e.cause), delay: Math.max(0, ev.t - e.cause.t), t: ev.t, ordinal: socketOrdinal(c, ev.socket),
+        code: ev.code, reason: ev.reason,
+      });
     }
   }
 
@@ -270,17 +189,29 @@ function buildModel(ordinal: number, recordedId: string | null, unsorted: Indexe
     watermarkIndex.set(wm, entry.index);
   }
 
-  return { ordinal, recordedId, firstRoute, requests, typingPosts, log, items, watermarkIndex, sockets, userId, echoOf, pollHeaders };
+  const sockets = c.sockets.flatMap((s) => (s.open ? [s.open.event] : []));
+  return { ordinal, recordedId: c.id, firstRoute, requests, typingPosts, log, items, watermarkIndex, sockets, userId: c.userId, echoOf, pollHeaders };
 }
 
-function ordinalOf(map: Map<number, number>, socket: number, sockets: WsOpenEvent[]): number {
-  let ordinal = map.get(socket);
-  if (ordinal === undefined) {
-    // A frame whose handshake was not recorded: give it the next ordinal so its keep-alives still have a home.
-    ordinal = Math.max(sockets.length, ...map.values(), 0) + 1;
-    map.set(socket, ordinal);
-  }
-  return ordinal;
+function causeKey(c: Cause): CauseKey {
+  return c.kind === 'session' ? SESSION_CAUSE : c.kind === 'attach' ? ATTACH_CAUSE : httpCause(c.index);
+}
+
+/** The latest of the group's causes: an item goes out once all its activities' causes happened. */
+function latestCause(group: ActivityView[]): Cause {
+  let c = group[0].cause;
+  for (const a of group) if (a.cause.t >= c.t) c = a.cause;
+  return c;
+}
+
+function frameOf(d: DeliveryView): ActivitiesItem['frame'] {
+  const json = bodyJson((d.event as WsMessageEvent).data) as Record<string, unknown>;
+  const { activities: _activities, watermark, ...extra } = json;
+  return { watermark, hasWatermark: Object.hasOwn(json, 'watermark'), extra };
+}
+
+function socketOrdinal(c: ConversationView, socket: number): number {
+  return c.sockets.find((s) => s.socket === socket)?.ordinal ?? c.sockets.length + 1;
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
@@ -289,42 +220,3 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
-export function jsonOf(body: { json: unknown } | { text: string } | { base64: string } | null): unknown {
-  if (body === null) return undefined;
-  if ('json' in body) return body.json;
-  if ('text' in body) {
-    const first = body.text.trimStart()[0];
-    if (first === '{' || first === '[') {
-      try {
-        return JSON.parse(body.text);
-      } catch { /* not JSON */ }
-    }
-  }
-  return undefined;
-}
-
-/** Watermarks are opaque strings; numbers (offline-directline) are stringified; empty/null mean none. */
-export function watermarkString(w: unknown): string | undefined {
-  if (typeof w === 'string') return w === '' ? undefined : w;
-  if (typeof w === 'number' && Number.isFinite(w)) return String(w);
-  return undefined;
-}
-
-/** `user.id` of a start/generate body; property names are case-insensitive on the service (reference §1.1). */
-export function userIdOfStartBody(body: unknown): string | undefined {
-  const user = getCI(body, 'user');
-  return stringOr(getCI(user, 'id'));
-}
-
-export function getCI(obj: unknown, key: string): unknown {
-  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
-  const rec = obj as Record<string, unknown>;
-  if (key in rec) return rec[key];
-  const lower = key.toLowerCase();
-  for (const k of Object.keys(rec)) if (k.toLowerCase() === lower) return rec[k];
-  return undefined;
-}
-
-function stringOr(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}

@@ -5,6 +5,7 @@
 import type { HttpEvent } from '../cassette/schema.js';
 import { decodeBody } from '../cassette/body.js';
 import type { Activity } from '../protocol/types.js';
+import { routePolicy, type RouteName } from '../protocol/routes.js';
 import { dispositionParam, findBoundary, isMultipart, parseMultipart } from './multipart.js';
 
 export interface ActivitySummary {
@@ -34,12 +35,13 @@ export function summarizeActivity(a: Activity): ActivitySummary {
 }
 
 /** Reads the parts of a request that matching needs. */
-export function shapeOf(route: string, body: Buffer, contentType: string | undefined, contentDisposition?: string): RequestShape {
-  if (route === 'activities.post') {
+export function shapeOf(route: RouteName, body: Buffer, contentType: string | undefined, contentDisposition?: string): RequestShape {
+  const match = routePolicy(route).match;
+  if (match === 'activity') {
     const activity = parseJsonObject(body);
     return activity ? { activity, summary: summarizeActivity(activity) } : {};
   }
-  if (route === 'upload') {
+  if (match === 'filesAndActivity') {
     if (isMultipart(contentType, body)) {
       const boundary = findBoundary(contentType, body);
       const parts = boundary ? parseMultipart(body, boundary) : [];
@@ -78,13 +80,14 @@ export function shapeOfRecorded(ev: HttpEvent): RequestShape {
 }
 
 /** null when the live request matches the recorded one, else why not. */
-export function compareShapes(route: string, live: RequestShape, recorded: RequestShape): string | null {
-  if (route === 'activities.post') {
+export function compareShapes(route: RouteName, live: RequestShape, recorded: RequestShape): string | null {
+  const match = routePolicy(route).match;
+  if (match === 'activity') {
     if (!recorded.summary) return null; // the recording had no JSON activity: nothing to compare
     if (!live.summary) return 'the request body is not a JSON activity';
     return compareSummaries(live.summary, recorded.summary);
   }
-  if (route === 'upload') {
+  if (match === 'filesAndActivity') {
     const lf = live.files ?? [];
     const rf = recorded.files ?? [];
     if (lf.length !== rf.length) return `${lf.length} file(s) uploaded, the cassette recorded ${rf.length}`;
@@ -121,7 +124,7 @@ export function describeRecorded(ev: HttpEvent): { json: Record<string, unknown>
   return { json, line: lineOf(ev.request.method, ev.request.path, shape) };
 }
 
-export function describeLive(method: string, path: string, route: string, shape: RequestShape): Record<string, unknown> {
+export function describeLive(method: string, path: string, route: RouteName, shape: RequestShape): Record<string, unknown> {
   const json: Record<string, unknown> = { method, path, route };
   if (shape.summary) json.activity = clipSummary(shape.summary);
   if (shape.files) json.files = shape.files;

@@ -11,7 +11,7 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
 import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
 import { errorBody } from '../protocol/errors.js';
-import { matchRoute, stripBase } from '../protocol/routes.js';
+import { matchRoute, Route, routePolicy, stripBase, type RouteName } from '../protocol/routes.js';
 import type { Catalog } from './catalog.js';
 import { RecordedAttachments, type AttachmentLookup } from './attachments.js';
 import { decodeBody } from '../cassette/body.js';
@@ -23,6 +23,7 @@ import { Session, type LiveRequest, type Outcome } from './session.js';
 import { StreamHub } from './stream.js';
 import type { ReplaySummary, UnmatchedRequest } from './types.js';
 import type { HttpEvent } from '../cassette/schema.js';
+import { readModel, type CassetteModel } from '../model/index.js';
 
 /**
  * Status of a request the cassette cannot answer (always with error code ReplayMismatch):
@@ -74,6 +75,7 @@ export class ReplayServer {
   private readonly basePath: string;
   private readonly hint: string;
   private readonly attachments: RecordedAttachments;
+  private readonly model: CassetteModel;
 
   constructor(private readonly opts: ReplayServerOptions) {
     this.clock = opts.clock ?? monotonicClock;
@@ -81,6 +83,7 @@ export class ReplayServer {
     const upstream = opts.catalog.cassette.upstream;
     this.hint = `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
     this.attachments = new RecordedAttachments(opts.catalog.cassette);
+    this.model = readModel(opts.catalog.cassette);
     this.secure = Boolean(opts.tls);
     this.cors = opts.cors ?? ANY_ORIGIN;
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -163,7 +166,7 @@ export class ReplayServer {
     const sub = stripBase(url.pathname, this.basePath);
     const matched = sub === null ? null : matchRoute(method, sub);
     // An attachment URL (anywhere, as the upstream had it): only GETs that are no Direct Line operation look.
-    if ((method === 'GET' || method === 'HEAD') && (matched === null || matched.route === 'unknown')) {
+    if ((method === 'GET' || method === 'HEAD') && (matched === null || matched.route === Route.unknown)) {
       const attachment = this.attachments.find(url.pathname, this.sessions);
       if (attachment) {
         req.resume();
@@ -190,16 +193,17 @@ export class ReplayServer {
 
     let session: Session | undefined;
     let miss: { status: number; reason: string } | null = null;
-    if (route === 'unknown') {
+    const policy = routePolicy(route);
+    if (policy.replay === 'none') {
       miss = { status: MISMATCH_NOT_FOUND, reason: 'not a Direct Line 3.0 operation' };
-    } else if (route === 'stream') {
+    } else if (policy.replay === 'upgrade') {
       miss = { status: MISMATCH_NOT_FOUND, reason: 'the stream is a WebSocket: this GET carried no Upgrade header' };
-    } else if (route === 'tokens.generate') {
+    } else if (policy.opensSession === 'new' && !policy.cause) {
       session = this.newSession(route, arrival);
-      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'no recorded conversation begins with tokens.generate' };
-    } else if (route === 'conversations.start') {
+      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `no recorded conversation begins with ${route}` };
+    } else if (policy.opensSession === 'new') {
       session = this.sessionOfBearer(req) ?? this.newSession(route, arrival);
-      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'no recorded conversation has a conversations.start (and the bearer is no token this replay issued)' };
+      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `no recorded conversation has a ${route} (and the bearer is no token this replay issued)` };
     } else if (conversationId !== null) {
       session = this.byLiveId.get(conversationId);
       if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `conversation ${conversationId} was not started on this replay server` };
@@ -232,12 +236,12 @@ export class ReplayServer {
     const method = (req.method ?? 'GET').toUpperCase();
     if (found.kind === 'unrecorded') {
       const reason = 'the upstream handed this attachment out, but it was never fetched while recording, so the cassette has no bytes for it';
-      const live: LiveRequest = { method, path, route: 'attachment', query: new URLSearchParams(), headers: req.headers, body: Buffer.alloc(0), arrival, wsOrigin: this.wsOrigin(req) };
+      const live: LiveRequest = { method, path, route: Route.attachment, query: new URLSearchParams(), headers: req.headers, body: Buffer.alloc(0), arrival, wsOrigin: this.wsOrigin(req) };
       this.reportMismatch(live, at, MISMATCH_NOT_FOUND, reason, null, {});
       writeReply(res, jsonReply(MISMATCH_NOT_FOUND, {
         error: { code: 'ReplayMismatch', message: `The attachment ${path} was not recorded: ${reason}` },
         replay: {
-          received: describeLive(method, path, 'attachment', {}),
+          received: describeLive(method, path, Route.attachment, {}),
           expected: null,
           hint: `to record an attachment, fetch its contentUrl through the recorder while recording (e.g. open or download it in the chat); ${this.hint}`,
         },
@@ -251,7 +255,7 @@ export class ReplayServer {
       // The upstream was unreachable when this was fetched while recording: the client got a 502 then.
       : jsonReply(502, errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'));
     this.matched++;
-    this.opts.logger.info({ method, route: 'attachment', status: reply.status, path }, 'replayed');
+    this.opts.logger.info({ method, route: Route.attachment, status: reply.status, path }, 'replayed');
     const speed = this.opts.speed;
     this.sendLater(res, reply, cors, arrival + (speed > 0 && Number.isFinite(speed) ? ev.duration / speed : 0));
   }
@@ -273,10 +277,10 @@ export class ReplayServer {
     });
   }
 
-  private newSession(route: string, arrival: number): Session | undefined {
+  private newSession(route: RouteName, arrival: number): Session | undefined {
     let model = this.opts.catalog.next(route);
     let skipGenerate = false;
-    if (!model && route === 'conversations.start') {
+    if (!model && route === Route.conversationsStart) {
       model = this.opts.catalog.nextSkippingGenerate();
       skipGenerate = model !== undefined;
     }
@@ -290,13 +294,14 @@ export class ReplayServer {
       registerToken: (token, s) => this.byToken.set(token, s),
       onRelease: (s, item) => this.hubs.get(s)?.deliver(item),
       isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
+      placeholderKind: (p) => this.model.placeholderKind(p),
     });
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
     this.hubs.set(session, new StreamHub(session, this.wss, this.opts.logger));
     this.opts.logger.info({ session: n, conversationId: session.liveId, recorded: model.ordinal + 1, skippedTokenGenerate: skipGenerate || undefined }, 'session started');
     session.begin(arrival);
-    if (skipGenerate) session.skip('tokens.generate');
+    if (skipGenerate) session.skip(Route.tokensGenerate);
     return session;
   }
 
@@ -336,11 +341,11 @@ export class ReplayServer {
     const url = new URL(req.url ?? '/', 'http://replay.invalid');
     const refuse = (status: number, reason: string) => {
       this.unmatchedCount++;
-      if (this.unmatched.length < 10_000) this.unmatched.push({ method: 'GET', path: url.pathname, route: 'stream', reason, expected: null, at: new Date().toISOString() });
-      this.opts.logger.warn({ method: 'GET', path: url.pathname, route: 'stream', status, reason }, 'replay mismatch: stream upgrade refused');
+      if (this.unmatched.length < 10_000) this.unmatched.push({ method: 'GET', path: url.pathname, route: Route.stream, reason, expected: null, at: new Date().toISOString() });
+      this.opts.logger.warn({ method: 'GET', path: url.pathname, route: Route.stream, status, reason }, 'replay mismatch: stream upgrade refused');
       refuseUpgrade(socket, jsonReply(status, {
         error: { code: 'ReplayMismatch', message: `No recorded stream matches ${url.pathname}: ${reason}` },
-        replay: { received: { method: 'GET', path: url.pathname, route: 'stream' }, expected: null, hint: this.hint },
+        replay: { received: { method: 'GET', path: url.pathname, route: Route.stream }, expected: null, hint: this.hint },
       }), cors);
     };
     if (this.closing) {
@@ -356,7 +361,7 @@ export class ReplayServer {
     const sub = stripBase(url.pathname, this.basePath);
     if (sub === null) return refuse(404, `outside the cassette's base path ${this.basePath || '/'}`);
     const { route, conversationId } = matchRoute('GET', sub);
-    if (route !== 'stream' || conversationId === null) return refuse(404, 'not a Direct Line stream path (<basePath>/conversations/<id>/stream)');
+    if (routePolicy(route).replay !== 'upgrade' || conversationId === null) return refuse(404, 'not a Direct Line stream path (<basePath>/conversations/<id>/stream)');
     if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(400, 'only WebSocket upgrades are served');
     // Refused before the session sees it: a malformed handshake must not count as the client's next stream
     // (each upgrade plays the recorded socket with the same ordinal) nor attach the session.

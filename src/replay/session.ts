@@ -9,20 +9,23 @@ import { decodeBody } from '../cassette/body.js';
 import { errorBody } from '../protocol/errors.js';
 import type { Activity, ChannelAccount } from '../protocol/types.js';
 import {
-  ATTACH_CAUSE, SESSION_CAUSE, httpCause, userIdOfStartBody,
+  ATTACH_CAUSE, SESSION_CAUSE, httpCause,
   type ConversationModel, type LogEntry, type RecordedRequest, type StreamItem,
 } from './conversation-model.js';
 import { keptHeaders, jsonReply, type Reply } from './http-io.js';
+import { userIdOfStartBody } from '../model/index.js';
+import { Route, routePolicy, type RouteName } from '../protocol/routes.js';
 import { compareShapes, shapeOf, shapeOfRecorded, type RequestShape } from './matcher.js';
 import { ReleaseScheduler, type Clock } from './scheduler.js';
 import { Substituter } from './substitute.js';
-import { kindOfPlaceholder, mintToken, type SyntheticKind } from './tokens.js';
+import { mintToken, type SyntheticKind } from './tokens.js';
+import type { PlaceholderKind } from '../cassette/placeholders.js';
 
 /** A live request, as the server hands it to a session. */
 export interface LiveRequest {
   method: string;
   path: string;
-  route: string;
+  route: RouteName;
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
@@ -48,6 +51,8 @@ export interface SessionContext {
   onRelease: (session: Session, item: StreamItem, index: number) => void;
   /** Whether a recorded URL is on the recorded upstream's origin (its attachment URLs are served here). */
   isUpstreamUrl?: (url: string) => boolean;
+  /** What a recorded placeholder stands for (the cassette's `redaction.placeholders`); undefined for other values. */
+  placeholderKind: (placeholder: string) => PlaceholderKind | undefined;
 }
 
 /** The live client's own values that its echo carries (reference §1.6, trap 7). */
@@ -97,7 +102,7 @@ export class Session {
   }
 
   /** Marks the next recorded request of a route as used without a live request (see Catalog.nextSkippingGenerate). */
-  skip(route: string): void {
+  skip(route: RouteName): void {
     const position = this.cursors.get(route) ?? 0;
     const recorded = this.model.requests.get(route)?.[position];
     if (!recorded) return;
@@ -112,13 +117,10 @@ export class Session {
 
   handle(req: LiveRequest): Outcome {
     this.wsOrigin = req.wsOrigin;
-    switch (req.route) {
-      case 'activities.get':
+    switch (routePolicy(req.route).replay) {
+      case 'activityLog':
         return this.poll(req);
-      case 'conversations.reconnect':
-      case 'tokens.refresh':
-        return this.nextRecorded(req) ?? this.synthesize(req);
-      case 'session.getsessionid':
+      case 'recordedOrSynthesized':
         return this.nextRecorded(req) ?? this.synthesize(req);
       default:
         return this.matchStrict(req);
@@ -130,7 +132,7 @@ export class Session {
   /** The next unused recorded request of this route, which must match the live one. */
   private matchStrict(req: LiveRequest): Outcome {
     const shape = shapeOf(req.route, req.body, header(req, 'content-type'), header(req, 'content-disposition'));
-    const typing = req.route === 'activities.post' && shape.summary?.type === 'typing';
+    const typing = routePolicy(req.route).match === 'activity' && shape.summary?.type === 'typing';
     if (typing) return this.matchTyping(req, shape);
     const queue = this.model.requests.get(req.route) ?? [];
     const position = this.cursors.get(req.route) ?? 0;
@@ -178,7 +180,7 @@ export class Session {
     const echoId = this.model.echoOf.get(recorded.index);
     if (echoId !== undefined && shape.activity) this.echoes.set(echoId, liveEchoOf(shape.activity));
     this.scheduler.causeHappened(httpCause(recorded.index), req.arrival);
-    const watermark = req.route === 'conversations.reconnect' ? nonEmpty(req.query.get('watermark')) : undefined;
+    const watermark = req.route === Route.conversationsReconnect ? nonEmpty(req.query.get('watermark')) : undefined;
     const ev = recorded.ev;
     return { kind: 'reply', reply: this.recordedReply(ev, watermark), delay: this.wait(ev.duration), matched: ev, quiet: false };
   }
@@ -186,11 +188,11 @@ export class Session {
   /** Reconnect/refresh beyond the recording (timed background calls, trap 12): fresh credentials. */
   private synthesize(req: LiveRequest): Outcome {
     let body: Record<string, unknown>;
-    if (req.route === 'session.getsessionid') {
+    if (req.route === Route.sessionGetSessionId) {
       body = { sessionId: randomBytes(16).toString('hex') };
     } else {
       body = { conversationId: this.liveId, token: this.freshToken('token'), expires_in: 3600 };
-      if (req.route === 'conversations.reconnect') body.streamUrl = this.buildStreamUrl(nonEmpty(req.query.get('watermark')) ?? '-', this.freshToken('streamToken'), []);
+      if (req.route === Route.conversationsReconnect) body.streamUrl = this.buildStreamUrl(nonEmpty(req.query.get('watermark')) ?? '-', this.freshToken('streamToken'), []);
     }
     this.ctx.logger.debug({ route: req.route, session: this.n }, 'no recorded request left: synthesized a 200');
     return { kind: 'reply', reply: jsonReply(200, body), delay: 0, matched: null, quiet: false };
@@ -199,9 +201,9 @@ export class Session {
   private learnUser(req: LiveRequest, shape: RequestShape): void {
     if (this.subst.liveUserId !== undefined) return;
     let id: string | undefined;
-    if (req.route === 'tokens.generate' || req.route === 'conversations.start') id = userIdOfStartBody(parseJson(req.body));
+    if (routePolicy(req.route).opensSession === 'new') id = userIdOfStartBody(parseJson(req.body));
     else if (shape.activity) id = typeof shape.activity.from?.id === 'string' ? shape.activity.from.id : undefined;
-    if (!id && req.route === 'upload') id = nonEmpty(req.query.get('userId'));
+    if (!id && req.route === Route.upload) id = nonEmpty(req.query.get('userId'));
     if (id) this.subst.liveUserId = id;
   }
 
@@ -294,7 +296,8 @@ export class Session {
   private tokenFor(recorded: string): string {
     let value = this.synthetic.get(recorded);
     if (!value) {
-      const kind = recorded.startsWith('DLVCR_') ? kindOfPlaceholder(recorded) : 'token';
+      // What the placeholder stands for comes from the cassette's own table; a raw value left in is a token.
+      const kind = this.ctx.placeholderKind(recorded) ?? 'token';
       value = mintToken(kind, this.liveId, this.n);
       this.synthetic.set(recorded, value);
       if (kind !== 'custom') this.ctx.registerToken(value, this);

@@ -7,6 +7,7 @@ import { WebSocket, type WebSocketServer } from 'ws';
 import { decodeBody, decodeFrame } from '../cassette/body.js';
 import type { Logger } from '../log.js';
 import type { Activity } from '../protocol/types.js';
+import { Route } from '../protocol/routes.js';
 import type { ActivitiesItem, StreamItem } from './conversation-model.js';
 import { keptHeaders, refuseUpgrade } from './http-io.js';
 import type { Session } from './session.js';
@@ -33,7 +34,7 @@ export class StreamHub {
       const body = res?.body && 'json' in res.body ? Buffer.from(JSON.stringify(this.session.subst.json(res.body.json)))
         : res?.body && 'text' in res.body ? Buffer.from(this.session.subst.text(res.body.text)) : decodeBody(res?.body ?? null);
       const headers = res ? keptHeaders(res.headers, (v) => this.session.subst.text(v)) : {};
-      this.logger.info({ route: 'stream', status: recorded.status, session: this.session.n, socket: ordinal }, 'replayed a refused stream handshake');
+      this.logger.info({ route: Route.stream, status: recorded.status, session: this.session.n, socket: ordinal }, 'replayed a refused stream handshake');
       refuseUpgrade(socket, { status: recorded.status, headers, body }, cors);
       return;
     }
@@ -42,7 +43,7 @@ export class StreamHub {
       const live: LiveSocket = { ws, ordinal };
       this.sendBacklog(live, watermark);
       this.sockets.add(live);
-      this.logger.info({ route: 'stream', status: 101, session: this.session.n, socket: ordinal }, 'stream opened');
+      this.logger.info({ route: Route.stream, status: 101, session: this.session.n, socket: ordinal }, 'stream opened');
       ws.on('message', (data, isBinary) => {
         // Client frames (the empty pings of DirectLineJS) are accepted and ignored.
         this.logger.debug({ session: this.session.n, socket: ordinal, bytes: Buffer.isBuffer(data) ? data.length : 0, isBinary }, 'client frame ignored');

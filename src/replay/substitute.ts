@@ -2,9 +2,9 @@
 // the recorded conversation id (also inside activity ids `conv|0000003` and URLs) → the live id,
 // DLVCR_ placeholders → the session's synthetic tokens, the recorded user id → the live user id, and
 // streamUrls and the upstream's attachment URLs (contentUrl, thumbnailUrl) → this replay server.
+import { isPlaceholder, mayHoldPlaceholder, PLACEHOLDERS_IN_TEXT } from '../cassette/placeholders.js';
 import { isAttachmentUrlKey } from '../protocol/attachment-urls.js';
 
-const PLACEHOLDER = /DLVCR_(?:SECRET|TOKEN|STREAMTOKEN|CUSTOM)_\d+/g;
 /** Keys whose exact string value is a user id (from.id, recipient.id, membersAdded[].id, userId). */
 const USER_ID_KEYS = new Set(['id', 'userid']);
 
@@ -39,7 +39,7 @@ export class Substituter {
     const rec = this.ctx.recordedConversationId;
     const live = this.ctx.liveConversationId;
     if (rec && live && rec !== live && out.includes(rec)) out = out.split(rec).join(live);
-    if (out.includes('DLVCR_')) out = out.replace(PLACEHOLDER, (m) => this.ctx.token(m));
+    if (mayHoldPlaceholder(out)) out = out.replace(PLACEHOLDERS_IN_TEXT, (m) => this.ctx.token(m));
     return out;
   }
 
@@ -62,7 +62,7 @@ export class Substituter {
       if (served !== undefined) return served;
     }
     if (USER_ID_KEYS.has(k) && this.liveUserId !== undefined && s === this.ctx.recordedUserId) return this.liveUserId;
-    if (k === 'token' && !s.startsWith('DLVCR_') && s.length > 0) return this.ctx.token(s); // a token left unredacted
+    if (k === 'token' && !isPlaceholder(s) && s.length > 0) return this.ctx.token(s); // a token left unredacted
     return this.text(s);
   }
 }

@@ -2,17 +2,12 @@
 // (Web Chat decodes the conversation token looking for a `user` claim, reference §4.8) but unsigned
 // (alg "none", random third part), carry no user claim, and never look like a DLVCR_ placeholder.
 import { randomBytes } from 'node:crypto';
+import type { PlaceholderKind } from '../cassette/placeholders.js';
 
 const HEADER = b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }));
 
-export type SyntheticKind = 'secret' | 'token' | 'streamToken' | 'custom';
-
-export function kindOfPlaceholder(placeholder: string): SyntheticKind {
-  if (placeholder.startsWith('DLVCR_STREAMTOKEN_')) return 'streamToken';
-  if (placeholder.startsWith('DLVCR_SECRET_')) return 'secret';
-  if (placeholder.startsWith('DLVCR_CUSTOM_')) return 'custom';
-  return 'token';
-}
+/** The kind of value a synthetic one stands in for: the kinds of the cassette's placeholders. */
+export type SyntheticKind = PlaceholderKind;
 
 /** A fresh synthetic value for one placeholder of one session. */
 export function mintToken(kind: SyntheticKind, conversationId: string | null, session: number): string {

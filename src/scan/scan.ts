@@ -4,6 +4,7 @@
 // cassette schema, so it works on a cassette that does not validate (a pre-commit hook must not need one
 // that does), and on text that is not JSON at all.
 import { readFile } from 'node:fs/promises';
+import { isPlaceholder } from '../cassette/placeholders.js';
 import { formatJsonPath, walkJsonStrings, type JsonPath } from './json-walk.js';
 
 export type FindingKind =
@@ -33,8 +34,6 @@ export interface ScanOptions {
   file?: string;
 }
 
-/** A redactor placeholder: never a finding. */
-const PLACEHOLDER = /^DLVCR_[A-Z]+_\d+$/;
 /** Values that say "nothing here". */
 const EMPTYISH = /^(?:|-|null|undefined|\*+|x{3,}|\[redacted\]|<redacted>|redacted|\[hidden\]|\.\.\.|…)$/i;
 
@@ -60,10 +59,10 @@ function isSecretKey(key: string): boolean {
 
 function isPlaceholderish(v: string): boolean {
   const s = v.trim();
-  if (EMPTYISH.test(s) || PLACEHOLDER.test(s)) return true;
+  if (EMPTYISH.test(s) || isPlaceholder(s)) return true;
   // `Bearer DLVCR_TOKEN_3`, `BotConnector DLVCR_SECRET_1`
   const m = /^[A-Za-z][\w-]*\s+(\S+)$/.exec(s);
-  return m !== null && PLACEHOLDER.test(m[1]);
+  return m !== null && isPlaceholder(m[1]);
 }
 
 /** First few characters and an ellipsis; short values show less, so a finding never leaks a secret. */

@@ -8,7 +8,8 @@ import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import type { Cassette } from '../cassette/schema.js';
-import { normaliseBasePath } from '../protocol/routes.js';
+import { readModel, type ExchangeView } from '../model/index.js';
+import { normaliseBasePath, Route } from '../protocol/routes.js';
 import type { Logger } from '../log.js';
 import { findWebChatBundle, WEBCHAT_INSTALL_COMMAND, type WebChatBundle } from './bundle.js';
 import { DEMO_TOKEN, renderMissingPage, renderPage, type DemoCredentials, type DemoMode, type PageContent } from './page.js';
@@ -140,19 +141,20 @@ function serveBundle(req: IncomingMessage, res: ServerResponse, method: string, 
  * what a person has to type on a replay page for the recording to match.
  */
 export function recordedUserMessages(cassette: Cassette, max = 6): string[] {
-  let conversation: string | null | undefined;
   const texts: string[] = [];
-  for (const ev of cassette.events) {
-    if (ev.type !== 'http' || ev.route !== 'activities.post') continue;
-    const body = ev.request.body;
-    const activity = body && 'json' in body ? (body.json as { type?: unknown; text?: unknown } | null) : null;
-    if (!activity || activity.type !== 'message' || typeof activity.text !== 'string' || activity.text === '') continue;
-    if (conversation === undefined) conversation = ev.conversationId;
-    if (ev.conversationId !== conversation) continue;
-    texts.push(activity.text.length > 80 ? `${activity.text.slice(0, 79)}…` : activity.text);
+  const first = readModel(cassette).conversations.find((c) => c.exchanges.some(isTypedMessage));
+  for (const x of first?.exchanges ?? []) {
+    if (!isTypedMessage(x)) continue;
+    const text = x.posted!.text as string;
+    texts.push(text.length > 80 ? `${text.slice(0, 79)}…` : text);
     if (texts.length >= max) break;
   }
   return texts;
+}
+
+/** A posted message with text: what a person types. */
+function isTypedMessage(x: ExchangeView): boolean {
+  return x.posted?.type === 'message' && typeof x.posted.text === 'string' && x.posted.text !== '';
 }
 
 /**
@@ -161,8 +163,9 @@ export function recordedUserMessages(cassette: Cassette, max = 6): string[] {
  * listing the messages to type.
  */
 export function replayDemoPageOptions(cassette: Cassette, file?: string | null): DemoPageOptions {
-  const first = cassette.events.find((e) => e.type === 'http' && (e.route === 'tokens.generate' || e.route === 'conversations.start'));
-  const generate = first?.type === 'http' && first.route === 'tokens.generate';
+  // A page that generates its token when the recording did; else a fixed token (replay accepts any).
+  const opening = readModel(cassette).conversations.flatMap((c) => c.exchanges).find((x) => x.policy.opensSession === 'new');
+  const generate = opening?.route === Route.tokensGenerate;
   const messages = recordedUserMessages(cassette);
   return {
     mode: 'replay',

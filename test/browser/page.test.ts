@@ -1,5 +1,6 @@
 // The demo page over plain HTTP (no browser): what / and /webchat.js answer, escaping, the "not installed"
 // page, and the recorder mounting it without changing its Direct Line behaviour.
+import type { RouteName } from '../../src/protocol/routes.js';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
@@ -118,7 +119,7 @@ describe('demo page', () => {
   });
 
   it('replayDemoPageOptions: token or generate from how the first conversation began, and the messages to type', () => {
-    const http = (route: string, conversationId: string | null, body: unknown = null) => ({
+    const http = (route: RouteName, conversationId: string | null, body: unknown = null) => ({
       type: 'http' as const, t: 0, conversationId, route, duration: 1,
       request: { method: 'POST', path: '/x', query: {}, headers: {}, body: body === null ? null : { json: body } },
       response: { status: 200, headers: {}, body: null },

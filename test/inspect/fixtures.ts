@@ -1,6 +1,7 @@
 // A small typed builder for realistic cassettes, and the scenario the inspect tests share: two
 // conversations, one over the WebSocket stream and one over polling, plus a failed send (502) and an
 // unreachable upstream.
+import type { RouteName } from '../../src/protocol/routes.js';
 import { validateCassette } from '../../src/cassette/load.js';
 import type { Body, Cassette, CassetteEvent, HttpEvent } from '../../src/cassette/schema.js';
 import type { Activity } from '../../src/protocol/types.js';
@@ -13,7 +14,7 @@ const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
 export interface HttpSpec {
   t: number;
-  route: string;
+  route: RouteName;
   method: 'GET' | 'POST';
   /** Below the base path, e.g. `/conversations`. */
   path: string;

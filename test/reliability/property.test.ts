@@ -5,6 +5,7 @@
 //  2. request matching in replay: replaying the recorded user messages matches everything, and one changed text
 //     gives exactly one mismatch, whose body names the text the cassette expected.
 // DLVCR_PROPERTY_RUNS scales the number of runs (default 1 = the counts below); FC_SEED replays a failure.
+import { ROUTE_NAMES } from '../../src/protocol/routes.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -192,7 +193,7 @@ const response = fc.record({ status: fc.integer({ min: 100, max: 599 }), headers
 
 const eventWithoutT: fc.Arbitrary<Omit<CassetteEvent, 't'>> = fc.oneof(
   fc.record({
-    type: fc.constant('http' as const), conversationId, route: fc.string({ maxLength: 24 }),
+    type: fc.constant('http' as const), conversationId, route: fc.constantFrom(...ROUTE_NAMES),
     request: fc.record({ method: fc.constantFrom('GET', 'POST', 'OPTIONS', 'weird'), path: fc.string({ maxLength: 30 }), query: strRecord, headers: strRecord, body }),
     response: fc.option(response, { nil: null }),
     error: fc.record({ code: fc.string({ maxLength: 10 }), message: fc.string({ maxLength: 30 }) }),

@@ -1,6 +1,7 @@
 // Hand-built cassettes for the replay tests, shaped like what the recorder writes (redacted bearers and
 // tokens, the upstream's original streamUrl with t= redacted, activity ids `<conv>|0000003`, typing on the
 // stream only, replies before the POST response). Every cassette is checked with validateCassette.
+import type { RouteName } from '../../src/protocol/routes.js';
 import { validateCassette } from '../../src/cassette/load.js';
 import type { Body, Cassette, CassetteEvent, HttpEvent } from '../../src/cassette/schema.js';
 import type { Activity } from '../../src/protocol/types.js';
@@ -31,7 +32,7 @@ export class CassetteBuilder {
   }
 
   http(e: {
-    t: number; conversationId: string | null; route: string; method: string; path: string; query?: Record<string, string>;
+    t: number; conversationId: string | null; route: RouteName; method: string; path: string; query?: Record<string, string>;
     bearer?: string; requestHeaders?: Record<string, string>; requestBody?: unknown; status?: number; responseHeaders?: Record<string, string>;
     response?: unknown; duration: number; error?: { code: string; message: string }; rawRequestBody?: Body;
   }): HttpEvent {
