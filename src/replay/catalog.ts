@@ -48,6 +48,25 @@ export class Catalog {
     return list[this.servedWithoutGenerate++ % list.length];
   }
 
+  /**
+   * The recorded conversation a client resumes by id (its first request here names a conversation this server
+   * never started): the one recorded with that id, else the only one when the cassette holds a single one.
+   */
+  resumable(conversationId: string): ConversationModel | undefined {
+    const named = this.models.filter((m) => m.recordedId !== null);
+    return named.find((m) => m.recordedId === conversationId) ?? (named.length === 1 ? named[0] : undefined);
+  }
+
+  /** How many recorded conversations have a recorded id (what a resume can pick from). */
+  get conversationCount(): number {
+    return this.models.filter((m) => m.recordedId !== null).length;
+  }
+
+  /** Whether any recorded conversation has a request of this route. */
+  records(route: RouteName): boolean {
+    return this.models.some((m) => m.requests.has(route));
+  }
+
   /** Whether some recorded conversation begins with `route`. */
   starts(route: RouteName): boolean {
     return (this.byFirstRoute.get(route)?.length ?? 0) > 0;

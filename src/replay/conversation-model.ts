@@ -44,6 +44,12 @@ interface ItemBase {
   cause: CauseKey;
   /** Recorded milliseconds between the cause and this item. */
   delay: number;
+  /**
+   * For activities first seen by a poll: the earliest moment (ms after the cause) the recording allows, just
+   * after the previous poll that did not return them yet; a polling client gets them on the same poll as the
+   * recording (and one that polls faster, no later). Stream clients still get them after `delay`.
+   */
+  earliest?: number;
   /** Recorded time (ms since the cassette started), for logs. */
   t: number;
 }
@@ -128,6 +134,14 @@ function buildModel(ordinal: number, c: ConversationView): ConversationModel {
   const items: StreamItem[] = [];
   const watermarkIndex = new Map<string, number>();
   const deliveries = new Map(c.deliveries.map((d) => [d.index, d]));
+  // When the poll before each poll had its answer: activities a poll found existed only after that.
+  const previousPollEnd = new Map<number, number>();
+  let lastPollEnd = -Infinity;
+  for (const x of c.exchanges) {
+    if (x.policy.replay !== 'activityLog') continue;
+    previousPollEnd.set(x.index, lastPollEnd);
+    lastPollEnd = Math.max(lastPollEnd, x.event.t + x.event.duration);
+  }
 
   const addDelivery = (d: DeliveryView) => {
     // A stream frame reaches the client as one item; a poll's activities each count from their own cause.
@@ -136,6 +150,7 @@ function buildModel(ordinal: number, c: ConversationView): ConversationModel {
     for (const group of groups) {
       const cause = latestCause(group);
       const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay: Math.max(0, d.event.t - cause.t), t: d.event.t, entries: [], frame };
+      if (d.via === 'poll') item.earliest = Math.min(item.delay, Math.max(0, (previousPollEnd.get(d.index) ?? -Infinity) - cause.t));
       const itemIndex = items.length;
       items.push(item);
       for (const a of group) {

@@ -8,6 +8,9 @@ export interface Schedulable {
   delay: number;
 }
 
+/** The recorded delay of an item as this session waits it (see Session: polls may use an earlier one). */
+export type DelayOf<T extends Schedulable> = (item: T) => number;
+
 export type Clock = () => number;
 
 export const monotonicClock: Clock = () => performance.now();
@@ -21,7 +24,7 @@ const DUE_MS = 0.05;
  */
 const FINE_MS = 2;
 
-export class ReleaseScheduler {
+export class ReleaseScheduler<T extends Schedulable = Schedulable> {
   private nextIndex = 0;
   private lastTarget = -Infinity;
   private timer: NodeJS.Timeout | null = null;
@@ -31,11 +34,17 @@ export class ReleaseScheduler {
   private readonly causes = new Map<string, number>();
 
   constructor(
-    private readonly items: readonly Schedulable[],
+    private readonly items: readonly T[],
     private readonly speed: number,
     private readonly release: (index: number) => void,
     private readonly clock: Clock = monotonicClock,
+    private readonly delayOf: DelayOf<T> = (item) => item.delay,
   ) {}
+
+  /** Re-plans the wait for the next item (the delays it uses changed, e.g. the client chose its path). */
+  replan(): void {
+    this.pump();
+  }
 
   /** Number of items released so far. */
   get released(): number {
@@ -76,7 +85,7 @@ export class ReleaseScheduler {
         const item = this.items[this.nextIndex];
         const causeAt = this.causes.get(item.cause);
         if (causeAt === undefined) return; // everything after an unhappened cause waits
-        const target = Math.max(instant ? causeAt : causeAt + item.delay / this.speed, this.lastTarget);
+        const target = Math.max(instant ? causeAt : causeAt + this.delayOf(item) / this.speed, this.lastTarget);
         const wait = target - this.clock();
         if (wait > FINE_MS) {
           this.timer = setTimeout(() => {

@@ -13,6 +13,7 @@ import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
 import { errorBody } from '../protocol/errors.js';
 import { matchRoute, Route, routePolicy, stripBase, type RouteName } from '../protocol/routes.js';
 import type { Catalog } from './catalog.js';
+import type { ConversationModel } from './conversation-model.js';
 import { RecordedAttachments, type AttachmentLookup } from './attachments.js';
 import { decodeBody } from '../cassette/body.js';
 import { answerPreflight, corsHeaders, jsonReply, keptHeaders, readBody, refuseUpgrade, writeReply, type Reply } from './http-io.js';
@@ -38,6 +39,9 @@ export const MISMATCH_NOT_FOUND = 404;
 export const MISMATCH_DIFFERENT = 400;
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Conversation ids are short base64url-ish strings, often with a region suffix (`…-us`). */
+const PLAUSIBLE_CONVERSATION_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export interface ReplayServerOptions {
   catalog: Catalog;
@@ -205,11 +209,16 @@ export class ReplayServer {
       session = this.sessionOfBearer(req) ?? this.newSession(route, arrival);
       if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `no recorded conversation has a ${route} (and the bearer is no token this replay issued)` };
     } else if (conversationId !== null) {
-      session = this.byLiveId.get(conversationId);
-      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `conversation ${conversationId} was not started on this replay server` };
+      session = this.byLiveId.get(conversationId) ?? (policy.opensSession === 'resume' ? this.resumeSession(conversationId, req, arrival) : undefined);
+      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: this.unknownConversation(conversationId) };
     } else {
       session = this.sessionOfBearer(req);
-      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: 'the bearer token was not issued by this replay server' };
+      if (!session) {
+        const reason = this.opts.catalog.records(route)
+          ? 'the bearer token was not issued by this replay server'
+          : `this request was not recorded: the cassette has no ${route} request (${method} ${url.pathname})`;
+        miss = { status: MISMATCH_NOT_FOUND, reason };
+      }
     }
 
     const outcome: Outcome = session
@@ -285,6 +294,14 @@ export class ReplayServer {
       skipGenerate = model !== undefined;
     }
     if (!model) return undefined;
+    const session = this.addSession(model);
+    this.opts.logger.info({ session: session.n, conversationId: session.liveId, recorded: model.ordinal + 1, skippedTokenGenerate: skipGenerate || undefined }, 'session started');
+    session.begin(arrival);
+    if (skipGenerate) session.skip(Route.tokensGenerate);
+    return session;
+  }
+
+  private addSession(model: ConversationModel, liveId?: string): Session {
     const n = this.sessions.length + 1;
     const session = new Session(n, model, {
       basePath: this.basePath,
@@ -295,20 +312,38 @@ export class ReplayServer {
       onRelease: (s, item) => this.hubs.get(s)?.deliver(item),
       isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
       placeholderKind: (p) => this.model.placeholderKind(p),
-    });
+    }, liveId);
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
     this.hubs.set(session, new StreamHub(session, this.wss, this.opts.logger));
-    this.opts.logger.info({ session: n, conversationId: session.liveId, recorded: model.ordinal + 1, skippedTokenGenerate: skipGenerate || undefined }, 'session started');
-    session.begin(arrival);
-    if (skipGenerate) session.skip(Route.tokensGenerate);
     return session;
   }
 
+  /**
+   * A client resuming a conversation it started before (a persisted conversationId): its own session over the
+   * recorded conversation, under the id it uses; its bearer finds the session too (e.g. for tokens.refresh).
+   */
+  private resumeSession(conversationId: string, req: IncomingMessage, arrival: number): Session | undefined {
+    // A resume carries the client's credentials (a bearer, or the stream's t=) and an id shaped like one.
+    const credential = bearerOf(req) ?? new URL(req.url ?? '/', 'http://replay.invalid').searchParams.get('t');
+    if (!credential || !PLAUSIBLE_CONVERSATION_ID.test(conversationId)) return undefined;
+    const model = this.opts.catalog.resumable(conversationId);
+    if (!model) return undefined;
+    const session = this.addSession(model, conversationId);
+    this.byToken.set(credential, session);
+    this.opts.logger.info({ session: session.n, conversationId, recorded: model.ordinal + 1 }, 'session resumed');
+    session.resume(arrival);
+    return session;
+  }
+
+  private unknownConversation(conversationId: string): string {
+    const n = this.opts.catalog.conversationCount;
+    return `conversation ${conversationId} was not started on this replay server, and the cassette has no recorded conversation of that id to resume (it holds ${n})`;
+  }
+
   private sessionOfBearer(req: IncomingMessage): Session | undefined {
-    const auth = header(req, 'authorization');
-    const m = auth ? /^\s*Bearer\s+(\S+)\s*$/i.exec(auth) : null;
-    return m ? this.byToken.get(m[1]) : undefined;
+    const bearer = bearerOf(req);
+    return bearer ? this.byToken.get(bearer) : undefined;
   }
 
   private mismatchReply(live: LiveRequest, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape): Reply {
@@ -367,8 +402,8 @@ export class ReplayServer {
     // (each upgrade plays the recorded socket with the same ordinal) nor attach the session.
     const malformed = websocketHandshakeProblem(req);
     if (malformed) return refuse(400, malformed);
-    const session = this.byLiveId.get(conversationId);
-    if (!session) return refuse(404, `conversation ${conversationId} was not started on this replay server`);
+    const session = this.byLiveId.get(conversationId) ?? this.resumeSession(conversationId, req, arrival);
+    if (!session) return refuse(404, this.unknownConversation(conversationId));
     this.matched++;
     this.hubs.get(session)!.upgrade(req, socket, head, url.searchParams, arrival, cors);
   }
@@ -392,6 +427,11 @@ export class ReplayServer {
 
 export function hostForUrl(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  const auth = header(req, 'authorization');
+  return (auth ? /^\s*Bearer\s+(\S+)\s*$/i.exec(auth) : null)?.[1];
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

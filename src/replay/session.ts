@@ -66,7 +66,9 @@ interface LiveEcho {
 export class Session {
   readonly liveId: string | null;
   readonly subst: Substituter;
-  readonly scheduler: ReleaseScheduler;
+  readonly scheduler: ReleaseScheduler<StreamItem>;
+  /** How the live client gets activities: set by its first poll or stream open (polls may be served earlier). */
+  private path: 'poll' | 'stream' | null = null;
   /** Log entries [0, releasedEntries) have been released. */
   releasedEntries = 0;
   /** When each released entry went out live: its `timestamp`, as the service stamps on delivery. */
@@ -78,8 +80,9 @@ export class Session {
   private wsOrigin = '';
   private closed = false;
 
-  constructor(readonly n: number, readonly model: ConversationModel, private readonly ctx: SessionContext) {
-    this.liveId = model.recordedId === null ? null : `${model.recordedId}_${n}`;
+  /** `liveId`: the id a resuming client already uses (see resume()); otherwise one is made for this session. */
+  constructor(readonly n: number, readonly model: ConversationModel, private readonly ctx: SessionContext, liveId?: string) {
+    this.liveId = liveId ?? (model.recordedId === null ? null : `${model.recordedId}_${n}`);
     this.subst = new Substituter({
       recordedConversationId: model.recordedId,
       liveConversationId: this.liveId,
@@ -88,7 +91,7 @@ export class Session {
       streamUrl: (recorded, watermark) => this.streamUrl(recorded, watermark),
       attachmentUrl: (recorded) => this.attachmentUrl(recorded),
     });
-    this.scheduler = new ReleaseScheduler(model.items, ctx.speed, (i) => this.release(i), ctx.clock);
+    this.scheduler = new ReleaseScheduler(model.items, ctx.speed, (i) => this.release(i), ctx.clock, (item) => this.delayOf(item));
   }
 
   /** Starts the clock of causes: items recorded before any client action count from here. */
@@ -96,9 +99,40 @@ export class Session {
     this.scheduler.causeHappened(SESSION_CAUSE, time);
   }
 
-  /** The live client first opened a stream or polled. */
-  attach(time: number): void {
+  /** The live client polled or opened a stream; the first time is the 'attach' cause, and picks the path. */
+  attach(time: number, via: 'poll' | 'stream'): void {
+    if (this.path === null) {
+      this.path = via;
+      this.scheduler.replan();
+    }
     this.scheduler.causeHappened(ATTACH_CAUSE, time);
+  }
+
+  private delayOf(item: StreamItem): number {
+    return this.path === 'poll' && item.kind === 'activities' && item.earliest !== undefined ? item.earliest : item.delay;
+  }
+
+  /**
+   * A client resumes a conversation it started earlier (its first request here is a reconnect, a poll or a
+   * stream open): the recorded requests that opened the conversation are taken as done, so what followed them
+   * is released as the client asks; the client's watermark then says where it continues.
+   */
+  resume(time: number): void {
+    this.begin(time);
+    for (const [route, queue] of this.model.requests) {
+      if (routePolicy(route).opensSession !== 'new') continue;
+      for (let i = this.cursors.get(route) ?? 0; i < queue.length && queue[i].index < this.firstFollowUp(); i++) this.skip(route);
+    }
+  }
+
+  /** Index in cassette.events of the first recorded request that is not one that opens a conversation. */
+  private firstFollowUp(): number {
+    let first = Infinity;
+    for (const [route, queue] of this.model.requests) {
+      if (routePolicy(route).opensSession !== 'new' && queue.length) first = Math.min(first, queue[0].index);
+    }
+    for (const r of this.model.typingPosts.slice(0, 1)) first = Math.min(first, r.index);
+    return first;
   }
 
   /** Marks the next recorded request of a route as used without a live request (see Catalog.nextSkippingGenerate). */
@@ -137,6 +171,9 @@ export class Session {
     const queue = this.model.requests.get(req.route) ?? [];
     const position = this.cursors.get(req.route) ?? 0;
     const recorded = queue[position];
+    // The service answers a start repeated with the token that started the conversation with 200 and the same
+    // conversation (a page reloaded with its token): so does replay, and nothing recorded is used up.
+    if (!recorded && queue.length > 0 && req.route === Route.conversationsStart) return this.repeatStart(req, queue[queue.length - 1]);
     if (!recorded) {
       const reason = queue.length === 0
         ? `the recorded conversation has no ${req.route} request`
@@ -185,6 +222,16 @@ export class Session {
     return { kind: 'reply', reply: this.recordedReply(ev, watermark), delay: this.wait(ev.duration), matched: ev, quiet: false };
   }
 
+  private repeatStart(req: LiveRequest, recorded: RecordedRequest): Outcome {
+    const reply = this.recordedReply(recorded.ev, undefined);
+    const json = reply.body.length ? (parseJson(reply.body) as Record<string, unknown> | undefined) : undefined;
+    const body: Record<string, unknown> = { ...(json ?? {}), conversationId: this.liveId };
+    body.streamUrl = this.buildStreamUrl('-', this.freshToken('streamToken'), []);
+    const payload = Buffer.from(JSON.stringify(body));
+    this.ctx.logger.info({ route: req.route, session: this.n }, 'start repeated with the same token: 200 and the same conversation');
+    return { kind: 'reply', reply: { ...reply, status: 200, body: payload }, delay: 0, matched: null, quiet: false };
+  }
+
   /** Reconnect/refresh beyond the recording (timed background calls, trap 12): fresh credentials. */
   private synthesize(req: LiveRequest): Outcome {
     let body: Record<string, unknown>;
@@ -227,7 +274,7 @@ export class Session {
 
   /** GET .../activities: released, stored activities after the client's watermark (never matched one by one). */
   private poll(req: LiveRequest): Outcome {
-    this.attach(req.arrival);
+    this.attach(req.arrival, 'poll');
     const asked = req.query.get('watermark');
     const after = this.positionAfter(asked);
     const activities: Activity[] = [];

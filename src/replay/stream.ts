@@ -26,7 +26,7 @@ export class StreamHub {
   /** Handles the live client's next upgrade to this session's stream. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams, arrival: number, cors: Record<string, string>): void {
     const ordinal = ++this.attempts;
-    this.session.attach(arrival);
+    this.session.attach(arrival, 'stream');
     const recorded = this.session.model.sockets[ordinal - 1];
     if (recorded && recorded.status !== 101) {
       // A recorded failed handshake (e.g. 403 for a stale t=, trap 3) is answered the same way.
