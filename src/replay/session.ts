@@ -10,7 +10,7 @@ import { errorBody } from '../protocol/errors.js';
 import type { Activity, ChannelAccount } from '../protocol/types.js';
 import {
   ATTACH_CAUSE, SESSION_CAUSE, httpCause,
-  type ConversationModel, type LogEntry, type RecordedRequest, type StreamItem,
+  type ActivitiesItem, type ConversationModel, type LogEntry, type RecordedRequest, type StreamItem,
 } from './conversation-model.js';
 import { keptHeaders, jsonReply, type Reply } from './http-io.js';
 import { userIdOfStartBody } from '../model/index.js';
@@ -19,6 +19,7 @@ import { compareShapes, shapeOf, shapeOfRecorded, type RequestShape } from './ma
 import { ReleaseScheduler, type Clock } from './scheduler.js';
 import { Substituter } from './substitute.js';
 import { mintToken, type SyntheticKind } from './tokens.js';
+import { templateOf } from './frame-template.js';
 import type { PlaceholderKind } from '../cassette/placeholders.js';
 
 /** A live request, as the server hands it to a session. */
@@ -295,6 +296,30 @@ export class Session {
   positionAfter(watermark: string | null | undefined): number {
     if (watermark === null || watermark === undefined || watermark === '' || watermark === '-') return -1;
     return this.model.watermarkIndex.get(watermark) ?? -1;
+  }
+
+  /** A released recorded frame as this session sends it, from its shared template; null when it has none. */
+  templatedFrame(item: ActivitiesItem): string | null {
+    const template = templateOf(item, this.model, (url) => this.ctx.isUpstreamUrl?.(url) ?? false);
+    if (!template) return null;
+    const live = this.subst.liveUserId;
+    const rec = this.model.recordedId;
+    if (live !== undefined && rec && live.includes(rec)) return null;
+    const first = item.entries[0];
+    return template.render({
+      recordedConversationId: rec, liveConversationId: this.liveId, recordedUserId: this.model.userId, liveUserId: live,
+      token: (p) => this.tokenFor(p), releasedAt: (first !== undefined ? this.releasedAt.get(first) : undefined) ?? serviceTimestamp(new Date()),
+    });
+  }
+
+  /** A released recorded frame, substituted value by value (what templatedFrame gives, for any frame). */
+  generalFrame(item: ActivitiesItem): string {
+    const frame: Record<string, unknown> = {
+      ...(this.subst.json(item.frame?.extra ?? {}) as Record<string, unknown>),
+      activities: item.entries.map((i) => this.serveActivity(this.model.log[i])),
+    };
+    if (item.frame?.hasWatermark) frame.watermark = item.frame.watermark;
+    return JSON.stringify(frame);
   }
 
   /** A recorded activity as this session serves it: substituted, and an echo carrying the live client's values. */

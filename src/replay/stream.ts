@@ -89,14 +89,7 @@ export class StreamHub {
   /** Frames for an activity item: the recorded frame, or one frame per activity first seen by a poll. */
   private framesOf(item: ActivitiesItem): string[] {
     const log = this.session.model.log;
-    if (item.frame) {
-      const frame: Record<string, unknown> = {
-        ...(this.session.subst.json(item.frame.extra) as Record<string, unknown>),
-        activities: item.entries.map((i) => this.session.serveActivity(log[i])),
-      };
-      if (item.frame.hasWatermark) frame.watermark = item.frame.watermark;
-      return [JSON.stringify(frame)];
-    }
+    if (item.frame) return [this.session.templatedFrame(item) ?? this.session.generalFrame(item)];
     return item.entries.map((i) => JSON.stringify({ activities: [this.session.serveActivity(log[i])], watermark: log[i].watermark }));
   }
 

@@ -75,15 +75,19 @@ describe('sessions', () => {
       stream.close();
     }
     assert.deepEqual(welcomes, ['welcome from First', 'welcome from Second', 'welcome from First']);
-    // a start with a token this replay minted belongs to that token's session (recorded: one start only → 404)
+    // a start with a token this replay minted belongs to that token's session; repeated, it answers 200 with the
+    // same conversation, as the service does, and uses nothing up
     const gen = await call(r.domain, 'POST', '/tokens/generate', { bearer: 'x' });
     assert.equal(gen.body.conversationId, `SecondCCCCCCCCCCCCCCCCC-us_4`);
     const st = await call(r.domain, 'POST', '/conversations', { bearer: gen.body.token, body: {} });
     assert.equal(st.body.conversationId, gen.body.conversationId);
     const again = await call(r.domain, 'POST', '/conversations', { bearer: gen.body.token, body: {} });
-    assert.equal(again.status, 404);
-    assert.equal(again.body.error.code, 'ReplayMismatch');
+    assert.equal(st.status, 201);
+    assert.equal(again.status, 200);
+    assert.equal(again.body.conversationId, gen.body.conversationId);
+    assert.notEqual(again.body.streamUrl, st.body.streamUrl, 'a fresh stream token');
     assert.equal(r.summary().conversations, 4);
+    assert.equal(r.summary().unmatched, 0);
     assert.ok(!WS_CONV.includes('CCCC'));
   });
 });

@@ -1,0 +1,117 @@
+// A recorded stream frame serialised once and filled in per session, so that releasing a frame to 500
+// sessions costs a few string replacements each instead of a deep substitution walk and a JSON.stringify.
+// Only frames whose every session-specific value is a plain string substitution are templated: no echo of
+// the client's own activity (it carries the live client's channelData/text), no streamUrl, no attachment URL
+// on the upstream, no unredacted token. Everything else takes the general path (Session.serveActivity);
+// both give the same bytes (test/replay/frame-template.test.ts).
+import { isPlaceholder, PLACEHOLDERS_IN_TEXT } from '../cassette/placeholders.js';
+import { isAttachmentUrlKey } from '../protocol/attachment-urls.js';
+import type { Activity } from '../protocol/types.js';
+import type { ActivitiesItem, ConversationModel } from './conversation-model.js';
+
+/** Stands for the live delivery time in a template: U+0001 cannot survive JSON.stringify unescaped. */
+const RELEASED_AT = '\u0001released-at\u0001';
+const RELEASED_AT_JSON = `"timestamp":${JSON.stringify(RELEASED_AT)}`;
+
+/** The values one session puts into a template. */
+export interface TemplateFill {
+  recordedConversationId: string | null;
+  liveConversationId: string | null;
+  recordedUserId: string | undefined;
+  liveUserId: string | undefined;
+  token: (placeholder: string) => string;
+  /** The live delivery time, in the service's timestamp form. */
+  releasedAt: string;
+}
+
+export class FrameTemplate {
+  private constructor(private readonly text: string) {}
+
+  /** The template of a recorded frame, or null when it needs the general path. */
+  static of(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): FrameTemplate | null {
+    if (!item.frame) return null;
+    const echoIds = echoIdsOf(model);
+    const activities: Activity[] = [];
+    for (const i of item.entries) {
+      const entry = model.log[i];
+      if (entry.id !== undefined && echoIds.has(entry.id)) return null;
+      const a = { ...entry.activity };
+      if (typeof a.timestamp === 'string') a.timestamp = RELEASED_AT;
+      activities.push(a);
+    }
+    const frame: Record<string, unknown> = { ...item.frame.extra, activities };
+    if (item.frame.hasWatermark) frame.watermark = item.frame.watermark;
+    if (!plainStrings(frame, isUpstreamUrl)) return null;
+    const rec = model.recordedId;
+    const user = model.userId;
+    // Replacing one id must not touch the other.
+    if (rec && user && (rec.includes(user) || user.includes(rec))) return null;
+    return new FrameTemplate(JSON.stringify(frame));
+  }
+
+  render(fill: TemplateFill): string {
+    let out = this.text;
+    const { recordedUserId: fromUser, liveUserId: toUser } = fill;
+    if (fromUser !== undefined && toUser !== undefined && fromUser !== toUser) {
+      // As Substituter does: an `id`/`userId` whose whole value is the recorded user id becomes the live one.
+      const pattern = new RegExp(`"(id|userid)":${escapeRegExp(JSON.stringify(fromUser))}`, 'gi');
+      out = out.replace(pattern, (_m, key: string) => `"${key}":${JSON.stringify(toUser)}`);
+    }
+    const from = fill.recordedConversationId;
+    const to = fill.liveConversationId;
+    if (from && to && from !== to && out.includes(from)) out = out.split(from).join(jsonInner(to));
+    out = out.replace(PLACEHOLDERS_IN_TEXT, (m) => jsonInner(fill.token(m)));
+    if (out.includes(RELEASED_AT_JSON)) out = out.split(RELEASED_AT_JSON).join(`"timestamp":${JSON.stringify(fill.releasedAt)}`);
+    return out;
+  }
+}
+
+const templates = new WeakMap<ActivitiesItem, FrameTemplate | null>();
+
+/** The template of a recorded frame, made on first use and shared by every session. */
+export function templateOf(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): FrameTemplate | null {
+  let t = templates.get(item);
+  if (t === undefined) {
+    t = FrameTemplate.of(item, model, isUpstreamUrl);
+    templates.set(item, t);
+  }
+  return t;
+}
+
+const echoes = new WeakMap<ConversationModel, Set<string>>();
+
+function echoIdsOf(model: ConversationModel): Set<string> {
+  let ids = echoes.get(model);
+  if (!ids) {
+    ids = new Set(model.echoOf.values());
+    echoes.set(model, ids);
+  }
+  return ids;
+}
+
+/** Whether every string of a JSON value is one the template can fill in by plain replacement. */
+function plainStrings(value: unknown, isUpstreamUrl: (url: string) => boolean): boolean {
+  const stack: Array<[unknown, string]> = [[value, '']];
+  while (stack.length) {
+    const [v, key] = stack.pop()!;
+    if (typeof v === 'string') {
+      const k = key.toLowerCase();
+      if (k === 'streamurl') return false;
+      if (isAttachmentUrlKey(k) && isUpstreamUrl(v)) return false;
+      if (k === 'token' && v !== '' && !isPlaceholder(v)) return false;
+      continue;
+    }
+    if (Array.isArray(v)) for (const x of v) stack.push([x, '']);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) stack.push([x, k]);
+  }
+  return true;
+}
+
+/** A string as it appears inside a JSON string literal (without the quotes). */
+function jsonInner(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
