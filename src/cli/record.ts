@@ -8,7 +8,7 @@ import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serve
 import { parseSpeed } from './replay.js';
 import { defineCommand, negatable } from './command.js';
 
-/** Where Direct Line lives (shared/directline-protocol.md §0): shown by `record --help`. */
+/** Where Direct Line lives (docs/protocol.md#hosts): shown by `record --help`. */
 export const UPSTREAM_HOSTS = [
   'Direct Line hosts for --upstream:',
   `  hosted service (default)  ${DEFAULT_UPSTREAM}`,

@@ -1,4 +1,4 @@
-// The Direct Line 3.0 route table (see shared/directline-protocol.md §1.2). Paths are given
+// The Direct Line 3.0 route table (docs/protocol.md#routes). Paths are given
 // relative to the deployment's base path (e.g. /v3/directline), which varies between hosts.
 
 export type RouteName =

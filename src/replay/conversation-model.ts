@@ -32,7 +32,7 @@ export interface LogEntry {
   /** The recorded activity (placeholders and recorded ids still in it). */
   activity: Activity;
   id: string | undefined;
-  /** Typing is delivered on the stream only, never by GET (reference §2.6). */
+  /** Typing is delivered on the stream only, never by GET (docs/protocol.md#typing). */
   typing: boolean;
   /** The recorded watermark, or a synthetic one when the recording had none for this activity; undefined for typing. */
   watermark: string | undefined;
@@ -213,7 +213,7 @@ function buildModel(ordinal: number, recordedId: string | null, unsorted: Indexe
         item.entries.push(entry.index);
       }
     }
-    // The set's watermark belongs to its last activity (reference §1.4: the max watermark in the set).
+    // The set's watermark belongs to its last activity (docs/protocol.md#watermarks).
     const wm = watermarkString(watermark);
     const last = activities[activities.length - 1];
     if (wm !== undefined && last && !watermarkIndex.has(wm)) {
@@ -310,7 +310,7 @@ export function watermarkString(w: unknown): string | undefined {
   return undefined;
 }
 
-/** `user.id` of a start/generate body; property names are case-insensitive on the service (reference §1.1). */
+/** `user.id` of a start/generate body; property names are case-insensitive on the service (docs/protocol.md#routes). */
 export function userIdOfStartBody(body: unknown): string | undefined {
   const user = getCI(body, 'user');
   return stringOr(getCI(user, 'id'));

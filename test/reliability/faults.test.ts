@@ -219,7 +219,7 @@ test('slow upstream: a POST that takes 3 s completes, is recorded with its durat
     const tookMs = performance.now() - t0;
     assert.equal(res.status, 200);
     assert.ok(tookMs >= 2990, `the POST answered after ${tookMs.toFixed(0)} ms`);
-    // The bot's reply streams before the POST answers (trap 8).
+    // The bot's reply streams before the POST answers (docs/protocol.md#send).
     await s.waitFor(() => s.count('You said: take your time') === 1, 'reply');
     await s.close();
 
