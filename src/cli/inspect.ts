@@ -1,34 +1,26 @@
 // `directline-vcr inspect`: a cassette as a timeline a person can follow.
-import type { CommandModule } from 'yargs';
 import { renderTimeline } from '../inspect/index.js';
 import { cliLogger, loadCassetteOrExit } from './common.js';
+import { defineCommand } from './command.js';
 
-interface InspectArgs {
-  cassette: string;
-  conversation?: string;
-  type: string[];
-  json: boolean;
-  color?: boolean;
-  'gap-ms': number;
-  width: number;
-}
-
-export const inspectCommand: CommandModule<object, InspectArgs> = {
+export default defineCommand({
   command: 'inspect <cassette>',
   describe: 'Print a cassette as a timeline: requests, stream frames, keep-alives, closes and the waits between them',
-  builder: (y) =>
-    y
-      .positional('cassette', { type: 'string', demandOption: true, describe: 'Cassette file' })
-      .options({
-        conversation: { type: 'string', describe: 'Only this conversation (full id or a prefix)' },
-        type: { type: 'string', array: true, default: [], describe: 'Only these kinds: http, ws, a route (activities.post), an activity type (message, typing), keepalive, ping, open, close, error' },
-        json: { type: 'boolean', default: false, describe: 'Machine-readable rows (JSON) instead of text' },
-        color: { type: 'boolean', describe: 'Colour output (default: on when stdout is a terminal and NO_COLOR is unset)' },
-        'gap-ms': { type: 'number', default: 1000, describe: 'Show pauses longer than this before a frame' },
-        width: { type: 'number', default: 60, describe: 'Characters of activity text to show' },
-      })
-      .example('$0 inspect recordings/demo.json', 'the whole timeline')
-      .example('$0 inspect recordings/demo.json --type message --json', 'message activities as JSON rows') as never,
+  positionals: {
+    cassette: { type: 'string', demandOption: true, describe: 'Cassette file' },
+  },
+  options: {
+    conversation: { type: 'string', describe: 'Only this conversation (full id or a prefix)' },
+    type: { type: 'string', array: true, default: [] as string[], describe: 'Only these kinds: http, ws, a route (activities.post), an activity type (message, typing), keepalive, ping, open, close, error' },
+    json: { type: 'boolean', default: false, describe: 'Machine-readable rows (JSON) instead of text' },
+    color: { type: 'boolean', describe: 'Colour output (default: on when stdout is a terminal and NO_COLOR is unset)' },
+    'gap-ms': { type: 'number', default: 1000, describe: 'Show pauses longer than this before a frame' },
+    width: { type: 'number', default: 60, describe: 'Characters of activity text to show' },
+  },
+  examples: [
+    ['$0 inspect recordings/demo.json', 'the whole timeline'],
+    ['$0 inspect recordings/demo.json --type message --json', 'message activities as JSON rows'],
+  ],
   handler: async (args) => {
     const logger = cliLogger('info');
     const cassette = await loadCassetteOrExit(logger, args.cassette);
@@ -41,4 +33,4 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const color = args.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
     process.stdout.write(renderTimeline(cassette, { ...base, color }) + '\n');
   },
-};
+});

@@ -1,21 +1,21 @@
 // The directline-vcr command line: one yargs command per module, each with its own --help.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { recordCommand } from './record.js';
-import { replayCommand } from './replay.js';
-import { inspectCommand } from './inspect.js';
-import { exportCommand } from './export.js';
-import { scanCommand } from './scan.js';
+
+/** Every command: a module in src/cli/ whose default export is a `defineCommand(...)`; --help lists them in this order. */
+const COMMANDS = await Promise.all([
+  import('./record.js'),
+  import('./replay.js'),
+  import('./inspect.js'),
+  import('./export.js'),
+  import('./scan.js'),
+]);
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName('directline-vcr')
     .usage('$0 <command> [options]\n\nRecord and replay Bot Framework Direct Line 3.0 traffic (HTTP and WebSocket).')
-    .command(recordCommand)
-    .command(replayCommand)
-    .command(inspectCommand)
-    .command(exportCommand)
-    .command(scanCommand)
+    .command(COMMANDS.map((m) => m.default))
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()

@@ -1,38 +1,14 @@
 // `directline-vcr record`: the recording proxy.
-import type { CommandModule, Options } from 'yargs';
+import type { Options } from 'yargs';
 import { startVcr, type Vcr } from '../vcr.js';
 import { DEFAULT_UPSTREAM } from '../record/upstream.js';
 import { JsonPath } from '../cassette/redact.js';
 import { CONFIG_FILE_NAME, findConfigFile, loadConfig, mergeRedactionRules, type VcrConfig } from '../config/config.js';
 import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
 import { parseSpeed } from './replay.js';
+import { defineCommand, negatable } from './command.js';
 
-// upstream, mode, port, host and flush-interval have no yargs default: a flag wins over the config file,
-// which wins over the built-in default (RECORD_DEFAULTS).
-interface RecordArgs {
-  config?: string | false;
-  mode?: 'record' | 'auto' | 'passthrough';
-  upstream?: string;
-  cassette?: string;
-  speed: string;
-  port?: number;
-  host?: string;
-  'log-level': string;
-  'flush-interval'?: number;
-  'redact-header': string[];
-  'redact-json-key': string[];
-  'redact-json-path': string[];
-  'redact-pattern': string[];
-  'demo-page': boolean;
-  ca: string[];
-  insecure: boolean;
-  proxy?: string | false;
-  'tls-cert'?: string;
-  'tls-key'?: string;
-  'allow-origin': string[];
-}
-
-/** Where Direct Line lives (shared/directline-protocol.md §0): shown by `record --help`. */
+/** Where Direct Line lives (docs/protocol.md#hosts): shown by `record --help`. */
 export const UPSTREAM_HOSTS = [
   'Direct Line hosts for --upstream:',
   `  hosted service (default)  ${DEFAULT_UPSTREAM}`,
@@ -53,44 +29,47 @@ function configurable<O extends Options>(opt: O, shown: string | number): Omit<O
   return { ...rest, defaultDescription: `${shown}, or the config file's` };
 }
 
-export const recordCommand: CommandModule<object, RecordArgs> = {
+// upstream, mode, port, host and flush-interval have no yargs default: a flag wins over the config file,
+// which wins over the built-in default (RECORD_DEFAULTS).
+export default defineCommand({
   command: 'record',
   describe: 'Proxy a Direct Line client to an upstream and write everything to a cassette',
-  builder: (y) =>
-    y
-      .options({
-        config: {
-          type: 'string',
-          describe: `JSON file with redaction rules and record options (upstream, port, host, mode, flushInterval); flags win over it and --redact-* flags add to its rules. Default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it`,
-        },
-        upstream: { type: 'string', defaultDescription: 'the hosted service, or the config file\'s', describe: `Direct Line service URL including its path prefix (default: the hosted service, ${DEFAULT_UPSTREAM}; a URL without a path gets /v3/directline). Regional, Web Chat channel, Azure Government/China and Copilot Studio hosts: see the examples` },
-        cassette: { type: 'string', describe: 'Cassette file to write (JSON); not needed with --mode passthrough' },
-        mode: {
-          type: 'string', choices: ['record', 'auto', 'passthrough'] as const, defaultDescription: 'record, or the config file\'s',
-          describe: 'record: always go upstream and rewrite the cassette; auto: replay the cassette if it holds a recording, else record it; passthrough: proxy and log, write nothing (for never going upstream use the replay command)',
-        },
-        speed: { type: 'string', default: '1', describe: 'With --mode auto when it replays: timing factor or "instant"' },
-        ...serverOptions,
-        port: configurable(serverOptions.port, RECORD_DEFAULTS.port),
-        host: configurable(serverOptions.host, RECORD_DEFAULTS.host),
-        'flush-interval': { type: 'number', defaultDescription: `${RECORD_DEFAULTS.flushInterval}, or the config file's`, describe: 'Longest time (ms) a captured event waits before it is written' },
-        'redact-header': { type: 'string', array: true, default: [], describe: 'Extra header name whose value is replaced by a placeholder' },
-        'redact-json-key': { type: 'string', array: true, default: [], describe: 'Extra JSON property whose string value is replaced' },
-        'redact-json-path': { type: 'string', array: true, default: [], describe: 'JSON path whose strings are replaced, e.g. \'activities[*].channelData.secret\', \'$.value.password\', \'..apiKey\' (README: JSON paths)' },
-        'redact-pattern': { type: 'string', array: true, default: [], describe: 'Regular expression; every match in a body is replaced' },
-        'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / to record by chatting (needs botframework-webchat installed; the secret is typed into the page, never given here)' },
-        ca: { type: 'string', array: true, default: [] as string[], describe: "Extra CA certificate (PEM file) to trust for the upstream, on top of Node's roots, the system store and NODE_EXTRA_CA_CERTS (e.g. a TLS-inspecting corporate proxy's CA); repeatable" },
-        insecure: { type: 'boolean', default: false, describe: "Do not verify the upstream's TLS certificate (testing only; warns at every start). Prefer --ca" },
-        proxy: { type: 'string', describe: 'Outbound proxy for the upstream leg, HTTP and WebSocket (CONNECT), e.g. http://proxy.corp:8080. Default: HTTPS_PROXY/HTTP_PROXY with NO_PROXY from the environment; --proxy wins over them; --no-proxy ignores them' },
-        ...listenerOptions,
-      })
-      .example('$0 record --cassette recordings/my-bot.json', 'record the hosted service; point the client at http://127.0.0.1:4978/v3/directline')
-      .example(`$0 record --config ${CONFIG_FILE_NAME} --redact-json-path '$.value.pin' --cassette my.json`, 'rules from a file, plus one more')
-      .example('HTTPS_PROXY=http://proxy.corp:8080 $0 record --ca corp-root.pem --cassette my.json', 'behind a corporate proxy that inspects TLS')
-      .example('$0 record --tls-cert localhost.pem --tls-key localhost-key.pem --cassette my.json', 'listen on https:// (wss:// streams) for a page served over https')
-      .example('$0 record --mode auto --cassette test/fixtures/greeting.json --upstream http://localhost:3978/v3/directline', 'first run records, later runs replay')
-      .example('$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline')
-      .epilogue(UPSTREAM_HOSTS) as never,
+  options: {
+    config: {
+      type: 'string',
+      coerce: negatable,
+      describe: `JSON file with redaction rules and record options (upstream, port, host, mode, flushInterval); flags win over it and --redact-* flags add to its rules. Default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it`,
+    },
+    upstream: { type: 'string', defaultDescription: 'the hosted service, or the config file\'s', describe: `Direct Line service URL including its path prefix (default: the hosted service, ${DEFAULT_UPSTREAM}; a URL without a path gets /v3/directline). Regional, Web Chat channel, Azure Government/China and Copilot Studio hosts: see the examples` },
+    cassette: { type: 'string', describe: 'Cassette file to write (JSON); not needed with --mode passthrough' },
+    mode: {
+      type: 'string', choices: ['record', 'auto', 'passthrough'] as const, defaultDescription: 'record, or the config file\'s',
+      describe: 'record: always go upstream and rewrite the cassette; auto: replay the cassette if it holds a recording, else record it; passthrough: proxy and log, write nothing (for never going upstream use the replay command)',
+    },
+    speed: { type: 'string', default: '1', describe: 'With --mode auto when it replays: timing factor or "instant"' },
+    ...serverOptions,
+    port: configurable(serverOptions.port, RECORD_DEFAULTS.port),
+    host: configurable(serverOptions.host, RECORD_DEFAULTS.host),
+    'flush-interval': { type: 'number', defaultDescription: `${RECORD_DEFAULTS.flushInterval}, or the config file's`, describe: 'Longest time (ms) a captured event waits before it is written' },
+    'redact-header': { type: 'string', array: true, default: [] as string[], describe: 'Extra header name whose value is replaced by a placeholder' },
+    'redact-json-key': { type: 'string', array: true, default: [] as string[], describe: 'Extra JSON property whose string value is replaced' },
+    'redact-json-path': { type: 'string', array: true, default: [] as string[], describe: 'JSON path whose strings are replaced, e.g. \'activities[*].channelData.secret\', \'$.value.password\', \'..apiKey\' (README: JSON paths)' },
+    'redact-pattern': { type: 'string', array: true, default: [] as string[], describe: 'Regular expression; every match in a body is replaced' },
+    'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / to record by chatting (needs botframework-webchat installed; the secret is typed into the page, never given here)' },
+    ca: { type: 'string', array: true, default: [] as string[], describe: "Extra CA certificate (PEM file) to trust for the upstream, on top of Node's roots, the system store and NODE_EXTRA_CA_CERTS (e.g. a TLS-inspecting corporate proxy's CA); repeatable" },
+    insecure: { type: 'boolean', default: false, describe: "Do not verify the upstream's TLS certificate (testing only; warns at every start). Prefer --ca" },
+    proxy: { type: 'string', coerce: negatable, describe: 'Outbound proxy for the upstream leg, HTTP and WebSocket (CONNECT), e.g. http://proxy.corp:8080. Default: HTTPS_PROXY/HTTP_PROXY with NO_PROXY from the environment; --proxy wins over them; --no-proxy ignores them' },
+    ...listenerOptions,
+  },
+  examples: [
+    ['$0 record --cassette recordings/my-bot.json', 'record the hosted service; point the client at http://127.0.0.1:4978/v3/directline'],
+    [`$0 record --config ${CONFIG_FILE_NAME} --redact-json-path '$.value.pin' --cassette my.json`, 'rules from a file, plus one more'],
+    ['HTTPS_PROXY=http://proxy.corp:8080 $0 record --ca corp-root.pem --cassette my.json', 'behind a corporate proxy that inspects TLS'],
+    ['$0 record --tls-cert localhost.pem --tls-key localhost-key.pem --cassette my.json', 'listen on https:// (wss:// streams) for a page served over https'],
+    ['$0 record --mode auto --cassette test/fixtures/greeting.json --upstream http://localhost:3978/v3/directline', 'first run records, later runs replay'],
+    ['$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline'],
+  ],
+  epilogue: UPSTREAM_HOSTS,
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
     // --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none.
@@ -137,4 +116,4 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
     process.stdout.write(`directline-vcr ${what}\nPoint your Direct Line client at:  domain = ${r.domain}\n${r.demoPageUrl ? `Or chat in Web Chat: open ${r.demoPageUrl}${r.mode === 'replay' ? '' : " and give the bot's secret or token there (#secret=… in the URL, or the form)"}\n` : ''}Stop with Ctrl+C${r.mode === 'record' ? ' (everything seen is written)' : ''}.\n`);
     onStopSignal(logger, () => r.close());
   },
-};
+});

@@ -1,19 +1,7 @@
 // `directline-vcr replay`: serves a cassette offline to an unchanged Direct Line client.
-import type { CommandModule } from 'yargs';
 import { startReplayer, type Replayer } from '../replay/index.js';
 import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
-
-interface ReplayArgs {
-  cassette: string;
-  port: number;
-  host: string;
-  speed: string;
-  'log-level': string;
-  'demo-page': boolean;
-  'tls-cert'?: string;
-  'tls-key'?: string;
-  'allow-origin': string[];
-}
+import { defineCommand } from './command.js';
 
 /** '4' → 4, 'instant' → 0 (order kept, no waits). */
 export function parseSpeed(raw: string): number {
@@ -23,28 +11,28 @@ export function parseSpeed(raw: string): number {
   return n;
 }
 
-export const replayCommand: CommandModule<object, ReplayArgs> = {
+export default defineCommand({
   command: 'replay',
   describe: 'Serve a cassette offline: same status codes, bodies, frames and (causal) timing',
-  builder: (y) =>
-    y
-      .options({
-        cassette: { type: 'string', demandOption: true, describe: 'Cassette file to serve' },
-        ...serverOptions,
-        'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / that replays the cassette in a browser (needs botframework-webchat installed)' },
-        speed: { type: 'string', default: '1', describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)' },
-        ...listenerOptions,
-      })
-      .example('$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline')
-      .example('$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port')
-      .example('$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem', 'https:// and wss:// for a page served over https')
-      .example('$0 replay --cassette my.json --allow-origin https://my-app.example', 'only that page (and non-browser clients) may call') as never,
+  options: {
+    cassette: { type: 'string', demandOption: true, describe: 'Cassette file to serve' },
+    ...serverOptions,
+    'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / that replays the cassette in a browser (needs botframework-webchat installed)' },
+    speed: { type: 'string', default: '1', describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)' },
+    ...listenerOptions,
+  },
+  examples: [
+    ['$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline'],
+    ['$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port'],
+    ['$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem', 'https:// and wss:// for a page served over https'],
+    ['$0 replay --cassette my.json --allow-origin https://my-app.example', 'only that page (and non-browser clients) may call'],
+  ],
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
     let replayer: Replayer;
     try {
       replayer = await startReplayer({ cassette: args.cassette, port: args.port, host: args.host, speed: parseSpeed(args.speed), logger, demoPage: args['demo-page'],
-        tls: listenerTls(args), allowOrigin: args['allow-origin'],
+    tls: listenerTls(args), allowOrigin: args['allow-origin'],
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);
@@ -66,4 +54,4 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       for (const u of s.unmatchedRequests) process.stdout.write(`  unmatched: ${u.method} ${u.path} (${u.reason})\n`);
     });
   },
-};
+});

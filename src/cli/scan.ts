@@ -1,25 +1,19 @@
 // `directline-vcr scan`: finds anything in cassettes that still looks like a secret. Exit 1 on
 // findings, so it works as a pre-commit hook and a CI step.
-import type { CommandModule } from 'yargs';
 import { formatFindings, scanFiles } from '../scan/scan.js';
+import { defineCommand } from './command.js';
 
-interface ScanArgs {
-  files: string[];
-  pattern: string[];
-  json: boolean;
-}
-
-export const scanCommand: CommandModule<object, ScanArgs> = {
+export default defineCommand({
   command: 'scan <files..>',
   describe: 'Report secrets left in cassettes (Direct Line secrets, JWTs, bearer values, t= parameters, custom patterns); exits 1 on findings',
-  builder: (y) =>
-    y
-      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'Cassette files (any JSON or text file works)' })
-      .options({
-        pattern: { type: 'string', array: true, default: [], describe: 'Extra regular expression to report' },
-        json: { type: 'boolean', default: false, describe: 'Findings as JSON' },
-      })
-      .example('$0 scan recordings/*.json', 'check every shipped cassette') as never,
+  positionals: {
+    files: { type: 'string', array: true, demandOption: true, describe: 'Cassette files (any JSON or text file works)' },
+  },
+  options: {
+    pattern: { type: 'string', array: true, default: [] as string[], describe: 'Extra regular expression to report' },
+    json: { type: 'boolean', default: false, describe: 'Findings as JSON' },
+  },
+  examples: [['$0 scan recordings/*.json', 'check every shipped cassette']],
   handler: async (args) => {
     const patterns = args.pattern.map((p) => new RegExp(p, 'g'));
     const { findings, errors } = await scanFiles(args.files, { patterns });
@@ -32,4 +26,4 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
     }
     process.exitCode = errors.length ? 2 : findings.length ? 1 : 0;
   },
-};
+});

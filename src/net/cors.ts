@@ -2,7 +2,7 @@
 // Access preflight, for any origin by default or for an --allow-origin list.
 //
 // Default (no list): every response carries the caller's Origin with credentials allowed (DirectLineJS's
-// getsessionid is credentialed, trap 14), or `*` without an Origin. With a list, only those origins (and the
+// getsessionid is credentialed: docs/protocol.md#browsers), or `*` without an Origin. With a list, only those origins (and the
 // server's own, so its demo page keeps working) get CORS headers; a request or WebSocket upgrade that carries
 // any other Origin is refused with 403 before it is forwarded or matched. Clients that send no Origin (Node,
 // curl) are not affected by the list.

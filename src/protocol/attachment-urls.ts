@@ -1,4 +1,4 @@
-// Attachment URLs in activities (reference §1.3 (7), §1.6, trap 15): the service hands out uploaded files
+// Attachment URLs in activities (docs/protocol.md#attachments): the service hands out uploaded files
 // as `contentUrl`s (and previews as `thumbnailUrl`s) on its own host, valid for 24 h. The recorder points
 // them at itself and records the GETs; the replayer points them at itself and serves the recorded bytes.
 

@@ -1,4 +1,4 @@
-// Direct Line-shaped error bodies (shared/directline-protocol.md §1.4), used by record and replay alike
+// Direct Line-shaped error bodies (docs/protocol.md#errors), used by record and replay alike
 // so that clients and people see errors in the form the service uses.
 import type { ServerResponse } from 'node:http';
 

@@ -1,4 +1,4 @@
-// The Direct Line objects this tool reads (shared/directline-protocol.md §1.4). Only the fields we use
+// The Direct Line objects this tool reads (docs/protocol.md). Only the fields we use
 // are typed; everything else passes through untouched.
 
 export interface ChannelAccount { id?: string; name?: string; role?: string; [k: string]: unknown }

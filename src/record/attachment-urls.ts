@@ -1,10 +1,10 @@
-// Attachment URL rewriting (trap 15), the counterpart of stream-urls.ts: contentUrl/thumbnailUrl values on
+// Attachment URL rewriting (docs/protocol.md#recorder), the counterpart of stream-urls.ts: contentUrl/thumbnailUrl values on
 // the upstream's origin reach the client on the recorder's origin (same path and query), so the client's
 // GET of the file comes here and is recorded. The recorder forwards GETs for exactly the paths the upstream
 // handed out (even outside the base path), and nothing else: it stays no open proxy.
 import { httpOriginOf, mapAttachmentUrls } from '../protocol/attachment-urls.js';
 
-/** The service keeps uploads 24 h (reference §1.3 (7)); a link is not forwarded after that. */
+/** The service keeps uploaded files 24 h; a link is not forwarded after that. */
 const TTL_MS = 24 * 60 * 60_000;
 /** Paths remembered at most (the oldest go first): a long recording must not grow without bound. */
 const MAX_PATHS = 20_000;

@@ -6,7 +6,7 @@ import { Redactor } from '../cassette/redact.js';
 import type { Body, CassetteEvent, FrameData, HttpResponse } from '../cassette/schema.js';
 
 // Request headers worth keeping: they say what the client asked for. Host, cookies and hop-by-hop
-// headers are noise or secrets (trap 18).
+// headers are noise or secrets (docs/protocol.md#recorder).
 const REQUEST_HEADERS = new Set(['authorization', 'content-type', 'accept', 'x-ms-bot-agent', 'x-requested-with', 'origin', 'content-disposition', 'user-agent']);
 const RESPONSE_DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date', 'set-cookie', 'upgrade']);
 

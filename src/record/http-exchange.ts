@@ -110,7 +110,7 @@ export class HttpExchange {
     }
     const url = new URL(req.url, 'http://proxy.invalid');
     // Every answer (errors included) carries our CORS headers; a preflight is answered here (not recorded,
-    // trap 14): the upstream may answer none, and only a local answer can grant Private Network Access.
+    // docs/protocol.md#browsers): the upstream may answer none, and only a local answer can grant Private Network Access.
     const cors = this.opts.cors;
     for (const [k, v] of Object.entries(cors.headers(req))) res.setHeader(k, v);
     if (req.method === 'OPTIONS') {

@@ -123,7 +123,7 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   const attachmentUrls = new AttachmentUrls(upstream.origin);
   // wss:// when we listen with TLS: a page served over https may not open ws:// (mixed content).
   const proxyWsOrigin = (req: IncomingMessage) => `${listenerTls ? 'wss' : 'ws'}://${req.headers.host ?? `${host}:${port}`}`;
-  // Where the client fetches the attachment URLs the upstream hands out (trap 15).
+  // Where the client fetches the attachment URLs the upstream hands out (docs/protocol.md#recorder).
   const proxyOrigin = (req: IncomingMessage) => `${listenerTls ? 'https' : 'http'}://${req.headers.host ?? `${host}:${port}`}`;
   const maxBodyBytes = opts.maxBodyBytes ?? 16 * 1024 * 1024;
   const exchange = new HttpExchange({ upstream, capture, streamUrls, logger, maxBodyBytes, proxyWsOrigin, attachmentUrls, proxyOrigin, outbound, cors });

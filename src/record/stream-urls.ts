@@ -1,5 +1,5 @@
 // streamUrl rewriting. Start and reconnect responses carry an absolute stream URL on the upstream
-// (trap 1); the client must get one on the proxy instead. The proxy remembers the original so the
+// (docs/protocol.md#stream-url); the client must get one on the proxy instead. The proxy remembers the original so the
 // socket it opens upstream goes exactly where the service said, and nowhere the client chose.
 const TTL_MS = 10 * 60_000;
 

@@ -1,4 +1,4 @@
-// Attachments on replay (trap 15). Served activities carry their attachment URLs on this server (see
+// Attachments on replay (docs/protocol.md#attachments). Served activities carry their attachment URLs on this server (see
 // Session.attachmentUrl: same path, the session's conversation id in it); a GET of one is answered from the
 // cassette's recorded GET of that path (route 'attachment', recorded by any session), and one never fetched
 // while recording gets a 404 saying so. Nothing here belongs to a session: any session may fetch any file.

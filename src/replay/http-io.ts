@@ -1,4 +1,4 @@
-// Reading requests and writing replies: CORS (answered locally, trap 14), which recorded headers are kept,
+// Reading requests and writing replies: CORS (answered locally, docs/protocol.md#browsers), which recorded headers are kept,
 // and refusing a WebSocket upgrade with a plain HTTP response.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';

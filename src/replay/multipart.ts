@@ -1,4 +1,4 @@
-// Just enough multipart/form-data parsing to compare uploads structurally (reference §1.3 (7), trap 15):
+// Just enough multipart/form-data parsing to compare uploads structurally (docs/protocol.md#attachments):
 // boundaries are random per run, so an upload is described by its parts, not its bytes.
 
 export interface Part {

@@ -29,7 +29,7 @@ export class StreamHub {
     this.session.attach(arrival, 'stream');
     const recorded = this.session.model.sockets[ordinal - 1];
     if (recorded && recorded.status !== 101) {
-      // A recorded failed handshake (e.g. 403 for a stale t=, trap 3) is answered the same way.
+      // A recorded failed handshake (e.g. 403 for a t= past its 60 s) is answered the same way.
       const res = recorded.response;
       const body = res?.body && 'json' in res.body ? Buffer.from(JSON.stringify(this.session.subst.json(res.body.json)))
         : res?.body && 'text' in res.body ? Buffer.from(this.session.subst.text(res.body.text)) : decodeBody(res?.body ?? null);

@@ -1,5 +1,5 @@
 // Synthetic tokens the replayer hands out in place of the cassette's placeholders. They are JWT-shaped
-// (Web Chat decodes the conversation token looking for a `user` claim, reference §4.8) but unsigned
+// (Web Chat decodes the conversation token looking for a `user` claim, and tolerates none) but unsigned
 // (alg "none", random third part), carry no user claim, and never look like a DLVCR_ placeholder.
 import { randomBytes } from 'node:crypto';
 import type { PlaceholderKind } from '../cassette/placeholders.js';

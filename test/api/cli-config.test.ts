@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../emulator/index.js';
-import { call, eventually, tempDir, within } from '../record/helpers.js';
+import { eventually, within } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx'); // the cwd is a temp folder, so tsx is named by its URL

@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { startEmulator, type BotScript } from '../emulator/index.js';
-import { call, StreamClient, tempDir } from '../record/helpers.js';
+import { StreamClient } from '../record/helpers.js';
 import { ConfigError, loadConfig, parseConfig, loadCassette, scanCassetteFile, startRecorder, type HttpEvent, type WsMessageEvent } from 'directline-vcr';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
 
 const SECRET = 'vault-7f3a9c1e5b';        // in the bot's reply: channelData.secretThing and the text
 const PASSWORD = 'hunter2-correct-horse'; // posted by the user in value.password

@@ -12,7 +12,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../record/helpers.js';
+import { tempDir } from '../support/fs.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const bin = (p: string) => join(ROOT, 'node_modules', p);

@@ -6,9 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { Low } from 'lowdb';
 import fc from 'fast-check';
 import { CassetteWriter } from '../../src/cassette/store.js';
@@ -18,14 +16,10 @@ import { loadCassette, parseCassette } from '../../src/cassette/load.js';
 import { Capture } from '../../src/record/capture.js';
 import { Redactor } from '../../src/cassette/redact.js';
 import type { Cassette, CassetteEvent, HttpEvent } from '../../src/cassette/schema.js';
+import { sleep } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
 
 const UPSTREAM = { origin: 'http://127.0.0.1:1', basePath: '/v3/directline' };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function tempDir() {
-  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-store-'));
-  return { dir, file: (name: string) => join(dir, name), cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
 
 /** A flush interval long enough that only explicit flush() calls write (the timer never fires in a test). */
 const MANUAL = 600_000;

@@ -18,6 +18,7 @@ import type { Emulator } from '../emulator/index.js';
 import { activitiesOf, createDirectLine, endDirectLine, postAndWait, statusLog, type CreateDirectLineOptions } from '../support/directline-client.js';
 import { ClientProbe, refreshWarpScheduler, type SocketLog } from './probes.js';
 import { BrowserClient } from './browser-client.js';
+import { sleep } from '../support/async.js';
 
 export type Mode = 'record' | 'replay';
 export type Facts = Record<string, string | number | boolean>;
@@ -114,8 +115,6 @@ export interface Ctx {
   /** What the server holds for a conversation (non-typing activities): the emulator directly when recording, the replayer when replaying. */
   history(conversationId: string): Promise<any[]>;
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function shape(a: any): string {
   const role = a.from?.role ?? '?';

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { eventually, sleep } from '../support/async.js';
+import { call, type Reply } from '../support/http.js';
 import { startEmulator, COLLISION_CLOSE_CODE, DROP_CLOSE_CODE, type Emulator, type EmulatorOptions } from './index.js';
 import {
   createDirectLine,
@@ -26,51 +28,29 @@ async function withEmulator(opts: EmulatorOptions, fn: (emu: Emulator) => Promis
   }
 }
 
-interface CallResult {
-  status: number;
-  headers: Headers;
-  json: any;
-}
-
-async function call(
+/** The shared `call` against the emulator: its secret is the bearer unless `auth` says otherwise (null: none); a
+ * string body is sent as is (JSON content type), anything else as JSON; `rawBody` goes as it is. */
+function emuCall(
   emu: Emulator,
   method: string,
   path: string,
   opts: { auth?: string | null; body?: unknown; rawBody?: BodyInit; headers?: Record<string, string> } = {},
-): Promise<CallResult> {
-  const headers: Record<string, string> = { ...opts.headers };
-  const auth = opts.auth === undefined ? emu.secret : opts.auth;
-  if (auth !== null) headers.authorization = `Bearer ${auth}`;
-  let body: BodyInit | undefined = opts.rawBody;
-  if (opts.body !== undefined) {
-    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    headers['content-type'] ??= 'application/json';
+): Promise<Reply> {
+  const bearer = opts.auth === undefined ? emu.secret : opts.auth;
+  if (typeof opts.body === 'string') {
+    return call(emu.domain, method, path, { bearer, raw: opts.body, headers: { 'content-type': 'application/json', ...opts.headers } });
   }
-  const res = await fetch(`${emu.domain}${path}`, { method, headers, body });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+  return call(emu.domain, method, path, { bearer, body: opts.body, raw: opts.rawBody, headers: opts.headers });
 }
 
-async function startConversation(emu: Emulator, bearer: string = emu.secret, body?: unknown): Promise<CallResult> {
-  return call(emu, 'POST', '/conversations', { auth: bearer, body });
+async function startConversation(emu: Emulator, bearer: string = emu.secret, body?: unknown): Promise<Reply> {
+  return emuCall(emu, 'POST', '/conversations', { auth: bearer, body });
 }
 
 async function generateToken(emu: Emulator, body?: unknown): Promise<{ conversationId: string; token: string; expires_in: number }> {
-  const r = await call(emu, 'POST', '/tokens/generate', { body });
+  const r = await emuCall(emu, 'POST', '/tokens/generate', { body });
   assert.equal(r.status, 200);
   return r.json;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 3000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** A raw ws client that keeps every frame as text (keep-alives included). */
@@ -154,7 +134,7 @@ const JSON_UTF8 = 'application/json; charset=utf-8';
 test('tokens/generate fixes the conversation and tokens/refresh issues a new token for it', async () => {
   await withEmulator({}, async (emu) => {
     // Property-name casing is not significant (reference §1.1).
-    const gen = await call(emu, 'POST', '/tokens/generate', { body: { User: { Id: 'dl_user1', Name: 'Ann' } } });
+    const gen = await emuCall(emu, 'POST', '/tokens/generate', { body: { User: { Id: 'dl_user1', Name: 'Ann' } } });
     assert.equal(gen.status, 200);
     assert.equal(gen.headers.get('content-type'), JSON_UTF8);
     assert.equal(gen.headers.get('access-control-allow-origin'), '*');
@@ -168,42 +148,42 @@ test('tokens/generate fixes the conversation and tokens/refresh issues a new tok
     assert.equal(claims.exp - claims.nbf, 3600);
     assert.ok(claims.bot && claims.site && claims.jti);
 
-    const ref = await call(emu, 'POST', '/tokens/refresh', { auth: gen.json.token });
+    const ref = await emuCall(emu, 'POST', '/tokens/refresh', { auth: gen.json.token });
     assert.equal(ref.status, 200);
     assert.equal(ref.json.conversationId, gen.json.conversationId);
     assert.notEqual(ref.json.token, gen.json.token);
     assert.equal(decodeJwt(ref.json.token).claims.user, 'dl_user1');
     assert.deepEqual(emu.issuedTokens(), [gen.json.token, ref.json.token]);
     // The old token stays valid until it expires.
-    assert.equal((await call(emu, 'POST', '/tokens/refresh', { auth: gen.json.token })).status, 200);
+    assert.equal((await emuCall(emu, 'POST', '/tokens/refresh', { auth: gen.json.token })).status, 200);
 
     // Generate needs a secret; refresh needs a token.
-    assert.equal((await call(emu, 'POST', '/tokens/generate', { auth: ref.json.token })).status, 403);
-    assert.equal((await call(emu, 'POST', '/tokens/refresh')).status, 403);
+    assert.equal((await emuCall(emu, 'POST', '/tokens/generate', { auth: ref.json.token })).status, 403);
+    assert.equal((await emuCall(emu, 'POST', '/tokens/refresh')).status, 403);
     assert.deepEqual(emu.conversations(), [gen.json.conversationId]);
   });
 });
 
 test('authorization: 401 without credentials, 403 for unknown, foreign or expired tokens', async () => {
   await withEmulator({ tokenTtlMs: 300 }, async (emu) => {
-    const missing = await call(emu, 'POST', '/conversations', { auth: null });
+    const missing = await emuCall(emu, 'POST', '/conversations', { auth: null });
     assert.equal(missing.status, 401);
     assert.equal(missing.headers.get('content-type'), JSON_UTF8);
     assert.deepEqual(missing.json, { error: { code: 'BadArgument', message: 'Missing token or secret' } });
 
-    const unknown = await call(emu, 'POST', '/conversations', { auth: 'not-a-token' });
+    const unknown = await emuCall(emu, 'POST', '/conversations', { auth: 'not-a-token' });
     assert.equal(unknown.status, 403);
     assert.equal(unknown.json.error.code, 'BadArgument');
 
     const a = await generateToken(emu);
     const b = await generateToken(emu);
-    const foreign = await call(emu, 'GET', `/conversations/${b.conversationId}/activities`, { auth: a.token });
+    const foreign = await emuCall(emu, 'GET', `/conversations/${b.conversationId}/activities`, { auth: a.token });
     assert.equal(foreign.status, 403);
-    assert.equal((await call(emu, 'GET', `/conversations/${a.conversationId}/activities`, { auth: a.token })).status, 200);
+    assert.equal((await emuCall(emu, 'GET', `/conversations/${a.conversationId}/activities`, { auth: a.token })).status, 200);
 
     await sleep(350);
     for (const [method, path] of [['POST', '/tokens/refresh'], ['POST', '/conversations'], ['GET', `/conversations/${a.conversationId}/activities`]] as const) {
-      const expired = await call(emu, method, path, { auth: a.token });
+      const expired = await emuCall(emu, method, path, { auth: a.token });
       assert.equal(expired.status, 403, `${method} ${path}`);
       assert.equal(expired.json.error.code, 'TokenExpired');
     }
@@ -241,11 +221,11 @@ test('start conversation: a secret always creates (201), a token creates once (2
 
     // The welcome is sent once, to the token's user.
     const acts = await eventually(async () => {
-      const r = await call(emu, 'GET', `/conversations/${id}/activities`);
+      const r = await emuCall(emu, 'GET', `/conversations/${id}/activities`);
       return r.json.activities.length > 0 && r.json.activities;
     }, 'welcome');
     await sleep(50);
-    const all = (await call(emu, 'GET', `/conversations/${id}/activities`)).json.activities;
+    const all = (await emuCall(emu, 'GET', `/conversations/${id}/activities`)).json.activities;
     assert.equal(all.length, 1);
     assert.equal(acts[0].text, 'Welcome to the emulator bot!');
     assert.deepEqual(acts[0].recipient, { id: 'dl_u', role: 'user' });
@@ -263,7 +243,7 @@ test('post activity: stamped echo with channelData untouched, typing only on the
       assert.deepEqual(stream.sets[0].watermark, '0');
 
       const channelData = { clientActivityID: 'abc-123', nested: { list: [1, 'two', null], flag: false } };
-      const post = await call(emu, 'POST', `/conversations/${id}/activities`, {
+      const post = await emuCall(emu, 'POST', `/conversations/${id}/activities`, {
         body: { type: 'message', text: 'hello', channelId: 'webchat', from: { id: 'u1', name: 'User' }, channelData, locale: 'en-US' },
       });
       const framesAtResponse = stream.activities.map((a) => a.type);
@@ -298,13 +278,13 @@ test('post activity: stamped echo with channelData untouched, typing only on the
       assert.match(reply.timestamp, TIMESTAMP_7);
 
       // GET never returns typing; watermarks are decimal strings.
-      const all = await call(emu, 'GET', `/conversations/${id}/activities?watermark=`);
+      const all = await emuCall(emu, 'GET', `/conversations/${id}/activities?watermark=`);
       assert.deepEqual(all.json.activities.map((a: any) => a.text), ['Welcome to the emulator bot!', 'hello', 'You said: hello']);
       assert.equal(all.json.watermark, '3');
       assert.deepEqual(all.json.activities[1], echo, 'GET and WS deliver the same echo');
-      const after1 = await call(emu, 'GET', `/conversations/${id}/activities?watermark=1`);
+      const after1 = await emuCall(emu, 'GET', `/conversations/${id}/activities?watermark=1`);
       assert.deepEqual(after1.json.activities.map((a: any) => a.text), ['You said: hello']);
-      const none = await call(emu, 'GET', `/conversations/${id}/activities?watermark=3`);
+      const none = await emuCall(emu, 'GET', `/conversations/${id}/activities?watermark=3`);
       assert.deepEqual(none.json, { activities: [], watermark: '3' });
     } finally {
       await stream.close();
@@ -316,11 +296,11 @@ test('default bot scripts: burst, end, and a custom script', async () => {
   await withEmulator({}, async (emu) => {
     const { json } = await startConversation(emu);
     const id = json.conversationId;
-    await call(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'burst 3', from: { id: 'u' } } });
-    await call(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'end', from: { id: 'u' } } });
-    await call(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'event', name: 'ping', from: { id: 'u' } } });
+    await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'burst 3', from: { id: 'u' } } });
+    await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'end', from: { id: 'u' } } });
+    await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'event', name: 'ping', from: { id: 'u' } } });
     const acts = await eventually(async () => {
-      const r = await call(emu, 'GET', `/conversations/${id}/activities`);
+      const r = await emuCall(emu, 'GET', `/conversations/${id}/activities`);
       return r.json.activities.length >= 7 && r.json.activities;
     }, 'burst and end');
     const botTexts = acts.filter((a: any) => a.from.role === 'bot').map((a: any) => `${a.type}:${a.text ?? ''}`);
@@ -330,9 +310,9 @@ test('default bot scripts: burst, end, and a custom script', async () => {
   await withEmulator({ bot: { welcome: [], postDelayMs: 0, reply: (a) => [{ type: 'event', text: `got ${a.type}`, delayMs: 10 }] } }, async (emu) => {
     const { json } = await startConversation(emu);
     const id = json.conversationId;
-    await call(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'event', name: 'x', from: { id: 'u' } } });
+    await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'event', name: 'x', from: { id: 'u' } } });
     const acts = await eventually(async () => {
-      const r = await call(emu, 'GET', `/conversations/${id}/activities`);
+      const r = await emuCall(emu, 'GET', `/conversations/${id}/activities`);
       return r.json.activities.length >= 2 && r.json.activities;
     }, 'custom reply');
     assert.deepEqual(acts.map((a: any) => `${a.type}:${a.text ?? ''}`), ['event:', 'event:got event']);
@@ -340,7 +320,7 @@ test('default bot scripts: burst, end, and a custom script', async () => {
 
   await withEmulator({ bot: { reply: () => { throw new Error('bot crashed'); } } }, async (emu) => {
     const { json } = await startConversation(emu);
-    const res = await call(emu, 'POST', `/conversations/${json.conversationId}/activities`, { body: { type: 'message', text: 'boom', from: { id: 'u' } } });
+    const res = await emuCall(emu, 'POST', `/conversations/${json.conversationId}/activities`, { body: { type: 'message', text: 'boom', from: { id: 'u' } } });
     assert.equal(res.status, 502);
     assert.deepEqual(res.json, { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 });
   });
@@ -350,10 +330,10 @@ test('reconnect: fresh stream URL; with a watermark the stream replays after it,
   await withEmulator({}, async (emu) => {
     const start = await startConversation(emu);
     const id = start.json.conversationId;
-    await call(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'one', from: { id: 'u' } } });
-    await eventually(async () => (await call(emu, 'GET', `/conversations/${id}/activities`)).json.activities.length === 3, 'reply to one');
+    await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'one', from: { id: 'u' } } });
+    await eventually(async () => (await emuCall(emu, 'GET', `/conversations/${id}/activities`)).json.activities.length === 3, 'reply to one');
 
-    const rec = await call(emu, 'GET', `/conversations/${id}?watermark=1`);
+    const rec = await emuCall(emu, 'GET', `/conversations/${id}?watermark=1`);
     assert.equal(rec.status, 200);
     assert.deepEqual(Object.keys(rec.json).sort(), ['conversationId', 'expires_in', 'streamUrl', 'token']);
     assert.equal(rec.json.conversationId, id);
@@ -369,13 +349,13 @@ test('reconnect: fresh stream URL; with a watermark the stream replays after it,
       await replay.close();
     }
 
-    const fresh = await call(emu, 'GET', `/conversations/${id}`);
+    const fresh = await emuCall(emu, 'GET', `/conversations/${id}`);
     assert.equal(new URL(fresh.json.streamUrl).searchParams.get('watermark'), '-');
     const live = await StreamClient.open(fresh.json.streamUrl);
     try {
       await sleep(50);
       assert.equal(live.frames.length, 0, 'nothing replayed without a watermark');
-      await call(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'two', from: { id: 'u' } } });
+      await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'two', from: { id: 'u' } } });
       await live.waitFor((c) => c.activities.some((a) => a.text === 'You said: two'), 'live reply');
       assert.equal(live.activities[0].text, 'two');
     } finally {
@@ -383,8 +363,8 @@ test('reconnect: fresh stream URL; with a watermark the stream replays after it,
     }
 
     // The reconnect token works for the conversation.
-    assert.equal((await call(emu, 'GET', `/conversations/${id}/activities`, { auth: rec.json.token })).status, 200);
-    assert.equal((await call(emu, 'GET', '/conversations/NoSuchConversation0000-us?watermark=1')).status, 404);
+    assert.equal((await emuCall(emu, 'GET', `/conversations/${id}/activities`, { auth: rec.json.token })).status, 200);
+    assert.equal((await emuCall(emu, 'GET', '/conversations/NoSuchConversation0000-us?watermark=1')).status, 404);
   });
 });
 
@@ -403,7 +383,7 @@ test('upload: multipart with an activity part and files, raw single file, bytes 
       part('Content-Disposition: form-data; name="file"; filename="notes.txt"\r\nContent-Type: text/plain', 'line1\r\n--not-a-boundary\r\n'),
       Buffer.from(`--${boundary}--\r\n`),
     ]);
-    const up = await call(emu, 'POST', `/conversations/${id}/upload?userId=u7`, {
+    const up = await emuCall(emu, 'POST', `/conversations/${id}/upload?userId=u7`, {
       rawBody: body,
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
     });
@@ -411,7 +391,7 @@ test('upload: multipart with an activity part and files, raw single file, bytes 
     assert.equal(up.json.id, `${id}|0000001`);
 
     const acts = await eventually(async () => {
-      const r = await call(emu, 'GET', `/conversations/${id}/activities`);
+      const r = await emuCall(emu, 'GET', `/conversations/${id}/activities`);
       return r.json.activities.some((a: any) => a.text === 'Received 2 attachment(s)') && r.json.activities;
     }, 'upload reply');
     const echo = acts.find((a: any) => a.id === up.json.id);
@@ -428,15 +408,15 @@ test('upload: multipart with an activity part and files, raw single file, bytes 
     // A FormData body as browsers (and fetch) build it, without activity part → a message from userId.
     const form = new FormData();
     form.append('file', new Blob(['hello file'], { type: 'text/plain' }), 'hello.txt');
-    const up2 = await call(emu, 'POST', `/conversations/${id}/upload?userId=u8`, { rawBody: form });
+    const up2 = await emuCall(emu, 'POST', `/conversations/${id}/upload?userId=u8`, { rawBody: form });
     assert.equal(up2.status, 200);
     // Raw single file.
-    const up3 = await call(emu, 'POST', `/conversations/${id}/upload?userId=u9`, {
+    const up3 = await emuCall(emu, 'POST', `/conversations/${id}/upload?userId=u9`, {
       rawBody: png,
       headers: { 'content-type': 'image/jpeg', 'content-disposition': 'name="file"; filename="x.jpg"' },
     });
     assert.equal(up3.status, 200);
-    const all = (await call(emu, 'GET', `/conversations/${id}/activities`)).json.activities;
+    const all = (await emuCall(emu, 'GET', `/conversations/${id}/activities`)).json.activities;
     const e2 = all.find((a: any) => a.id === up2.json.id);
     assert.equal(e2.type, 'message');
     assert.equal(e2.from.id, 'u8');
@@ -460,7 +440,7 @@ test('stream: empty keep-alive frames every keepAliveMs; client pings are ignore
       await stream.waitFor((c) => c.frames.filter((f) => f === '').length >= 3, 'keep-alives');
       assert.equal(stream.sets.length, 0);
       assert.equal(stream.ws.readyState, WebSocket.OPEN);
-      const acts = (await call(emu, 'GET', `/conversations/${json.conversationId}/activities`)).json.activities;
+      const acts = (await emuCall(emu, 'GET', `/conversations/${json.conversationId}/activities`)).json.activities;
       assert.equal(acts.length, 0, 'activities sent over the socket are not accepted');
     } finally {
       await stream.close();
@@ -478,14 +458,14 @@ test('stream handshake: 403 after the stream token window or expireStreamTokens(
     assert.equal(late.contentType, JSON_UTF8);
     assert.equal(late.body.error.code, 'TokenExpired');
 
-    const rec = await call(emu, 'GET', `/conversations/${id}?watermark=0`);
+    const rec = await emuCall(emu, 'GET', `/conversations/${id}?watermark=0`);
     assert.equal((await upgrade(rec.json.streamUrl)).status, 101);
 
-    const rec2 = await call(emu, 'GET', `/conversations/${id}`);
+    const rec2 = await emuCall(emu, 'GET', `/conversations/${id}`);
     emu.expireStreamTokens();
     assert.equal((await upgrade(rec2.json.streamUrl)).status, 403);
     // Tokens issued afterwards are fine again.
-    const rec3 = await call(emu, 'GET', `/conversations/${id}`);
+    const rec3 = await emuCall(emu, 'GET', `/conversations/${id}`);
     assert.equal((await upgrade(rec3.json.streamUrl)).status, 101);
 
     const base = `${emu.domain.replace('http', 'ws')}/conversations/${id}/stream`;
@@ -493,7 +473,7 @@ test('stream handshake: 403 after the stream token window or expireStreamTokens(
     assert.equal((await upgrade(`${base}?watermark=-`)).status, 403);
     // A conversation token is not a stream token.
     assert.equal((await upgrade(`${base}?t=${rec3.json.token}`)).status, 403);
-    const t = new URL((await call(emu, 'GET', `/conversations/${id}`)).json.streamUrl).searchParams.get('t');
+    const t = new URL((await emuCall(emu, 'GET', `/conversations/${id}`)).json.streamUrl).searchParams.get('t');
     const unknown = await upgrade(`${emu.domain.replace('http', 'ws')}/conversations/NoSuchConversation0000-us/stream?t=${t}`);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error.code, 'BadArgument');
@@ -508,18 +488,18 @@ test('stream: a second socket closes the first with collision; dropSocket closes
     const { json } = await startConversation(emu);
     const id = json.conversationId;
     const first = await StreamClient.open(json.streamUrl);
-    const second = await StreamClient.open((await call(emu, 'GET', `/conversations/${id}`)).json.streamUrl);
+    const second = await StreamClient.open((await emuCall(emu, 'GET', `/conversations/${id}`)).json.streamUrl);
     try {
       assert.deepEqual(await first.closed, { code: COLLISION_CLOSE_CODE, reason: 'collision' });
       assert.equal(COLLISION_CLOSE_CODE, 4000);
-      await call(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'hi', from: { id: 'u' } } });
+      await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'hi', from: { id: 'u' } } });
       await second.waitFor((c) => c.activities.some((a) => a.text === 'You said: hi'), 'reply on the surviving socket');
 
       emu.dropSocket(id);
       assert.deepEqual(await second.closed, { code: DROP_CLOSE_CODE, reason: 'server closed the stream' });
       assert.equal(DROP_CLOSE_CODE, 1011);
 
-      const third = await StreamClient.open((await call(emu, 'GET', `/conversations/${id}`)).json.streamUrl);
+      const third = await StreamClient.open((await emuCall(emu, 'GET', `/conversations/${id}`)).json.streamUrl);
       emu.dropSocket(id, 4001, 'custom');
       assert.deepEqual(await third.closed, { code: 4001, reason: 'custom' });
       emu.dropSocket(id); // no socket: no-op
@@ -549,30 +529,30 @@ test('failNext: injected statuses with Direct Line bodies, counted, per route, b
     emu.failNext('activities.get', 500);
     const msg = { body: { type: 'message', text: 'x', from: { id: 'u' } } };
     for (let i = 0; i < 2; i++) {
-      const bad = await call(emu, 'POST', `/conversations/${id}/activities`, msg);
+      const bad = await emuCall(emu, 'POST', `/conversations/${id}/activities`, msg);
       assert.equal(bad.status, 502);
       assert.deepEqual(bad.json, { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 });
     }
-    assert.equal((await call(emu, 'GET', `/conversations/${id}/activities`)).status, 500);
-    const ok = await call(emu, 'POST', `/conversations/${id}/activities`, msg);
+    assert.equal((await emuCall(emu, 'GET', `/conversations/${id}/activities`)).status, 500);
+    const ok = await emuCall(emu, 'POST', `/conversations/${id}/activities`, msg);
     assert.equal(ok.status, 200);
     assert.equal(ok.json.id, `${id}|0000000`, 'failed posts stored nothing');
 
     // Faults come before auth.
     emu.failNext('tokens.refresh', 403);
-    const r = await call(emu, 'POST', '/tokens/refresh', { auth: null });
+    const r = await emuCall(emu, 'POST', '/tokens/refresh', { auth: null });
     assert.equal(r.status, 403);
     assert.equal(r.json.error.code, 'TokenExpired');
     emu.failNext('conversations.reconnect', 404);
-    assert.equal((await call(emu, 'GET', `/conversations/${id}`)).status, 404);
-    assert.equal((await call(emu, 'GET', `/conversations/${id}`)).status, 200);
+    assert.equal((await emuCall(emu, 'GET', `/conversations/${id}`)).status, 404);
+    assert.equal((await emuCall(emu, 'GET', `/conversations/${id}`)).status, 200);
     emu.failNext('upload', 504);
-    const up = await call(emu, 'POST', `/conversations/${id}/upload`, { rawBody: 'x', headers: { 'content-type': 'text/plain' } });
+    const up = await emuCall(emu, 'POST', `/conversations/${id}/upload`, { rawBody: 'x', headers: { 'content-type': 'text/plain' } });
     assert.equal(up.status, 504);
     assert.equal(up.json.httpStatusCode, 504);
     emu.failNext('tokens.generate', 500);
-    assert.equal((await call(emu, 'POST', '/tokens/generate')).status, 500);
-    assert.equal((await call(emu, 'POST', '/tokens/generate')).status, 200);
+    assert.equal((await emuCall(emu, 'POST', '/tokens/generate')).status, 500);
+    assert.equal((await emuCall(emu, 'POST', '/tokens/generate')).status, 200);
   });
 });
 
@@ -597,25 +577,25 @@ test('custom basePath serves REST and stream under the prefix only', async () =>
 
 test('routing errors, CORS preflight and the request log', async () => {
   await withEmulator({}, async (emu) => {
-    const unknownRoute = await call(emu, 'GET', '/nope');
+    const unknownRoute = await emuCall(emu, 'GET', '/nope');
     assert.equal(unknownRoute.status, 404);
     assert.equal(unknownRoute.headers.get('content-type'), JSON_UTF8);
     assert.equal(typeof unknownRoute.json.error.message, 'string');
 
-    const unknownConv = await call(emu, 'GET', '/conversations/NoSuchConversation0000-us/activities');
+    const unknownConv = await emuCall(emu, 'GET', '/conversations/NoSuchConversation0000-us/activities');
     assert.equal(unknownConv.status, 404);
     assert.equal(unknownConv.json.error.code, 'BadArgument');
-    assert.equal((await call(emu, 'POST', '/conversations/NoSuchConversation0000-us/activities', { body: { type: 'message', from: { id: 'u' } } })).status, 404);
+    assert.equal((await emuCall(emu, 'POST', '/conversations/NoSuchConversation0000-us/activities', { body: { type: 'message', from: { id: 'u' } } })).status, 404);
 
-    const malformed = await call(emu, 'POST', '/conversations', { body: '{"user":' });
+    const malformed = await emuCall(emu, 'POST', '/conversations', { body: '{"user":' });
     assert.equal(malformed.status, 400);
     assert.equal(malformed.json.error.code, 'BadArgument');
     assert.equal(emu.conversations().length, 0);
 
     const { json } = await startConversation(emu);
-    const noFrom = await call(emu, 'POST', `/conversations/${json.conversationId}/activities`, { body: { type: 'message', text: 'x' } });
+    const noFrom = await emuCall(emu, 'POST', `/conversations/${json.conversationId}/activities`, { body: { type: 'message', text: 'x' } });
     assert.equal(noFrom.status, 400);
-    assert.equal((await call(emu, 'DELETE', `/conversations/${json.conversationId}/activities`)).status, 405);
+    assert.equal((await emuCall(emu, 'DELETE', `/conversations/${json.conversationId}/activities`)).status, 405);
 
     const pre = await fetch(`${emu.domain}/conversations`, {
       method: 'OPTIONS',
@@ -697,7 +677,7 @@ test('botframework-directlinejs reconnects after the server drops its socket and
       await waitForActivities(dl, (acts) => acts.length === 1);
       emu.dropSocket(gen.conversationId);
       // An activity produced while the client is disconnected must be replayed after the reconnect.
-      await call(emu, 'POST', `/conversations/${gen.conversationId}/activities`, { body: { type: 'message', text: 'while away', from: { id: 'other' } } });
+      await emuCall(emu, 'POST', `/conversations/${gen.conversationId}/activities`, { body: { type: 'message', text: 'while away', from: { id: 'other' } } });
       const acts = await waitForActivities(dl, (a) => a.some((x) => x.text === 'You said: while away'), 6000);
       assert.deepEqual(acts.filter((a) => a.type !== 'typing').map((a) => a.text), ['Welcome to the emulator bot!', 'while away', 'You said: while away']);
       const reconnect = emu.requests.find((r) => r.method === 'GET' && r.path.startsWith(`/v3/directline/conversations/${gen.conversationId}?`));

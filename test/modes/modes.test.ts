@@ -2,12 +2,10 @@
 // client against the test upstream.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startVcr, loadCassette } from '../../src/index.js';
 import { startEmulator } from '../emulator/index.js';
 import { createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
+import { tempDir } from '../support/fs.js';
 
 async function converse(domain: string, secret: string): Promise<string[]> {
   const dl = createDirectLine({ domain, secret, webSocket: true });
@@ -23,8 +21,8 @@ async function converse(domain: string, secret: string): Promise<string[]> {
 
 describe('record modes', () => {
   it('auto records when the cassette is missing, then replays it with the upstream gone', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dlvcr-modes-'));
-    const cassette = join(dir, 'auto.json');
+    const tmp = await tempDir('dlvcr-modes-');
+    const cassette = tmp.file('auto.json');
     try {
       const emulator = await startEmulator();
       const first = await startVcr({ mode: 'auto', cassette, upstream: emulator.domain, port: 0 });
@@ -41,7 +39,7 @@ describe('record modes', () => {
       assert.deepEqual(replayed, live);
       assert.equal(second.summary()?.unmatched, 0);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await tmp.cleanup();
     }
   });
 

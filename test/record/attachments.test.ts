@@ -11,7 +11,9 @@ import { startRecorder } from '../../src/record/recorder.js';
 import { AttachmentUrls } from '../../src/record/attachment-urls.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import type { HttpEvent } from '../../src/cassette/schema.js';
-import { StreamClient, call, httpEvents, recordedActivities, tempDir, withRig, wsMessages } from './helpers.js';
+import { StreamClient, httpEvents, recordedActivities, withRig, wsMessages } from './helpers.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ff0c6c2d2a0000000049454e44ae426082', 'hex');
 const attachmentEvents = (events: HttpEvent[]) => events.filter((e) => e.route === 'attachment');

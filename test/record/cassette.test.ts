@@ -11,7 +11,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import { CassetteError, loadCassette, parseCassette } from '../../src/cassette/load.js';
 import { cassetteJsonSchema } from '../../src/cassette/json-schema.js';
-import { call, recordedActivities, sleep, startMiniUpstream, StreamClient, tempDir, withRig, wsMessages } from './helpers.js';
+import { recordedActivities, startMiniUpstream, StreamClient, withRig, wsMessages } from './helpers.js';
+import { sleep } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
 
 const require = createRequire(import.meta.url);
 

@@ -9,7 +9,10 @@ import { startEmulator } from '../emulator/index.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import { decodeFrame } from '../../src/cassette/body.js';
 import type { WsCloseEvent } from '../../src/cassette/schema.js';
-import { call, httpEvents, StreamClient, tempDir, within, wsMessages } from './helpers.js';
+import { httpEvents, StreamClient, wsMessages } from './helpers.js';
+import { within } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

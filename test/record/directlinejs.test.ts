@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { createDirectLine, endDirectLine, postAndWait, waitForActivities, activitiesOf } from '../support/directline-client.js';
 import type { Cassette, HttpEvent, WsCloseEvent, WsOpenEvent } from '../../src/cassette/schema.js';
-import {
-  assertNonDecreasingT, call, eventually, httpEvents, recordedActivities, shape, sleep, StreamClient, tryUpgrade, withRig, wsMessages,
-} from './helpers.js';
+import { assertNonDecreasingT, httpEvents, recordedActivities, shape, StreamClient, tryUpgrade, withRig, wsMessages } from './helpers.js';
+import { eventually, sleep } from '../support/async.js';
+import { call } from '../support/http.js';
 
 type Mode = 'websocket' | 'polling';
 

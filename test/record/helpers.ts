@@ -1,8 +1,5 @@
 // Shared plumbing of the recorder tests: temp cassettes, emulator + recorder pairs, raw HTTP/WS clients,
 // a tiny WebSocket upstream for the cases the emulator cannot observe, and a log collector.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -12,34 +9,8 @@ import { startRecorder, type Recorder, type RecordOptions } from '../../src/reco
 import { loadCassette } from '../../src/cassette/load.js';
 import type { Cassette, CassetteEvent, HttpEvent, WsMessageEvent } from '../../src/cassette/schema.js';
 import { createLogger, type Logger } from '../../src/log.js';
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` every 5 ms until it returns something truthy. */
-export async function eventually<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 4000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-/** `p`, or a rejection after `ms`: a behaviour that breaks must fail the test, not hang the run. */
-export function within<T>(p: Promise<T>, what: string, ms = 4000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
-/** A fresh temp folder, removed by the returned cleanup. */
-export async function tempDir(): Promise<{ dir: string; file: (name: string) => string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-record-'));
-  return { dir, file: (name) => join(dir, name), cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
+import { eventually, within } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
 
 export interface Rig {
   emu: Emulator;
@@ -57,7 +28,7 @@ export async function withRig(
   opts: { emulator?: EmulatorOptions; recorder?: Partial<RecordOptions> },
   fn: (rig: Rig) => Promise<void>,
 ): Promise<void> {
-  const tmp = await tempDir();
+  const tmp = await tempDir('dlvcr-record-');
   const emu = await startEmulator(opts.emulator ?? {});
   let rec: Recorder | undefined;
   try {
@@ -70,37 +41,6 @@ export async function withRig(
     await emu.close();
     await tmp.cleanup();
   }
-}
-
-export interface JsonResponse {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any;
-}
-
-export async function call(
-  base: string,
-  method: string,
-  path: string,
-  opts: { bearer?: string | null; body?: unknown; raw?: BodyInit; headers?: Record<string, string> } = {},
-): Promise<JsonResponse> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
-  let body: BodyInit | undefined = opts.raw;
-  if (opts.body !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    body = JSON.stringify(opts.body);
-  }
-  const res = await fetch(base + path, { method, headers, body });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
 }
 
 /** A raw ws client that keeps every frame as text (keep-alives included) and the close it saw. */

@@ -9,7 +9,9 @@ import { startRecorder } from '../../src/record/recorder.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import type { WsOpenEvent } from '../../src/cassette/schema.js';
 import { parseMultipart } from '../emulator/multipart.js';
-import { call, httpEvents, tempDir, tryUpgrade, withRig } from './helpers.js';
+import { httpEvents, tryUpgrade, withRig } from './helpers.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
 
 const JSON_UTF8 = 'application/json; charset=utf-8';
 

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import type { HttpEvent } from '../../src/cassette/schema.js';
-import { call, collectingLogger, eventually, httpEvents, StreamClient, withRig } from './helpers.js';
+import { collectingLogger, httpEvents, StreamClient, withRig } from './helpers.js';
+import { eventually } from '../support/async.js';
+import { call } from '../support/http.js';
 
 const bodyJson = (e: HttpEvent | undefined, side: 'request' | 'response'): any => ((side === 'request' ? e!.request.body : e!.response!.body) as { json: any }).json;
 const bearerOf = (e: HttpEvent | undefined): string | undefined => e!.request.headers.authorization?.replace(/^Bearer /, '');

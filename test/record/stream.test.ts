@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { startRecorder } from '../../src/record/recorder.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import type { WsCloseEvent, WsOpenEvent } from '../../src/cassette/schema.js';
-import {
-  call, eventually, httpEvents, startMiniUpstream, StreamClient, tempDir, tryUpgrade, within, withRig, wsMessages,
-} from './helpers.js';
+import { httpEvents, startMiniUpstream, StreamClient, tryUpgrade, withRig, wsMessages } from './helpers.js';
+import { eventually, within } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
 
 const closesOf = (events: readonly { type: string }[]) => events.filter((e): e is WsCloseEvent => e.type === 'ws.close');
 

@@ -11,7 +11,12 @@ import { startEmulator, type Emulator } from '../emulator/index.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import { decodeFrame } from '../../src/cassette/body.js';
 import type { Cassette, HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../../src/cassette/schema.js';
-import { call, envNumber, sleep, spawnRecorder, Stream, tempDir, type RecorderProcess } from './support.js';
+import { sleep } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
+import { envNumber } from './env.js';
+import { spawnRecorder, type RecorderProcess } from './processes.js';
+import { Stream } from './stream-client.js';
 
 const FLUSH_MS = 100;
 const MARGIN_MS = envNumber('DLVCR_KILL_MARGIN_MS', 400);

@@ -14,7 +14,13 @@ import { startRecorder, type Recorder } from '../../src/record/recorder.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import { decodeFrame } from '../../src/cassette/body.js';
 import type { Cassette, HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../../src/cassette/schema.js';
-import { activeHandles, call, envNumber, eventually, fdsOf, sleep, spawnRecorder, Stream, Tap, tempDir } from './support.js';
+import { eventually, sleep } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
+import { envNumber } from './env.js';
+import { activeHandles, fdsOf, spawnRecorder } from './processes.js';
+import { Stream } from './stream-client.js';
+import { Tap } from './tap.js';
 
 const CYCLES = Math.max(4, Math.floor(envNumber('DLVCR_CYCLES', 1000)));
 
@@ -213,7 +219,7 @@ test('slow upstream: a POST that takes 3 s completes, is recorded with its durat
     const tookMs = performance.now() - t0;
     assert.equal(res.status, 200);
     assert.ok(tookMs >= 2990, `the POST answered after ${tookMs.toFixed(0)} ms`);
-    // The bot's reply streams before the POST answers (trap 8).
+    // The bot's reply streams before the POST answers (docs/protocol.md#send).
     await s.waitFor(() => s.count('You said: take your time') === 1, 'reply');
     await s.close();
 

@@ -12,9 +12,14 @@ import { CassetteError, loadCassette, parseCassette, validateCassette } from '..
 import { stringifyCassette } from '../../src/cassette/serialize.js';
 import type { Cassette } from '../../src/cassette/schema.js';
 import { wsCassette, WS_TEXTS } from '../replay/fixtures.js';
-import {
-  call, clientFrame, eventually, rawExchange, rawWebSocket, sendHalfAndVanish, sleep, spawnRecorder, startCanary, Stream, Tap, tempDir, type Canary,
-} from './support.js';
+import { eventually, sleep } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
+import { startCanary, type Canary } from './canary.js';
+import { spawnRecorder } from './processes.js';
+import { clientFrame, rawExchange, rawWebSocket, sendHalfAndVanish } from './raw-sockets.js';
+import { Stream } from './stream-client.js';
+import { Tap } from './tap.js';
 
 const RECORDER_MAX_BODY = 64 * 1024;
 

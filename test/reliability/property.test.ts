@@ -15,7 +15,8 @@ import type { Body, Cassette, CassetteEvent } from '../../src/cassette/schema.js
 import { Catalog } from '../../src/replay/catalog.js';
 import { startReplayer } from '../../src/replay/index.js';
 import { CassetteBuilder, ConversationScript, errorsCassette, pollingCassette, uploadCassette, wsCassette } from '../replay/fixtures.js';
-import { call, envNumber } from './support.js';
+import { call } from '../support/http.js';
+import { envNumber } from './env.js';
 
 const SCALE = envNumber('DLVCR_PROPERTY_RUNS', 1);
 const runs = (n: number) => Math.max(1, Math.round(n * SCALE));

@@ -21,7 +21,12 @@ import { startEmulator } from '../emulator/index.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import { decodeFrame } from '../../src/cassette/body.js';
 import type { HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../../src/cassette/schema.js';
-import { call, cpuSecondsOf, envNumber, sleep, spawnEmulator, spawnRecorder, Stream, tempDir } from './support.js';
+import { sleep } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
+import { call } from '../support/http.js';
+import { envNumber } from './env.js';
+import { cpuSecondsOf, spawnEmulator, spawnRecorder } from './processes.js';
+import { Stream } from './stream-client.js';
 
 const CONVERSATIONS = Math.max(1, Math.floor(envNumber('DLVCR_SOAK_CONVERSATIONS', 100)));
 const SECONDS = envNumber('DLVCR_SOAK_SECONDS', 15);
@@ -85,7 +90,7 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       const last = `"burst ${BURST}/${BURST}"`;
       while (performance.now() < deadline) {
         const roundStart = performance.now();
-        let post: Awaited<ReturnType<typeof call>>;
+        let post: Pick<Awaited<ReturnType<typeof call>>, 'status' | 'headers' | 'text' | 'json'>;
         for (let attempt = 0; ; attempt++) {
           const sent = call(target, 'POST', `/conversations/${encodeURIComponent(conversationId)}/activities`, {
             bearer: emu.secret, body: { type: 'message', text: `burst ${BURST}`, from: { id: `soak-user-${i}` } }, timeoutMs: ROUND_TIMEOUT_MS,

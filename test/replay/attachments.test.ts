@@ -12,7 +12,8 @@ import { startRecorder } from '../../src/record/recorder.js';
 import type { Cassette } from '../../src/cassette/schema.js';
 import { startEmulator } from '../emulator/index.js';
 import { CassetteBuilder, ConversationScript, UPSTREAM_ORIGIN, multipartBody, uploadCassette } from './fixtures.js';
-import { StreamClient, call, startConversation } from './helpers.js';
+import { StreamClient, startConversation } from './helpers.js';
+import { call } from '../support/http.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ff0c6c2d2a0000000049454e44ae426082', 'hex');
 const USER = 'dl_att-user';
@@ -177,7 +178,7 @@ describe('attachment URLs with the conversation id in them', () => {
       { name: 'activity', contentType: 'application/vnd.microsoft.activity', body: JSON.stringify({ type: 'message', text: 'see file', from: { id: conv.userId } }) },
       { name: 'file', filename: 'hello.txt', contentType: 'text/plain', body: 'hello file' },
     ]);
-    const up = await call(r.domain, 'POST', `/conversations/${conv.conversationId}/upload?userId=${conv.userId}`, { bearer: conv.token, rawBody: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    const up = await call(r.domain, 'POST', `/conversations/${conv.conversationId}/upload?userId=${conv.userId}`, { bearer: conv.token, raw: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
     assert.equal(up.status, 200);
     await stream.arrivalOf('Received 1 attachment(s)');
     const echo = stream.activities().find((a) => a.text === 'see file')!;

@@ -4,7 +4,8 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { CassetteBuilder, ConversationScript, WS_CONV, WS_TEXTS, wsCassette } from './fixtures.js';
-import { StreamClient, call, startConversation, userMessage } from './helpers.js';
+import { StreamClient, startConversation, userMessage } from './helpers.js';
+import { call } from '../support/http.js';
 
 const open: Replayer[] = [];
 after(async () => {

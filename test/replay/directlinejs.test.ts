@@ -7,7 +7,7 @@ import {
   ConnectionStatus, activitiesOf, createDirectLine, endDirectLine, postAndWait, statusLog, waitForActivities,
 } from '../support/directline-client.js';
 import { POLL_TEXTS, WS_TEXTS, pollingCassette, wsCassette } from './fixtures.js';
-import { call } from './helpers.js';
+import { call } from '../support/http.js';
 
 const open: Replayer[] = [];
 after(async () => {

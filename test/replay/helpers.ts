@@ -2,35 +2,7 @@
 // every frame timestamped so tests can measure order and timing.
 import WebSocket from 'ws';
 import type { Activity } from '../../src/protocol/types.js';
-
-export interface JsonResponse {
-  status: number;
-  headers: Headers;
-  body: any;
-  /** performance.now() when the request was sent. */
-  sentAt: number;
-  /** performance.now() when the response body was read. */
-  at: number;
-}
-
-export async function call(domain: string, method: string, path: string, opts: { bearer?: string; body?: unknown; headers?: Record<string, string>; rawBody?: Buffer } = {}): Promise<JsonResponse> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.bearer) headers.authorization = `Bearer ${opts.bearer}`;
-  let body: string | Uint8Array | undefined;
-  if (opts.rawBody) body = new Uint8Array(opts.rawBody);
-  else if (opts.body !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    body = JSON.stringify(opts.body);
-  }
-  const sentAt = performance.now();
-  const res = await fetch(domain + path, { method, headers, body: body as BodyInit | undefined });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch { /* keep text */ }
-  return { status: res.status, headers: res.headers, body: parsed, sentAt, at: performance.now() };
-}
+import { call, type Reply } from '../support/http.js';
 
 export interface Frame {
   at: number;
@@ -129,7 +101,7 @@ export class StreamClient {
 export async function startConversation(domain: string, opts: { userId?: string; generate?: boolean; bearer?: string } = {}) {
   const userId = opts.userId ?? 'dl_live-user';
   let bearer = opts.bearer ?? 'live-secret';
-  let generated: JsonResponse | null = null;
+  let generated: Reply | null = null;
   if (opts.generate !== false) {
     generated = await call(domain, 'POST', '/tokens/generate', { bearer, body: { user: { id: userId } } });
     bearer = generated.body.token;
@@ -141,8 +113,4 @@ export async function startConversation(domain: string, opts: { userId?: string;
 /** The body DirectLineJS/Web Chat posts for a user message. */
 export function userMessage(text: string, userId: string, clientActivityID: string): Activity {
   return { type: 'message', text, from: { id: userId, name: 'Live User', role: 'user' }, locale: 'en-US', channelData: { clientActivityID }, channelId: 'webchat' };
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

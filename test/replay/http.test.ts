@@ -3,13 +3,14 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { createLogger } from '../../src/log.js';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { ERR_CONV_A, ERR_CONV_B, WS_CONV, errorsCassette, multipartBody, uploadCassette, wsCassette } from './fixtures.js';
-import { StreamClient, call, startConversation, userMessage } from './helpers.js';
+import { StreamClient, startConversation, userMessage } from './helpers.js';
+import { call } from '../support/http.js';
+import { tempDir } from '../support/fs.js';
+import { sleep } from '../support/async.js';
 
 const open: Replayer[] = [];
 after(async () => {
@@ -96,8 +97,8 @@ describe('recorded status codes, bodies and headers', () => {
 describe('matching', () => {
   it('answers a mismatched post with 400 ReplayMismatch (what came, what was expected, how to re-record), then still matches', async () => {
     const { lines, logger } = captureLogs();
-    const dir = await mkdtemp(join(tmpdir(), 'dlvcr-replay-'));
-    const file = join(dir, 'ws.json');
+    const tmp = await tempDir('dlvcr-replay-');
+    const file = tmp.file('ws.json');
     await writeFile(file, JSON.stringify(wsCassette()));
     try {
       const r = await replayer({ cassette: file, speed: 0, logger });
@@ -146,7 +147,7 @@ describe('matching', () => {
       const all = JSON.stringify(lines);
       assert.ok(!all.includes(conv.token) && !all.includes(conv.generated!.body.token) && !all.includes(new URL(conv.streamUrl).searchParams.get('t')!));
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await tmp.cleanup();
     }
   });
 
@@ -161,7 +162,7 @@ describe('matching', () => {
         { name: 'activity', contentType: 'application/vnd.microsoft.activity', body: JSON.stringify({ type: 'message', text: 'see file', from: { id: conv.userId }, channelData: { clientActivityID: 'live-up' } }) },
         { name: 'file', filename: name, contentType: 'text/plain', body: 'other bytes' },
       ]);
-      return call(r.domain, 'POST', `/conversations/${conv.conversationId}/upload?userId=${conv.userId}`, { bearer: conv.token, rawBody: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      return call(r.domain, 'POST', `/conversations/${conv.conversationId}/upload?userId=${conv.userId}`, { bearer: conv.token, raw: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
     };
     const wrong = await upload('other.txt');
     assert.equal(wrong.status, 400);
@@ -231,7 +232,7 @@ describe('lifecycle', () => {
     await stream.opened;
     // a POST whose recorded response is 300 ms away and replies pending
     const pending = call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, { bearer: conv.token, body: userMessage('hello', conv.userId, 'x') }).catch((e) => e);
-    await new Promise((res) => setTimeout(res, 20));
+    await sleep(20);
     await r.close();
     const closed = await stream.closed;
     assert.equal(closed.code, 1001);

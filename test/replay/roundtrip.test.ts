@@ -9,7 +9,7 @@ import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import { startEmulator } from '../emulator/index.js';
 import { activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
-import { call } from './helpers.js';
+import { call } from '../support/http.js';
 
 let dir = '';
 let cassette = '';

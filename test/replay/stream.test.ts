@@ -5,7 +5,9 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { POLL_TEXTS, REC_USER, WS_CONV, WS_TEXTS, pollingCassette, wsCassette } from './fixtures.js';
-import { StreamClient, call, delay, startConversation, userMessage } from './helpers.js';
+import { StreamClient, startConversation, userMessage } from './helpers.js';
+import { sleep } from '../support/async.js';
+import { call } from '../support/http.js';
 
 const open: Replayer[] = [];
 after(async () => {
@@ -198,7 +200,7 @@ describe('replay over the WebSocket stream', () => {
     assert.deepEqual(empty.body, { activities: [], watermark: '0' });
     const path = `/conversations/${conv.conversationId}/activities`;
     await call(r.domain, 'POST', path, { bearer: conv.token, body: userMessage('hello', conv.userId, 'q1') });
-    await delay(5);
+    await sleep(5);
     const second = await poll('0');
     assert.deepEqual(second.body.activities.map((a: { text: string }) => a.text), ['hello', 'You said: hello']);
     assert.equal(second.body.watermark, '3');

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReplayer } from '../../src/replay/index.js';
 import { pollingCassette } from './fixtures.js';
-import { call, startConversation } from './helpers.js';
+import { startConversation } from './helpers.js';
+import { call } from '../support/http.js';
 
 test('replayed activities are stamped with their live delivery time, in the service format', async () => {
   const replayer = await startReplayer({ cassette: pollingCassette(), speed: 0 });

@@ -4,7 +4,9 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { GAPS, WS_TEXTS, wsCassette } from './fixtures.js';
-import { StreamClient, call, delay, startConversation, userMessage } from './helpers.js';
+import { StreamClient, startConversation, userMessage } from './helpers.js';
+import { sleep } from '../support/async.js';
+import { call } from '../support/http.js';
 
 const open: Replayer[] = [];
 after(async () => {
@@ -28,13 +30,13 @@ async function measure(speed: number, pauseMs: number): Promise<Measured> {
   const stream = new StreamClient(conv.streamUrl);
   await stream.opened;
   await stream.arrivalOf('Welcome to the emulator bot!');
-  await delay(pauseMs); // the live client is slower than the recorded one: timing must follow the live POST
+  await sleep(pauseMs); // the live client is slower than the recorded one: timing must follow the live POST
   const path = `/conversations/${conv.conversationId}/activities`;
   const hello = await call(r.domain, 'POST', path, { bearer: conv.token, body: userMessage('hello', conv.userId, 'a') });
   const helloReply = await stream.arrivalOf('You said: hello');
   await call(r.domain, 'POST', path, { bearer: conv.token, body: userMessage('burst 3', conv.userId, 'b') });
   await stream.arrivalOf('burst 3/3');
-  await delay(pauseMs);
+  await sleep(pauseMs);
   const slowPost = call(r.domain, 'POST', path, { bearer: conv.token, body: userMessage('slow', conv.userId, 'c') });
   const slowReply = await stream.arrivalOf('slow reply');
   const slow = await slowPost;
@@ -89,13 +91,13 @@ describe('causal timing', () => {
     const stream = new StreamClient(conv.streamUrl);
     await stream.opened;
     await stream.arrivalOf('Welcome to the emulator bot!');
-    await delay(150);
+    await sleep(150);
     assert.deepEqual(stream.texts(), ['Welcome to the emulator bot!'], 'nothing after the welcome is released before the POST');
     const before = performance.now();
     await call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, { bearer: conv.token, body: userMessage('hello', conv.userId, 'x') });
     const reply = await stream.arrivalOf('You said: hello');
     assert.ok(reply >= before);
-    await delay(50);
+    await sleep(50);
     assert.deepEqual(stream.texts(), ['Welcome to the emulator bot!', 'hello', 'You said: hello'], 'the burst waits for its own POST');
     stream.close();
   });

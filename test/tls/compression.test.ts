@@ -11,7 +11,9 @@ import { startReplayer } from '../../src/replay/index.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import type { HttpEvent, WsMessageEvent } from '../../src/cassette/schema.js';
 import type { Emulator } from '../emulator/index.js';
-import { eventually, makeTestPki, rawRequest, startTlsEmulator, tempDir, tryUpgrade, type TestPki } from './support.js';
+import { makeTestPki, rawRequest, startTlsEmulator, tryUpgrade, type TestPki } from './support.js';
+import { eventually } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
 
 let pki: TestPki;
 let tmp: Awaited<ReturnType<typeof tempDir>>;

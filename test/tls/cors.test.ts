@@ -8,7 +8,8 @@ import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import { CorsError } from '../../src/net/cors.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
-import { rawRequest, tempDir, tryUpgrade } from './support.js';
+import { rawRequest, tryUpgrade } from './support.js';
+import { tempDir } from '../support/fs.js';
 
 const PUBLIC = 'https://public-page.example';
 const OTHER = 'https://not-listed.example';

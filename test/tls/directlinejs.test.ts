@@ -10,7 +10,9 @@ import { loadCassette } from '../../src/cassette/load.js';
 import type { Cassette, HttpEvent, WsMessageEvent } from '../../src/cassette/schema.js';
 import type { Emulator } from '../emulator/index.js';
 import { activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
-import { collectingLogger, eventually, installNodeTrust, makeTestPki, openedWebSockets, startTlsEmulator, tempDir, type TestPki } from './support.js';
+import { collectingLogger, installNodeTrust, makeTestPki, openedWebSockets, startTlsEmulator, type TestPki } from './support.js';
+import { eventually } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
 
 type Mode = 'websocket' | 'polling';
 const WELCOME = 'Welcome to the emulator bot!';

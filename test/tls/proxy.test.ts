@@ -9,7 +9,8 @@ import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startConnectProxy, type TestProxy } from './connect-proxy.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import type { HttpEvent, WsOpenEvent } from '../../src/cassette/schema.js';
-import { collectingLogger, makeTestPki, rawRequest, startTlsEmulator, tempDir, tryUpgrade, type TestPki } from './support.js';
+import { collectingLogger, makeTestPki, rawRequest, startTlsEmulator, tryUpgrade, type TestPki } from './support.js';
+import { tempDir } from '../support/fs.js';
 
 let pki: TestPki;
 let emu: Emulator;

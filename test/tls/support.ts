@@ -1,10 +1,7 @@
 // Shared plumbing of the TLS tests: the TLS + compressing emulator, Node clients that trust the test CA,
 // a log collector, temp folders and small HTTP/WS probes.
-import { mkdtemp, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { createLogger, type Logger } from '../../src/log.js';
@@ -57,11 +54,6 @@ export function collectingLogger(level = 'info'): { logger: Logger; lines: () =>
   });
   const logger = createLogger({ level, destination, pretty: false });
   return { logger, lines: () => raw.map((l) => JSON.parse(l)), text: () => raw.join('\n') };
-}
-
-export async function tempDir(): Promise<{ file: (name: string) => string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-tls-'));
-  return { file: (name) => join(dir, name), cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export interface RawResponse {
@@ -124,14 +116,3 @@ export function tryUpgrade(url: string, opts: WebSocket.ClientOptions = {}): Pro
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export async function eventually<T>(check: () => T | undefined | null | false, what: string, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}

@@ -10,7 +10,8 @@ import { loadCassette } from '../../src/cassette/load.js';
 import type { HttpEvent, WsOpenEvent } from '../../src/cassette/schema.js';
 import type { Emulator } from '../emulator/index.js';
 import type { Leaf } from './pki.js';
-import { collectingLogger, makeTestPki, rawRequest, startTlsEmulator, tempDir, tryUpgrade, type TestPki } from './support.js';
+import { collectingLogger, makeTestPki, rawRequest, startTlsEmulator, tryUpgrade, type TestPki } from './support.js';
+import { tempDir } from '../support/fs.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let pki: TestPki;

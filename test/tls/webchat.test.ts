@@ -17,7 +17,8 @@ import { startRecorder } from '../../src/record/recorder.js';
 import { startReplayer } from '../../src/replay/index.js';
 import type { Emulator } from '../emulator/index.js';
 import { botBubble, collectErrors, launchChromium, sendAsPerson, userBubble, waitAllSent } from '../browser/support.js';
-import { makeTestPki, startTlsEmulator, tempDir, type TestPki } from './support.js';
+import { makeTestPki, startTlsEmulator, type TestPki } from './support.js';
+import { tempDir } from '../support/fs.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const WELCOME = 'Welcome to the emulator bot!';
