@@ -18,6 +18,8 @@ import { matchRoute, stripBase, type RouteMatch } from '../protocol/routes.js';
 import { sendError } from '../protocol/errors.js';
 import { isActivitySet } from '../protocol/types.js';
 import type { CorsPolicy } from '../net/cors.js';
+import { isHopByHop } from '../net/headers.js';
+import { BodyTooLargeError, readRequestBody, sendBodyTooLarge } from '../net/request-body.js';
 import { Capture, pickRequestHeaders, pickResponseHeaders, queryOf } from './capture.js';
 import { decodeContent } from './decode.js';
 import type { Outbound } from './outbound.js';
@@ -67,7 +69,6 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 // have acted on it: a POST to a bot), so it is reported, not sent again.
 const STALE_WINDOW_MS = 5;
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 /** What the recorder asks the upstream for, whatever the client accepts: every encoding decode.ts reads. */
 export const UPSTREAM_ACCEPT_ENCODING = 'gzip, deflate, br';
 
@@ -134,11 +135,10 @@ export class HttpExchange {
     }
     let body: Buffer;
     try {
-      body = await readBody(req, this.opts.maxBodyBytes);
+      body = await readRequestBody(req, this.opts.maxBodyBytes);
     } catch (err) {
-      if ((err as Error).message === 'too large') {
-        sendError(res, 413, 'BadArgument', `request body over the ${this.opts.maxBodyBytes}-byte limit`);
-        req.resume();
+      if (err instanceof BodyTooLargeError) {
+        sendBodyTooLarge(res, err);
         return;
       }
       res.destroy();
@@ -212,7 +212,7 @@ export class HttpExchange {
       }
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(proxyRes.headers)) {
-        if (v === undefined || HOP_BY_HOP.has(k)) continue;
+        if (v === undefined || isHopByHop(k)) continue;
         if (clientEncodingDropped && k === 'content-encoding') continue;
         if (k.startsWith('access-control-')) continue; // CORS is ours (set in handle())
         headers[k] = v;
@@ -300,26 +300,6 @@ export function acceptsEncoding(acceptEncoding: string | string[] | undefined, e
 
 function countActivities(body: ReturnType<typeof encodeBody>): number | undefined {
   return body && 'json' in body && isActivitySet(body.json) ? body.json.activities.length : undefined;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) return reject(new Error('too large'));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        reject(new Error('too large'));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function mayNeedRewrite(body: Buffer, upstreamHost: Buffer): boolean {

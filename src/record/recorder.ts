@@ -1,8 +1,6 @@
 // `directline-vcr record` as a library: an HTTP server that forwards Direct Line traffic to one
 // upstream and writes everything it sees to a cassette.
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { CassetteWriter } from '../cassette/store.js';
@@ -10,6 +8,8 @@ import { Redactor, type RedactionRules } from '../cassette/redact.js';
 import { silentLogger } from '../log.js';
 import { sendError } from '../protocol/errors.js';
 import { CorsPolicy } from '../net/cors.js';
+import { DEFAULT_HOST, FrontDoor } from '../net/front-door.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../net/request-body.js';
 import { loadListenerTls, type ListenerTls } from '../net/pem.js';
 import { createOutbound } from './outbound.js';
 import { Capture } from './capture.js';
@@ -34,7 +34,7 @@ export interface RecordOptions {
   redact?: RedactionRules;
   /** Longest time an event waits in memory before it reaches the disk (ms). Default 200. */
   flushIntervalMs?: number;
-  /** Requests with larger bodies get 413. Default 16 MiB (uploads). */
+  /** Requests with larger bodies get 413, and larger stream frames close the stream. Default 64 MiB (as replay). */
   maxBodyBytes?: number;
   /** Append to an existing cassette instead of rewriting it. */
   append?: boolean;
@@ -92,29 +92,17 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(listenerTls));
   // Rules are checked (a bad JSON path throws) before the cassette file is created or truncated.
   const redactor = new Redactor(opts.redact);
-  const host = opts.host ?? '127.0.0.1';
-  let port = opts.port ?? 0;
+  const host = opts.host ?? DEFAULT_HOST;
   // Listen before the cassette is touched: a busy port must not cost the user an existing cassette.
-  const server = listenerTls ? https.createServer({ cert: listenerTls.cert, key: listenerTls.key }) : http.createServer();
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  port = (server.address() as AddressInfo).port;
+  const door = new FrontDoor({ tls: listenerTls, logger });
+  const { port, url } = await door.listen(opts.port ?? 0, host);
   let writer: CassetteWriter | null = null;
   try {
     writer = opts.cassette
       ? await CassetteWriter.create(opts.cassette, { upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append })
       : null;
   } catch (err) {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await door.stopAccepting();
     outbound.close();
     throw err;
   }
@@ -125,7 +113,7 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   const proxyWsOrigin = (req: IncomingMessage) => `${listenerTls ? 'wss' : 'ws'}://${req.headers.host ?? `${host}:${port}`}`;
   // Where the client fetches the attachment URLs the upstream hands out (trap 15).
   const proxyOrigin = (req: IncomingMessage) => `${listenerTls ? 'https' : 'http'}://${req.headers.host ?? `${host}:${port}`}`;
-  const maxBodyBytes = opts.maxBodyBytes ?? 16 * 1024 * 1024;
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const exchange = new HttpExchange({ upstream, capture, streamUrls, logger, maxBodyBytes, proxyWsOrigin, attachmentUrls, proxyOrigin, outbound, cors });
   const relay = new WsRelay({
     upstream, capture, streamUrls, logger, maxFrameBytes: maxBodyBytes, wsOptions: outbound.wsOptions, outbound, cors,
@@ -139,8 +127,8 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   // Exchanges still waiting for the upstream: on stop they get a short grace period to finish and be recorded.
   let inFlight = 0;
   let drained: (() => void) | null = null;
-  const handler = (req: IncomingMessage, res: http.ServerResponse): void => {
-    if (demoPage?.(req, res)) return;
+  if (demoPage) door.handle(demoPage);
+  door.handle((req, res) => {
     inFlight++;
     res.once('close', () => {
       if (--inFlight === 0) drained?.();
@@ -149,11 +137,13 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
       logger.error({ err: err.message }, 'request failed');
       sendError(res, 500, 'InternalError', `directline-vcr: ${err.message}`);
     });
-  };
-  server.on('request', handler);
-  server.on('upgrade', (req, socket, head) => relay.handleUpgrade(req, socket, head));
+    return true;
+  });
+  door.handleUpgrade((req, socket, head) => {
+    relay.handleUpgrade(req, socket, head);
+    return true;
+  });
 
-  const url = `${listenerTls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   logger.info({ upstream: upstream.origin + upstream.basePath, cassette: writer?.file ?? null, url }, `recording ${upstream.origin}${upstream.basePath} at ${url}${upstream.basePath}`);
   logger.info({
     proxy: outbound.proxy, proxySource: outbound.proxySource, trust: outbound.trust?.sources, allowOrigin: cors.describe(),
@@ -173,16 +163,16 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
     flush: () => writer?.flush() ?? Promise.resolve(),
     close() {
       closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        const stopped = door.stopAccepting();
         await relay.closeAll();
-        server.closeIdleConnections();
+        door.closeIdleConnections();
         if (inFlight > 0) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
             drained = () => { clearTimeout(timer); resolve(); };
           });
         }
-        server.closeAllConnections();
+        door.closeAllConnections();
         exchange.close();
         outbound.close();
         await stopped;

@@ -11,7 +11,9 @@ import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import type { Logger } from 'pino';
 import { encodeBody, encodeFrame } from '../cassette/body.js';
 import { matchRoute, stripBase } from '../protocol/routes.js';
-import { websocketHandshakeProblem, writeUpgradeRefusal } from '../net/websocket-handshake.js';
+import { websocketHandshakeProblem, writeUpgradeError, writeUpgradeRefusal } from '../net/websocket-handshake.js';
+import { closeLike } from '../net/close-codes.js';
+import { errorBody } from '../protocol/errors.js';
 import { Capture, pickResponseHeaders, queryOf } from './capture.js';
 import type { StreamUrls } from './stream-urls.js';
 import type { AttachmentUrls } from './attachment-urls.js';
@@ -73,13 +75,13 @@ export class WsRelay {
     const sub = url ? stripBase(url.pathname, upstream.basePath) : null;
     const route = sub !== null ? matchRoute('GET', sub) : null;
     if (!url || !route || route.route !== 'stream') {
-      rejectUpgrade(socket, 404, { error: { code: 'NotFound', message: `no Direct Line stream at this path; streams live at ${upstream.basePath}/conversations/{id}/stream` } });
+      writeUpgradeError(socket, 404, 'NotFound', `no Direct Line stream at this path; streams live at ${upstream.basePath}/conversations/{id}/stream`);
       return;
     }
     const refusal = this.opts.cors?.refusal(req);
     if (refusal) {
       logger.warn({ path: url.pathname, origin: req.headers.origin }, `stream upgrade refused: ${refusal}`);
-      rejectUpgrade(socket, 403, { error: { code: 'OriginNotAllowed', message: refusal } });
+      writeUpgradeError(socket, 403, 'OriginNotAllowed', refusal);
       return;
     }
     // Refuse a malformed handshake before opening the upstream stream: ws would refuse it later, and the
@@ -87,7 +89,7 @@ export class WsRelay {
     const malformed = websocketHandshakeProblem(req);
     if (malformed) {
       logger.warn({ path: url.pathname }, `stream upgrade refused: ${malformed}`);
-      rejectUpgrade(socket, 400, { error: { code: 'BadArgument', message: malformed } });
+      writeUpgradeError(socket, 400, 'BadArgument', malformed);
       return;
     }
     const conversationId = route.conversationId;
@@ -119,7 +121,7 @@ export class WsRelay {
           status, headers: pickResponseHeaders(res.headers), body: encodeBody(body, res.headers['content-type'] as string | undefined),
         });
         logger.warn({ conversationId, status }, `stream handshake refused by the upstream (${status})`);
-        rejectUpgrade(socket, status, body, res.headers['content-type'] as string | undefined, res.statusMessage);
+        writeUpgradeRefusal(socket, status, { 'content-type': (res.headers['content-type'] as string | undefined) ?? 'application/json; charset=utf-8' }, body, res.statusMessage);
         this.pairs.delete(pair);
       });
     });
@@ -130,8 +132,8 @@ export class WsRelay {
       const { code, message } = this.opts.outbound?.describeError(err, 'stream')
         ?? { code: 'UpstreamUnreachable', message: `directline-vcr could not open the upstream stream: ${err.code ?? err.message}` };
       logger.error({ conversationId, code: err.code }, message);
-      this.opts.capture?.wsOpen(socketNo, conversationId, url.pathname, query, 502, { status: 502, headers: {}, body: { json: { error: { code, message } } } });
-      rejectUpgrade(socket, 502, { error: { code, message } });
+      this.opts.capture?.wsOpen(socketNo, conversationId, url.pathname, query, 502, { status: 502, headers: {}, body: { json: errorBody(code, message) } });
+      writeUpgradeError(socket, 502, code, message);
     });
     up.on('message', (data, isBinary) => {
       if (!pair.client) {
@@ -231,20 +233,3 @@ function rewriteFrame(buf: Buffer, urls: AttachmentUrls, pair: Pair): Buffer {
   return urls.rewriteJson(json, pair.proxyOrigin, pair.conversationId) ? Buffer.from(JSON.stringify(json)) : buf;
 }
 
-/** Closes a socket the way its peer was closed: same code and reason where the code can be sent. */
-function closeLike(ws: WebSocket, code: number, reason: string): void {
-  if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
-  if (ws.readyState === WebSocket.CONNECTING) return ws.terminate();
-  if (code === 1006) return ws.terminate(); // abnormal: no close frame was seen, so none is sent
-  if (code === 1005 || !isSendableCode(code)) return ws.close();
-  ws.close(code, reason);
-}
-
-function isSendableCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
-}
-
-function rejectUpgrade(socket: Duplex, status: number, body: unknown, contentType?: string, statusMessage?: string): void {
-  const payload = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-  writeUpgradeRefusal(socket, status, { 'content-type': contentType ?? 'application/json; charset=utf-8' }, payload, statusMessage);
-}
