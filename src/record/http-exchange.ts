@@ -13,7 +13,7 @@ import { encodeBody } from '../cassette/body.js';
 import type { Body } from '../cassette/schema.js';
 import { isHopByHop } from '../net/headers.js';
 import { sendError } from '../protocol/errors.js';
-import type { RouteMatch } from '../protocol/routes.js';
+import { Route, type RouteMatch } from '../protocol/routes.js';
 import { isActivitySet } from '../protocol/types.js';
 import { pickRequestHeaders, pickResponseHeaders, queryOf, type HttpCapture } from './capture.js';
 import { clientOrigins, type RecordContext } from './context.js';
@@ -120,7 +120,7 @@ export class HttpExchange {
       decodedOk = false;
     }
     // An attachment is a file: kept byte for byte (base64, its Content-Type among the headers), never rewritten.
-    const attachment = route.route === 'attachment';
+    const attachment = route.route === Route.attachment;
     const body: Body = attachment ? (decoded.length ? { base64: decoded.toString('base64') } : null) : encodeBody(decoded, proxyRes.headers['content-type']);
     const json = !attachment && body && 'json' in body && body.json && typeof body.json === 'object' ? body.json : null;
     const cid = json ? (json as { conversationId?: unknown }).conversationId : undefined;

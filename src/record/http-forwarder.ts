@@ -1,11 +1,11 @@
 // The HTTP half of the recorder: takes each request at the front door, answers what is ours to answer (CORS
 // preflights, refused origins, paths outside the base path, oversized bodies) and hands every other request,
 // read whole, to an HttpExchange that forwards and records it. GETs of attachment URLs the upstream handed out
-// are forwarded too (route 'attachment'), even outside the base path (attachment-urls.ts).
+// are forwarded too (route Route.attachment), even outside the base path (attachment-urls.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, readRequestBody, sendBodyTooLarge } from '../net/request-body.js';
 import { sendError } from '../protocol/errors.js';
-import { matchRoute, stripBase, type RouteMatch } from '../protocol/routes.js';
+import { matchRoute, Route, stripBase, type RouteMatch } from '../protocol/routes.js';
 import type { RecordContext } from './context.js';
 import { HttpExchange } from './http-exchange.js';
 
@@ -85,7 +85,7 @@ export class HttpForwarder {
   private routeOf(req: IncomingMessage, url: URL): RouteMatch | null {
     // An attachment URL this recorder handed out: forwarded to the upstream even outside the base path.
     const handedOut = req.method === 'GET' ? this.ctx.attachmentUrls.lookup(url.pathname) : undefined;
-    if (handedOut) return { route: 'attachment', conversationId: handedOut.conversationId };
+    if (handedOut) return { route: Route.attachment, conversationId: handedOut.conversationId };
     const sub = stripBase(url.pathname, this.ctx.upstream.basePath);
     return sub === null ? null : matchRoute(req.method ?? 'GET', sub);
   }

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { websocketHandshakeProblem, writeUpgradeError } from '../net/websocket-handshake.js';
-import { matchRoute, stripBase } from '../protocol/routes.js';
+import { matchRoute, Route, stripBase } from '../protocol/routes.js';
 import type { RecordContext } from './context.js';
 import { RelayedStream } from './relayed-stream.js';
 
@@ -32,7 +32,7 @@ export class WsRelay {
     const url = req.url && req.url.startsWith('/') ? new URL(req.url, 'http://proxy.invalid') : null;
     const sub = url ? stripBase(url.pathname, upstream.basePath) : null;
     const route = sub !== null ? matchRoute('GET', sub) : null;
-    if (!url || !route || route.route !== 'stream') {
+    if (!url || !route || route.route !== Route.stream) {
       writeUpgradeError(socket, 404, 'NotFound', `no Direct Line stream at this path; streams live at ${upstream.basePath}/conversations/{id}/stream`);
       return true;
     }
