@@ -2,6 +2,7 @@
 // upstream and writes everything it sees to a cassette.
 import { basename } from 'node:path';
 import { CassetteWriter } from '../cassette/store.js';
+import { describeHolder } from '../cassette/lock.js';
 import { Redactor } from '../cassette/redact.js';
 import { silentLogger } from '../log.js';
 import { CorsPolicy } from '../net/cors.js';
@@ -55,7 +56,13 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   let writer: CassetteWriter | null = null;
   try {
     writer = opts.cassette
-      ? await CassetteWriter.create(opts.cassette, { upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append })
+      ? await CassetteWriter.create(opts.cassette, {
+        upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append,
+        lock: {
+          port: listening.port, url: listening.url,
+          onTakeover: (stale, lockFile) => logger.warn({ lockFile, stale }, `took over the lock of ${opts.cassette}: its holder (${describeHolder(stale)}) is gone`),
+        },
+      })
       : null;
   } catch (err) {
     await door.stopAccepting();
