@@ -18,6 +18,7 @@ import { CASSETTE_VERSION, type Cassette, type CassetteEvent } from './schema.js
 import { parseCassette } from './load.js';
 import { AppendFile, type AppendFileStats } from './append-file.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { CassetteLock, type AcquireOptions } from './lock.js';
 
 export interface CassetteWriterOptions {
   /** Upper bound on how long an event may wait in memory before it is on disk (ms). Default 200. */
@@ -27,6 +28,11 @@ export interface CassetteWriterOptions {
   append?: boolean;
   /** How long (ms) a hold may keep later events off the disk before they are written anyway. Default 1000. */
   maxHoldMs?: number;
+  /**
+   * The cassette is locked while this writer records (lock.ts): what the lock tells a second recorder about
+   * this one, and who hears of a stale lock taken over. false: no lock (tests of the writer alone).
+   */
+  lock?: AcquireOptions | false;
 }
 
 interface Hold {
@@ -52,7 +58,7 @@ export class CassetteWriter {
   private readonly timeBase: number;
   readonly startedAt = performance.now();
 
-  private constructor(readonly file: string, db: Low<Cassette>, adapter: AppendFile, opts: CassetteWriterOptions) {
+  private constructor(readonly file: string, db: Low<Cassette>, adapter: AppendFile, opts: CassetteWriterOptions, private readonly lock: CassetteLock | null) {
     this.db = db;
     this.adapter = adapter;
     this.baseInterval = opts.flushIntervalMs ?? 200;
@@ -70,6 +76,17 @@ export class CassetteWriter {
     await access(dir, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
       throw Object.assign(new Error(`cannot write the cassette ${path}: its folder ${dir} ${err.code === 'ENOENT' ? 'does not exist' : 'is not writable'} (${err.code})`), { code: err.code });
     });
+    // Before the file is read or truncated: a second recorder must not touch a cassette being recorded.
+    const lock = opts.lock === false ? null : await CassetteLock.acquire(path, opts.lock ?? {});
+    try {
+      return await CassetteWriter.open(path, opts, lock);
+    } catch (err) {
+      await lock?.release();
+      throw err;
+    }
+  }
+
+  private static async open(path: string, opts: CassetteWriterOptions, lock: CassetteLock | null): Promise<CassetteWriter> {
     let writer: CassetteWriter | null = null;
     const adapter = new AppendFile(path, {
       parse: (s) => parseCassette(s, path),
@@ -91,7 +108,7 @@ export class CassetteWriter {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
-    writer = new CassetteWriter(path, db, adapter, opts);
+    writer = new CassetteWriter(path, db, adapter, opts, lock);
     // The first write replaces the file (a fresh cassette, or the old one in this writer's layout).
     await db.write();
     return writer;
@@ -257,6 +274,7 @@ export class CassetteWriter {
       await this.flush();
     } finally {
       await this.adapter.close();
+      await this.lock?.release();
     }
   }
 }

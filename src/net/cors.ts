@@ -7,6 +7,7 @@
 // any other Origin is refused with 403 before it is forwarded or matched. Clients that send no Origin (Node,
 // curl) are not affected by the list.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody, sendJson } from '../protocol/errors.js';
 
 const ALLOWED_HEADERS = 'authorization, content-type, x-ms-bot-agent, x-requested-with';
 const ALLOWED_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
@@ -90,9 +91,7 @@ export class CorsPolicy {
   answerPreflight(req: IncomingMessage, res: ServerResponse): void {
     const refusal = this.refusal(req);
     if (refusal) {
-      const body = Buffer.from(JSON.stringify({ error: { code: 'OriginNotAllowed', message: refusal } }));
-      res.writeHead(403, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(body.length), vary: 'Origin' });
-      res.end(body);
+      sendJson(res, 403, errorBody('OriginNotAllowed', refusal), { vary: 'Origin' });
       return;
     }
     const requested = req.headers['access-control-request-headers'];

@@ -2,6 +2,7 @@
 // upgrade before they commit anything to it (an upstream stream, a recorded socket of a replay session).
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { errorBody } from '../protocol/errors.js';
 
 /** Why a WebSocket handshake is malformed (RFC 6455 §4.2.1), or null when it is well-formed. */
 export function websocketHandshakeProblem(req: IncomingMessage): string | null {
@@ -23,4 +24,10 @@ export function writeUpgradeRefusal(socket: Duplex, status: number, headers: Rec
   for (const [k, v] of Object.entries(all)) head += `${k}: ${v}\r\n`;
   socket.on('error', () => socket.destroy());
   socket.end(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), body]));
+}
+
+/** Refuses an upgrade with a Direct Line error body (`{error:{code,message}}`, src/protocol/errors.ts). */
+export function writeUpgradeError(socket: Duplex, status: number, code: string, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): void {
+  const body = Buffer.from(JSON.stringify(errorBody(code, message, extra)));
+  writeUpgradeRefusal(socket, status, { 'content-type': 'application/json; charset=utf-8', ...headers }, body);
 }

@@ -3,12 +3,14 @@ import type { RouteName } from '../protocol/routes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CassetteWriter } from '../cassette/store.js';
 import { Redactor } from '../cassette/redact.js';
+import { isHopByHop } from '../net/headers.js';
 import type { Body, CassetteEvent, FrameData, HttpResponse } from '../cassette/schema.js';
 
 // Request headers worth keeping: they say what the client asked for. Host, cookies and hop-by-hop
 // headers are noise or secrets (docs/protocol.md#recorder).
 const REQUEST_HEADERS = new Set(['authorization', 'content-type', 'accept', 'x-ms-bot-agent', 'x-requested-with', 'origin', 'content-disposition', 'user-agent']);
-const RESPONSE_DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'date', 'set-cookie', 'upgrade']);
+// Response headers not kept besides the hop-by-hop ones: the body is stored decoded; dates and cookies are noise.
+const RESPONSE_DROP = new Set(['content-encoding', 'date', 'set-cookie']);
 
 export function pickRequestHeaders(h: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
@@ -23,7 +25,7 @@ export function pickRequestHeaders(h: IncomingHttpHeaders): Record<string, strin
 export function pickResponseHeaders(h: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of Object.keys(h).sort()) {
-    if (RESPONSE_DROP.has(name)) continue;
+    if (isHopByHop(name) || RESPONSE_DROP.has(name)) continue;
     const v = h[name];
     if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
   }

@@ -32,7 +32,7 @@ export interface LogEntry {
   /** The recorded activity (placeholders and recorded ids still in it). */
   activity: Activity;
   id: string | undefined;
-  /** Typing is delivered on the stream only, never by GET (reference §2.6). */
+  /** Typing is delivered on the stream only, never by GET (docs/protocol.md#typing). */
   typing: boolean;
   /** The recorded watermark, or a synthetic one when the recording had none for this activity; undefined for typing. */
   watermark: string | undefined;

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
 import { writeUpgradeRefusal } from '../net/websocket-handshake.js';
+import { isHopByHop } from '../net/headers.js';
 
 export interface Reply {
   status: number;
@@ -11,17 +12,14 @@ export interface Reply {
   body: Buffer;
 }
 
-/** Hop-by-hop and framing headers are computed here, never copied; CORS is ours; cookies are not replayed. */
-const DROPPED_HEADERS = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'trailers',
-  'transfer-encoding', 'upgrade', 'content-length', 'content-encoding', 'date', 'set-cookie', 'vary',
-]);
+/** Besides hop-by-hop and framing headers (computed here, never copied): CORS is ours, cookies are not replayed. */
+const DROPPED_HEADERS = new Set(['content-encoding', 'date', 'set-cookie', 'vary']);
 
 export function keptHeaders(recorded: Record<string, string>, map: (v: string) => string = (v) => v): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(recorded)) {
     const name = k.toLowerCase();
-    if (DROPPED_HEADERS.has(name) || name.startsWith('access-control-')) continue;
+    if (isHopByHop(name) || DROPPED_HEADERS.has(name) || name.startsWith('access-control-')) continue;
     out[name] = map(v);
   }
   return out;
@@ -54,36 +52,6 @@ export function writeReply(res: ServerResponse, reply: Reply, cors: Record<strin
 export function jsonReply(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: Buffer.from(JSON.stringify(body)) };
 }
-
-/**
- * The request body, up to `limit` bytes. Beyond it (declared or streamed) it rejects with code BODY_TOO_LARGE
- * and reads the rest without keeping it, so the caller's 413 reaches the client (destroying the request would
- * reset the connection before the client reads the answer).
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    const tooLarge = () => {
-      over = true;
-      chunks = [];
-      reject(Object.assign(new Error(`request body over ${limit} bytes`), { code: 'BODY_TOO_LARGE' }));
-    };
-    req.on('data', (c: Buffer) => {
-      if (over) return;
-      size += c.length;
-      if (size > limit) return tooLarge();
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (!over) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-    if (Number(req.headers['content-length']) > limit) tooLarge();
-  });
-}
-
 
 /** Answers an upgrade request with a plain HTTP response (a recorded refusal, or 404) and closes the socket. */
 export function refuseUpgrade(socket: Duplex, reply: Reply, cors: Record<string, string>): void {

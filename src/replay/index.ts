@@ -9,7 +9,7 @@ import { CorsPolicy } from '../net/cors.js';
 import { loadListenerTls } from '../net/pem.js';
 import { Catalog } from './catalog.js';
 import { createDemoPage, replayDemoPageOptions } from '../web/index.js';
-import { ReplayServer, hostForUrl } from './server.js';
+import { ReplayServer } from './server.js';
 import type { ReplayOptions, Replayer } from './types.js';
 
 export type { ReplayOptions, Replayer, ReplaySummary, UnmatchedRequest } from './types.js';
@@ -35,9 +35,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
   const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors });
   const host = opts.host ?? '127.0.0.1';
-  const port = await server.listen(opts.port ?? 0, host);
-  const shownHost = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : hostForUrl(host);
-  const url = `${tls ? 'https' : 'http'}://${shownHost}:${port}`;
+  const { port, url } = await server.listen(opts.port ?? 0, host);
   logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed, allowOrigin: cors.describe() }, 'replay server listening');
   return {
     url,

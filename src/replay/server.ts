@@ -3,20 +3,20 @@
 // answer into a Direct Line-shaped ReplayMismatch error that is logged and counted. GETs of the attachment
 // URLs served activities carry are answered from the cassette's recorded GETs (attachments.ts).
 import type { DemoPageHandler } from '../web/index.js';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
 import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
 import { errorBody } from '../protocol/errors.js';
+import { FrontDoor, hostForUrl, isWildcardHost, type Listening } from '../net/front-door.js';
+import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, readRequestBody } from '../net/request-body.js';
 import { matchRoute, Route, routePolicy, stripBase, type RouteName } from '../protocol/routes.js';
 import type { Catalog } from './catalog.js';
 import type { ConversationModel } from './conversation-model.js';
 import { RecordedAttachments, type AttachmentLookup } from './attachments.js';
 import { decodeBody } from '../cassette/body.js';
-import { answerPreflight, corsHeaders, jsonReply, keptHeaders, readBody, refuseUpgrade, writeReply, type Reply } from './http-io.js';
+import { answerPreflight, corsHeaders, jsonReply, keptHeaders, refuseUpgrade, writeReply, type Reply } from './http-io.js';
 import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
 import { describeLive, describeRecorded, shapeOf, type RequestShape } from './matcher.js';
 import { monotonicClock, type Clock } from './scheduler.js';
@@ -38,8 +38,6 @@ import { readModel, type CassetteModel } from '../model/index.js';
 export const MISMATCH_NOT_FOUND = 404;
 export const MISMATCH_DIFFERENT = 400;
 
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
-
 /** Conversation ids are short base64url-ish strings, often with a region suffix (`…-us`). */
 const PLAUSIBLE_CONVERSATION_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -57,10 +55,12 @@ export interface ReplayServerOptions {
   tls?: { cert: string; key: string } | null;
   /** Which browser origins may call (default: any). */
   cors?: CorsPolicy;
+  /** Requests with larger bodies get 413 (default DEFAULT_MAX_BODY_BYTES, as the recorder). */
+  maxBodyBytes?: number;
 }
 
 export class ReplayServer {
-  readonly http: Server | TlsServer;
+  readonly door: FrontDoor;
   readonly secure: boolean;
   private readonly cors: CorsPolicy;
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -90,38 +90,27 @@ export class ReplayServer {
     this.model = readModel(opts.catalog.cassette);
     this.secure = Boolean(opts.tls);
     this.cors = opts.cors ?? ANY_ORIGIN;
-    const handler = (req: IncomingMessage, res: ServerResponse): void => {
-      if (opts.demoPage?.(req, res)) return;
+    this.door = new FrontDoor({ tls: opts.tls, logger: opts.logger });
+    if (opts.demoPage) this.door.handle(opts.demoPage);
+    this.door.handle((req, res) => {
       this.onRequest(req, res).catch((err) => {
         opts.logger.error({ err }, 'replay request failed');
         if (!res.headersSent) writeReply(res, jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request')), corsHeaders(req, this.cors));
         else res.destroy();
       });
-    };
-    this.http = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createServer(handler);
-    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      socket.on('error', () => socket.destroy());
-      try {
-        this.onUpgrade(req, socket, head);
-      } catch (err) {
-        opts.logger.error({ err }, 'replay upgrade failed');
-        socket.destroy();
-      }
+      return true;
     });
-    this.http.on('clientError', (_err, socket) => socket.destroy());
+    this.door.handleUpgrade((req, socket, head) => {
+      this.onUpgrade(req, socket, head);
+      return true;
+    });
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(port, host, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
+  async listen(port: number, host: string): Promise<Listening> {
+    const listening = await this.door.listen(port, host);
     this.host = host;
-    this.port = (this.http.address() as AddressInfo).port;
-    return this.port;
+    this.port = listening.port;
+    return listening;
   }
 
   summary(): ReplaySummary {
@@ -141,10 +130,9 @@ export class ReplayServer {
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 250).unref())]);
     for (const hub of this.hubs.values()) hub.terminateAll();
     for (const client of this.wss.clients) client.terminate();
-    await new Promise<void>((resolve) => {
-      this.http.close(() => resolve());
-      this.http.closeAllConnections();
-    });
+    const stopped = this.door.stopAccepting();
+    this.door.closeAllConnections();
+    await stopped;
     this.wss.close();
   }
 
@@ -184,9 +172,9 @@ export class ReplayServer {
     }
     let body: Buffer;
     try {
-      body = await readBody(req, MAX_BODY_BYTES);
+      body = await readRequestBody(req, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     } catch (err) {
-      if ((err as { code?: string }).code === 'BODY_TOO_LARGE') writeReply(res, jsonReply(413, errorBody('BadArgument', `request body over ${MAX_BODY_BYTES} bytes`)), cors);
+      if (err instanceof BodyTooLargeError) writeReply(res, jsonReply(413, errorBody('BadArgument', err.message)), cors);
       return;
     }
     if (this.closing) return;
@@ -247,14 +235,13 @@ export class ReplayServer {
       const reason = 'the upstream handed this attachment out, but it was never fetched while recording, so the cassette has no bytes for it';
       const live: LiveRequest = { method, path, route: Route.attachment, query: new URLSearchParams(), headers: req.headers, body: Buffer.alloc(0), arrival, wsOrigin: this.wsOrigin(req) };
       this.reportMismatch(live, at, MISMATCH_NOT_FOUND, reason, null, {});
-      writeReply(res, jsonReply(MISMATCH_NOT_FOUND, {
-        error: { code: 'ReplayMismatch', message: `The attachment ${path} was not recorded: ${reason}` },
+      writeReply(res, jsonReply(MISMATCH_NOT_FOUND, errorBody('ReplayMismatch', `The attachment ${path} was not recorded: ${reason}`, {
         replay: {
           received: describeLive(method, path, Route.attachment, {}),
           expected: null,
           hint: `to record an attachment, fetch its contentUrl through the recorder while recording (e.g. open or download it in the chat); ${this.hint}`,
         },
-      }), cors);
+      })), cors);
       return;
     }
     const ev = found.ev;
@@ -347,15 +334,14 @@ export class ReplayServer {
   }
 
   private mismatchReply(live: LiveRequest, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape): Reply {
-    return jsonReply(status, {
-      error: { code: 'ReplayMismatch', message: `No recorded request matches ${live.method} ${live.path} (${live.route}): ${reason}` },
+    return jsonReply(status, errorBody('ReplayMismatch', `No recorded request matches ${live.method} ${live.path} (${live.route}): ${reason}`, {
       replay: {
         received: describeLive(live.method, live.path, live.route, shape),
         // The next recorded request of that route, or null when there is none (no session, queue used up).
         expected: expected ? describeRecorded(expected).json : null,
         hint: this.hint,
       },
-    });
+    }));
   }
 
   private reportMismatch(live: LiveRequest, at: string, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape): void {
@@ -378,10 +364,9 @@ export class ReplayServer {
       this.unmatchedCount++;
       if (this.unmatched.length < 10_000) this.unmatched.push({ method: 'GET', path: url.pathname, route: Route.stream, reason, expected: null, at: new Date().toISOString() });
       this.opts.logger.warn({ method: 'GET', path: url.pathname, route: Route.stream, status, reason }, 'replay mismatch: stream upgrade refused');
-      refuseUpgrade(socket, jsonReply(status, {
-        error: { code: 'ReplayMismatch', message: `No recorded stream matches ${url.pathname}: ${reason}` },
+      refuseUpgrade(socket, jsonReply(status, errorBody('ReplayMismatch', `No recorded stream matches ${url.pathname}: ${reason}`, {
         replay: { received: { method: 'GET', path: url.pathname, route: Route.stream }, expected: null, hint: this.hint },
-      }), cors);
+      })), cors);
     };
     if (this.closing) {
       socket.destroy();
@@ -419,14 +404,10 @@ export class ReplayServer {
       return `${scheme}//${u.host}`;
     }
     const scheme = this.secure ? 'wss' : 'ws';
-    const wildcard = this.host === '0.0.0.0' || this.host === '::' || this.host === '';
+    const wildcard = isWildcardHost(this.host);
     if (wildcard && typeof req.headers.host === 'string' && req.headers.host) return `${scheme}://${req.headers.host}`;
     return `${scheme}://${hostForUrl(wildcard ? '127.0.0.1' : this.host)}:${this.port}`;
   }
-}
-
-export function hostForUrl(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 function bearerOf(req: IncomingMessage): string | undefined {

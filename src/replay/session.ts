@@ -56,7 +56,7 @@ export interface SessionContext {
   placeholderKind: (placeholder: string) => PlaceholderKind | undefined;
 }
 
-/** The live client's own values that its echo carries (reference §1.6, trap 7). */
+/** The live client's own values that its echo carries (Web Chat waits for its clientActivityID: docs/protocol.md#echo). */
 interface LiveEcho {
   channelData: unknown;
   from: ChannelAccount | undefined;
@@ -233,7 +233,7 @@ export class Session {
     return { kind: 'reply', reply: { ...reply, status: 200, body: payload }, delay: 0, matched: null, quiet: false };
   }
 
-  /** Reconnect/refresh beyond the recording (timed background calls, trap 12): fresh credentials. */
+  /** Reconnect/refresh beyond the recording (clients call them on timers: docs/protocol.md#replay): fresh credentials. */
   private synthesize(req: LiveRequest): Outcome {
     let body: Record<string, unknown>;
     if (req.route === Route.sessionGetSessionId) {
@@ -383,7 +383,7 @@ export class Session {
     return value;
   }
 
-  /** A recorded streamUrl, pointed at this server and this session's conversation (trap 1). */
+  /** A recorded streamUrl (absolute, on the upstream), pointed at this server and this session's conversation. */
   private streamUrl(recorded: string, watermark: string | undefined): string {
     let url: URL;
     try {
@@ -398,7 +398,7 @@ export class Session {
   }
 
   /**
-   * A recorded attachment URL on the upstream (trap 15), pointed at this server: same path and query, with this
+   * A recorded attachment URL on the upstream (docs/protocol.md#attachments), pointed at this server: same path and query, with this
    * session's conversation id and tokens in them (server.ts serves the recorded GET of that path).
    */
   private attachmentUrl(recorded: string): string | undefined {
@@ -444,7 +444,7 @@ function parseJson(buf: Buffer): unknown {
   }
 }
 
-/** ISO time with the service's 7 fractional digits (reference §1.6): 2026-06-12T12:53:39.4220000Z. */
+/** ISO time with the service's 7 fractional digits (docs/protocol.md#activity-stamps): 2026-06-12T12:53:39.4220000Z. */
 function serviceTimestamp(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
 }

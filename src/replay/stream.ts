@@ -10,6 +10,7 @@ import type { Activity } from '../protocol/types.js';
 import { Route } from '../protocol/routes.js';
 import type { ActivitiesItem, StreamItem } from './conversation-model.js';
 import { keptHeaders, refuseUpgrade } from './http-io.js';
+import { closeLike } from '../net/close-codes.js';
 import type { Session } from './session.js';
 
 interface LiveSocket {
@@ -127,20 +128,4 @@ export class StreamHub {
     s.ws.send(payload, { binary });
     if (!binary && typeof payload === 'string') this.logger.debug({ session: this.session.n, socket: s.ordinal, bytes: payload.length }, 'frame sent');
   }
-}
-
-/** Closes like the recording did: a sendable code with its reason, 1005 as a bare close, 1006 (no close frame) as a drop. */
-function closeLike(ws: WebSocket, code: number, reason: string): void {
-  if (ws.readyState !== WebSocket.OPEN && ws.readyState !== WebSocket.CONNECTING) return;
-  const sendable = (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
-  if (code === 1005) ws.close();
-  else if (sendable) ws.close(code, clipReason(reason));
-  else ws.terminate();
-}
-
-/** Close reasons are limited to 123 bytes. */
-function clipReason(reason: string): string {
-  let r = reason;
-  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
-  return r;
 }

@@ -1,0 +1,92 @@
+// The HTTP half of the recorder: takes each request at the front door, answers what is ours to answer (CORS
+// preflights, refused origins, paths outside the base path, oversized bodies) and hands every other request,
+// read whole, to an HttpExchange that forwards and records it. GETs of attachment URLs the upstream handed out
+// are forwarded too (route Route.attachment), even outside the base path (attachment-urls.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, readRequestBody, sendBodyTooLarge } from '../net/request-body.js';
+import { sendError } from '../protocol/errors.js';
+import { matchRoute, Route, stripBase, type RouteMatch } from '../protocol/routes.js';
+import type { RecordContext } from './context.js';
+import { HttpExchange } from './http-exchange.js';
+
+export class HttpForwarder {
+  /** Exchanges still waiting for the upstream: on stop they get a grace period to finish and be recorded. */
+  private inFlight = 0;
+  private drained: (() => void) | null = null;
+
+  constructor(private readonly ctx: RecordContext) {}
+
+  /** The front door's handler: every request that reaches it is answered. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): boolean => {
+    this.inFlight++;
+    res.once('close', () => {
+      if (--this.inFlight === 0) this.drained?.();
+    });
+    this.forward(req, res).catch((err: Error) => {
+      this.ctx.logger.error({ err: err.message }, 'request failed');
+      sendError(res, 500, 'InternalError', `directline-vcr: ${err.message}`);
+    });
+    return true;
+  };
+
+  /** Resolves when no exchange is in flight, or after `graceMs`. */
+  async drain(graceMs: number): Promise<void> {
+    if (this.inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { upstream, logger, cors } = this.ctx;
+    // Only origin-form targets: an absolute URL or an authority here would make us an open proxy.
+    if (!req.url || !req.url.startsWith('/')) {
+      sendError(res, 400, 'BadArgument', 'directline-vcr accepts only path requests (origin-form); it forwards to its configured upstream only');
+      return;
+    }
+    const url = new URL(req.url, 'http://proxy.invalid');
+    // Every answer (errors included) carries our CORS headers; a preflight is answered here (not recorded):
+    // the upstream may answer none, and only a local answer can grant Private Network Access (src/net/cors.ts).
+    for (const [k, v] of Object.entries(cors.headers(req))) res.setHeader(k, v);
+    if (req.method === 'OPTIONS') {
+      cors.answerPreflight(req, res);
+      req.resume();
+      return;
+    }
+    const refusal = cors.refusal(req);
+    if (refusal) {
+      logger.warn({ method: req.method, path: url.pathname, origin: req.headers.origin }, `refused: ${refusal}`);
+      sendError(res, 403, 'OriginNotAllowed', refusal);
+      req.resume();
+      return;
+    }
+    const route = this.routeOf(req, url);
+    if (!route) {
+      sendError(res, 404, 'NotFound', `directline-vcr forwards only ${upstream.basePath || '/'}/… to ${upstream.origin}; ${url.pathname} is outside it`);
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readRequestBody(req, this.ctx.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) sendBodyTooLarge(res, err);
+      else res.destroy();
+      return;
+    }
+    logger.debug({ method: req.method, route: route.route, path: url.pathname }, 'request');
+    new HttpExchange(this.ctx, { req, res, route, url, body }).send();
+  }
+
+  /** The request's route, or null when it is not ours to forward. */
+  private routeOf(req: IncomingMessage, url: URL): RouteMatch | null {
+    // An attachment URL this recorder handed out: forwarded to the upstream even outside the base path.
+    const handedOut = req.method === 'GET' ? this.ctx.attachmentUrls.lookup(url.pathname) : undefined;
+    if (handedOut) return { route: Route.attachment, conversationId: handedOut.conversationId };
+    const sub = stripBase(url.pathname, this.ctx.upstream.basePath);
+    return sub === null ? null : matchRoute(req.method ?? 'GET', sub);
+  }
+}

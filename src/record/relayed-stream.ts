@@ -1,0 +1,202 @@
+// One relayed Direct Line stream: the upstream socket is opened first and the client's upgrade accepted only
+// then, so a refused upstream handshake (e.g. 403 after the stream token's 60 s) reaches the client as the same
+// refusal. Frames are relayed both ways untouched (keep-alives and the client's empty pings included) and
+// captured; a close on one side closes the other with the same code and reason (src/net/close-codes.ts). The
+// one exception: a server frame holding an attachment URL on the upstream's origin reaches the client with that
+// URL on the recorder (attachment-urls.ts); the cassette keeps the frame as the upstream sent it. Frames
+// without the upstream's host in them are never parsed.
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { type RawData, type WebSocketServer } from 'ws';
+import { encodeBody, encodeFrame } from '../cassette/body.js';
+import type { HttpResponse } from '../cassette/schema.js';
+import { closeLike } from '../net/close-codes.js';
+import { writeUpgradeError, writeUpgradeRefusal } from '../net/websocket-handshake.js';
+import { errorBody } from '../protocol/errors.js';
+import { pickResponseHeaders, queryOf } from './capture.js';
+import { clientOrigins, type RecordContext } from './context.js';
+
+// Pause the sending side when the receiving side has this much unsent (backpressure).
+const HIGH_WATER = 1 << 20;
+
+type Side = 'server' | 'client';
+
+/** The client's upgrade, as it arrived. */
+export interface StreamUpgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  url: URL;
+  conversationId: string | null;
+}
+
+export class RelayedStream {
+  readonly socketNo: number;
+  readonly conversationId: string | null;
+  private readonly upstream: WebSocket;
+  private client: WebSocket | null = null;
+  private closing: Side | 'proxy' | null = null;
+  /** Server frames that arrived before the client's socket was accepted. */
+  private early: Array<[RawData, boolean]> = [];
+  private failed = false;
+  private readonly query: Record<string, string>;
+  /** http(s) origin the client reached us by (for attachment URLs). */
+  private readonly proxyOrigin: string;
+
+  /**
+   * @param pickServer the client leg's server (with or without permessage-deflate, as the upstream leg chose)
+   * @param onEnd called once the stream is over (or never opened)
+   */
+  constructor(
+    private readonly ctx: RecordContext,
+    private readonly upgrade: StreamUpgrade,
+    private readonly pickServer: (deflate: boolean) => WebSocketServer,
+    private readonly onEnd: (s: RelayedStream) => void,
+  ) {
+    this.conversationId = upgrade.conversationId;
+    this.socketNo = ctx.capture?.nextSocket() ?? 0;
+    this.query = queryOf(upgrade.url.searchParams);
+    this.proxyOrigin = clientOrigins(ctx, upgrade.req).http;
+    const target = ctx.streamUrls.resolve(upgrade.url.pathname + upgrade.url.search, ctx.upstream.wsOrigin);
+    this.upstream = new WebSocket(target, { perMessageDeflate: true, maxPayload: ctx.maxBodyBytes, ...ctx.outbound.wsOptions });
+    this.upstream.on('unexpected-response', (upReq, res) => this.onUpstreamRefused(upReq, res, target));
+    this.upstream.on('error', (err: NodeJS.ErrnoException) => this.onUpstreamError(err));
+    this.upstream.on('message', (data, isBinary) => this.onServerFrame(data, isBinary));
+    this.upstream.on('open', () => this.onUpstreamOpen());
+    this.upstream.on('close', (code, reason) => {
+      if (this.client) this.onClose('server', code, reason.toString());
+    });
+  }
+
+  /** The upstream answered the handshake with something else than 101: the client gets that answer. */
+  private onUpstreamRefused(upReq: ClientRequest, res: IncomingMessage, target: string): void {
+    const refused = this.ctx.outbound.proxyRefusal(upReq);
+    if (refused) {
+      // The proxy answered in the upstream's place: report it as an unreachable upstream.
+      res.resume();
+      const err: NodeJS.ErrnoException = new Error(`the proxy answered ${refused.statusCode} ${refused.statusText} to CONNECT ${new URL(target).host}`.trim());
+      err.code = 'PROXY_TUNNEL_REFUSED';
+      this.upstream.emit('error', err);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const status = res.statusCode ?? 502;
+      const contentType = res.headers['content-type'];
+      this.captureOpen(status, { status, headers: pickResponseHeaders(res.headers), body: encodeBody(body, contentType) });
+      this.ctx.logger.warn({ conversationId: this.conversationId, status }, `stream handshake refused by the upstream (${status})`);
+      writeUpgradeRefusal(this.upgrade.socket, status, { 'content-type': contentType ?? 'application/json; charset=utf-8' }, body, res.statusMessage);
+      this.onEnd(this);
+    });
+  }
+
+  private onUpstreamError(err: NodeJS.ErrnoException): void {
+    if (this.client || this.failed) return; // after open, 'close' follows and handles it; one answer per upgrade
+    this.failed = true;
+    this.onEnd(this);
+    const { code, message } = this.ctx.outbound.describeError(err, 'stream');
+    this.ctx.logger.error({ conversationId: this.conversationId, code: err.code }, message);
+    this.captureOpen(502, { status: 502, headers: {}, body: { json: errorBody(code, message) } });
+    writeUpgradeError(this.upgrade.socket, 502, code, message);
+  }
+
+  private onUpstreamOpen(): void {
+    const { req, socket, head } = this.upgrade;
+    if (socket.destroyed) {
+      this.upstream.terminate();
+      this.onEnd(this);
+      return;
+    }
+    this.pickServer(this.upstream.extensions.includes('permessage-deflate')).handleUpgrade(req, socket, head, (client) => this.onClientAccepted(client));
+  }
+
+  private onClientAccepted(client: WebSocket): void {
+    this.client = client;
+    this.captureOpen(101);
+    this.ctx.logger.info({ conversationId: this.conversationId, socket: this.socketNo }, 'stream open');
+    for (const [d, b] of this.early.splice(0)) this.forward('server', d, b);
+    client.on('message', (data, isBinary) => this.forward('client', data, isBinary));
+    client.on('close', (code, reason) => this.onClose('client', code, reason.toString()));
+    client.on('error', (err) => this.ctx.logger.debug({ err: err.message, conversationId: this.conversationId }, 'client socket error'));
+  }
+
+  private onServerFrame(data: RawData, isBinary: boolean): void {
+    if (!this.client) this.early.push([data, isBinary]);
+    else this.forward('server', data, isBinary);
+  }
+
+  private forward(from: Side, data: RawData, isBinary: boolean): void {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const to = from === 'server' ? this.client : this.upstream;
+    const src = from === 'server' ? this.upstream : this.client;
+    this.ctx.capture?.wsMessage(this.socketNo, this.conversationId, from, encodeFrame(buf, isBinary));
+    this.ctx.logger.debug({ conversationId: this.conversationId, from, bytes: buf.length }, 'frame');
+    if (!to || to.readyState !== WebSocket.OPEN) return;
+    const out = from === 'server' && !isBinary ? this.forClient(buf) : buf;
+    to.send(out, { binary: isBinary }, () => {
+      if (src && src.isPaused && to.bufferedAmount < HIGH_WATER / 2) src.resume();
+    });
+    if (src && to.bufferedAmount > HIGH_WATER) src.pause();
+  }
+
+  /** A server frame with its attachment URLs on the recorder, or the very same buffer when it has none. */
+  private forClient(buf: Buffer): Buffer {
+    const urls = this.ctx.attachmentUrls;
+    if (!urls.mayContain(buf)) return buf;
+    const first = buf[0];
+    if (first !== 0x7b && first !== 0x5b) return buf; // not JSON ({ or [): keep-alives, text
+    let json: unknown;
+    try {
+      json = JSON.parse(buf.toString('utf8'));
+    } catch {
+      return buf;
+    }
+    return urls.rewriteJson(json, this.proxyOrigin, this.conversationId) ? Buffer.from(JSON.stringify(json)) : buf;
+  }
+
+  private onClose(side: Side, code: number, reason: string): void {
+    if (this.closing) {
+      // The second close of a pair is the echo of the first one.
+      this.onEnd(this);
+      return;
+    }
+    this.closing = side;
+    const capture = this.ctx.capture;
+    capture?.wsClose(this.socketNo, this.conversationId, side, code, reason);
+    // The reason is free text from a peer: it may carry a secret, so the log gets the cassette's redacted form.
+    const loggedReason = capture ? capture.redactor.text(reason) : reason;
+    this.ctx.logger.info({ conversationId: this.conversationId, socket: this.socketNo, by: side, code, reason: loggedReason }, 'stream closed');
+    const other = side === 'server' ? this.client : this.upstream;
+    if (other) closeLike(other, code, reason);
+    this.onEnd(this);
+  }
+
+  /** Closes both legs (recorder shutdown); the stream is captured as closed by the proxy. */
+  shutdown(code: number, reason: string): Promise<void> {
+    if (!this.closing) {
+      this.closing = 'proxy';
+      if (this.client) this.ctx.capture?.wsClose(this.socketNo, this.conversationId, 'proxy', code, reason);
+    }
+    const waits = [this.client, this.upstream].map((ws) => new Promise<void>((resolve) => {
+      if (!ws || ws.readyState === WebSocket.CLOSED) return resolve();
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1000);
+      ws.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(code, reason);
+    }));
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  private captureOpen(status: number, response?: HttpResponse): void {
+    const { url } = this.upgrade;
+    this.ctx.capture?.wsOpen(this.socketNo, this.conversationId, url.pathname, this.query, status, response);
+  }
+}
