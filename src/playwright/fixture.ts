@@ -1,7 +1,6 @@
 // The @playwright/test fixture: `import { test, expect } from 'directline-vcr/playwright'` gives each test a
 // `directline` fixture that routes the test's browser context to a cassette of its own, and fails the test
 // when the replay could not answer a request.
-import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { test as base, expect, type TestInfo } from '@playwright/test';
 import { PLAYWRIGHT_VCR_MODES, routeDirectLine, type DirectLineRoute, type PlaywrightVcrMode, type RouteDirectLineOptions } from './route.js';
@@ -39,29 +38,26 @@ function safeName(s: string): string {
 
 export const test = base.extend<{ directline: DirectLineRoute; directlineOptions: DirectLineFixtureOptions }>({
   directlineOptions: [{}, { option: true }],
-  directline: async ({ context, directlineOptions }, use, testInfo) => {
+  // Automatic, so a page is never left talking to the real service because a test did not ask for the
+  // fixture; lazy, so a test that never talks to Direct Line needs no cassette and writes none.
+  directline: [async ({ context, directlineOptions }, use, testInfo) => {
     const { cassetteDir, failOnUnmatched = true, ...opts } = directlineOptions;
     const mode = opts.mode ?? modeFromEnv();
     const cassette = opts.cassette ?? defaultCassettePath(testInfo, cassetteDir);
     const upstream = opts.upstream ?? process.env.DLVCR_UPSTREAM;
-    // Record and auto may write: the per-test folder is the fixture's to make.
-    if (mode !== 'replay') await mkdir(dirname(cassette), { recursive: true });
-    let route: DirectLineRoute;
-    try {
-      route = await routeDirectLine(context, { ...opts, mode, cassette, upstream });
-    } catch (err) {
-      const e = err as Error;
-      if (mode === 'replay') e.message += `\n(DLVCR_MODE=replay; record the cassette first with DLVCR_MODE=record or auto)`;
-      throw e;
-    }
+    const route = await routeDirectLine(context, { ...opts, mode, cassette, upstream, lazy: true });
     await use(route);
     await route.close();
+    if (route.startError) {
+      const hint = route.mode === 'replay' ? ' (replay mode: record the cassette first with DLVCR_MODE=record or auto)' : '';
+      throw new Error(`directline-vcr could not start the ${route.mode === 'replay' ? 'replay' : 'recorder'} for ${cassette}${hint}: ${route.startError.message}`);
+    }
     const report = route.mismatchReport();
     if (report) {
       await testInfo.attach('directline-vcr mismatches', { body: report, contentType: 'text/plain' });
       if (failOnUnmatched) throw new Error(report);
     }
-  },
+  }, { auto: true }],
 });
 
 export { expect };

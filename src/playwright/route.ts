@@ -2,7 +2,11 @@
 // via `routeWebSocket`) goes to a recorder or replayer started for it, so the page under test keeps its
 // hosted-service domain (or Web Chat's default) and needs no change. Nothing else the page loads is touched.
 import type { BrowserContext, Page, Route, WebSocketRoute } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import WebSocket from 'ws';
+import { loadCassette } from '../cassette/load.js';
 import { startVcr, type Vcr } from '../vcr.js';
 import type { ReplaySummary } from '../replay/types.js';
 import type { RedactionRules } from '../cassette/redact.js';
@@ -26,14 +30,21 @@ export interface RouteDirectLineOptions {
   /** Extra redaction rules for record mode (tokens, secrets and JWTs are always redacted). */
   redact?: RedactionRules;
   logger?: Logger;
+  /**
+   * Start the recorder or replayer at the first Direct Line request instead of now (the fixture does: a test
+   * that never talks to Direct Line then needs no cassette and writes none). Default false.
+   */
+  lazy?: boolean;
 }
 
 export interface DirectLineRoute {
   /** What the server does: 'auto' resolved to 'record' or 'replay'. */
   mode: 'record' | 'replay';
   cassettePath: string;
-  /** The recorder or replayer serving this page (its url, domain, summary). */
-  vcr: Vcr;
+  /** The recorder or replayer serving this page (its url, domain, summary); null while a lazy route saw no request. */
+  readonly vcr: Vcr | null;
+  /** Why the server could not start (a lazy route reports it here and fails its requests), else null. */
+  readonly startError: Error | null;
   /** Replay: requests matched and unmatched so far; null in record mode. */
   summary(): ReplaySummary | null;
   /** Replay: one paragraph naming every request the cassette could not answer, or null when there was none. */
@@ -49,14 +60,28 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
   if (!PLAYWRIGHT_VCR_MODES.includes(opts.mode)) {
     throw new Error(`routeDirectLine: mode must be one of ${PLAYWRIGHT_VCR_MODES.join(', ')}, got ${JSON.stringify(opts.mode)}`);
   }
-  const vcr = await startVcr({
-    mode: opts.mode, cassette: opts.cassette, upstream: opts.upstream, speed: opts.speed, redact: opts.redact, logger: opts.logger,
-  });
-  const mode = vcr.mode === 'replay' ? 'replay' : 'record';
+  // 'auto' is decided now (as startVcr decides it), so the mode is known before any server runs.
+  const mode = opts.mode === 'auto' ? ((await hasRecording(opts.cassette)) ? 'replay' : 'record') : opts.mode;
+  let vcr: Vcr | null = null;
+  let startError: Error | null = null;
+  let starting: Promise<Vcr> | null = null;
+  const start = (): Promise<Vcr> => {
+    // Per-test cassettes live in folders of their own, made when the first one is written.
+    starting ??= (mode === 'record' ? mkdir(dirname(opts.cassette), { recursive: true }) : Promise.resolve(undefined)).then(() => startVcr({ mode, cassette: opts.cassette, upstream: opts.upstream, speed: opts.speed, redact: opts.redact, logger: opts.logger }))
+      .then((v) => {
+        vcr = v;
+        opts.logger?.info({ mode, cassette: v.cassettePath, server: v.url }, `routing Direct Line to ${mode === 'replay' ? 'the replay' : 'the recorder'} at ${v.url}`);
+        return v;
+      }, (err: Error) => {
+        startError = err;
+        throw err;
+      });
+    return starting;
+  };
+  if (!opts.lazy) await start();
   const extra = opts.hosts ?? [];
-  const localBase = vcr.domain.slice(vcr.url.length);
-  const localPath = (pathname: string): string =>
-    pathname === HOSTED_BASE_PATH || pathname.startsWith(`${HOSTED_BASE_PATH}/`) ? localBase + pathname.slice(HOSTED_BASE_PATH.length) : pathname;
+  const localPath = (v: Vcr, pathname: string): string =>
+    pathname === HOSTED_BASE_PATH || pathname.startsWith(`${HOSTED_BASE_PATH}/`) ? v.domain.slice(v.url.length) + pathname.slice(HOSTED_BASE_PATH.length) : pathname;
   const isHttp = (url: URL) => (url.protocol === 'https:' || url.protocol === 'http:') && isDirectLineHost(url.hostname, extra);
   const isWs = (url: URL) => (url.protocol === 'wss:' || url.protocol === 'ws:') && isDirectLineHost(url.hostname, extra);
   let closed = false;
@@ -67,7 +92,8 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
     const request = route.request();
     const url = new URL(request.url());
     try {
-      const res = await forwardToLocal(`${vcr.url}${localPath(url.pathname)}${url.search}`, request.method(), await request.allHeaders(), request.postDataBuffer());
+      const vcr = await start();
+      const res = await forwardToLocal(`${vcr.url}${localPath(vcr, url.pathname)}${url.search}`, request.method(), await request.allHeaders(), request.postDataBuffer());
       // The server named itself in streamUrls and attachment URLs: the page keeps seeing the host it called.
       const body = rewriteLocalOrigins(res.body, res.headers['content-type'], vcr.url, url.protocol === 'http:' ? url.origin : `https://${url.host}`);
       await route.fulfill({ status: res.status, headers: res.headers, body });
@@ -79,11 +105,12 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
 
   const onWebSocket = (page: WebSocketRoute): void => {
     const url = new URL(page.url());
-    if (closed) {
-      void page.close({ code: 1001, reason: 'directline-vcr route closed' });
+    // A stream URL comes from a routed HTTP answer, so the server runs by now.
+    if (closed || !vcr) {
+      void page.close({ code: 1011, reason: 'directline-vcr: no server for this stream' }).catch(() => undefined);
       return;
     }
-    const local = `${vcr.url.replace(/^http/, 'ws')}${localPath(url.pathname)}${url.search}`;
+    const local = `${vcr.url.replace(/^http/, 'ws')}${localPath(vcr, url.pathname)}${url.search}`;
     const server = new WebSocket(local, page.protocols(), { perMessageDeflate: false });
     sockets.add(server);
     const early: Array<string | Buffer> = [];
@@ -114,28 +141,34 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
 
   await target.route(isHttp, onRoute);
   await target.routeWebSocket(isWs, onWebSocket);
-  opts.logger?.info({ mode, cassette: vcr.cassettePath, server: vcr.url }, `routing Direct Line to ${mode === 'replay' ? 'the replay' : 'the recorder'} at ${vcr.url}`);
 
   let closing: Promise<void> | null = null;
   let finalSummary: ReplaySummary | null = null;
-  const summary = () => finalSummary ?? vcr.summary();
+  const summary = () => finalSummary ?? vcr?.summary() ?? null;
   return {
     mode,
-    cassettePath: vcr.cassettePath ?? opts.cassette,
-    vcr,
+    cassettePath: opts.cassette,
+    get vcr() { return vcr; },
+    get startError() { return startError; },
     summary,
-    mismatchReport: () => mismatchReport(summary(), vcr.cassettePath ?? opts.cassette),
+    mismatchReport: () => mismatchReport(summary(), opts.cassette),
     close() {
       closing ??= (async () => {
         closed = true;
         await target.unroute(isHttp, onRoute).catch(() => undefined);
         for (const s of sockets) s.terminate();
-        finalSummary = vcr.summary();
-        await vcr.close();
+        const v = starting ? await starting.catch(() => null) : null;
+        finalSummary = v?.summary() ?? null;
+        await v?.close();
       })();
       return closing;
     },
   };
+}
+
+async function hasRecording(file: string): Promise<boolean> {
+  if (!existsSync(file)) return false;
+  return (await loadCassette(file)).events.length > 0; // a broken cassette is an error, not a reason to overwrite it
 }
 
 /** Codes a WebSocket may send in a close frame (1005, 1006 and 1015 only describe what happened). */
