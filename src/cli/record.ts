@@ -6,6 +6,7 @@ import { JsonPath } from '../cassette/redact.js';
 import { CONFIG_FILE_NAME, findConfigFile, loadConfig, mergeRedactionRules, type VcrConfig } from '../config/config.js';
 import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
 import { parseSpeed } from './replay.js';
+import { forwardFromArgs, forwardOptions, type ForwardArgs } from '../forward/cli-options.js';
 
 // upstream, mode, port, host and flush-interval have no yargs default: a flag wins over the config file,
 // which wins over the built-in default (RECORD_DEFAULTS).
@@ -53,7 +54,7 @@ function configurable<O extends Options>(opt: O, shown: string | number): Omit<O
   return { ...rest, defaultDescription: `${shown}, or the config file's` };
 }
 
-export const recordCommand: CommandModule<object, RecordArgs> = {
+export const recordCommand: CommandModule<object, RecordArgs & ForwardArgs> = {
   command: 'record',
   describe: 'Proxy a Direct Line client to an upstream and write everything to a cassette',
   builder: (y) =>
@@ -83,6 +84,7 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
         insecure: { type: 'boolean', default: false, describe: "Do not verify the upstream's TLS certificate (testing only; warns at every start). Prefer --ca" },
         proxy: { type: 'string', describe: 'Outbound proxy for the upstream leg, HTTP and WebSocket (CONNECT), e.g. http://proxy.corp:8080. Default: HTTPS_PROXY/HTTP_PROXY with NO_PROXY from the environment; --proxy wins over them; --no-proxy ignores them' },
         ...listenerOptions,
+        ...forwardOptions,
       })
       .example('$0 record --cassette recordings/my-bot.json', 'record the hosted service; point the client at http://127.0.0.1:4978/v3/directline')
       .example(`$0 record --config ${CONFIG_FILE_NAME} --redact-json-path '$.value.pin' --cassette my.json`, 'rules from a file, plus one more')
@@ -90,6 +92,7 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
       .example('$0 record --tls-cert localhost.pem --tls-key localhost-key.pem --cassette my.json', 'listen on https:// (wss:// streams) for a page served over https')
       .example('$0 record --mode auto --cassette test/fixtures/greeting.json --upstream http://localhost:3978/v3/directline', 'first run records, later runs replay')
       .example('$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline')
+      .example('$0 record --forward --cassette my.json', 'for a client that keeps its domain: run it with HTTPS_PROXY=http://127.0.0.1:4978 NODE_EXTRA_CA_CERTS=~/.directline-vcr/ca.pem')
       .epilogue(UPSTREAM_HOSTS) as never,
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
@@ -128,6 +131,7 @@ export const recordCommand: CommandModule<object, RecordArgs> = {
         proxy: args.proxy,
         tls: listenerTls(args),
         allowOrigin: args['allow-origin'],
+        forward: forwardFromArgs(args),
       });
     } catch (err) {
       failStart(logger, 'cannot start the recorder', err);

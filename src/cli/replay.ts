@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { startReplayer, type Replayer } from '../replay/index.js';
 import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
+import { forwardFromArgs, forwardOptions, type ForwardArgs } from '../forward/cli-options.js';
 
 interface ReplayArgs {
   cassette: string;
@@ -23,7 +24,7 @@ export function parseSpeed(raw: string): number {
   return n;
 }
 
-export const replayCommand: CommandModule<object, ReplayArgs> = {
+export const replayCommand: CommandModule<object, ReplayArgs & ForwardArgs> = {
   command: 'replay',
   describe: 'Serve a cassette offline: same status codes, bodies, frames and (causal) timing',
   builder: (y) =>
@@ -34,17 +35,19 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
         'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / that replays the cassette in a browser (needs botframework-webchat installed)' },
         speed: { type: 'string', default: '1', describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)' },
         ...listenerOptions,
+        ...forwardOptions,
       })
       .example('$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline')
       .example('$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port')
       .example('$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem', 'https:// and wss:// for a page served over https')
-      .example('$0 replay --cassette my.json --allow-origin https://my-app.example', 'only that page (and non-browser clients) may call') as never,
+      .example('$0 replay --cassette my.json --allow-origin https://my-app.example', 'only that page (and non-browser clients) may call')
+      .example('$0 replay --forward --forward-only-directline --cassette my.json', 'for a client that keeps its domain (HTTPS_PROXY=http://127.0.0.1:4978); other hosts refused') as never,
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
     let replayer: Replayer;
     try {
       replayer = await startReplayer({ cassette: args.cassette, port: args.port, host: args.host, speed: parseSpeed(args.speed), logger, demoPage: args['demo-page'],
-        tls: listenerTls(args), allowOrigin: args['allow-origin'],
+        tls: listenerTls(args), allowOrigin: args['allow-origin'], forward: forwardFromArgs(args),
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);

@@ -19,6 +19,7 @@ import { AttachmentUrls } from './attachment-urls.js';
 import { parseUpstream, DEFAULT_UPSTREAM } from './upstream.js';
 import { WsRelay } from './ws-relay.js';
 import { createDemoPage } from '../web/index.js';
+import { attachForwardProxy, interceptedOrigin, type ForwardOptions, type ForwardProxy } from '../forward/proxy.js';
 
 /** How long a stopping recorder waits for exchanges still in flight, so they reach the cassette. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -65,6 +66,11 @@ export interface RecordOptions {
    * the recorder's own origin (its demo page) is always allowed. Default: any origin.
    */
   allowOrigin?: string[];
+  /**
+   * Also be an HTTPS forward proxy (CONNECT) for clients that cannot change their domain: Direct Line hosts are
+   * intercepted with a local CA (~/.directline-vcr/ca.pem), other hosts tunnelled or refused. See src/forward/.
+   */
+  forward?: boolean | ForwardOptions;
 }
 
 export interface Recorder {
@@ -109,7 +115,9 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   });
   port = (server.address() as AddressInfo).port;
   let writer: CassetteWriter | null = null;
+  let forward: ForwardProxy | null = null;
   try {
+    forward = opts.forward ? await attachForwardProxy(server, opts.forward === true ? {} : opts.forward, logger) : null;
     writer = opts.cassette
       ? await CassetteWriter.create(opts.cassette, { upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append })
       : null;
@@ -122,9 +130,9 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
   const streamUrls = new StreamUrls();
   const attachmentUrls = new AttachmentUrls(upstream.origin);
   // wss:// when we listen with TLS: a page served over https may not open ws:// (mixed content).
-  const proxyWsOrigin = (req: IncomingMessage) => `${listenerTls ? 'wss' : 'ws'}://${req.headers.host ?? `${host}:${port}`}`;
+  const proxyWsOrigin = (req: IncomingMessage) => interceptedOrigin(req)?.replace(/^http/, 'ws') ?? `${listenerTls ? 'wss' : 'ws'}://${req.headers.host ?? `${host}:${port}`}`;
   // Where the client fetches the attachment URLs the upstream hands out (trap 15).
-  const proxyOrigin = (req: IncomingMessage) => `${listenerTls ? 'https' : 'http'}://${req.headers.host ?? `${host}:${port}`}`;
+  const proxyOrigin = (req: IncomingMessage) => interceptedOrigin(req) ?? `${listenerTls ? 'https' : 'http'}://${req.headers.host ?? `${host}:${port}`}`;
   const maxBodyBytes = opts.maxBodyBytes ?? 16 * 1024 * 1024;
   const exchange = new HttpExchange({ upstream, capture, streamUrls, logger, maxBodyBytes, proxyWsOrigin, attachmentUrls, proxyOrigin, outbound, cors });
   const relay = new WsRelay({
@@ -175,6 +183,7 @@ export async function startRecorder(opts: RecordOptions): Promise<Recorder> {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await relay.closeAll();
+        forward?.close();
         server.closeIdleConnections();
         if (inFlight > 0) {
           await new Promise<void>((resolve) => {
