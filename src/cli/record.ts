@@ -7,6 +7,7 @@ import { CONFIG_FILE_NAME, findConfigFile, loadConfig, mergeRedactionRules, type
 import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
 import { parseSpeed } from './replay.js';
 import { defineCommand, negatable } from './command.js';
+import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
 
 /** Where Direct Line lives (docs/protocol.md#hosts): shown by `record --help`. */
 export const UPSTREAM_HOSTS = [
@@ -60,8 +61,10 @@ export default defineCommand({
     insecure: { type: 'boolean', default: false, describe: "Do not verify the upstream's TLS certificate (testing only; warns at every start). Prefer --ca" },
     proxy: { type: 'string', coerce: negatable, describe: 'Outbound proxy for the upstream leg, HTTP and WebSocket (CONNECT), e.g. http://proxy.corp:8080. Default: HTTPS_PROXY/HTTP_PROXY with NO_PROXY from the environment; --proxy wins over them; --no-proxy ignores them' },
     ...listenerOptions,
+    ...forwardOptions,
   },
   examples: [
+    ['$0 record --forward --cassette my.json', 'for a client that keeps its domain: run it with HTTPS_PROXY=http://127.0.0.1:4978 NODE_EXTRA_CA_CERTS=~/.directline-vcr/ca.pem'],
     ['$0 record --cassette recordings/my-bot.json', 'record the hosted service; point the client at http://127.0.0.1:4978/v3/directline'],
     [`$0 record --config ${CONFIG_FILE_NAME} --redact-json-path '$.value.pin' --cassette my.json`, 'rules from a file, plus one more'],
     ['HTTPS_PROXY=http://proxy.corp:8080 $0 record --ca corp-root.pem --cassette my.json', 'behind a corporate proxy that inspects TLS'],
@@ -106,6 +109,7 @@ export default defineCommand({
         insecure: args.insecure,
         proxy: args.proxy,
         tls: listenerTls(args),
+        forward: forwardFromArgs(args),
         allowOrigin: args['allow-origin'],
       });
     } catch (err) {

@@ -2,6 +2,7 @@
 import { startReplayer, type Replayer } from '../replay/index.js';
 import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
 import { defineCommand } from './command.js';
+import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
 
 /** '4' → 4, 'instant' → 0 (order kept, no waits). */
 export function parseSpeed(raw: string): number {
@@ -20,8 +21,10 @@ export default defineCommand({
     'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / that replays the cassette in a browser (needs botframework-webchat installed)' },
     speed: { type: 'string', default: '1', describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)' },
     ...listenerOptions,
+    ...forwardOptions,
   },
   examples: [
+    ['$0 replay --forward --forward-only-directline --cassette my.json', 'for a client that keeps its domain (HTTPS_PROXY=http://127.0.0.1:4978); other hosts refused'],
     ['$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline'],
     ['$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port'],
     ['$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem', 'https:// and wss:// for a page served over https'],
@@ -32,7 +35,7 @@ export default defineCommand({
     let replayer: Replayer;
     try {
       replayer = await startReplayer({ cassette: args.cassette, port: args.port, host: args.host, speed: parseSpeed(args.speed), logger, demoPage: args['demo-page'],
-    tls: listenerTls(args), allowOrigin: args['allow-origin'],
+    tls: listenerTls(args), allowOrigin: args['allow-origin'], forward: forwardFromArgs(args),
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);

@@ -1,5 +1,6 @@
 // What every part of a running recorder shares: one object, handed to the HTTP forwarder, each exchange,
 // the WebSocket relay and each relayed stream (instead of each taking its own re-packed option bag).
+import { interceptedOrigin } from '../forward/proxy.js';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { CorsPolicy } from '../net/cors.js';
@@ -35,6 +36,9 @@ export interface RecordContext {
  * ws(s) for streamUrls (wss:// when we listen with TLS: a page served over https may not open ws://).
  */
 export function clientOrigins(ctx: RecordContext, req: IncomingMessage): { http: string; ws: string } {
+  // Came through the forward proxy: back to the host the client called.
+  const via = interceptedOrigin(req);
+  if (via) return { http: via, ws: via.replace(/^http/, 'ws') };
   const host = req.headers.host ?? new URL(ctx.listening.url).host;
   return ctx.secure ? { http: `https://${host}`, ws: `wss://${host}` } : { http: `http://${host}`, ws: `ws://${host}` };
 }

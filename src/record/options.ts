@@ -1,5 +1,6 @@
 // The recorder's options, declared once, and their defaults, declared once (what every part of the recorder
 // reads is the resolved form: RecordContext, context.ts).
+import type { ForwardOptions } from '../forward/proxy.js';
 import type { Logger } from 'pino';
 import type { RedactionRules } from '../cassette/redact.js';
 import { DEFAULT_HOST } from '../net/front-door.js';
@@ -49,6 +50,11 @@ export interface RecordOptions {
    * the recorder's own origin (its demo page) is always allowed. Default: any origin.
    */
   allowOrigin?: string[];
+  /**
+   * Also be an HTTPS forward proxy (CONNECT) for clients that cannot change their domain: Direct Line hosts are
+   * intercepted with a local CA (~/.directline-vcr/ca.pem), other hosts tunnelled or refused. See src/forward/.
+   */
+  forward?: boolean | ForwardOptions;
 }
 
 export interface Recorder {

@@ -18,6 +18,7 @@ import { createOutbound, type Outbound } from './outbound.js';
 import { StreamUrls } from './stream-urls.js';
 import { parseUpstream } from './upstream.js';
 import { WsRelay } from './ws-relay.js';
+import { attachForwardProxy, type ForwardProxy } from '../forward/proxy.js';
 
 export type { RecordOptions } from './options.js';
 
@@ -54,7 +55,9 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   const door = new FrontDoor({ tls, logger });
   const listening = await door.listen(opts.port, opts.host);
   let writer: CassetteWriter | null = null;
+  let forward: ForwardProxy | null = null;
   try {
+    forward = opts.forward ? await attachForwardProxy(door.server, opts.forward === true ? {} : opts.forward, logger) : null;
     writer = opts.cassette
       ? await CassetteWriter.create(opts.cassette, {
         upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append,
@@ -65,6 +68,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
       })
       : null;
   } catch (err) {
+    forward?.close();
     await door.stopAccepting();
     outbound.close();
     throw err;
@@ -94,7 +98,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     demoPageUrl: demoPage ? `${url}/` : null,
     eventCount: () => writer?.data.events.length ?? 0,
     flush: () => writer?.flush() ?? Promise.resolve(),
-    close: () => (closing ??= stop(ctx, { door, forwarder, relay, outbound, writer })),
+    close: () => (closing ??= (forward?.close(), stop(ctx, { door, forwarder, relay, outbound, writer }))),
   };
 }
 

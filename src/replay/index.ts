@@ -11,6 +11,7 @@ import { Catalog } from './catalog.js';
 import { createDemoPage, replayDemoPageOptions } from '../web/index.js';
 import { ReplayServer } from './server.js';
 import type { ReplayOptions, Replayer } from './types.js';
+import { attachForwardProxy } from '../forward/proxy.js';
 
 export type { ReplayOptions, Replayer, ReplaySummary, UnmatchedRequest } from './types.js';
 export { MISMATCH_DIFFERENT, MISMATCH_NOT_FOUND } from './server.js';
@@ -36,6 +37,9 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors });
   const host = opts.host ?? '127.0.0.1';
   const { port, url } = await server.listen(opts.port ?? 0, host);
+  const forward = opts.forward
+    ? await attachForwardProxy(server.door.server, opts.forward === true ? {} : opts.forward, logger).catch(async (err: Error) => { await server.close(); throw err; })
+    : null;
   logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed, allowOrigin: cors.describe() }, 'replay server listening');
   return {
     url,
@@ -43,6 +47,9 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     port,
     demoPageUrl: demoPage ? `${url}/` : null,
     summary: () => server.summary(),
-    close: () => server.close(),
+    close: () => {
+      forward?.close();
+      return server.close();
+    },
   };
 }

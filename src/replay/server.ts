@@ -25,6 +25,7 @@ import { StreamHub } from './stream.js';
 import type { ReplaySummary, UnmatchedRequest } from './types.js';
 import type { HttpEvent } from '../cassette/schema.js';
 import { readModel, type CassetteModel } from '../model/index.js';
+import { interceptedOrigin } from '../forward/proxy.js';
 
 /**
  * Status of a request the cassette cannot answer (always with error code ReplayMismatch):
@@ -398,6 +399,8 @@ export class ReplayServer {
    * wss:// when the server listens with TLS.
    */
   private wsOrigin(req: IncomingMessage): string {
+    const via = interceptedOrigin(req); // came through the forward proxy: back to the host the client called
+    if (via) return via.replace(/^http/, 'ws');
     if (this.opts.publicUrl) {
       const u = new URL(this.opts.publicUrl);
       const scheme = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';

@@ -2,6 +2,7 @@
 import type { Logger } from '../log.js';
 import type { Cassette } from '../cassette/schema.js';
 import type { ListenerTls } from '../net/pem.js';
+import type { ForwardOptions } from '../forward/proxy.js';
 
 export interface ReplayOptions {
   /** A loaded cassette, or a file path (loaded and validated). */
@@ -28,6 +29,11 @@ export interface ReplayOptions {
    * the server's own origin is always allowed. Default: any origin. Clients that send no Origin are not affected.
    */
   allowOrigin?: string[];
+  /**
+   * Also be an HTTPS forward proxy (CONNECT) for clients that cannot change their domain: Direct Line hosts are
+   * intercepted with a local CA (~/.directline-vcr/ca.pem), other hosts tunnelled or refused. See src/forward/.
+   */
+  forward?: boolean | ForwardOptions;
 }
 
 export interface UnmatchedRequest {
