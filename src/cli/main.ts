@@ -6,6 +6,8 @@ import { replayCommand } from './replay.js';
 import { inspectCommand } from './inspect.js';
 import { exportCommand } from './export.js';
 import { scanCommand } from './scan.js';
+import diffCommand from './diff.js';
+import verifyCommand from './verify.js';
 
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
@@ -16,6 +18,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(inspectCommand)
     .command(exportCommand)
     .command(scanCommand)
+    .command(diffCommand)
+    .command(verifyCommand)
     .demandCommand(1, 'Name a command (see the list above).')
     .strict()
     .recommendCommands()
