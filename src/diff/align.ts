@@ -16,13 +16,28 @@ const LCS_LIMIT = 250_000;
 /** How far the greedy walk looks ahead for the next equal pair. */
 const WINDOW = 64;
 
-export function align<A, B>(a: readonly A[], b: readonly B[], same: (x: A, y: B) => boolean): Pair[] {
+/**
+ * `same`: the items are equal (anchors). `pairable`: two leftovers between anchors may be reported as one
+ * changed item (default: any two, in order); leftovers that are not paired are missing or added.
+ */
+export function align<A, B>(a: readonly A[], b: readonly B[], same: (x: A, y: B) => boolean, pairable?: (x: A, y: B) => boolean): Pair[] {
   const anchors = a.length * b.length <= LCS_LIMIT ? lcsAnchors(a, b, same) : greedyAnchors(a, b, same);
   const out: Pair[] = [];
   let i = 0;
   let j = 0;
   const fill = (toI: number, toJ: number) => {
-    while (i < toI && j < toJ) out.push({ a: i++, b: j++, equal: false });
+    if (pairable && i < toI && j < toJ && (toI - i) * (toJ - j) <= LCS_LIMIT) {
+      // Leftovers pair up where they may (a typing with a typing, a message with a message), in order.
+      const gapA = a.slice(i, toI);
+      const gapB = b.slice(j, toJ);
+      for (const [gi, gj] of lcsAnchors(gapA, gapB, pairable)) {
+        while (i < toI && i - (toI - gapA.length) < gi) out.push({ a: i++, b: null, equal: false });
+        while (j < toJ && j - (toJ - gapB.length) < gj) out.push({ a: null, b: j++, equal: false });
+        out.push({ a: i++, b: j++, equal: false });
+      }
+    } else {
+      while (i < toI && j < toJ) out.push({ a: i++, b: j++, equal: false });
+    }
     while (i < toI) out.push({ a: i++, b: null, equal: false });
     while (j < toJ) out.push({ a: null, b: j++, equal: false });
   };

@@ -101,7 +101,7 @@ function compareTurn(a: Turn, b: Turn, s: Settings, dropTyping: boolean): FieldC
   if (a.errorCode !== b.errorCode) out.push({ path: 'errorCode', a: a.errorCode, b: b.errorCode });
   const ra = dropTyping ? a.replies.filter((r) => r.type !== 'typing') : a.replies;
   const rb = dropTyping ? b.replies.filter((r) => r.type !== 'typing') : b.replies;
-  for (const p of align(ra, rb, (x, y) => viewsMatch(x, y, s))) {
+  for (const p of align(ra, rb, (x, y) => viewsMatch(x, y, s), (x, y) => x.type === y.type)) {
     if (p.equal) continue;
     if (p.a !== null && p.b !== null) diffValue(ra[p.a], rb[p.b], ['replies', p.a], s, out, true);
     else if (p.a !== null) out.push({ path: `replies[${p.a}]`, a: ra[p.a] });

@@ -60,33 +60,40 @@ export class LiveConversation {
   constructor(private readonly plan: ConversationPlan, private readonly opts: DriveOptions) {}
 
   async run(): Promise<void> {
-    let waitedFor = 0; // the turn whose answers the driver has waited for
-    // Turn 0 (the welcome) begins with the start; turn n with the n-th activity the user sent.
-    let turnStart: { turn: number; at: number; arrivals: number } | null = null;
+    // Turn 0 (the welcome) begins with the start; turn n with the n-th activity the user sent. The driver
+    // waits for a turn's answers before the next send, and before a client close (the recording closed
+    // after the answers came); the last turn also gets a short quiet wait, so extra answers are caught.
+    const lastTurn = Math.max(0, ...this.plan.steps.map((s) => (s.kind === 'http' && s.turn !== undefined ? s.turn : 0)));
+    let pending: { turn: number; arrivals: number } | null = null;
+    const answered = async () => {
+      if (!pending) return;
+      await this.waitForAnswers(pending.turn, pending.arrivals, pending.turn === lastTurn);
+      pending = null;
+    };
     try {
       for (const step of this.plan.steps) {
         if (step.kind === 'http' && step.turn !== undefined) {
-          if (turnStart) await this.waitForAnswers(turnStart.turn, turnStart.arrivals);
-          waitedFor = step.turn;
-          turnStart = { turn: step.turn, at: Date.now(), arrivals: this.botArrivals.length };
+          await answered();
+          pending = { turn: step.turn, arrivals: this.botArrivals.length };
           await this.send(step);
-          continue;
-        }
-        if (step.kind === 'http') {
+        } else if (step.kind === 'http') {
           const before = this.botArrivals.length;
           await this.send(step);
-          if (step.route === Route.conversationsStart && !turnStart) turnStart = { turn: 0, at: Date.now(), arrivals: before };
+          if (step.route === Route.conversationsStart && step === this.plan.steps.find((s) => s.kind === 'http' && s.route === Route.conversationsStart)) {
+            pending = { turn: 0, arrivals: before };
+          }
         } else if (step.kind === 'open') {
           await this.open(step);
         } else if (step.kind === 'close') {
+          await answered();
           this.sockets.get(step.socket)?.close(validCloseCode(step.code), step.reason);
           this.sockets.delete(step.socket);
         } else {
           this.startPolling();
         }
       }
-      if (turnStart) await this.waitForAnswers(turnStart.turn, turnStart.arrivals, true);
-      this.opts.logger.debug({ conversation: this.plan.ordinal + 1, turns: waitedFor }, 'conversation re-driven');
+      await answered();
+      this.opts.logger.debug({ conversation: this.plan.ordinal + 1, turns: lastTurn }, 'conversation re-driven');
     } finally {
       await this.stop();
     }
