@@ -4,6 +4,7 @@
 // marker: placeholders lose their number, conversation and activity ids, ISO timestamps and URLs on the
 // recorded upstream (the service's private attachment links) become `<conversation>`, `<activity>`,
 // `<timestamp>`, `<upstream URL>`. Fields a team knows are volatile are left out with JSON paths.
+import { mayHoldPlaceholder, PLACEHOLDERS_IN_TEXT } from '../cassette/placeholders.js';
 import { JsonPath, type JsonStep } from '../cassette/redact.js';
 import type { Activity } from '../protocol/types.js';
 import type { ActivityView } from './types.js';
@@ -22,7 +23,6 @@ export const COMPARED_FIELDS = ['type', 'name', 'text', 'speak', 'inputHint', 'a
 /** JSON nested deeper than this is compared as a marker (a hostile cassette must not overflow the stack). */
 const MAX_DEPTH = 200;
 
-const PLACEHOLDER_NUMBER = /\b(DLVCR_(?:SECRET|TOKEN|STREAMTOKEN|CUSTOM))_\d+\b/g;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 const ACTIVITY_ID = /<conversation>\|[0-9A-Za-z]+/g;
 
@@ -69,7 +69,8 @@ export class ActivityNormaliser {
   scrubText(s: string): string {
     if (ISO_TIMESTAMP.test(s)) return '<timestamp>';
     for (const origin of this.upstreamOrigins) if (s.startsWith(origin + '/') || s === origin) return '<upstream URL>';
-    let out = s.includes('DLVCR_') ? s.replace(PLACEHOLDER_NUMBER, '$1') : s;
+    // A placeholder keeps its kind and loses its number (DLVCR_TOKEN_3 → DLVCR_TOKEN): numbering follows recording order.
+    let out = mayHoldPlaceholder(s) ? s.replace(PLACEHOLDERS_IN_TEXT, (m) => m.replace(/_\d+$/, '')) : s;
     for (const id of this.ids) if (out.includes(id)) out = out.split(id).join('<conversation>');
     return out.includes('<conversation>|') ? out.replace(ACTIVITY_ID, '<activity>') : out;
   }

@@ -5,7 +5,7 @@
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { decodeBody } from '../cassette/body.js';
-import { isPlaceholder } from '../cassette/redact.js';
+import { isPlaceholder, placeholderKind } from '../cassette/placeholders.js';
 import { bodyJson } from '../model/index.js';
 import { Route } from '../protocol/routes.js';
 import type { Activity } from '../protocol/types.js';
@@ -190,7 +190,7 @@ export class LiveConversation {
     const learnt = this.live.get(value);
     if (learnt) return `${m[1]} ${learnt}`;
     const { secret, token } = this.opts.credentials;
-    const isSecret = /^DLVCR_SECRET_\d+$/.test(value);
+    const isSecret = placeholderKind(value) === 'secret';
     const cred = isSecret ? secret ?? token : token ?? secret;
     return cred ? `${m[1]} ${cred}` : undefined;
   }

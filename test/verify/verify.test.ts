@@ -54,7 +54,7 @@ for (const transport of ['stream', 'polling'] as const) {
       const ids = (c: Cassette) => [...new Set(c.events.map((e) => e.conversationId).filter(Boolean))];
       assert.equal(ids(recorded).length, 1);
       assert.notDeepEqual(ids(r.recording), ids(recorded));
-      const stamps = (c: Cassette) => JSON.stringify(c.events).match(/"timestamp":"[^"]+"/g) ?? [];
+      const stamps = (c: Cassette): string[] => JSON.stringify(c.events).match(/"timestamp":"[^"]+"/g) ?? [];
       assert.ok(stamps(recorded).length >= 5);
       assert.equal(stamps(recorded).filter((s) => stamps(r.recording).includes(s)).length, 0, 'no timestamp is the same');
       // The new recording went through the recorder: redacted like `record` does.
@@ -62,7 +62,7 @@ for (const transport of ['stream', 'polling'] as const) {
       assert.match(text, /Bearer DLVCR_SECRET_1/);
       assert.match(text, /DLVCR_TOKEN_\d/);
       assert.ok(!/eyJ[A-Za-z0-9_-]{4,}\./.test(text), 'no token in clear');
-      const routes = r.recording.events.flatMap((e) => (e.type === 'http' ? [e.route] : []));
+      const routes = r.recording.events.flatMap((e) => (e.type === 'http' ? [e.route as string] : []));
       if (transport === 'stream') assert.ok(r.recording.events.some((e) => e.type === 'ws.open'), 'the new recording used the stream');
       else assert.ok(routes.includes('activities.get') && !r.recording.events.some((e) => e.type === 'ws.open'), 'the new recording polled');
     } finally {
