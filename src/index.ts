@@ -14,3 +14,8 @@ export {
 export { renderTimeline, toHar, toTranscript } from './inspect/index.js';
 export { scanCassetteFile, scanText, type Finding } from './scan/scan.js';
 export { createLogger } from './log.js';
+export {
+  diffCassettes, renderDiffText, renderJUnit, SIMILAR_TEXT_THRESHOLD,
+  type DiffCassettesOptions, type CassetteDiff, type ConversationDiff, type TurnDiff, type FieldChange, type DiffOptions, type TextMode,
+} from './diff/index.js';
+export { verifyCassette, VerifyError, DEFAULT_SETTLE_MS, type VerifyOptions, type VerifyResult } from './verify/index.js';

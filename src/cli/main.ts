@@ -9,6 +9,8 @@ const COMMANDS = await Promise.all([
   import('./inspect.js'),
   import('./export.js'),
   import('./scan.js'),
+  import('./diff.js'),
+  import('./verify.js'),
 ]);
 
 export async function main(argv: string[]): Promise<void> {

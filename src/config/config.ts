@@ -50,6 +50,16 @@ export const RedactConfigSchema = z.strictObject({
   patterns: z.array(PatternSchema).optional().describe('Regular expressions: every match in a string becomes a placeholder'),
 });
 
+export const DiffConfigSchema = z.strictObject({
+  ignore: z.array(JsonPathSchema).optional().describe('JSON paths `diff` and `verify` leave out, from the activity or from activities[*], e.g. channelData.requestId, ..traceId'),
+});
+
+export const VerifyConfigSchema = z.strictObject({
+  secret: z.string().min(1).optional().describe("The bot's Direct Line secret for `verify` (prefer DIRECTLINE_SECRET; keep a file holding it out of version control)"),
+  token: z.string().min(1).optional().describe('A Direct Line token for `verify` instead of a secret (prefer DIRECTLINE_TOKEN)'),
+  settle: z.number().nonnegative().optional().describe('Quiet period (ms) after which the bot counts as having answered'),
+});
+
 export const ConfigFileSchema = z.strictObject({
   $schema: z.string().optional(),
   upstream: z.string().superRefine((u, ctx) => {
@@ -62,6 +72,8 @@ export const ConfigFileSchema = z.strictObject({
   mode: z.enum(['record', 'auto', 'passthrough']).optional(),
   flushInterval: z.number().nonnegative().optional().describe('Longest time (ms) a captured event waits before it is written'),
   redact: RedactConfigSchema.optional(),
+  diff: DiffConfigSchema.optional(),
+  verify: VerifyConfigSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
@@ -73,6 +85,10 @@ export interface VcrConfig {
   mode?: ConfigMode;
   /** Options for startRecorder/startVcr: `startRecorder({ ...config.record, cassette })`. `redact` is always set. */
   record: Pick<RecordOptions, 'upstream' | 'port' | 'host' | 'flushIntervalMs'> & { redact: RedactionRules };
+  /** What `diff` and `verify` leave out. `ignore` is always set. */
+  diff: { ignore: string[] };
+  /** Credentials and waits of `verify`. */
+  verify: { secret?: string; token?: string; settleMs?: number };
 }
 
 function toRegExp(p: string | { source: string; flags?: string }): RegExp {
@@ -89,6 +105,8 @@ function formatKey(path: readonly PropertyKey[]): string {
 const KNOWN_KEYS: Record<string, string[]> = {
   '': Object.keys(ConfigFileSchema.shape),
   redact: Object.keys(RedactConfigSchema.shape),
+  diff: Object.keys(DiffConfigSchema.shape),
+  verify: Object.keys(VerifyConfigSchema.shape),
 };
 
 /** Checks an already-parsed config object; `file` is only used in messages and VcrConfig.file. */
@@ -124,7 +142,11 @@ export function parseConfig(raw: unknown, file = '<config>'): VcrConfig {
   if (c.port !== undefined) record.port = c.port;
   if (c.host !== undefined) record.host = c.host;
   if (c.flushInterval !== undefined) record.flushIntervalMs = c.flushInterval;
-  return { file, ...(c.mode ? { mode: c.mode } : {}), record };
+  const verify: VcrConfig['verify'] = {};
+  if (c.verify?.secret !== undefined) verify.secret = c.verify.secret;
+  if (c.verify?.token !== undefined) verify.token = c.verify.token;
+  if (c.verify?.settle !== undefined) verify.settleMs = c.verify.settle;
+  return { file, ...(c.mode ? { mode: c.mode } : {}), record, diff: { ignore: c.diff?.ignore ?? [] }, verify };
 }
 
 /** Reads and checks a config file; every problem is a ConfigError naming the file (and the key). */

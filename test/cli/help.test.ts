@@ -20,6 +20,8 @@ const COMMANDS: Record<string, string[]> = {
   inspect: ['--conversation', '--type', '--json'],
   export: ['--format', '--output'],
   scan: ['--pattern', '--json'],
+  diff: ['--ignore', '--timing', '--text', '--json', '--junit'],
+  verify: ['--upstream', '--settle', '--out', '--update', '--text'],
 };
 
 test('top-level --help lists every command', async () => {

@@ -1,7 +1,7 @@
 // The scripted bot behind the emulated channel: turns BotReplyStep lists into bot activities, timed.
 import { BOT_ID } from './auth.js';
 import type { Activity, ChannelAccount, Conversation } from './conversations.js';
-import type { BotReplyStep, BotScript } from './types.js';
+import type { BotChanges, BotReplyStep, BotScript } from './types.js';
 
 export const BOT_ACCOUNT: ChannelAccount = { id: BOT_ID, name: 'Emulator Bot', role: 'bot' };
 
@@ -30,6 +30,29 @@ export function defaultReply(userActivity: Activity): BotReplyStep[] {
   if (text === 'end') return [{ type: 'endOfConversation' }];
   if (text === 'slow') return [typing, { type: 'message', text: 'You said: slow', delayMs: 600 }];
   return [typing, { type: 'message', text: `You said: ${text}`, delayMs: 150 }];
+}
+
+/**
+ * A bot like the default one but changed per test (a bot "that changed" since a recording): answers by
+ * the user's message text, replaced, one message fewer, or failing. Messages not named answer as
+ * defaultReply does; with no changes it is the default bot.
+ */
+export function changedBot(changes: BotChanges = {}): BotScript {
+  const script: BotScript = {
+    reply: (userActivity: Activity) => {
+      const text = typeof userActivity?.text === 'string' ? userActivity.text.trim() : '';
+      if (changes.failOn?.includes(text)) throw new Error(`the bot fails on ${JSON.stringify(text)}`);
+      const replaced = changes.replies && Object.hasOwn(changes.replies, text) ? changes.replies[text] : undefined;
+      const steps = replaced ?? defaultReply(userActivity);
+      if (!changes.fewerOn?.includes(text)) return steps;
+      // One message fewer: the last message step goes.
+      const last = steps.map((s) => s.type ?? 'message').lastIndexOf('message');
+      return last < 0 ? steps : steps.filter((_, i) => i !== last);
+    },
+  };
+  if (changes.welcome) script.welcome = changes.welcome;
+  if (changes.postDelayMs !== undefined) script.postDelayMs = changes.postDelayMs;
+  return script;
 }
 
 /** Runs scripts against conversations; owns every pending timer so close() can cancel them. */
@@ -87,5 +110,8 @@ function botActivity(step: BotReplyStep, recipient: ChannelAccount | undefined, 
   if (step.attachments !== undefined) activity.attachments = step.attachments;
   if (step.suggestedActions !== undefined) activity.suggestedActions = step.suggestedActions;
   if (step.channelData !== undefined) activity.channelData = step.channelData;
+  if (step.speak !== undefined) activity.speak = step.speak;
+  if (step.inputHint !== undefined) activity.inputHint = step.inputHint;
+  if (step.value !== undefined) activity.value = step.value;
   return activity;
 }

@@ -39,6 +39,21 @@ export interface BotReplyStep {
   suggestedActions?: unknown;
   /** Channel-specific payload of the activity (free-form JSON). */
   channelData?: unknown;
+  speak?: string;
+  inputHint?: string;
+  value?: unknown;
+}
+
+/** How a bot changed since a recording (changedBot): keyed by the user's message text, trimmed. */
+export interface BotChanges {
+  /** These messages get these steps instead of the default reply (a changed text, a changed card). */
+  replies?: Record<string, BotReplyStep[]>;
+  /** These messages get their default reply without its last message (one message fewer). */
+  fewerOn?: string[];
+  /** On these messages the bot fails: the POST answers 502 BotError with httpStatusCode 500. */
+  failOn?: string[];
+  welcome?: BotReplyStep[];
+  postDelayMs?: number;
 }
 
 export interface BotScript {
