@@ -1,12 +1,12 @@
 // Every benchmark, in the order `npm run bench` runs them and BENCHMARKS.md shows them.
 import type { BenchCase } from '../lib/types.js';
 import { httpRecord } from './http-record.js';
-import { wsLatency, wsThroughput } from './ws-record.js';
+import { wsLatency, wsMemory, wsThroughput } from './ws-record.js';
 import { idleMemory } from './idle-memory.js';
 import { cassetteScaling } from './cassette-scaling.js';
 import { replayHttp, replayTiming } from './replay.js';
 
-export const CASES: BenchCase[] = [httpRecord, wsThroughput, wsLatency, idleMemory, cassetteScaling, replayHttp, replayTiming];
+export const CASES: BenchCase[] = [httpRecord, wsThroughput, wsLatency, wsMemory, idleMemory, cassetteScaling, replayHttp, replayTiming];
 
 /** Benchmarks that exist only as a heading until they can run. */
 export const PENDING: Array<{ title: string; why: string }> = [];

@@ -218,3 +218,70 @@ export const wsLatency: BenchCase = {
     return { markdown, charts: [{ file: 'ws-latency.svg', svg }] };
   },
 };
+
+// (c) memory: peak RSS (VmHWM) of a fresh recorder process after recording one long stream, next to a fresh
+// plain relay process relaying the same stream. 1,000,000 frames are smaller (300 B) so that the cassette stays
+// under the loader's 512 MiB limit and the run under a few minutes.
+const MEMORY_SIZES = [{ frames: 50_000, bytes: FRAME_BYTES, target: 150 }, { frames: 1_000_000, bytes: 300, target: 300 }] as const;
+
+interface MemoryRun { frames: number; bytes: number; mode: 'relay' | 'record'; peakMb: number; fps: number; events?: number }
+
+async function peakRssMb(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0) / 1024;
+}
+
+export const wsMemory: BenchCase = {
+  name: 'ws-memory',
+  title: '2c. WebSocket record: peak memory of a long recording',
+  async run(ctx) {
+    const upstream = await startChild<{ url: string }>('servers/ws-upstream.ts');
+    const runs: MemoryRun[] = [];
+    try {
+      for (const size of MEMORY_SIZES) {
+        for (const mode of ['relay', 'record'] as const) {
+          const proc = mode === 'relay'
+            ? await startChild<{ url: string }>('servers/ws-relay.ts', { upstream: upstream.info.url })
+            : await startChild<{ url: string }>('servers/recorder.ts', { upstream: upstream.info.url.replace(/^ws/, 'http') + '/v3/directline' }, { product: true });
+          try {
+            const id = nextId(`memory-${mode}`);
+            const run = await runStream(streamUrl(proc.info.url, id, { n: size.frames, size: size.bytes, rate: 0 }), size.frames, { timeoutMs: 600_000 });
+            const peakMb = await peakRssMb(proc.pid);
+            const events = mode === 'record' ? (await proc.call<{ events: number }>('close', undefined, 300_000)).events : undefined;
+            runs.push({ frames: size.frames, bytes: size.bytes, mode, peakMb, fps: run.fps, events });
+            ctx.log(`  ${size.frames.toLocaleString('en-US')} × ${size.bytes} B ${mode.padEnd(6)} peak RSS ${fmt(peakMb, 0)} MB (${fmt(run.fps, 0)} frames/s)${events !== undefined ? `, ${events} events recorded` : ''}`);
+          } finally {
+            await proc.stop();
+          }
+        }
+      }
+    } finally {
+      await upstream.stop();
+    }
+    const of = (frames: number, mode: MemoryRun['mode']) => runs.find((r) => r.frames === frames && r.mode === mode)!;
+    return {
+      config: { sizes: MEMORY_SIZES, ...CONFIG, measure: 'VmHWM of a fresh process per path and size, read when the last frame reached the client' },
+      rounds: runs,
+      summary: Object.fromEntries(MEMORY_SIZES.map((s) => [s.frames, { record: round(of(s.frames, 'record').peakMb, 0), relay: round(of(s.frames, 'relay').peakMb, 0) }])),
+      targets: MEMORY_SIZES.map((s) => {
+        const rec = of(s.frames, 'record');
+        // ws.open + one ws.message per frame (+ the client's "go") + ws.close
+        const complete = (rec.events ?? 0) >= s.frames + 2;
+        return { what: `peak RSS recording ${s.frames.toLocaleString('en-US')} frames of ${s.bytes} B (plain relay: ${fmt(of(s.frames, 'relay').peakMb, 0)} MB)`, target: `≤ ${s.target} MB, every frame recorded`, measured: `${fmt(rec.peakMb, 0)} MB, ${rec.events} events`, met: rec.peakMb <= s.target && complete };
+      }),
+      notes: [],
+    };
+  },
+  render(res: BenchResult) {
+    const runs = res.rounds as MemoryRun[];
+    const markdown = [
+      'Peak resident memory (VmHWM) of a fresh process that relays one long stream as fast as backpressure allows: a plain ws relay, and startRecorder writing every frame to its cassette. Events already on disk are not kept in memory, so the recorder\'s peak does not grow with the cassette.',
+      '',
+      table(['frames', 'frame size', 'path', 'peak RSS MB', 'frames/s', 'events recorded'], runs.map((r) => [r.frames.toLocaleString('en-US'), `${r.bytes} B`, r.mode === 'relay' ? 'plain ws relay' : 'startRecorder', fmt(r.peakMb, 0), fmt(r.fps, 0), r.events ?? ''])),
+      '',
+      targetsTable(res.targets),
+    ].join('\n');
+    return { markdown, charts: [] };
+  },
+};

@@ -31,7 +31,13 @@
 //
 // `persistable` lets the owner keep events back (an exchange still in flight will be inserted before
 // them): only that many leading events are written; the tail is always current.
-import { constants } from 'node:fs';
+//
+// Forgetting: the owner may drop leading events it no longer needs from `data.events` once they are on disk
+// (forget(n), at a write boundary: forgettable()), so memory does not grow with the cassette. Indices the
+// adapter takes and gives are then into what is left (`data.events`); the dropped events' bytes stay on disk,
+// are reused byte for byte by full rewrites, and can be read back (readForgotten()) for an insert older than
+// everything left in memory.
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { copyFile, link, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
@@ -101,11 +107,19 @@ export class AppendFile implements Adapter<Cassette> {
    */
   #marks: number[] = [];
   #persisted = 0;
+  /** Events forgotten (dropped from the front of data.events by the owner); their lines are on disk. */
+  #base = 0;
+  /** The marks (see #marks) of the forgotten events, by index into the whole cassette. */
+  #forgottenMarks: number[] = [];
+  /** Byte offset where the first event still in memory begins (its separator); the head's length while #base is 0. */
+  #forgottenEnd = 0;
   /** The last persisted event object: if it no longer sits at index #persisted - 1, events moved. */
   #last: CassetteEvent | undefined;
   /** First persisted index whose line is no longer at its place (an insert before the boundary). */
   #changedFrom = Infinity;
   #queue: Promise<void> | null = null;
+  /** A write is under way (its steps hold indices: nothing may be forgotten meanwhile). */
+  #busy = false;
 
   constructor(path: string, opts: AppendFileOptions) {
     this.#path = path;
@@ -123,9 +137,81 @@ export class AppendFile implements Adapter<Cassette> {
     return this.#mode;
   }
 
-  /** Number of leading events on disk (or being written). */
+  /** Number of leading events of data.events on disk (or being written). */
   get persisted(): number {
     return this.#persisted;
+  }
+
+  /** Number of events forgotten (on disk only). */
+  get forgotten(): number {
+    return this.#base;
+  }
+
+  /** The largest n ≤ limit the owner may forget now: a write boundary, within what is on disk. */
+  forgettable(limit: number): number {
+    if (!this.#trusted || this.#busy) return 0;
+    let n = 0;
+    for (let k = 0; k < this.#marks.length; k += 2) {
+      const index = this.#marks[k];
+      // Not past an insert still to be written (the lines after it will be rewritten).
+      if (index > limit || index > this.#persisted || index > this.#changedFrom) break;
+      n = index;
+    }
+    return n;
+  }
+
+  /** The owner dropped the first `n` events of data.events (n from forgettable()). */
+  forget(n: number): void {
+    if (n <= 0) return;
+    if (n !== this.forgettable(n)) throw new Error(`cannot forget ${n} events: not a write boundary on disk`);
+    const marks: number[] = [];
+    for (let k = 0; k < this.#marks.length; k += 2) {
+      const index = this.#marks[k] - n;
+      if (index >= 0) marks.push(index, this.#marks[k + 1]);
+      else this.#forgottenMarks.push(this.#base + this.#marks[k], this.#marks[k + 1]);
+    }
+    this.#marks = marks;
+    this.#forgottenEnd = marks[1];
+    this.#base += n;
+    this.#persisted -= n;
+    if (this.#changedFrom !== Infinity) this.#changedFrom -= n;
+    for (const c of [this.#visible, this.#shadow]) if (c) c.persisted -= n;
+  }
+
+  /**
+   * Reads the forgotten events back from the cassette (for an insert older than everything in memory) and
+   * forgets nothing any more: the owner puts them back in front of data.events.
+   */
+  readForgotten(): CassetteEvent[] {
+    if (this.#base === 0) return [];
+    const headBytes = Buffer.byteLength(this.#head);
+    const buf = Buffer.allocUnsafe(this.#forgottenEnd - headBytes);
+    const fd = openSync(this.#path, 'r');
+    try {
+      let done = 0;
+      while (done < buf.length) {
+        const n = readSync(fd, buf, done, buf.length - done, headBytes + done);
+        if (n <= 0) throw new Error(`the cassette ${this.#path} is shorter than what was written to it`);
+        done += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    // One event per line (JSON.stringify writes no raw newline), each after its separator (",\n    ").
+    const events = buf.toString('utf8').split('\n').map((l) => l.trim().replace(/^,/, '').replace(/,$/, '')).filter(Boolean)
+      .map((l) => JSON.parse(l) as CassetteEvent);
+    if (events.length !== this.#base) throw new Error(`read ${events.length} forgotten events back from ${this.#path}, expected ${this.#base}`);
+    const n = this.#base;
+    const marks = this.#forgottenMarks.length ? this.#forgottenMarks : [0, headBytes];
+    for (let k = 0; k < this.#marks.length; k += 2) marks.push(this.#marks[k] + n, this.#marks[k + 1]);
+    this.#marks = marks;
+    this.#forgottenMarks = [];
+    this.#base = 0;
+    this.#forgottenEnd = headBytes;
+    this.#persisted += n;
+    if (this.#changedFrom !== Infinity) this.#changedFrom += n;
+    for (const c of [this.#visible, this.#shadow]) if (c) c.persisted += n;
+    return events;
   }
 
   /** Whether the next write must replace the whole file. */
@@ -151,7 +237,14 @@ export class AppendFile implements Adapter<Cassette> {
    * called (unless a write is under way); writes run one at a time, in call order.
    */
   write(data: Cassette): Promise<void> {
-    const run = () => this.#write(data);
+    const run = async () => {
+      this.#busy = true;
+      try {
+        await this.#write(data);
+      } finally {
+        this.#busy = false;
+      }
+    };
     const p = this.#queue ? this.#queue.then(run, run) : run();
     const settled: Promise<void> = p.then(() => undefined, () => undefined).then(() => {
       if (this.#queue === settled) this.#queue = null;
@@ -187,10 +280,10 @@ export class AppendFile implements Adapter<Cassette> {
       return this.#full(data, head);
     }
     const limit = Math.max(from, Math.min(events.length, this.#persistable(data)));
-    const tail = cassetteTail(data, limit);
+    const tail = cassetteTail(data, this.#base + limit);
     if (limit === from && tail === this.#tail) return;
     const lines: string[] = [];
-    for (let i = from; i < limit; i++) lines.push(cassetteEventLine(events[i], i));
+    for (let i = from; i < limit; i++) lines.push(cassetteEventLine(events[i], this.#base + i));
     const added = Buffer.from(lines.join(''));
     const tailBuf = Buffer.from(tail);
     const at = visible.tailAt;
@@ -273,9 +366,10 @@ export class AppendFile implements Adapter<Cassette> {
     }
     const limit = Math.max(floor, Math.min(events.length, this.#persistable(data)));
     const source = this.#visible;
-    // Lines that are still right, byte for byte, at the start of the file.
+    // Lines that are still right, byte for byte, at the start of the file. Forgotten lines always are (nothing
+    // is ever inserted before what is in memory), and they can only be had from the file.
     let keep = 0;
-    if (source && (this.#trusted || reusable !== undefined) && head === this.#head) {
+    if (this.#base > 0 || (source && (this.#trusted || reusable !== undefined) && head === this.#head)) {
       keep = Math.min(this.#persisted, reusable ?? Infinity, this.#changedFrom, limit);
       // An insert nobody reported: only what is certainly unchanged could be kept, so keep nothing.
       if (moved && this.#changedFrom === Infinity) keep = 0;
@@ -284,13 +378,13 @@ export class AppendFile implements Adapter<Cassette> {
     // Back to the start of the write that wrote event `keep`: the offsets of writes are known, not of lines.
     let m = 0;
     while (m + 2 < this.#marks.length && this.#marks[m + 2] <= keep) m += 2;
-    const marks = keep > 0 && this.#marks.length ? this.#marks.slice(0, m + 2) : [0, headBytes];
+    const marks = (keep > 0 || this.#base > 0) && this.#marks.length ? this.#marks.slice(0, m + 2) : [0, headBytes];
     keep = marks[marks.length - 2];
     const reuse = marks[marks.length - 1] - headBytes;
     const parts: string[] = [];
-    for (let i = keep; i < limit; i++) parts.push(cassetteEventLine(events[i], i));
+    for (let i = keep; i < limit; i++) parts.push(cassetteEventLine(events[i], this.#base + i));
     const lines = parts.join('');
-    const tail = cassetteTail(data, limit);
+    const tail = cassetteTail(data, this.#base + limit);
     const tailAt = marks[marks.length - 1] + Buffer.byteLength(lines);
     if (limit > keep) marks.push(limit, tailAt);
     const size = tailAt + Buffer.byteLength(tail);
@@ -306,9 +400,17 @@ export class AppendFile implements Adapter<Cassette> {
     this.#changedFrom = Infinity;
     let kept = '';
     try {
-      if (reuse > 0 && source) {
+      if (reuse > 0 && (source || this.#base > 0)) {
         const buf = Buffer.allocUnsafe(reuse);
-        await readAt(source.fh, buf, headBytes);
+        if (source) await readAt(source.fh, buf, headBytes);
+        else {
+          const fh = await open(this.#path, 'r');
+          try {
+            await readAt(fh, buf, headBytes);
+          } finally {
+            await fh.close();
+          }
+        }
         kept = buf.toString('utf8');
         this.stats.bytesReused += reuse;
       }

@@ -10,8 +10,12 @@
 // bot) stops holding: the events behind it are written anyway, and the late insert costs one full
 // rewrite (temp file + rename: atomic). So the file on disk never lacks more than about the flush
 // interval + maxHoldMs, even after SIGKILL.
+//
+// Memory: events on disk that no hold can need any more (stamped before the oldest exchange in flight) are
+// dropped from `data.events` after each write (append-file.ts forgets them), so a recording's memory does not
+// grow with its length. `data.events` is what is left in memory; eventCount counts all, snapshot() reads all.
 import { access } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Low } from 'lowdb';
 import { CASSETTE_VERSION, type Cassette, type CassetteEvent } from './schema.js';
@@ -54,6 +58,8 @@ export class CassetteWriter {
   private readonly baseInterval: number;
   private readonly maxHoldMs: number;
   private readonly holds = new Set<Hold>();
+  /** The time of the last event forgotten (on disk only): an event stamped before it needs them back. */
+  private lastForgottenT = -Infinity;
   /** now() of this recording starts here: after the last event of a cassette opened to append to. */
   private readonly timeBase: number;
   readonly startedAt = performance.now();
@@ -114,8 +120,20 @@ export class CassetteWriter {
     return writer;
   }
 
+  /** The cassette as far as it is in memory: `events` lacks those already written and forgotten (see snapshot()). */
   get data(): Cassette {
     return this.db.data;
+  }
+
+  /** Events recorded in all (on disk and in memory). */
+  get eventCount(): number {
+    return this.adapter.forgotten + this.db.data.events.length;
+  }
+
+  /** The whole cassette, forgotten events read back from the file (for tests and tools; costs a read). */
+  snapshot(): Cassette {
+    const forgotten = this.adapter.forgotten > 0 ? readForgottenCopy(this.file, this.adapter.forgotten) : [];
+    return { ...this.db.data, events: [...forgotten, ...this.db.data.events] };
   }
 
   /** What the writes have cost so far (counts of writes, bytes, serialised events). */
@@ -133,9 +151,16 @@ export class CassetteWriter {
    * stamped with the time its request arrived, so it may belong a few places before the end.
    */
   append(event: CassetteEvent): CassetteEvent {
-    const events = this.db.data.events;
+    let events = this.db.data.events;
     let i = events.length;
     while (i > 0 && events[i - 1].t > event.t) i--;
+    if (i === 0 && this.adapter.forgotten > 0 && event.t < this.lastForgottenT) {
+      // Older than everything in memory (no hold covered it): the forgotten events come back for the insert.
+      events = this.db.data.events = [...this.adapter.readForgotten(), ...events];
+      this.lastForgottenT = -Infinity;
+      i = events.length;
+      while (i > 0 && events[i - 1].t > event.t) i--;
+    }
     if (i === events.length) events.push(event);
     else {
       events.splice(i, 0, event);
@@ -255,6 +280,7 @@ export class CassetteWriter {
         throw err;
       }
       this.lastWriteMs = this.adapter.stats.fullWrites !== fullBefore ? performance.now() - t0 : 0;
+      this.forgetWritten();
       if (this.adapter.persisted < this.db.data.events.length || this.adapter.needsFullWrite) {
         this.dirty = true;
         this.scheduleWaiting();
@@ -262,6 +288,30 @@ export class CassetteWriter {
     };
     this.writing = this.writing.then(run, run);
     return this.writing;
+  }
+
+  /** Drops the written events no hold can need (stamped at or before the oldest open hold's time). */
+  private forgetWritten(): void {
+    const events = this.db.data.events;
+    let oldest = Infinity;
+    for (const h of this.holds) if (h.t < oldest) oldest = h.t;
+    // An exchange held at t is inserted after the events stamped at or before t.
+    let needed = events.length;
+    if (oldest !== Infinity) {
+      let lo = 0;
+      let hi = events.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (events[mid].t <= oldest) lo = mid + 1;
+        else hi = mid;
+      }
+      needed = lo;
+    }
+    const n = this.adapter.forgettable(Math.min(needed, this.adapter.persisted));
+    if (n <= 0) return;
+    this.lastForgottenT = events[n - 1].t;
+    events.splice(0, n);
+    this.adapter.forget(n);
   }
 
   async close(): Promise<void> {
@@ -277,4 +327,19 @@ export class CassetteWriter {
       await this.lock?.release();
     }
   }
+}
+
+/** The first `n` events of a cassette file being written (its lines up to there are final). */
+function readForgottenCopy(file: string, n: number): CassetteEvent[] {
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf('"events": [');
+  const out: CassetteEvent[] = [];
+  let at = text.indexOf('\n', start) + 1;
+  while (out.length < n && at > 0) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end < 0 ? undefined : end).trim().replace(/,$/, '');
+    out.push(JSON.parse(line) as CassetteEvent);
+    at = end + 1;
+  }
+  return out;
 }

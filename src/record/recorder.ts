@@ -96,7 +96,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     port: listening.port,
     cassettePath: writer?.file ?? null,
     demoPageUrl: demoPage ? `${url}/` : null,
-    eventCount: () => writer?.data.events.length ?? 0,
+    eventCount: () => writer?.eventCount ?? 0,
     flush: () => writer?.flush() ?? Promise.resolve(),
     close: () => (closing ??= (forward?.close(), stop(ctx, { door, forwarder, relay, outbound, writer }))),
   };
@@ -125,5 +125,5 @@ async function stop(ctx: RecordContext, parts: { door: FrontDoor; forwarder: Htt
   outbound.close();
   await stopped;
   await writer?.close();
-  ctx.logger.info({ events: writer?.data.events.length ?? 0, cassette: writer?.file ?? null }, 'recorder stopped; cassette written');
+  ctx.logger.info({ events: writer?.eventCount ?? 0, cassette: writer?.file ?? null }, 'recorder stopped; cassette written');
 }

@@ -56,7 +56,7 @@ test('after every flush the file is byte-identical to stringifyCassette of the d
   const file = tmp.file('c.json');
   try {
     const w = await CassetteWriter.create(file, { upstream: UPSTREAM, flushIntervalMs: MANUAL });
-    assert.equal(await onDisk(file), stringifyCassette(w.data), 'the fresh cassette');
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()), 'the fresh cassette');
     assert.match(await onDisk(file), /"events": \[\],\n {2}"redaction": \{\n {4}"placeholders": \{\}\n {2}\}\n\}\n$/);
     assert.deepEqual({ full: w.stats.fullWrites, incremental: w.stats.incrementalWrites }, { full: 1, incremental: 0 });
     let n = 0;
@@ -68,8 +68,8 @@ test('after every flush the file is byte-identical to stringifyCassette of the d
       const before = { ...w.stats };
       await w.flush();
       const text = await onDisk(file);
-      assert.equal(text, stringifyCassette(w.data), `round ${round}: byte-identical`);
-      assert.deepEqual(parseCassette(text, file), JSON.parse(JSON.stringify(w.data)), `round ${round}: loads back as the data`);
+      assert.equal(text, stringifyCassette(w.snapshot()), `round ${round}: byte-identical`);
+      assert.deepEqual(parseCassette(text, file), JSON.parse(JSON.stringify(w.snapshot())), `round ${round}: loads back as the data`);
       assert.equal(w.stats.fullWrites, 1, `round ${round}: no full rewrite`);
       assert.equal(w.stats.incrementalWrites, before.incrementalWrites + 1);
       // Each event is serialised once, and a write costs the new bytes (into the shadow copy, which is one
@@ -85,7 +85,7 @@ test('after every flush the file is byte-identical to stringifyCassette of the d
     await w.flush();
     assert.deepEqual(w.stats, stats);
     await w.close();
-    assert.equal(await onDisk(file), stringifyCassette(w.data));
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
     assert.deepEqual(await readdir(tmp.dir), ['c.json'], 'close() leaves the cassette only (no shadow copy, no temp file)');
   } finally {
     await tmp.cleanup();
@@ -166,7 +166,7 @@ test('an insert before the written part: the next flush is one full rewrite that
     const before = { ...w.stats };
     await w.flush();
     const text = await onDisk(file);
-    assert.equal(text, stringifyCassette(w.data), 'byte-identical after the full rewrite');
+    assert.equal(text, stringifyCassette(w.snapshot()), 'byte-identical after the full rewrite');
     const loaded = await loadCassette(file);
     assert.deepEqual(loaded.events.map((e) => e.t).slice(149, 153), [1490, 1500, 1505, 1510]);
     assert.equal(w.stats.fullWrites, before.fullWrites + 1, 'one full rewrite');
@@ -178,7 +178,7 @@ test('an insert before the written part: the next flush is one full rewrite that
     w.append(frame(5000, 'then'));
     await w.flush();
     assert.equal(w.stats.fullWrites, before.fullWrites + 1);
-    assert.equal(await onDisk(file), stringifyCassette(w.data));
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
     await w.close();
   } finally {
     await tmp.cleanup();
@@ -204,7 +204,7 @@ test('holds: events at or after a held time stay off the disk until the hold is 
     w.setPlaceholders({ DLVCR_TOKEN_1: 'token' });
     await w.flush();
     let text = await onDisk(file);
-    assert.equal(assertPrefixOnDisk(text, w.data, 'while held'), 1, 'only the event before the hold is on disk');
+    assert.equal(assertPrefixOnDisk(text, w.snapshot(), 'while held'), 1, 'only the event before the hold is on disk');
     assert.match(text, /DLVCR_TOKEN_1/, 'the tail (placeholders) is current even while events are held');
     // The exchange completes: captured (inserted before the 5 frames), then released.
     capture.http({ t, conversationId: 'conv-1', route: 'activities.post', method: 'POST', path: '/v3/directline/conversations/conv-1/activities', query: {}, requestHeaders: {}, requestBody: null, response: { status: 200, headers: {}, body: null }, duration: 3 });
@@ -213,14 +213,14 @@ test('holds: events at or after a held time stay off the disk until the hold is 
     await w.flush();
     text = await onDisk(file);
     // The second hold (t2 > t) still holds the frames stamped after t2, but the exchange (t) is written.
-    const k = assertPrefixOnDisk(text, w.data, 'after the first release');
+    const k = assertPrefixOnDisk(text, w.snapshot(), 'after the first release');
     assert.equal(k, 2);
     assert.deepEqual((JSON.parse(text) as Cassette).events.map((e) => e.type), ['ws.message', 'http']);
     release2();
     await w.flush();
     text = await onDisk(file);
-    assert.equal(text, stringifyCassette(w.data));
-    assert.deepEqual(w.data.events.map((e) => e.type), ['ws.message', 'http', 'ws.message', 'ws.message', 'ws.message', 'ws.message', 'ws.message']);
+    assert.equal(text, stringifyCassette(w.snapshot()));
+    assert.deepEqual(w.snapshot().events.map((e) => e.type), ['ws.message', 'http', 'ws.message', 'ws.message', 'ws.message', 'ws.message', 'ws.message']);
     assert.equal(w.stats.fullWrites, 1, 'no full rewrite: the exchange was inserted after the written part');
     await w.close();
   } finally {
@@ -264,13 +264,13 @@ test('a hold older than maxHoldMs (1 s) stops holding: the events behind it reac
       await w.flush();
       assert.equal(w.stats.fullWrites, fullBefore + 1, 'one full rewrite for the late insert');
       const text = await onDisk(file);
-      assert.equal(assertPrefixOnDisk(text, w.data, 'after the late insert') >= 2, true);
+      assert.equal(assertPrefixOnDisk(text, w.snapshot(), 'after the late insert') >= 2, true);
       assert.equal((JSON.parse(text) as Cassette).events[0].type, 'http', 'the exchange is first, in time order');
     } finally {
       clearInterval(frames);
     }
     await w.close();
-    assert.equal(await onDisk(file), stringifyCassette(w.data), 'close() writes everything');
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()), 'close() writes everything');
   } finally {
     await tmp.cleanup();
   }
@@ -286,7 +286,7 @@ test('close() writes everything, holds or not', async () => {
     await w.flush();
     assert.equal((await loadCassette(file)).events.length, 0);
     await w.close();
-    assert.equal(await onDisk(file), stringifyCassette(w.data));
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
     assert.equal((await loadCassette(file)).events.length, 10);
   } finally {
     await tmp.cleanup();
@@ -353,7 +353,7 @@ test('append mode continues an existing cassette (any layout): the first write r
     await writeFile(file, JSON.stringify(old, null, 2));
     const w = await CassetteWriter.create(file, { upstream: UPSTREAM, flushIntervalMs: MANUAL, append: true });
     assert.equal(w.stats.fullWrites, 1);
-    assert.equal(await onDisk(file), stringifyCassette(w.data), 'rewritten in this writer\'s layout');
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()), 'rewritten in this writer\'s layout');
     assert.equal(w.data.createdAt, old.createdAt);
     assert.ok(w.now() >= 5000, 'new events are stamped after the last old one');
     w.append(frame(w.now(), 'new'));
@@ -383,7 +383,7 @@ test('a shadow copy left by a killed recorder is replaced, and the cassette stay
     for (let round = 0; round < 4; round++) {
       w.append(frame(w.now(), `r${round}`));
       await w.flush();
-      assert.equal(await onDisk(file), stringifyCassette(w.data));
+      assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
     }
     assert.equal(w.stats.fullWrites, 1);
     await w.close();
@@ -422,22 +422,58 @@ test('random appends, inserts, holds, releases and placeholder changes: after ev
           else if (o.kind === 'flush') {
             await w.flush();
             const text = await onDisk(file);
-            const k = assertPrefixOnDisk(text, w.data, 'after a flush');
+            const k = assertPrefixOnDisk(text, w.snapshot(), 'after a flush');
             // Everything before the oldest open hold is on disk (holds are younger than maxHoldMs here).
             const oldest = Math.min(Infinity, ...holds.map((h) => h.t));
-            const stable = w.data.events.filter((e) => e.t < oldest).length;
+            const stable = w.snapshot().events.filter((e) => e.t < oldest).length;
             assert.ok(k >= stable, `${k} events on disk, ${stable} before the oldest hold`);
             assert.deepEqual((JSON.parse(text) as Cassette).redaction, w.data.redaction, 'the tail is current');
           }
         }
         await w.close();
-        assert.equal(await onDisk(file), stringifyCassette(w.data));
+        assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
         parseCassette(await onDisk(file), file);
       } catch (err) {
         await w.close().catch(() => undefined);
         throw err;
       }
     }), { numRuns: 60, seed: 20261125 });
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+test('written events no hold needs are dropped from memory; the file, eventCount and snapshot() still have them all', async () => {
+  const tmp = await tempDir();
+  const file = tmp.file('c.json');
+  try {
+    const w = await CassetteWriter.create(file, { upstream: UPSTREAM, flushIntervalMs: MANUAL });
+    for (let i = 0; i < 1000; i++) {
+      w.append(frame(i, TEXTS[i % TEXTS.length]));
+      if (i % 100 === 99) await w.flush();
+    }
+    assert.equal(w.data.events.length, 0, 'nothing on disk stays in memory');
+    assert.equal(w.eventCount, 1000);
+    assert.equal((await loadCassette(file)).events.length, 1000);
+    // An open hold keeps what an insert at its time would move: the events after it.
+    const release = w.hold(1000.5);
+    for (let i = 1001; i < 1101; i++) w.append(frame(i, 'after the hold'));
+    w.append(frame(1000, 'before the hold'));
+    await w.flush();
+    assert.deepEqual(w.data.events.map((e) => e.t), Array.from({ length: 100 }, (_, k) => 1001 + k), 'kept: the events after the hold');
+    w.append(exchange(1000.5, 'the held exchange'));
+    release();
+    await w.flush();
+    assert.equal(w.data.events.length, 0);
+    // An insert older than anything in memory (no hold covered it) reads the written events back, lands in order.
+    w.append(exchange(500.5, 'very late'));
+    await w.flush();
+    const c = await loadCassette(file);
+    assert.equal(c.events.length, 1103);
+    assert.deepEqual(c.events.slice(500, 503).map((e) => e.t), [500, 500.5, 501]);
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
+    await w.close();
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
   } finally {
     await tmp.cleanup();
   }
