@@ -141,6 +141,8 @@ export { isPlaceholder };
 
 export class Redactor {
   private readonly byValue = new Map<string, string>();
+  /** The length of the shortest known secret of at least 8 characters: a shorter string cannot hold one. */
+  private shortest = Infinity;
   private readonly counters: Record<SecretKind, number> = { secret: 0, token: 0, streamToken: 0, custom: 0 };
   /** placeholder -> kind, written to the cassette header so readers know what each stands for. */
   readonly placeholders: Record<string, SecretKind> = {};
@@ -172,6 +174,7 @@ export class Redactor {
       placeholder = placeholderName(kind, ++this.counters[kind]);
       this.byValue.set(secret, placeholder);
       this.placeholders[placeholder] = kind;
+      if (secret.length >= 8 && secret.length < this.shortest) this.shortest = secret.length;
     }
     return placeholder;
   }
@@ -181,10 +184,13 @@ export class Redactor {
     if (s.length < 8) return this.byValue.get(s) ?? s;
     const known = this.byValue.get(s);
     if (known) return known;
-    let out = s.replace(JWT, (m) => this.value(m, 'token'));
+    // Fast path: no JWT without its "eyJ" start.
+    let out = s.includes('eyJ') ? s.replace(JWT, (m) => this.value(m, 'token')) : s;
     for (const p of this.patterns) out = out.replace(p, (m) => this.value(m, 'custom'));
     // A value already known to be secret (e.g. the site secret seen in an Authorization header) is
     // replaced wherever it appears inside a longer string too: message text, close reasons, error texts.
+    // Fast path: too short to hold any known secret (ids, timestamps, types, short messages).
+    if (out.length < this.shortest) return out;
     for (const [secret, placeholder] of this.byValue) {
       if (secret.length >= 8 && out.includes(secret)) out = out.split(secret).join(placeholder);
     }
