@@ -13,7 +13,7 @@ import { encodeBody } from '../cassette/body.js';
 import type { Body } from '../cassette/schema.js';
 import { isHopByHop } from '../net/headers.js';
 import { sendError } from '../protocol/errors.js';
-import { Route, type RouteMatch } from '../protocol/routes.js';
+import { Route, routePolicy, type RouteMatch } from '../protocol/routes.js';
 import { isActivitySet } from '../protocol/types.js';
 import { pickRequestHeaders, pickResponseHeaders, queryOf, type HttpCapture } from './capture.js';
 import { clientOrigins, type RecordContext } from './context.js';
@@ -100,15 +100,46 @@ export class HttpExchange {
     const chunks: Buffer[] = [];
     proxyRes.on('data', (c: Buffer) => chunks.push(c));
     proxyRes.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    proxyRes.on('end', () => this.answer(proxyRes, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    const whole = () => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    if (this.streams(proxyRes)) {
+      // Nothing to rewrite and an encoding the client takes: the client gets the bytes as they come.
+      const { res } = this.arrived;
+      const length = proxyRes.headers['content-length'];
+      res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, this.clientHeaders(proxyRes, false, length === undefined ? undefined : Number(length)));
+      proxyRes.pipe(res);
+      proxyRes.on('end', () => this.streamed(proxyRes, whole()));
+      return;
+    }
+    proxyRes.on('end', () => this.answer(proxyRes, whole()));
   }
 
-  /** The upstream answered in full: answer the client, then record the exchange. */
-  private answer(proxyRes: IncomingMessage, raw: Buffer): void {
+  /**
+   * Whether the answer goes to the client as it arrives: only routes whose bodies carry no URL to rewrite
+   * (protocol/routes.ts), in an encoding the client accepts (else the body is decoded for it first).
+   */
+  private streams(proxyRes: IncomingMessage): boolean {
+    const { route } = this.arrived.route;
+    if (route === Route.unknown) return false; // not a known route: its body is looked at like any
+    const policy = routePolicy(route);
+    if (policy.carriesStreamUrl || policy.carriesAttachmentUrls) return false;
+    return acceptsEncoding(this.arrived.req.headers['accept-encoding'], proxyRes.headers['content-encoding'] as string | undefined);
+  }
+
+  /** A streamed answer is complete (the client has had every byte): record it. */
+  private streamed(proxyRes: IncomingMessage, raw: Buffer): void {
     if (this.done || this.abandoned) return;
     this.done = true;
-    const { req, res, route } = this.arrived;
+    const { req, route } = this.arrived;
     const status = proxyRes.statusCode ?? 502;
+    const body = this.cassetteBody(proxyRes, raw).body;
+    const cid = body && 'json' in body && body.json && typeof body.json === 'object' ? (body.json as { conversationId?: unknown }).conversationId : undefined;
+    const conversationId = route.conversationId ?? (typeof cid === 'string' ? cid : null);
+    this.record({ conversationId, response: { status, headers: pickResponseHeaders(proxyRes.headers), body } });
+    this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(body) }, `${req.method} ${route.route} → ${status}`);
+  }
+
+  /** The body as the cassette keeps it: decoded, JSON where it is JSON, an attachment's bytes as base64. */
+  private cassetteBody(proxyRes: IncomingMessage, raw: Buffer): { body: Body; decoded: Buffer; decodedOk: boolean } {
     const encoding = proxyRes.headers['content-encoding'] as string | undefined;
     let decoded: Buffer;
     let decodedOk = true;
@@ -120,8 +151,21 @@ export class HttpExchange {
       decodedOk = false;
     }
     // An attachment is a file: kept byte for byte (base64, its Content-Type among the headers), never rewritten.
+    const body: Body = this.arrived.route.route === Route.attachment
+      ? (decoded.length ? { base64: decoded.toString('base64') } : null)
+      : encodeBody(decoded, proxyRes.headers['content-type']);
+    return { body, decoded, decodedOk };
+  }
+
+  /** The upstream answered in full: answer the client, then record the exchange. */
+  private answer(proxyRes: IncomingMessage, raw: Buffer): void {
+    if (this.done || this.abandoned) return;
+    this.done = true;
+    const { req, res, route } = this.arrived;
+    const status = proxyRes.statusCode ?? 502;
+    const encoding = proxyRes.headers['content-encoding'] as string | undefined;
+    const { body, decoded, decodedOk } = this.cassetteBody(proxyRes, raw);
     const attachment = route.route === Route.attachment;
-    const body: Body = attachment ? (decoded.length ? { base64: decoded.toString('base64') } : null) : encodeBody(decoded, proxyRes.headers['content-type']);
     const json = !attachment && body && 'json' in body && body.json && typeof body.json === 'object' ? body.json : null;
     const cid = json ? (json as { conversationId?: unknown }).conversationId : undefined;
     const conversationId = route.conversationId ?? (typeof cid === 'string' ? cid : null);
@@ -156,7 +200,8 @@ export class HttpExchange {
     return streams || files ? Buffer.from(JSON.stringify(forClient)) : null;
   }
 
-  private clientHeaders(proxyRes: IncomingMessage, dropEncoding: boolean, length: number): Record<string, string | string[]> {
+  /** The upstream's headers for the client: ours for CORS, the length of what is sent (none: chunked). */
+  private clientHeaders(proxyRes: IncomingMessage, dropEncoding: boolean, length: number | undefined): Record<string, string | string[]> {
     const res = this.arrived.res;
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(proxyRes.headers)) {
@@ -167,7 +212,7 @@ export class HttpExchange {
     }
     const ourVary = res.getHeader('vary');
     if (ourVary && headers.vary) headers.vary = `${String(headers.vary)}, ${String(ourVary)}`;
-    headers['content-length'] = String(length);
+    if (length !== undefined && Number.isFinite(length)) headers['content-length'] = String(length);
     return headers;
   }
 
@@ -193,6 +238,7 @@ export class HttpExchange {
     const { code, message } = this.ctx.outbound.describeError(err, 'request');
     this.ctx.logger.error({ route: route.route, code: err.code, upstream: this.ctx.upstream.origin, proxy: this.ctx.outbound.proxy ?? undefined }, message);
     if (!res.headersSent && !res.destroyed) sendError(res, 502, code, message);
+    else if (!res.writableEnded) res.destroy(); // a streamed answer cut short: the client must see it cut
     this.record({ conversationId: route.conversationId, response: null, error: { code: err.code ?? 'UPSTREAM_ERROR', message } });
   }
 
