@@ -134,6 +134,7 @@ function buildModel(ordinal: number, c: ConversationView): ConversationModel {
   const items: StreamItem[] = [];
   const watermarkIndex = new Map<string, number>();
   const deliveries = new Map(c.deliveries.map((d) => [d.index, d]));
+  const byId = new Map(c.log.flatMap((a) => (a.id === undefined ? [] : [[a.id, a] as const])));
   // When the poll before each poll had its answer: activities a poll found existed only after that.
   const previousPollEnd = new Map<number, number>();
   let lastPollEnd = -Infinity;
@@ -163,7 +164,7 @@ function buildModel(ordinal: number, c: ConversationView): ConversationModel {
     const wm = watermarkString(d.set.watermark);
     const last = d.set.activities[d.set.activities.length - 1];
     if (wm !== undefined && last && !watermarkIndex.has(wm)) {
-      const view = typeof last.id === 'string' ? c.log.find((a) => a.id === last.id) : c.log[log.length - 1];
+      const view = typeof last.id === 'string' ? byId.get(last.id) : c.log[log.length - 1];
       const entry = view ? log[view.position] : undefined;
       if (entry && !entry.typing && entry.watermark === undefined) {
         entry.watermark = wm;
