@@ -5,8 +5,9 @@ import { wsLatency, wsMemory, wsThroughput } from './ws-record.js';
 import { idleMemory } from './idle-memory.js';
 import { cassetteScaling } from './cassette-scaling.js';
 import { replayHttp, replayTiming } from './replay.js';
+import { replayMemory } from './replay-memory.js';
 
-export const CASES: BenchCase[] = [httpRecord, wsThroughput, wsLatency, wsMemory, idleMemory, cassetteScaling, replayHttp, replayTiming];
+export const CASES: BenchCase[] = [httpRecord, wsThroughput, wsLatency, wsMemory, idleMemory, cassetteScaling, replayHttp, replayTiming, replayMemory];
 
 /** Benchmarks that exist only as a heading until they can run. */
 export const PENDING: Array<{ title: string; why: string }> = [];

@@ -32,8 +32,11 @@ const cycle = (pattern: number[], n: number) => Array.from({ length: n }, (_, i)
 const GAPS_FOR: Record<number, number[]> = {
   1: [300, ...cycle([5, 10, 20, 40, 15, 30, 8, 25], 64)],
   500: [1200, ...cycle([20, 50, 100, 200, 80, 30, 150, 60], 16)],
+  1000: [2000, ...cycle([40, 100, 200, 160, 60, 300, 120], 12)],
 };
-const SESSIONS = [1, 500] as const;
+const SESSIONS = [1, 500, 1000] as const;
+/** Allowed |error| p99 above the setTimeout floor measured in the same run (1 session: an absolute 3 ms). */
+const OVER_FLOOR: Record<number, number> = { 500: 2, 1000: 5 };
 const TIMING_MODES = ['setTimeout', 'replay'] as const;
 type TimingMode = (typeof TIMING_MODES)[number];
 interface TimingRun { mode: TimingMode; sessions: number; round: number; gaps: number; p50: number; p99: number; max: number; meanAbs: number }
@@ -117,7 +120,7 @@ export const replayHttp: BenchCase = {
       rounds: runs,
       summary: { plain: { reqPerSec: rps('plain'), p99: p99('plain'), cpuUs: cpu('plain') }, replay: { reqPerSec: rps('replay'), p99: p99('replay'), cpuUs: cpu('replay') }, ratio: round(httpRatio, 3) },
       targets: [
-        { what: 'replay req/s vs plain node:http constant server', target: '≥ 0.6×', measured: x(httpRatio), met: httpRatio >= 0.6 },
+        { what: 'replay req/s vs plain node:http constant server', target: '≥ 0.8×', measured: x(httpRatio), met: httpRatio >= 0.8 },
         { what: 'every replayed request matched (2xx, no mismatch)', target: 'all', measured: bad ? `${bad} run(s) with mismatches` : 'all', met: bad === 0 },
       ],
       notes: [],
@@ -144,7 +147,7 @@ export const replayHttp: BenchCase = {
         { label: 'plain constant server', value: s.plain.reqPerSec, text: `${fmt(s.plain.reqPerSec, 0)} req/s`, kind: 'ref' },
         { label: 'replay', value: s.replay.reqPerSec, text: `${fmt(s.replay.reqPerSec, 0)} req/s`, kind: res.targets[0].met ? 'ok' : 'miss' },
       ],
-      target: { value: 0.6 * s.plain.reqPerSec, label: '0.6× plain' },
+      target: { value: 0.8 * s.plain.reqPerSec, label: '0.8× plain' },
     });
     return { markdown, charts: [{ file: 'replay-http.svg', svg }] };
   },
@@ -231,13 +234,15 @@ export const replayTiming: BenchCase = {
       config: { speed: 1, gapsMs: GAPS_FOR, sessions: SESSIONS, replayer: 'startReplayer in a child process, fresh for every run', baseline: 'ws server sending the same gaps with one setTimeout per frame (bench/servers/ws-upstream.ts ?gaps=)', clients: 'in the runner process', errors: 'per consecutive frame pair: arrival gap at the client − recorded gap; p50 signed, p99 and max of |error|' },
       rounds: runs,
       summary,
-      targets: SESSIONS.map((n) => ({
-        what: `replay timing error p99, speed 1, ${n} session${n > 1 ? 's' : ''}`,
-        target: '≤ 3 ms',
-        measured: `${fmt(summary[n].replay.p99)} ms (setTimeout floor ${fmt(summary[n].setTimeout.p99)} ms)`,
-        met: summary[n].replay.p99 <= 3,
-        ...(summary[n].replay.p99 > 3 && summary[n].setTimeout.p99 > 3 && summary[n].replay.p99 <= 2 * summary[n].setTimeout.p99 ? { note: 'the plain setTimeout sender missed it too in this run: the machine was too noisy to judge' } : {}),
-      })),
+      targets: SESSIONS.map((n) => {
+        const limit = n === 1 ? 3 : summary[n].setTimeout.p99 + OVER_FLOOR[n];
+        return {
+          what: `replay timing error p99, speed 1, ${n} session${n > 1 ? 's' : ''}`,
+          target: n === 1 ? '≤ 3 ms' : `≤ floor + ${OVER_FLOOR[n]} ms`,
+          measured: `${fmt(summary[n].replay.p99)} ms (setTimeout floor ${fmt(summary[n].setTimeout.p99)} ms, same run)`,
+          met: summary[n].replay.p99 <= limit,
+        };
+      }),
       notes: [],
     };
   },
@@ -256,8 +261,8 @@ export const replayTiming: BenchCase = {
     const svg = barChart({
       title: 'Replay timing error at speed 1, |error| p99 (ms)',
       unit: 'ms',
-      bars: Object.keys(s).flatMap((n) => TIMING_MODES.map((m) => ({ label: `${m === 'replay' ? 'replay' : 'setTimeout floor'}, ${n} session${n === '1' ? '' : 's'}`, value: s[n][m].p99, text: `${fmt(s[n][m].p99)} ms`, kind: m === 'replay' ? (s[n][m].p99 <= 3 ? 'ok' as const : 'miss' as const) : 'ref' as const }))),
-      target: { value: 3, label: '3 ms target' },
+      bars: Object.keys(s).flatMap((n) => TIMING_MODES.map((m) => ({ label: `${m === 'replay' ? 'replay' : 'setTimeout floor'}, ${n} session${n === '1' ? '' : 's'}`, value: s[n][m].p99, text: `${fmt(s[n][m].p99)} ms`, kind: m === 'replay' ? (s[n][m].p99 <= (n === '1' ? 3 : s[n].setTimeout.p99 + OVER_FLOOR[Number(n)]) ? 'ok' as const : 'miss' as const) : 'ref' as const }))),
+      target: { value: 3, label: '3 ms (1 session)' },
     });
     return { markdown, charts: [{ file: 'replay-timing.svg', svg }] };
   },

@@ -1,10 +1,10 @@
-// A recorded stream frame serialised once and filled in per session, so that releasing a frame to 500
+// A recorded stream frame (or JSON response body) serialised once and filled in per session, so that releasing a frame to 500
 // sessions costs a few string replacements each instead of a deep substitution walk and a JSON.stringify.
 // Only frames whose every session-specific value is a plain string substitution are templated: no echo of
 // the client's own activity (it carries the live client's channelData/text), no streamUrl, no attachment URL
 // on the upstream, no unredacted token. Everything else takes the general path (Session.serveActivity);
 // both give the same bytes (test/replay/frame-template.test.ts).
-import { isPlaceholder, PLACEHOLDERS_IN_TEXT } from '../cassette/placeholders.js';
+import { isPlaceholder, mayHoldPlaceholder, PLACEHOLDERS_IN_TEXT } from '../cassette/placeholders.js';
 import { isAttachmentUrlKey } from '../protocol/attachment-urls.js';
 import type { Activity } from '../protocol/types.js';
 import type { ActivitiesItem, ConversationModel } from './conversation-model.js';
@@ -20,33 +20,24 @@ export interface TemplateFill {
   recordedUserId: string | undefined;
   liveUserId: string | undefined;
   token: (placeholder: string) => string;
-  /** The live delivery time, in the service's timestamp form. */
-  releasedAt: string;
+  /** The live delivery time, in the service's timestamp form (frames only). */
+  releasedAt?: string;
 }
 
-export class FrameTemplate {
+/**
+ * A JSON value serialised once, whose session-specific parts are plain string substitutions: the recorded
+ * conversation id, placeholders, the recorded user id as an `id`/`userId`, and (frames) the delivery time.
+ */
+export class JsonTemplate {
   private constructor(private readonly text: string) {}
 
-  /** The template of a recorded frame, or null when it needs the general path. */
-  static of(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): FrameTemplate | null {
-    if (!item.frame) return null;
-    const echoIds = echoIdsOf(model);
-    const activities: Activity[] = [];
-    for (const i of item.entries) {
-      const entry = model.log[i];
-      if (entry.id !== undefined && echoIds.has(entry.id)) return null;
-      const a = { ...entry.activity };
-      if (typeof a.timestamp === 'string') a.timestamp = RELEASED_AT;
-      activities.push(a);
-    }
-    const frame: Record<string, unknown> = { ...item.frame.extra, activities };
-    if (item.frame.hasWatermark) frame.watermark = item.frame.watermark;
-    if (!plainStrings(frame, isUpstreamUrl)) return null;
-    const rec = model.recordedId;
-    const user = model.userId;
+  /** The template of a value, or null when some string needs the general path (a streamUrl, an upstream URL, a raw token). */
+  static of(value: unknown, ids: { recordedId: string | null; userId: string | undefined }, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
+    if (!plainStrings(value, isUpstreamUrl)) return null;
+    const { recordedId: rec, userId: user } = ids;
     // Replacing one id must not touch the other.
     if (rec && user && (rec.includes(user) || user.includes(rec))) return null;
-    return new FrameTemplate(JSON.stringify(frame));
+    return new JsonTemplate(JSON.stringify(value));
   }
 
   render(fill: TemplateFill): string {
@@ -60,20 +51,50 @@ export class FrameTemplate {
     const from = fill.recordedConversationId;
     const to = fill.liveConversationId;
     if (from && to && from !== to && out.includes(from)) out = out.split(from).join(jsonInner(to));
-    out = out.replace(PLACEHOLDERS_IN_TEXT, (m) => jsonInner(fill.token(m)));
-    if (out.includes(RELEASED_AT_JSON)) out = out.split(RELEASED_AT_JSON).join(`"timestamp":${JSON.stringify(fill.releasedAt)}`);
+    if (mayHoldPlaceholder(out)) out = out.replace(PLACEHOLDERS_IN_TEXT, (m) => jsonInner(fill.token(m)));
+    if (fill.releasedAt !== undefined && out.includes(RELEASED_AT_JSON)) {
+      out = out.split(RELEASED_AT_JSON).join(`"timestamp":${JSON.stringify(fill.releasedAt)}`);
+    }
     return out;
   }
 }
 
-const templates = new WeakMap<ActivitiesItem, FrameTemplate | null>();
+export class FrameTemplate {
+  /** The template of a recorded frame, or null when it needs the general path. */
+  static of(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
+    if (!item.frame) return null;
+    const echoIds = echoIdsOf(model);
+    const activities: Activity[] = [];
+    for (const i of item.entries) {
+      const entry = model.log[i];
+      if (entry.id !== undefined && echoIds.has(entry.id)) return null;
+      const a = { ...entry.activity };
+      if (typeof a.timestamp === 'string') a.timestamp = RELEASED_AT;
+      activities.push(a);
+    }
+    const frame: Record<string, unknown> = { ...item.frame.extra, activities };
+    if (item.frame.hasWatermark) frame.watermark = item.frame.watermark;
+    return JsonTemplate.of(frame, { recordedId: model.recordedId, userId: model.userId }, isUpstreamUrl);
+  }
+}
+
+const templates = new WeakMap<object, JsonTemplate | null>();
 
 /** The template of a recorded frame, made on first use and shared by every session. */
-export function templateOf(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): FrameTemplate | null {
-  let t = templates.get(item);
+export function templateOf(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
+  return cached(item, () => FrameTemplate.of(item, model, isUpstreamUrl));
+}
+
+/** The template of a recorded JSON response body (keyed by its recorded event), made on first use. */
+export function replyTemplateOf(key: object, body: unknown, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
+  return cached(key, () => JsonTemplate.of(body, { recordedId: model.recordedId, userId: model.userId }, isUpstreamUrl));
+}
+
+function cached(key: object, make: () => JsonTemplate | null): JsonTemplate | null {
+  let t = templates.get(key);
   if (t === undefined) {
-    t = FrameTemplate.of(item, model, isUpstreamUrl);
-    templates.set(item, t);
+    t = make();
+    templates.set(key, t);
   }
   return t;
 }

@@ -19,7 +19,7 @@ import { compareShapes, shapeOf, shapeOfRecorded, type RequestShape } from './ma
 import { ReleaseScheduler, type Clock } from './scheduler.js';
 import { Substituter } from './substitute.js';
 import { mintToken, type SyntheticKind } from './tokens.js';
-import { templateOf } from './frame-template.js';
+import { replyTemplateOf, templateOf } from './frame-template.js';
 import type { PlaceholderKind } from '../cassette/placeholders.js';
 
 /** A live request, as the server hands it to a session. */
@@ -225,10 +225,10 @@ export class Session {
 
   private repeatStart(req: LiveRequest, recorded: RecordedRequest): Outcome {
     const reply = this.recordedReply(recorded.ev, undefined);
-    const json = reply.body.length ? (parseJson(reply.body) as Record<string, unknown> | undefined) : undefined;
+    const json = reply.body.length ? (parseJson(Buffer.from(reply.body)) as Record<string, unknown> | undefined) : undefined;
     const body: Record<string, unknown> = { ...(json ?? {}), conversationId: this.liveId };
     body.streamUrl = this.buildStreamUrl('-', this.freshToken('streamToken'), []);
-    const payload = Buffer.from(JSON.stringify(body));
+    const payload = JSON.stringify(body);
     this.ctx.logger.info({ route: req.route, session: this.n }, 'start repeated with the same token: 200 and the same conversation');
     return { kind: 'reply', reply: { ...reply, status: 200, body: payload }, delay: 0, matched: null, quiet: false };
   }
@@ -264,13 +264,26 @@ export class Session {
       return jsonReply(502, errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'));
     }
     const headers = keptHeaders(res.headers, (v) => this.subst.text(v));
-    let body: Buffer;
-    if (res.body === null) body = Buffer.alloc(0);
-    else if ('json' in res.body) body = Buffer.from(JSON.stringify(this.subst.json(res.body.json, watermark)));
-    else if ('text' in res.body) body = Buffer.from(this.subst.text(res.body.text), 'utf8');
+    let body: Buffer | string;
+    if (res.body === null) body = '';
+    else if ('json' in res.body) body = this.recordedJson(ev, res.body.json, watermark);
+    else if ('text' in res.body) body = this.subst.text(res.body.text);
     else body = decodeBody(res.body);
     if (res.body && 'json' in res.body && !headers['content-type']) headers['content-type'] = 'application/json; charset=utf-8';
     return { status: res.status, headers, body };
+  }
+
+  /** A recorded JSON body as this session sends it: from its shared template, else substituted value by value. */
+  private recordedJson(ev: HttpEvent, json: unknown, watermark: string | undefined): string {
+    const template = watermark === undefined ? replyTemplateOf(ev, json, this.model, (url) => this.ctx.isUpstreamUrl?.(url) ?? false) : null;
+    const live = this.subst.liveUserId;
+    const rec = this.model.recordedId;
+    if (template && !(live !== undefined && rec && live.includes(rec))) {
+      return template.render({
+        recordedConversationId: rec, liveConversationId: this.liveId, recordedUserId: this.model.userId, liveUserId: live, token: (p) => this.tokenFor(p),
+      });
+    }
+    return JSON.stringify(this.subst.json(json, watermark));
   }
 
   /** GET .../activities: released, stored activities after the client's watermark (never matched one by one). */
@@ -288,7 +301,7 @@ export class Session {
     }
     const headers = this.model.pollHeaders ? keptHeaders(this.model.pollHeaders) : {};
     headers['content-type'] ??= 'application/json; charset=utf-8';
-    const reply: Reply = { status: 200, headers, body: Buffer.from(JSON.stringify({ activities, watermark })) };
+    const reply: Reply = { status: 200, headers, body: JSON.stringify({ activities, watermark }) };
     return { kind: 'reply', reply, delay: 0, matched: null, quiet: true };
   }
 

@@ -8,6 +8,8 @@ import { readModel } from '../../src/model/index.js';
 import { Catalog } from '../../src/replay/catalog.js';
 import { httpCause, type StreamItem } from '../../src/replay/conversation-model.js';
 import { Session } from '../../src/replay/session.js';
+import { JsonTemplate } from '../../src/replay/frame-template.js';
+import { Substituter } from '../../src/replay/substitute.js';
 import { uploadCassette, wsCassette } from './fixtures.js';
 
 /** Releases every item of the cassette's first conversation in one session and compares both paths for each frame. */
@@ -49,5 +51,31 @@ describe('frame templates', () => {
   it('leave frames with upstream attachment URLs to the general path', () => {
     const counts = compareAll(uploadCassette(), 'u2');
     assert.ok(counts.general >= 1);
+  });
+});
+
+describe('reply templates', () => {
+  it('render a recorded JSON body exactly as the substitution walk does', () => {
+    const body = {
+      conversationId: 'ConvAAAAAAAAAAAAAAAAAA-us', id: 'ConvAAAAAAAAAAAAAAAAAA-us|0000003', token: 'DLVCR_TOKEN_2', expires_in: 3600,
+      members: [{ id: 'dl_rec' }, { userId: 'dl_rec', name: 'x "y"' }], note: 'see DLVCR_TOKEN_2 and DLVCR_CUSTOM_1',
+    };
+    const ids = { recordedId: 'ConvAAAAAAAAAAAAAAAAAA-us', userId: 'dl_rec' };
+    const tokens = new Map<string, string>([['DLVCR_TOKEN_2', 'eyJ.live.token'], ['DLVCR_CUSTOM_1', 'vcr-custom']]);
+    const subst = new Substituter({
+      recordedConversationId: ids.recordedId, liveConversationId: 'ConvAAAAAAAAAAAAAAAAAA-us_7', recordedUserId: ids.userId,
+      token: (p) => tokens.get(p)!, streamUrl: (s) => s,
+    });
+    for (const liveUser of [undefined, 'live "user"']) {
+      subst.liveUserId = liveUser;
+      const template = JsonTemplate.of(body, ids, () => false)!;
+      const rendered = template.render({
+        recordedConversationId: ids.recordedId, liveConversationId: 'ConvAAAAAAAAAAAAAAAAAA-us_7', recordedUserId: ids.userId, liveUserId: liveUser,
+        token: (p) => tokens.get(p)!,
+      });
+      assert.equal(rendered, JSON.stringify(subst.json(body)));
+    }
+    assert.equal(JsonTemplate.of({ streamUrl: 'ws://x/y' }, ids, () => false), null, 'a streamUrl takes the general path');
+    assert.equal(JsonTemplate.of({ token: 'eyJraw' }, ids, () => false), null, 'an unredacted token takes the general path');
   });
 });
