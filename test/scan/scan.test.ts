@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { stringifyCassette } from '../../src/cassette/serialize.js';
 import type { Cassette, HttpEvent, WsMessageEvent, WsOpenEvent } from '../../src/cassette/schema.js';
 import { formatFindings, scanCassetteFile, scanFiles, scanText, scanValue, type Finding } from '../../src/scan/scan.js';
-import { WS_CONV, scenario } from './fixtures.js';
+import { WS_CONV, scenario } from '../inspect/fixtures.js';
+import { tempDir } from '../support/fs.js';
 
 // Shapes as they appear in the wild; none of these is a real credential.
 const DL_SECRET = 'abcDEF123.ghiJKL456-mnoPQR789_stuVWX012yzaBCD345efG';
@@ -123,18 +122,18 @@ test('a secret of each kind is found at its JSON path, with a masked excerpt and
   }
   // the same through scanValue (no lines) and from a file
   check(scanValue(cassette, { patterns: PATTERNS }), expect);
-  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-scan-'));
+  const tmp = await tempDir('dlvcr-scan-');
   try {
-    const file = join(dir, 'planted.json');
+    const file = tmp.file('planted.json');
     await writeFile(file, text);
     const fromFile = await scanCassetteFile(file, { patterns: PATTERNS });
     check(fromFile, expect);
     assert.ok(fromFile.every((f) => f.file === file));
-    const many = await scanFiles([file, join(dir, 'missing.json')], { patterns: PATTERNS });
+    const many = await scanFiles([file, tmp.file('missing.json')], { patterns: PATTERNS });
     assert.equal(many.findings.length, expect.length);
-    assert.deepEqual(many.errors, [{ file: join(dir, 'missing.json'), message: 'ENOENT' }]);
+    assert.deepEqual(many.errors, [{ file: tmp.file('missing.json'), message: 'ENOENT' }]);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await tmp.cleanup();
   }
 });
 
