@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WIDTH: number = JSON.parse(readFileSync(join(ROOT, 'biome.json'), 'utf8')).formatter.lineWidth;
-const FOLDERS = ['src', 'test', 'bench', 'scripts', 'bin'];
+const FOLDERS = ['src', 'test', 'bench', 'scripts', 'bin', 'examples'];
 const SKIPPED = new Set(['node_modules', 'dist', 'results']);
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 

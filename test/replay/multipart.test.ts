@@ -59,10 +59,10 @@ test('two encodings of the same upload differ in bytes (random boundaries) but p
   };
   const [one, two] = await Promise.all([make(), make()]);
   assert.notDeepEqual(one.body, two.body);
-  const describe = ({ body, contentType }: { body: Buffer; contentType: string }) =>
+  const partsOf = ({ body, contentType }: { body: Buffer; contentType: string }) =>
     parseMultipart(body, findBoundary(contentType, body)!).map((p) => [p.name, p.filename, p.contentType, p.body.toString()]);
-  assert.deepEqual(describe(one), describe(two));
-  assert.deepEqual(describe(one), [['file', 'a.txt', 'text/plain', 'same content']]);
+  assert.deepEqual(partsOf(one), partsOf(two));
+  assert.deepEqual(partsOf(one), [['file', 'a.txt', 'text/plain', 'same content']]);
 });
 
 test("findBoundary reads a quoted or bare boundary from Content-Type, else the body's first line", () => {
