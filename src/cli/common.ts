@@ -8,16 +8,29 @@ import type { Cassette } from '../cassette/schema.js';
 export const serverOptions = {
   port: { type: 'number', default: 4978, describe: 'Port to listen on (0 = any free port)' },
   host: { type: 'string', default: '127.0.0.1', describe: 'Address to listen on; only loopback unless you say otherwise' },
-  'log-level': { type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level (debug shows every frame)' },
+  'log-level': {
+    type: 'string',
+    default: 'info',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'],
+    describe: 'Log level (debug shows every frame)',
+  },
 } as const satisfies Record<string, Options>;
 
 /** The listener side shared by record and replay: TLS (https:// + wss://) and which browser origins may call. */
 export const listenerOptions = {
-  'tls-cert': { type: 'string', describe: 'PEM certificate (chain, leaf first) to listen with TLS: https:// and wss:// streamUrls (needs --tls-key)', implies: 'tls-key' },
+  'tls-cert': {
+    type: 'string',
+    describe: 'PEM certificate (chain, leaf first) to listen with TLS: https:// and wss:// streamUrls (needs --tls-key)',
+    implies: 'tls-key',
+  },
   'tls-key': { type: 'string', describe: 'PEM private key of --tls-cert', implies: 'tls-cert' },
   'allow-origin': {
-    type: 'string', array: true, default: [] as string[],
-    describe: 'Browser origin allowed to call (CORS, WebSocket Origin), e.g. https://my-app.example; repeat or comma-separate. Default: any origin. Preflights, Private Network Access included, are answered locally',
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe:
+      'Browser origin allowed to call (CORS, WebSocket Origin), e.g. https://my-app.example; repeat or comma-separate. ' +
+      'Default: any origin. Preflights, Private Network Access included, are answered locally',
   },
 } as const satisfies Record<string, Options>;
 
@@ -55,8 +68,7 @@ export function onStopSignal(logger: Logger, stop: () => Promise<void>): void {
 /** Logs a start-up failure in words a person can act on, and exits non-zero. */
 export function failStart(logger: Logger, what: string, err: unknown): never {
   const e = err as NodeJS.ErrnoException;
-  const detail = e.code === 'EADDRINUSE' ? `the port is already in use (${e.message}); pick another with --port`
-    : e.message;
+  const detail = e.code === 'EADDRINUSE' ? `the port is already in use (${e.message}); pick another with --port` : e.message;
   logger.error(`${what}: ${detail}`);
   process.exit(2);
 }

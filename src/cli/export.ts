@@ -23,9 +23,7 @@ export default defineCommand({
   handler: async (args) => {
     const logger = cliLogger('info');
     const cassette = await loadCassetteOrExit(logger, args.cassette);
-    const out = args.format === 'har'
-      ? toHar(cassette)
-      : toTranscript(cassette, { conversation: args.conversation, typing: args.typing });
+    const out = args.format === 'har' ? toHar(cassette) : toTranscript(cassette, { conversation: args.conversation, typing: args.typing });
     const text = JSON.stringify(out, null, 2) + '\n';
     if (args.output) {
       await writeFile(args.output, text);

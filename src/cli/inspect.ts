@@ -11,7 +11,13 @@ export default defineCommand({
   },
   options: {
     conversation: { type: 'string', describe: 'Only this conversation (full id or a prefix)' },
-    type: { type: 'string', array: true, default: [] as string[], describe: 'Only these kinds: http, ws, a route (activities.post), an activity type (message, typing), keepalive, ping, open, close, error' },
+    type: {
+      type: 'string',
+      array: true,
+      default: [] as string[],
+      describe:
+        'Only these kinds: http, ws, a route (activities.post), an activity type (message, typing), keepalive, ping, open, close, error',
+    },
     json: { type: 'boolean', default: false, describe: 'Machine-readable rows (JSON) instead of text' },
     color: { type: 'boolean', describe: 'Colour output (default: on when stdout is a terminal and NO_COLOR is unset)' },
     'gap-ms': { type: 'number', default: 1000, describe: 'Show pauses longer than this before a frame' },

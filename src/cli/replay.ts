@@ -18,42 +18,68 @@ export default defineCommand({
   options: {
     cassette: { type: 'string', demandOption: true, describe: 'Cassette file to serve' },
     ...serverOptions,
-    'demo-page': { type: 'boolean', default: true, describe: 'Serve a Web Chat page at / that replays the cassette in a browser (needs botframework-webchat installed)' },
-    speed: { type: 'string', default: '1', describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)' },
+    'demo-page': {
+      type: 'boolean',
+      default: true,
+      describe: 'Serve a Web Chat page at / that replays the cassette in a browser (needs botframework-webchat installed)',
+    },
+    speed: {
+      type: 'string',
+      default: '1',
+      describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)',
+    },
     ...listenerOptions,
     ...forwardOptions,
   },
   examples: [
-    ['$0 replay --forward --forward-only-directline --cassette my.json', 'for a client that keeps its domain (HTTPS_PROXY=http://127.0.0.1:4978); other hosts refused'],
+    [
+      '$0 replay --forward --forward-only-directline --cassette my.json',
+      'for a client that keeps its domain (HTTPS_PROXY=http://127.0.0.1:4978); other hosts refused',
+    ],
     ['$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline'],
     ['$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port'],
-    ['$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem', 'https:// and wss:// for a page served over https'],
+    [
+      '$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem',
+      'https:// and wss:// for a page served over https',
+    ],
     ['$0 replay --cassette my.json --allow-origin https://my-app.example', 'only that page (and non-browser clients) may call'],
   ],
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
     let replayer: Replayer;
     try {
-      replayer = await startReplayer({ cassette: args.cassette, port: args.port, host: args.host, speed: parseSpeed(args.speed), logger, demoPage: args['demo-page'],
-    tls: listenerTls(args), allowOrigin: args['allow-origin'], forward: forwardFromArgs(args),
+      replayer = await startReplayer({
+        cassette: args.cassette,
+        port: args.port,
+        host: args.host,
+        speed: parseSpeed(args.speed),
+        logger,
+        demoPage: args['demo-page'],
+        tls: listenerTls(args),
+        allowOrigin: args['allow-origin'],
+        forward: forwardFromArgs(args),
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);
     }
     const r = replayer;
-    process.stdout.write([
-      `directline-vcr is replaying ${args.cassette} (offline; speed ${args.speed})`,
-      `Point your Direct Line client at:  domain = ${r.domain}`,
-      `  botframework-directlinejs:  new DirectLine({ domain: '${r.domain}', token: 'any' })`,
-      `  Web Chat:                   WebChat.createDirectLine({ domain: '${r.domain}', token: 'any' })`,
-      ...(r.demoPageUrl ? [`Or watch it in Web Chat: open ${r.demoPageUrl}`] : []),
-      'Stop with Ctrl+C.',
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        `directline-vcr is replaying ${args.cassette} (offline; speed ${args.speed})`,
+        `Point your Direct Line client at:  domain = ${r.domain}`,
+        `  botframework-directlinejs:  new DirectLine({ domain: '${r.domain}', token: 'any' })`,
+        `  Web Chat:                   WebChat.createDirectLine({ domain: '${r.domain}', token: 'any' })`,
+        ...(r.demoPageUrl ? [`Or watch it in Web Chat: open ${r.demoPageUrl}`] : []),
+        'Stop with Ctrl+C.',
+        '',
+      ].join('\n'),
+    );
     onStopSignal(logger, async () => {
       const s = r.summary();
       await r.close();
-      process.stdout.write(`replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched\n`);
+      process.stdout.write(
+        `replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched\n`,
+      );
       for (const u of s.unmatchedRequests) process.stdout.write(`  unmatched: ${u.method} ${u.path} (${u.reason})\n`);
     });
   },

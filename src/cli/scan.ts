@@ -5,7 +5,8 @@ import { defineCommand } from './command.js';
 
 export default defineCommand({
   command: 'scan <files..>',
-  describe: 'Report secrets left in cassettes (Direct Line secrets, JWTs, bearer values, t= parameters, custom patterns); exits 1 on findings',
+  describe:
+    'Report secrets left in cassettes (Direct Line secrets, JWTs, bearer values, t= parameters, custom patterns); exits 1 on findings',
   positionals: {
     files: { type: 'string', array: true, demandOption: true, describe: 'Cassette files (any JSON or text file works)' },
   },

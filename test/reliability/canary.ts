@@ -26,9 +26,10 @@ export async function startCanary(): Promise<Canary> {
     port,
     origin: `http://127.0.0.1:${port}`,
     hits,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -47,11 +47,15 @@ export async function fdsOf(pid: number): Promise<{ total: number; sockets: numb
   const dir = `/proc/${pid}/fd`;
   const names = await readdir(dir);
   let sockets = 0;
-  await Promise.all(names.map(async (n) => {
-    try {
-      if ((await readlink(`${dir}/${n}`)).startsWith('socket:')) sockets++;
-    } catch { /* closed meanwhile */ }
-  }));
+  await Promise.all(
+    names.map(async (n) => {
+      try {
+        if ((await readlink(`${dir}/${n}`)).startsWith('socket:')) sockets++;
+      } catch {
+        /* closed meanwhile */
+      }
+    }),
+  );
   return { total: names.length, sockets };
 }
 
@@ -59,15 +63,23 @@ export async function fdsOf(pid: number): Promise<{ total: number; sockets: numb
 export async function spawnRecorder(args: string[], opts: { sampleEveryMs?: number } = {}): Promise<RecorderProcess> {
   // DLVCR_RECORDER_NODE_ARGS: extra node flags for the recorder child (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const nodeArgs = (process.env.DLVCR_RECORDER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'record', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'record', '--port', '0', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     if (err.length < 200_000) err += d;
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const domain = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no domain line within 20 s; stdout ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no domain line within 20 s; stdout ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`)),
+      20_000,
+    );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const m = /domain = (http:\/\/\S+)/.exec(out);
@@ -127,7 +139,10 @@ export interface EmulatorProcess {
 }
 
 export async function spawnEmulator(options: Record<string, unknown> = {}): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/emulator-process.ts', JSON.stringify(options)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/emulator-process.ts', JSON.stringify(options)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {

@@ -16,7 +16,11 @@ export interface RawResult {
  * Writes `chunks` to a fresh TCP connection (pausing `gapMs` between them) and collects the answer until the
  * server closes, a complete response arrived (when `untilResponse`), or `timeoutMs` passed.
  */
-export function rawExchange(port: number, chunks: Array<string | Buffer>, opts: { timeoutMs?: number; gapMs?: number; untilResponse?: boolean; endAfterWrite?: boolean } = {}): Promise<RawResult> {
+export function rawExchange(
+  port: number,
+  chunks: Array<string | Buffer>,
+  opts: { timeoutMs?: number; gapMs?: number; untilResponse?: boolean; endAfterWrite?: boolean } = {},
+): Promise<RawResult> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     const parts: Buffer[] = [];
@@ -112,7 +116,9 @@ export function rawWebSocket(port: number, pathAndQuery: string, host = `127.0.0
         reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
         return;
       }
-      const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+      const accept = createHash('sha1')
+        .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+        .digest('base64');
       if (!head.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`)) {
         clearTimeout(timer);
         s.destroy();
@@ -130,7 +136,10 @@ export function rawWebSocket(port: number, pathAndQuery: string, host = `127.0.0
       });
     });
     s.on('connect', () => {
-      s.write(`GET ${pathAndQuery} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      s.write(
+        `GET ${pathAndQuery} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
     });
   });
 }
@@ -158,7 +167,11 @@ function firstCloseCode(buf: Buffer): number | null {
 }
 
 /** A client frame: FIN + opcode, masked unless told otherwise, with a declared length that may lie. */
-export function clientFrame(opcode: number, payload: Buffer, opts: { masked?: boolean; declaredLength?: number; fin?: boolean; rsv?: number } = {}): Buffer {
+export function clientFrame(
+  opcode: number,
+  payload: Buffer,
+  opts: { masked?: boolean; declaredLength?: number; fin?: boolean; rsv?: number } = {},
+): Buffer {
   const masked = opts.masked ?? true;
   const len = opts.declaredLength ?? payload.length;
   const head: number[] = [((opts.fin ?? true) ? 0x80 : 0) | ((opts.rsv ?? 0) << 4) | (opcode & 0x0f)];

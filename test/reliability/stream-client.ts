@@ -2,7 +2,10 @@
 // keeps the close it saw. Every wait is bounded in time.
 import WebSocket from 'ws';
 
-export interface Frame { at: number; text: string }
+export interface Frame {
+  at: number;
+  text: string;
+}
 
 /** A ws client keeping every frame (keep-alives included) with its arrival time, and the close it saw. */
 export class Stream {
@@ -20,16 +23,20 @@ export class Stream {
       this.ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => reject(Object.assign(new Error(`upgrade refused with ${res.statusCode}: ${body}`), { status: res.statusCode, body })));
+        res.on('end', () =>
+          reject(Object.assign(new Error(`upgrade refused with ${res.statusCode}: ${body}`), { status: res.statusCode, body })),
+        );
         res.on('error', () => reject(new Error(`upgrade refused with ${res.statusCode}`)));
       });
       this.ws.once('close', () => reject(new Error('closed before it opened')));
     });
     this.opened.catch(() => {});
-    this.closed = new Promise((resolve) => this.ws.once('close', (code, reason) => {
-      resolve({ code, reason: reason.toString(), at: performance.now() });
-      this.notify();
-    }));
+    this.closed = new Promise((resolve) =>
+      this.ws.once('close', (code, reason) => {
+        resolve({ code, reason: reason.toString(), at: performance.now() });
+        this.notify();
+      }),
+    );
     this.ws.on('message', (data) => {
       this.frames.push({ at: performance.now(), text: data.toString() });
       this.notify();
@@ -71,7 +78,12 @@ export class Stream {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${this.frames.length} frames, last ${JSON.stringify(this.frames.at(-1)?.text.slice(0, 200))}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; ${this.frames.length} frames, ` +
+              `last ${JSON.stringify(this.frames.at(-1)?.text.slice(0, 200))}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(check);
       check();

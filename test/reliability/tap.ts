@@ -86,7 +86,14 @@ export class Tap {
   private accept(down: Socket): void {
     const up = connect(this.target.port, this.target.host);
     let resolveClosed!: () => void;
-    const conn: TapConnection = { id: this.nextId++, down, up, firstLine: '', closed: new Promise((r) => (resolveClosed = r)), isClosed: false };
+    const conn: TapConnection = {
+      id: this.nextId++,
+      down,
+      up,
+      firstLine: '',
+      closed: new Promise((r) => (resolveClosed = r)),
+      isClosed: false,
+    };
     this.connections.add(conn);
     this.history.push(conn);
     let head = '';
@@ -96,7 +103,12 @@ export class Tap {
         head += d.toString('latin1', 0, Math.min(d.length, 4096));
         const eol = head.indexOf('\r\n');
         if (eol >= 0) conn.firstLine = head.slice(0, eol);
-      } else if (this.closeOnReuse && answered && !conn.firstLine.includes('/stream') && /^[A-Z]+ \S+ HTTP\/1\.1\r\n/.test(d.toString('latin1', 0, 200))) {
+      } else if (
+        this.closeOnReuse &&
+        answered &&
+        !conn.firstLine.includes('/stream') &&
+        /^[A-Z]+ \S+ HTTP\/1\.1\r\n/.test(d.toString('latin1', 0, 200))
+      ) {
         this.refusedReuses++;
         down.destroy();
         up.destroy();

@@ -4,9 +4,6 @@
 // fetched while recording is a 404 that says so.
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import type { Cassette } from '../../src/cassette/schema.js';
@@ -14,18 +11,19 @@ import { startEmulator } from '../emulator/index.js';
 import { CassetteBuilder, ConversationScript, UPSTREAM_ORIGIN, multipartBody, uploadCassette } from './fixtures.js';
 import { StreamClient, startConversation } from './helpers.js';
 import { call } from '../support/http.js';
+import { tempDir, type TempDir } from '../support/fs.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ff0c6c2d2a0000000049454e44ae426082', 'hex');
 const USER = 'dl_att-user';
 
-let dir = '';
+let tmp: TempDir;
 const open: Replayer[] = [];
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dlvcr-attachments-'));
+  tmp = await tempDir('dlvcr-attachments-');
 });
 after(async () => {
   await Promise.all(open.map((r) => r.close()));
-  await rm(dir, { recursive: true, force: true });
+  await tmp.cleanup();
 });
 
 async function replayer(...args: Parameters<typeof startReplayer>): Promise<Replayer> {
@@ -57,7 +55,7 @@ async function assertNotRecorded(url: string): Promise<void> {
 
 describe('record an upload against the emulator, replay it without the emulator', () => {
   it('the echo\'s contentUrls point at the replayer (stream and poll) and serve the recorded bytes in every session; the file never fetched is a 404 saying so', async () => {
-    const cassette = join(dir, 'upload.json');
+    const cassette = tmp.file('upload.json');
     const emu = await startEmulator();
     const rec = await startRecorder({ upstream: emu.domain, cassette });
     let paths: string[];

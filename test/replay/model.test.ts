@@ -8,6 +8,7 @@ import { ReleaseScheduler } from '../../src/replay/scheduler.js';
 import { Substituter } from '../../src/replay/substitute.js';
 import { compareShapes, shapeOf } from '../../src/replay/matcher.js';
 import { CassetteBuilder, ConversationScript, multipartBody, pollingCassette, wsCassette } from './fixtures.js';
+import { sleep } from '../support/async.js';
 
 describe('conversation model', () => {
   it('builds the activity log, watermarks, causes and stream items of a stream recording', () => {
@@ -98,7 +99,7 @@ describe('release scheduler', () => {
     const t0 = performance.now();
     const s = new ReleaseScheduler([{ cause: 'a', delay: 80 }, { cause: 'a', delay: 40 }, { cause: 'a', delay: 120 }], 2, (i) => released.push([i, performance.now() - t0]));
     s.causeHappened('a', t0);
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120);
     assert.deepEqual(released.map(([i]) => i), [0, 1, 2]);
     assert.ok(Math.abs(released[0][1] - 40) < 15, `first at ${released[0][1]}`);
     assert.ok(released[1][1] >= released[0][1], 'an earlier-due item still waits for the previous one');

@@ -2,24 +2,22 @@
 // emulator, then an unchanged client replays that cassette (WebSocket and polling).
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import { startEmulator } from '../emulator/index.js';
 import { activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
 import { call } from '../support/http.js';
+import { tempDir, type TempDir } from '../support/fs.js';
 
-let dir = '';
+let tmp: TempDir;
 let cassette = '';
 const open: Replayer[] = [];
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dlvcr-roundtrip-'));
+  tmp = await tempDir('dlvcr-roundtrip-');
 });
 after(async () => {
   await Promise.all(open.map((r) => r.close()));
-  await rm(dir, { recursive: true, force: true });
+  await tmp.cleanup();
 });
 
 const textsOf = (activities: any[]) => activities.filter((a) => a.type !== 'typing').map((a) => a.text);
@@ -43,7 +41,7 @@ async function run(domain: string, token: string, webSocket: boolean): Promise<a
 describe('record with the recorder, replay with the replayer', () => {
   it('replays what the recorder wrote to an unchanged client, over the stream and by polling', async () => {
     const emulator = await startEmulator({ keepAliveMs: 100 });
-    cassette = join(dir, 'rt.json');
+    cassette = tmp.file('rt.json');
     const recorder = await startRecorder({ upstream: emulator.domain, cassette });
     let recorded: any[];
     try {

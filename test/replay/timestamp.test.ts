@@ -5,13 +5,14 @@ import { startReplayer } from '../../src/replay/index.js';
 import { pollingCassette } from './fixtures.js';
 import { startConversation } from './helpers.js';
 import { call } from '../support/http.js';
+import { sleep } from '../support/async.js';
 
 test('replayed activities are stamped with their live delivery time, in the service format', async () => {
   const replayer = await startReplayer({ cassette: pollingCassette(), speed: 0 });
   try {
     const before = Date.now();
     const { conversationId, token } = await startConversation(replayer.domain);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const res = await call(replayer.domain, 'GET', `/conversations/${conversationId}/activities`, { bearer: token });
     const stamps: string[] = res.body.activities.map((a: { timestamp: string }) => a.timestamp);
     assert.ok(stamps.length > 0, 'the welcome was released');

@@ -1,24 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { stringifyCassette } from '../../src/cassette/serialize.js';
 import type { Cassette, HttpEvent, WsMessageEvent, WsOpenEvent } from '../../src/cassette/schema.js';
 import { formatFindings, scanCassetteFile, scanFiles, scanText, scanValue, type Finding } from '../../src/scan/scan.js';
-import { WS_CONV, scenario } from './fixtures.js';
+import { WS_CONV, scenario } from '../inspect/fixtures.js';
+import { tempDir } from '../support/fs.js';
 
 // Shapes as they appear in the wild; none of these is a real credential.
 const DL_SECRET = 'abcDEF123.ghiJKL456-mnoPQR789_stuVWX012yzaBCD345efG';
 const DL_SECRET_OLD = 'RCurR_XV9ZA.cwA.BKA.iaJrC8xpy8qbOF5xnR2vtCX7CZj0LdjAPGfiCpg4Fv0';
-const JWT = 'eyJhbGciOiJSUzI1NiIsImtpZCI6IngiLCJ0eXAiOiJKV1QifQ.eyJib3QiOiJteWJvdCIsInNpdGUiOiJhYmMiLCJjb252IjoiQWJDIn0.c2lnbmF0dXJlLW5vdC1yZWFsLWF0LWFsbC0wMTIzNDU2Nzg5';
+const JWT = [
+  'eyJhbGciOiJSUzI1NiIsImtpZCI6IngiLCJ0eXAiOiJKV1QifQ',
+  'eyJib3QiOiJteWJvdCIsInNpdGUiOiJhYmMiLCJjb252IjoiQWJDIn0',
+  'c2lnbmF0dXJlLW5vdC1yZWFsLWF0LWFsbC0wMTIzNDU2Nzg5',
+].join('.');
 const OPAQUE = 'opaque-token-Value-0123456789';
 const STREAM_T = 'st-Opaque-987654321-abcdef';
 const ATTACH_T = 'att-Opaque-111222333-xyz';
 const PASSWORD = 'hunter2hunter2';
 const CUSTOM = 'ACME-123456';
 
-interface Planted { cassette: Cassette; expect: Array<{ path: string; kind: Finding['kind']; secret: string }> }
+interface Planted {
+  cassette: Cassette;
+  expect: Array<{ path: string; kind: Finding['kind']; secret: string }>;
+}
 
 /** The scenario with one secret of each kind planted where a leak would put it. */
 function planted(): Planted {
@@ -123,18 +129,18 @@ test('a secret of each kind is found at its JSON path, with a masked excerpt and
   }
   // the same through scanValue (no lines) and from a file
   check(scanValue(cassette, { patterns: PATTERNS }), expect);
-  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-scan-'));
+  const tmp = await tempDir('dlvcr-scan-');
   try {
-    const file = join(dir, 'planted.json');
+    const file = tmp.file('planted.json');
     await writeFile(file, text);
     const fromFile = await scanCassetteFile(file, { patterns: PATTERNS });
     check(fromFile, expect);
     assert.ok(fromFile.every((f) => f.file === file));
-    const many = await scanFiles([file, join(dir, 'missing.json')], { patterns: PATTERNS });
+    const many = await scanFiles([file, tmp.file('missing.json')], { patterns: PATTERNS });
     assert.equal(many.findings.length, expect.length);
-    assert.deepEqual(many.errors, [{ file: join(dir, 'missing.json'), message: 'ENOENT' }]);
+    assert.deepEqual(many.errors, [{ file: tmp.file('missing.json'), message: 'ENOENT' }]);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await tmp.cleanup();
   }
 });
 
@@ -175,15 +181,27 @@ test('plain text (not JSON) is scanned too: logs, .env files', () => {
     'fine: Bearer DLVCR_TOKEN_1 and t=DLVCR_STREAMTOKEN_1',
   ].join('\n');
   const findings = scanText(text, { file: 'app.log' });
-  assert.deepEqual(findings.map((f) => [f.line, f.kind, f.path]), [[1, 'url-token', '(text)'], [2, 'bearer', '(text)'], [3, 'directline-secret', '(text)']]);
-  assert.match(formatFindings(findings), /^app\.log:1  url-token  \(text\)  st-O…$/m);
+  assert.deepEqual(
+    findings.map((f) => [f.line, f.kind, f.path]),
+    [
+      [1, 'url-token', '(text)'],
+      [2, 'bearer', '(text)'],
+      [3, 'directline-secret', '(text)'],
+    ],
+  );
+  assert.match(formatFindings(findings), /^app\.log:1 {2}url-token {2}\(text\) {2}st-O…$/m);
 });
 
 test('other authorization schemes and cookies: the credential is the finding', () => {
-  const text = JSON.stringify({ events: [{ request: { headers: { authorization: 'BotConnector some-webchat-secret-value', cookie: 'session=abc123def456' } } }] });
+  const text = JSON.stringify({
+    events: [{ request: { headers: { authorization: 'BotConnector some-webchat-secret-value', cookie: 'session=abc123def456' } } }],
+  });
   const findings = scanText(text);
-  assert.deepEqual(findings.map((f) => [f.path, f.kind, f.excerpt]), [
-    ['events[0].request.headers.authorization', 'authorization', 'some…'],
-    ['events[0].request.headers.cookie', 'authorization', 'sess…'],
-  ]);
+  assert.deepEqual(
+    findings.map((f) => [f.path, f.kind, f.excerpt]),
+    [
+      ['events[0].request.headers.authorization', 'authorization', 'some…'],
+      ['events[0].request.headers.cookie', 'authorization', 'sess…'],
+    ],
+  );
 });
