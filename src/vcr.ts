@@ -38,7 +38,7 @@ export async function startVcr(opts: VcrOptions): Promise<Vcr> {
   if (mode !== 'passthrough' && !cassette) throw new Error(`mode "${mode}" needs a cassette file`);
   let effective: Vcr['mode'] = mode === 'auto' ? ((await hasRecording(cassette!)) ? 'replay' : 'record') : mode;
   if (effective === 'replay') {
-    const r = await startReplayer({ cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl, demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward });
+    const r = await startReplayer({ cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl, demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward, faults: opts.faults, seed: opts.seed });
     return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl, summary: () => r.summary(), close: () => r.close() };
   }
   const r = await startRecorder({ ...opts, cassette: effective === 'passthrough' ? undefined : cassette });

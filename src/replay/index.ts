@@ -8,6 +8,7 @@ import { silentLogger } from '../log.js';
 import { CorsPolicy } from '../net/cors.js';
 import { loadListenerTls } from '../net/pem.js';
 import { Catalog } from './catalog.js';
+import { FaultPlan } from '../faults/plan.js';
 import { createDemoPage, replayDemoPageOptions } from '../web/index.js';
 import { ReplayServer } from './server.js';
 import type { ReplayOptions, Replayer } from './types.js';
@@ -21,6 +22,9 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   if (typeof speed !== 'number' || Number.isNaN(speed) || speed < 0) {
     throw new RangeError(`speed must be a number ≥ 0 (0 or Infinity = instant), got ${String(opts.speed)}`);
   }
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
+  // Rules are checked before anything is loaded or listens: a bad one throws FaultRuleError.
+  const faults = new FaultPlan(opts.faults ?? [], { seed: opts.seed, logger });
   let cassette: Cassette;
   let file: string | undefined;
   if (typeof opts.cassette === 'string') {
@@ -29,24 +33,30 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   } else {
     cassette = validateCassette(opts.cassette);
   }
-  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
   const catalog = new Catalog(cassette);
   const demoPage = opts.demoPage ? createDemoPage({ ...replayDemoPageOptions(cassette, file), logger }) : null;
   const tls = opts.tls ? loadListenerTls(opts.tls) : null;
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
-  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors });
+  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults });
   const host = opts.host ?? '127.0.0.1';
   const { port, url } = await server.listen(opts.port ?? 0, host);
   const forward = opts.forward
     ? await attachForwardProxy(server.door.server, opts.forward === true ? {} : opts.forward, logger).catch(async (err: Error) => { await server.close(); throw err; })
     : null;
   logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed, allowOrigin: cors.describe() }, 'replay server listening');
+  if (faults.active) logger.info({ faults: faults.ruleTexts, seed: faults.seed }, `injecting ${faults.ruleTexts.length} fault rule(s)`);
   return {
     url,
     domain: url + catalog.basePath,
     port,
     demoPageUrl: demoPage ? `${url}/` : null,
     summary: () => server.summary(),
+    inject: (rule) => {
+      const r = faults.inject(rule);
+      logger.info({ fault: r.text }, 'fault rule added');
+    },
+    clearFaults: () => faults.clear(),
+    injectedFaults: () => faults.injected(),
     close: () => {
       forward?.close();
       return server.close();

@@ -3,6 +3,8 @@ import type { Logger } from '../log.js';
 import type { Cassette } from '../cassette/schema.js';
 import type { ListenerTls } from '../net/pem.js';
 import type { ForwardOptions } from '../forward/proxy.js';
+import type { FaultRule } from '../faults/rule.js';
+import type { FaultSummary, InjectedFault } from '../faults/plan.js';
 
 export interface ReplayOptions {
   /** A loaded cassette, or a file path (loaded and validated). */
@@ -34,6 +36,13 @@ export interface ReplayOptions {
    * intercepted with a local CA (~/.directline-vcr/ca.pem), other hosts tunnelled or refused. See src/forward/.
    */
   forward?: boolean | ForwardOptions;
+  /**
+   * Fault rules, e.g. ['drop-stream@frame=3', 'status=429@route=activities.post,nth=2'] (see docs and
+   * src/faults/rule.ts). Checked before the server starts: a bad rule throws FaultRuleError.
+   */
+  faults?: Array<string | FaultRule>;
+  /** Seed of the faults' jitter (default 1): the same rules and seed give the same faults. */
+  seed?: number;
 }
 
 export interface UnmatchedRequest {
@@ -54,6 +63,8 @@ export interface ReplaySummary {
   matched: number;
   unmatched: number;
   unmatchedRequests: UnmatchedRequest[];
+  /** Faults injected (by rule text). */
+  faults: FaultSummary;
 }
 
 export interface Replayer {
@@ -65,5 +76,11 @@ export interface Replayer {
   /** url + '/' when the Web Chat demo page is served (options.demoPage), else null. */
   demoPageUrl: string | null;
   summary(): ReplaySummary;
+  /** Adds a fault rule while the server runs (a bad rule throws FaultRuleError). */
+  inject(rule: string | FaultRule): void;
+  /** Removes every fault rule (expired tokens and gone conversations become valid again). */
+  clearFaults(): void;
+  /** Every fault injected so far, in order. */
+  injectedFaults(): InjectedFault[];
   close(): Promise<void>;
 }
