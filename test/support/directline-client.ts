@@ -28,6 +28,22 @@ export function installDirectLineGlobals(): void {
   if (typeof g.WebSocket === 'undefined') g.WebSocket = WebSocket;
 }
 
+/**
+ * An rxjs 5 scheduler (the one DirectLineJS uses) on which every timer of `fromMs` or longer fires after `toMs`
+ * instead: the client's 15-minute token refresh interval (an Observable.interval on its scheduler) becomes a few
+ * hundred milliseconds, while its 20 s timeouts and ping interval stay as they are.
+ */
+export function timeLapseScheduler(fromMs: number, toMs: number): NonNullable<CreateDirectLineOptions['scheduler']> {
+  const { AsyncAction } = require('rxjs/scheduler/AsyncAction') as { AsyncAction: any };
+  const { AsyncScheduler } = require('rxjs/scheduler/AsyncScheduler') as { AsyncScheduler: any };
+  class TimeLapseAction extends AsyncAction {
+    requestAsyncId(scheduler: unknown, id: unknown, delay: number): unknown {
+      return super.requestAsyncId(scheduler, id, delay >= fromMs ? toMs : delay);
+    }
+  }
+  return new AsyncScheduler(TimeLapseAction);
+}
+
 export interface CreateDirectLineOptions {
   domain: string;
   secret?: string;
@@ -45,6 +61,8 @@ export interface CreateDirectLineOptions {
   random?: () => number;
   /** Subscribe to activity$ right away, which starts the conversation (default true). */
   connect?: boolean;
+  /** The client's rxjs scheduler (an injectable service), e.g. timeLapseScheduler() for its 15-min token refresh. */
+  scheduler?: ConstructorParameters<typeof DirectLine>[0]['scheduler'];
 }
 
 interface Recorder {
