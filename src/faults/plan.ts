@@ -12,12 +12,10 @@ import { StreamTap, type StreamTapHooks, type TapSocket } from './stream-tap.js'
 
 export const DEFAULT_FAULT_SEED = 1;
 
+import type { FaultNote } from '../cassette/schema.js';
+
 /** What the cassette notes on an event the client saw differently from the upstream. */
-export interface FaultNote {
-  rule: string;
-  /** Milliseconds added before the client got this (latency). */
-  delay?: number;
-}
+export type { FaultNote };
 
 /** One injected fault, as the stop summary and the API list it. */
 export interface InjectedFault {
