@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { loadCassette } from './cassette/load.js';
 import { startRecorder, type RecordOptions } from './record/recorder.js';
 import { startReplayer, type ReplayOptions, type ReplaySummary } from './replay/index.js';
+import type { FaultSummary } from './faults/plan.js';
 
 export type VcrMode = 'record' | 'replay' | 'auto' | 'passthrough';
 export const VCR_MODES: readonly VcrMode[] = ['record', 'replay', 'auto', 'passthrough'];
@@ -30,6 +31,8 @@ export interface Vcr {
   demoPageUrl: string | null;
   /** Replay only: what was served and what could not be matched. */
   summary(): ReplaySummary | null;
+  /** Faults injected so far (record and replay). */
+  faultSummary(): FaultSummary;
   close(): Promise<void>;
 }
 
@@ -39,11 +42,11 @@ export async function startVcr(opts: VcrOptions): Promise<Vcr> {
   let effective: Vcr['mode'] = mode === 'auto' ? ((await hasRecording(cassette!)) ? 'replay' : 'record') : mode;
   if (effective === 'replay') {
     const r = await startReplayer({ cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl, demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward, faults: opts.faults, seed: opts.seed });
-    return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl, summary: () => r.summary(), close: () => r.close() };
+    return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl, summary: () => r.summary(), faultSummary: () => r.summary().faults, close: () => r.close() };
   }
   const r = await startRecorder({ ...opts, cassette: effective === 'passthrough' ? undefined : cassette });
   effective = effective === 'passthrough' ? 'passthrough' : 'record';
-  return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: r.cassettePath, demoPageUrl: r.demoPageUrl, summary: () => null, close: () => r.close() };
+  return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: r.cassettePath, demoPageUrl: r.demoPageUrl, summary: () => null, faultSummary: () => r.faultSummary(), close: () => r.close() };
 }
 
 async function hasRecording(file: string): Promise<boolean> {

@@ -1,8 +1,10 @@
 // `directline-vcr replay`: serves a cassette offline to an unchanged Direct Line client.
 import { startReplayer, type Replayer } from '../replay/index.js';
+import { CONFIG_FILE_NAME, findConfigFile, loadConfig, type VcrConfig } from '../config/config.js';
 import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
-import { defineCommand } from './command.js';
+import { defineCommand, negatable } from './command.js';
 import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
+import { faultOptions, faultsFromArgs } from '../faults/cli-options.js';
 
 /** '4' → 4, 'instant' → 0 (order kept, no waits). */
 export function parseSpeed(raw: string): number {
@@ -30,6 +32,8 @@ export default defineCommand({
     },
     ...listenerOptions,
     ...forwardOptions,
+    ...faultOptions,
+    config: { type: 'string', coerce: negatable, describe: `JSON file whose "faults" and "seed" apply (default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it)` },
   },
   examples: [
     [
@@ -37,6 +41,7 @@ export default defineCommand({
       'for a client that keeps its domain (HTTPS_PROXY=http://127.0.0.1:4978); other hosts refused',
     ],
     ['$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline'],
+    ["$0 replay --cassette my.json --fault 'drop-stream@frame=3' --fault 'status=429@route=activities.post,nth=2'", 'rehearse a dropped stream and throttling'],
     ['$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port'],
     [
       '$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem',
@@ -46,6 +51,17 @@ export default defineCommand({
   ],
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
+    // --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none. Only its faults apply.
+    const configFile = args.config === false ? null : args.config ?? findConfigFile();
+    let config: VcrConfig | null = null;
+    if (configFile) {
+      try {
+        config = await loadConfig(configFile);
+      } catch (err) {
+        failStart(logger, 'cannot use the config file', err);
+      }
+      if (config.faults.faults.length) logger.info({ config: config.file, faults: config.faults.faults }, `fault rules from ${config.file}`);
+    }
     let replayer: Replayer;
     try {
       replayer = await startReplayer({
@@ -58,6 +74,7 @@ export default defineCommand({
         tls: listenerTls(args),
         allowOrigin: args['allow-origin'],
         forward: forwardFromArgs(args),
+        ...faultsFromArgs(args, config),
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);
@@ -78,9 +95,10 @@ export default defineCommand({
       const s = r.summary();
       await r.close();
       process.stdout.write(
-        `replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched\n`,
+        `replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched, ${s.faults.injected} fault(s) injected\n`,
       );
       for (const u of s.unmatchedRequests) process.stdout.write(`  unmatched: ${u.method} ${u.path} (${u.reason})\n`);
+      for (const [rule, n] of Object.entries(s.faults.byRule)) process.stdout.write(`  fault: ${rule} × ${n}\n`);
     });
   },
 });
