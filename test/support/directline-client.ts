@@ -33,7 +33,7 @@ export function installDirectLineGlobals(): void {
  * instead: the client's 15-minute token refresh interval (an Observable.interval on its scheduler) becomes a few
  * hundred milliseconds, while its 20 s timeouts and ping interval stay as they are.
  */
-export function timeLapseScheduler(fromMs: number, toMs: number): NonNullable<CreateDirectLineOptions['scheduler']> {
+export function timeLapseScheduler(fromMs: number, toMs: number): unknown {
   const { AsyncAction } = require('rxjs/scheduler/AsyncAction') as { AsyncAction: any };
   const { AsyncScheduler } = require('rxjs/scheduler/AsyncScheduler') as { AsyncScheduler: any };
   class TimeLapseAction extends AsyncAction {
@@ -62,7 +62,22 @@ export interface CreateDirectLineOptions {
   /** Subscribe to activity$ right away, which starts the conversation (default true). */
   connect?: boolean;
   /** The client's rxjs scheduler (an injectable service), e.g. timeLapseScheduler() for its 15-min token refresh. */
-  scheduler?: ConstructorParameters<typeof DirectLine>[0]['scheduler'];
+  scheduler?: unknown;
+  /** The client's ajax service, e.g. timedAjax() to measure each request's round trip. */
+  ajax?: unknown;
+}
+
+/** rxjs 5's Observable.ajax (what DirectLineJS uses), timing each request: `log` gets method, url and ms from send to answer. */
+export function timedAjax(log: Array<{ method: string; url: string; ms: number }>): unknown {
+  const { Observable } = require('rxjs/Observable') as { Observable: any };
+  const ajax = (req: { method?: string; url: string }) => {
+    const sent = performance.now();
+    return Observable.ajax(req).map((res: unknown) => {
+      log.push({ method: req.method ?? 'GET', url: req.url, ms: performance.now() - sent });
+      return res;
+    });
+  };
+  return ajax;
 }
 
 interface Recorder {
@@ -85,7 +100,8 @@ function recorderOf(dl: DirectLine): Recorder {
 export function createDirectLine(opts: CreateDirectLineOptions): DirectLine {
   installDirectLineGlobals();
   const { connect = true, ...options } = opts;
-  const dl = new DirectLine(options);
+  // scheduler/ajax are the client's injectable services, passed through as given.
+  const dl = new DirectLine(options as ConstructorParameters<typeof DirectLine>[0]);
   const recorder: Recorder = {
     activities: [],
     statuses: [],
