@@ -10,7 +10,7 @@ import {
 } from '../support/directline-client.js';
 import { captureLogs } from '../support/logs.js';
 import { GAPS, POLL_TEXTS, WS_TEXTS, pollingCassette, wsCassette } from '../replay/fixtures.js';
-import { delay } from '../replay/helpers.js';
+import { sleep } from '../support/async.js';
 
 const open: Replayer[] = [];
 after(async () => {
@@ -123,7 +123,7 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
     try {
       await waitForActivities(dl, has(WS_TEXTS[0]), 5000);
       assert.match(await postAndWait(dl, message('hello')), /\|\d{7}$/, 'before expiry the token works');
-      await delay(1600);
+      await sleep(1600);
       assert.equal(await postAndWait(dl, message('burst 3')), 'retry');
       await waitForStatus(dl, ConnectionStatus.ExpiredToken, 2000);
     } finally {
@@ -138,7 +138,7 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
     const dl = createDirectLine({ domain: r.domain, token: 'any', webSocket: true, scheduler: timeLapseScheduler(15 * 60_000, 500) });
     try {
       await waitForActivities(dl, has(WS_TEXTS[0]), 5000);
-      await delay(2500);
+      await sleep(2500);
       assert.match(await postAndWait(dl, message('hello')), /\|\d{7}$/, 'the refreshed token still works after 2.5 s');
       await waitForActivities(dl, has('You said: hello'), 5000);
       assert.deepEqual(statusLog(dl).filter((s) => BAD.includes(s)), []);
@@ -245,7 +245,7 @@ describe('faults against botframework-directlinejs, polling mode', () => {
     const dl = createDirectLine({ domain: r.domain, secret: 'app-secret', webSocket: false, pollingInterval: 200, ajax: timedAjax(timed) });
     try {
       await waitForActivities(dl, has(POLL_TEXTS[0]), 5000);
-      await delay(1500);
+      await sleep(1500);
     } finally {
       endDirectLine(dl);
     }

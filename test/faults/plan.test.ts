@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { FaultPlan } from '../../src/faults/plan.js';
+import { sleep } from '../support/async.js';
 
 function plan(rules: string[], seed?: number) {
   let now = 0;
@@ -137,7 +138,7 @@ describe('FaultPlan', () => {
     for (let i = 0; i < 10; i++) tap.send(String(i), false);
     let done = false;
     tap.after(() => { done = true; });
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120);
     assert.deepEqual(ws.sent, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     assert.ok(done, 'after() ran once the queue drained');
     assert.equal(p.summary().injected, 10);
@@ -147,9 +148,9 @@ describe('FaultPlan', () => {
     const p = new FaultPlan(['close-stream=1011@after=30ms']);
     const ws = new FakeSocket();
     p.stream('A', ws);
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     assert.equal(ws.ended, null);
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     assert.equal(ws.ended, 'close 1011');
   });
 });

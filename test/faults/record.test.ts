@@ -4,23 +4,21 @@
 // cassette notes each injected fault, which `inspect` shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startEmulator } from '../emulator/index.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import { loadCassette } from '../../src/cassette/load.js';
 import { renderTimeline } from '../../src/inspect/index.js';
 import type { HttpEvent, WsCloseEvent } from '../../src/cassette/schema.js';
+import { tempDir } from '../support/fs.js';
 import { activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
 
 const has = (text: string) => (activities: any[]) => activities.some((a) => a.text === text);
 const msg = (text: string) => ({ type: 'message', text, from: { id: 'user-1' } });
 
 test('record with faults: the client sees them, the upstream does not, the cassette and inspect note them', { timeout: 60_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-faults-'));
+  const dir = await tempDir('dlvcr-faults-');
   const emu = await startEmulator({});
-  const cassette = join(dir, 'faulted.json');
+  const cassette = dir.file('faulted.json');
   const rec = await startRecorder({
     upstream: emu.domain, cassette, port: 0, faults: ['status=429@route=activities.post,nth=1', 'drop-stream@frame=2'],
   });
@@ -61,5 +59,5 @@ test('record with faults: the client sees them, the upstream does not, the casse
   assert.match(timeline, /closed by proxy 1006 +\[injected fault: drop-stream@frame=2\]/);
   const onlyFaults = renderTimeline(c, { color: false, types: ['fault'] });
   assert.equal(onlyFaults.split('\n').filter((l) => l.includes('[injected fault')).length, 2);
-  await rm(dir, { recursive: true, force: true });
+  await dir.cleanup();
 });

@@ -4,8 +4,6 @@
 // of the three states go to docs/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -14,6 +12,7 @@ import { startRecorder } from '../../src/record/recorder.js';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
 import { captureLogs } from '../support/logs.js';
+import { tempDir, type TempDir } from '../support/fs.js';
 import { botBubble, collectErrors, launchChromium, sendAsPerson, sendFailed, storeActivities, userBubble, waitAllSent } from '../browser/support.js';
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
@@ -21,14 +20,14 @@ const WELCOME = 'Welcome to the emulator bot!';
 const VIEWPORT = { width: 760, height: 620 };
 
 let browser: Browser | undefined;
-let dir = '';
+let dir: TempDir | undefined;
 let cassette = '';
 const cleanups: Array<() => Promise<unknown>> = [];
 
 before(async () => {
   browser = await launchChromium();
-  dir = await mkdtemp(join(tmpdir(), 'dlvcr-faults-webchat-'));
-  cassette = join(dir, 'conversation.json');
+  dir = await tempDir('dlvcr-faults-webchat-');
+  cassette = dir.file('conversation.json');
   // welcome, "hello" → "You said: hello", "second" → "You said: second", over the stream.
   const emu = await startEmulator({});
   const rec = await startRecorder({ upstream: emu.domain, cassette, port: 0 });
@@ -49,7 +48,7 @@ before(async () => {
 after(async () => {
   for (const clean of cleanups.reverse()) await clean().catch(() => {});
   await browser?.close();
-  await rm(dir, { recursive: true, force: true });
+  await dir?.cleanup();
 });
 
 async function open(faults: string[]): Promise<{ r: Replayer; logs: any[]; page: Page; errors: string[]; why: () => string }> {
