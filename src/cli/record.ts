@@ -41,7 +41,7 @@ export default defineCommand({
       type: 'string',
       coerce: negatable,
       describe:
-        'JSON file with redaction rules and record options (upstream, port, host, mode, flushInterval); ' +
+        'JSON file with redaction rules and record options (upstream, port, host, mode, flushInterval), fault rules (faults, seed); ' +
         `flags win over it and --redact-* flags add to its rules. Default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it`,
     },
     upstream: {
