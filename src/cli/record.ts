@@ -144,7 +144,10 @@ export default defineCommand({
       'first run records, later runs replay',
     ],
     ['$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline'],
-    ["$0 record --cassette my.json --fault 'status=429@route=activities.post,nth=1'", 'the client sees a 429 on its first post (never forwarded); the cassette notes it'],
+    [
+      "$0 record --cassette my.json --fault 'status=429@route=activities.post,nth=1'",
+      'the client sees a 429 on its first post (never forwarded); the cassette notes it',
+    ],
   ],
   epilogue: UPSTREAM_HOSTS,
   handler: async (args) => {

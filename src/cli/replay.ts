@@ -33,7 +33,11 @@ export default defineCommand({
     ...listenerOptions,
     ...forwardOptions,
     ...faultOptions,
-    config: { type: 'string', coerce: negatable, describe: `JSON file whose "faults" and "seed" apply (default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it)` },
+    config: {
+      type: 'string',
+      coerce: negatable,
+      describe: `JSON file whose "faults" and "seed" apply (default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it)`,
+    },
   },
   examples: [
     [
@@ -41,7 +45,10 @@ export default defineCommand({
       'for a client that keeps its domain (HTTPS_PROXY=http://127.0.0.1:4978); other hosts refused',
     ],
     ['$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline'],
-    ["$0 replay --cassette my.json --fault 'drop-stream@frame=3' --fault 'status=429@route=activities.post,nth=2'", 'rehearse a dropped stream and throttling'],
+    [
+      "$0 replay --cassette my.json --fault 'drop-stream@frame=3' --fault 'status=429@route=activities.post,nth=2'",
+      'rehearse a dropped stream and throttling',
+    ],
     ['$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port'],
     [
       '$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem',
@@ -52,7 +59,7 @@ export default defineCommand({
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
     // --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none. Only its faults apply.
-    const configFile = args.config === false ? null : args.config ?? findConfigFile();
+    const configFile = args.config === false ? null : (args.config ?? findConfigFile());
     let config: VcrConfig | null = null;
     if (configFile) {
       try {
@@ -60,7 +67,8 @@ export default defineCommand({
       } catch (err) {
         failStart(logger, 'cannot use the config file', err);
       }
-      if (config.faults.faults.length) logger.info({ config: config.file, faults: config.faults.faults }, `fault rules from ${config.file}`);
+      if (config.faults.faults.length)
+        logger.info({ config: config.file, faults: config.faults.faults }, `fault rules from ${config.file}`);
     }
     let replayer: Replayer;
     try {
@@ -95,7 +103,8 @@ export default defineCommand({
       const s = r.summary();
       await r.close();
       process.stdout.write(
-        `replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched, ${s.faults.injected} fault(s) injected\n`,
+        `replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched, ` +
+          `${s.faults.injected} fault(s) injected\n`,
       );
       for (const u of s.unmatchedRequests) process.stdout.write(`  unmatched: ${u.method} ${u.path} (${u.reason})\n`);
       for (const [rule, n] of Object.entries(s.faults.byRule)) process.stdout.write(`  fault: ${rule} × ${n}\n`);

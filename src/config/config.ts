@@ -83,7 +83,10 @@ export const ConfigFileSchema = z.strictObject({
   redact: RedactConfigSchema.optional(),
   diff: DiffConfigSchema.optional(),
   verify: VerifyConfigSchema.optional(),
-  faults: z.array(FaultRuleSchema).optional().describe('Fault rules for record and replay, e.g. "drop-stream@frame=3" (README: Rehearsing failures)'),
+  faults: z
+    .array(FaultRuleSchema)
+    .optional()
+    .describe('Fault rules for record and replay, e.g. "drop-stream@frame=3" (README: Rehearsing failures)'),
   seed: z.number().int().optional().describe('Seed of the faults\' jitter (default 1)'),
 });
 

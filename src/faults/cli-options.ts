@@ -5,10 +5,18 @@ import type { FaultRule } from './rule.js';
 
 export const faultOptions = {
   fault: {
-    type: 'string', array: true, default: [] as string[],
-    describe: 'Fault rule, repeatable, added to the config file\'s "faults": drop-stream@frame=N, close-stream=CODE@after=2000ms, refuse-stream@open=N, status=429@route=activities.post,nth=2, expire-token@after=30s|request=N, latency=800ms±200ms@route=ROUTE|frames, conversation-gone@request=N (README: Rehearsing failures)',
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe:
+      'Fault rule, repeatable, added to the config file\'s "faults": drop-stream@frame=N, close-stream=CODE@after=2000ms, ' +
+      'refuse-stream@open=N, status=429@route=activities.post,nth=2, expire-token@after=30s|request=N, ' +
+      'latency=800ms±200ms@route=ROUTE|frames, conversation-gone@request=N (README: Rehearsing failures)',
   },
-  seed: { type: 'number', describe: 'Seed of the faults\' jitter (default: the config file\'s, else 1): the same rules and seed give the same faults' },
+  seed: {
+    type: 'number',
+    describe: "Seed of the faults' jitter (default: the config file's, else 1): the same rules and seed give the same faults",
+  },
 } as const;
 
 export type FaultArgs = InferredOptionTypes<typeof faultOptions>;

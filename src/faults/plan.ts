@@ -200,18 +200,25 @@ export class FaultPlan {
     const c = this.state(conversationId);
     c.opens++;
     const now = this.now();
-    const gone = this.first('conversation-gone', (r) => c.gone || (r.kind === 'conversation-gone' && r.afterMs !== null && now - c.startedAt >= r.afterMs));
+    const gone = this.first(
+      'conversation-gone',
+      (r) => c.gone || (r.kind === 'conversation-gone' && r.afterMs !== null && now - c.startedAt >= r.afterMs),
+    );
     if (gone && c.id !== null) {
       c.gone = true;
       return this.refuse(gone, c, conversationGoneReply());
     }
-    const expire = this.first('expire-token', (r) => c.expired || (r.kind === 'expire-token' && r.afterMs !== null && now - c.tokenSince >= r.afterMs));
+    const expire = this.first(
+      'expire-token',
+      (r) => c.expired || (r.kind === 'expire-token' && r.afterMs !== null && now - c.tokenSince >= r.afterMs),
+    );
     if (expire && c.id !== null) {
       c.expired = true;
       return this.refuse(expire, c, tokenExpiredReply());
     }
     const refuse = this.first('refuse-stream', (r) => r.kind === 'refuse-stream' && r.open === c.opens);
-    if (refuse && refuse.kind === 'refuse-stream') return this.refuse(refuse, c, refuse.status === 403 ? tokenExpiredReply() : statusReply(refuse.status));
+    if (refuse && refuse.kind === 'refuse-stream')
+      return this.refuse(refuse, c, refuse.status === 403 ? tokenExpiredReply() : statusReply(refuse.status));
     return null;
   }
 
@@ -276,8 +283,18 @@ export class FaultPlan {
     if (!c) {
       const t = this.now();
       c = {
-        id: conversationId, index: this.conversations.size, startedAt: t, requests: 0, byRoute: new Map(), tokenSince: t, tokenRequests: 0,
-        expired: false, gone: false, opens: 0, sockets: 0, rngs: new Map(),
+        id: conversationId,
+        index: this.conversations.size,
+        startedAt: t,
+        requests: 0,
+        byRoute: new Map(),
+        tokenSince: t,
+        tokenRequests: 0,
+        expired: false,
+        gone: false,
+        opens: 0,
+        sockets: 0,
+        rngs: new Map(),
       };
       this.conversations.set(key, c);
     }

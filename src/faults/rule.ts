@@ -5,8 +5,14 @@ import type { RouteName } from '../protocol/routes.js';
 
 /** Routes an HTTP fault can target (the stream is reached with `@frames` / the stream faults). */
 export const FAULT_ROUTES = [
-  'tokens.generate', 'tokens.refresh', 'conversations.start', 'conversations.reconnect',
-  'activities.post', 'activities.get', 'upload', 'session.getsessionid',
+  'tokens.generate',
+  'tokens.refresh',
+  'conversations.start',
+  'conversations.reconnect',
+  'activities.post',
+  'activities.get',
+  'upload',
+  'session.getsessionid',
 ] as const satisfies readonly RouteName[];
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
 
@@ -26,20 +32,28 @@ export const FAULT_SYNTAX: Record<FaultKind, string> = {
   'drop-stream': 'drop-stream@frame=N[,socket=K]  (after the N-th server frame, the stream drops: 1006, no close frame)',
   'close-stream': 'close-stream=CODE@after=Dms|Ds[,socket=K]  (the stream is closed with CODE that long after it opened)',
   'refuse-stream': 'refuse-stream[=STATUS]@open=N  (the N-th stream upgrade of a conversation is refused, 403 by default)',
-  status: 'status=CODE@route=ROUTE[,nth=N]  (a 4xx/5xx with the service\'s body instead of the answer; every such request, or only the N-th)',
-  'expire-token': 'expire-token@after=D|request=N  (from then on the conversation\'s token is refused with 403; tokens/refresh before that extends it)',
-  latency: 'latency=Dms[±Jms]@route=ROUTE|frames  (added delay on that route\'s responses or on every stream frame, jitter seeded)',
+  status:
+    "status=CODE@route=ROUTE[,nth=N]  (a 4xx/5xx with the service's body instead of the answer; every such request, or only the N-th)",
+  'expire-token':
+    "expire-token@after=D|request=N  (from then on the conversation's token is refused with 403; tokens/refresh before that extends it)",
+  latency: "latency=Dms[±Jms]@route=ROUTE|frames  (added delay on that route's responses or on every stream frame, jitter seeded)",
   'conversation-gone': 'conversation-gone@request=N|after=D  (from then on 404 for the conversation, streams included)',
 };
 
 export class FaultRuleError extends Error {
-  constructor(readonly rule: string, readonly problem: string) {
+  constructor(
+    readonly rule: string,
+    readonly problem: string,
+  ) {
     super(`fault rule "${rule}": ${problem}`);
     this.name = 'FaultRuleError';
   }
 }
 
-const allowedFaults = () => `allowed: ${Object.values(FAULT_SYNTAX).map((s) => s.split('  ')[0]).join(' | ')}`;
+const allowedFaults = () =>
+  `allowed: ${Object.values(FAULT_SYNTAX)
+    .map((s) => s.split('  ')[0])
+    .join(' | ')}`;
 
 /** Parses one rule; every problem is a FaultRuleError naming the rule and what is allowed. */
 export function parseFaultRule(input: string): FaultRule {
@@ -85,7 +99,8 @@ export function parseFaultRule(input: string): FaultRule {
       if (value === null) fail(`close-stream needs a close code, e.g. close-stream=1011; write ${syntax}`);
       const code = integer(value!, 'close code', fail);
       const sendable = (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005) || (code >= 3000 && code <= 4999);
-      if (!sendable) fail(`close code ${code} cannot be used: 1000-1014 (not 1004 or 1005; 1006 = dropped without a close frame) or 3000-4999`);
+      if (!sendable)
+        fail(`close code ${code} cannot be used: 1000-1014 (not 1004 or 1005; 1006 = dropped without a close frame) or 3000-4999`);
       return { kind, text, code, afterMs: duration(need('after'), 'after', fail), socket: count('socket', 1) };
     }
     case 'refuse-stream': {
@@ -104,7 +119,8 @@ export function parseFaultRule(input: string): FaultRule {
       allow('after', 'request');
       oneOf('after', 'request');
       return {
-        kind, text,
+        kind,
+        text,
         afterMs: when.has('after') ? duration(when.get('after')!, 'after', fail) : null,
         request: when.has('request') ? count('request') : null,
       };
@@ -172,6 +188,7 @@ function duration(raw: string, what: string, fail: (p: string) => never): number
 }
 
 function route(raw: string, fail: (p: string) => never): FaultRoute {
-  if (!(FAULT_ROUTES as readonly string[]).includes(raw)) fail(`unknown route "${raw}"; routes: ${FAULT_ROUTES.join(', ')} (stream frames: latency=…@frames)`);
+  if (!(FAULT_ROUTES as readonly string[]).includes(raw))
+    fail(`unknown route "${raw}"; routes: ${FAULT_ROUTES.join(', ')} (stream frames: latency=…@frames)`);
   return raw as FaultRoute;
 }

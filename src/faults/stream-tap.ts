@@ -79,7 +79,10 @@ export class StreamTap {
 
   /** Runs `fn` once every frame queued so far has gone out (a recorded close must not cut delayed frames off). */
   after(fn: () => void): void {
-    if (this.queued === 0) return fn();
+    if (this.queued === 0) {
+      fn();
+      return;
+    }
     this.timer(Math.max(0, this.lastDue - this.plan.now()), fn);
   }
 
@@ -115,10 +118,13 @@ export class StreamTap {
   }
 
   private timer(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, Math.max(0, Math.ceil(ms)));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        fn();
+      },
+      Math.max(0, Math.ceil(ms)),
+    );
     this.timers.add(t);
   }
 }

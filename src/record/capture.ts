@@ -109,11 +109,17 @@ export class Capture {
     return ev;
   }
 
-  wsOpen(socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number, response?: HttpResponse, fault?: FaultNote): void {
+  wsOpen(
+    socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
+    response?: HttpResponse, fault?: FaultNote,
+  ): void {
     this.guard('stream open', () => this.wsOpenEvent(socket, conversationId, path, query, status, response, fault));
   }
 
-  private wsOpenEvent(socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number, response?: HttpResponse, fault?: FaultNote): void {
+  private wsOpenEvent(
+    socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
+    response?: HttpResponse, fault?: FaultNote,
+  ): void {
     const r = this.redactor;
     this.writer.append({
       type: 'ws.open', t: this.now(), conversationId, socket, path, query: r.query(query), status,
@@ -130,9 +136,13 @@ export class Capture {
     });
   }
 
-  wsClose(socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string, fault?: FaultNote): void {
+  wsClose(
+    socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string, fault?: FaultNote,
+  ): void {
     this.guard('stream close', () => {
-      this.writer.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: this.redactor.text(reason), ...(fault ? { fault } : {}) });
+      const reasonText = this.redactor.text(reason);
+      const note = fault ? { fault } : {};
+      this.writer.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: reasonText, ...note });
     });
   }
 

@@ -70,7 +70,10 @@ export class HttpExchange {
   /** Sends the request to the upstream. */
   send(): void {
     // A faulted request never reaches the upstream: the client gets what the service would say, and so does the cassette.
-    if (this.fault?.kind === 'reply') return this.answerFault(this.fault);
+    if (this.fault?.kind === 'reply') {
+      this.answerFault(this.fault);
+      return;
+    }
     const { req, body } = this.arrived;
     const { upstream, outbound } = this.ctx;
     const headers: OutgoingHttpHeaders = {};
@@ -197,7 +200,8 @@ export class HttpExchange {
     };
     if (this.fault) setTimeout(reply, this.fault.delayMs);
     else reply();
-    this.record({ conversationId, response: { status, headers: pickResponseHeaders(proxyRes.headers), body }, ...(this.fault ? { fault: this.fault.note } : {}) });
+    const response = { status, headers: pickResponseHeaders(proxyRes.headers), body };
+    this.record({ conversationId, response, ...(this.fault ? { fault: this.fault.note } : {}) });
     this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(body) }, `${req.method} ${route.route} → ${status}`);
   }
 

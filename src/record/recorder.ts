@@ -127,7 +127,11 @@ function logStart(ctx: RecordContext, writer: CassetteWriter | null): void {
   logger.info({
     proxy: outbound.proxy, proxySource: outbound.proxySource, trust: outbound.trust?.sources, allowOrigin: cors.describe(),
   }, outbound.proxy ? `upstream traffic goes through the outbound proxy ${outbound.proxy}` : 'upstream traffic goes direct (no outbound proxy)');
-  if (faults.active) logger.warn({ faults: faults.ruleTexts, seed: faults.seed }, `injecting ${faults.ruleTexts.length} fault rule(s) into what the client sees; the cassette notes each one`);
+  if (faults.active) {
+    const n = faults.ruleTexts.length;
+    const why = `injecting ${n} fault rule(s) into what the client sees; the cassette notes each one`;
+    logger.warn({ faults: faults.ruleTexts, seed: faults.seed }, why);
+  }
   if (outbound.insecure) {
     logger.warn({ upstream: upstream.origin }, `--insecure: the certificate of ${upstream.origin}${outbound.proxy ? ` and of the proxy` : ''} is NOT verified; anyone on the path can read and change the traffic, secrets included. Trust its CA with --ca <file> instead.`);
   }
@@ -144,5 +148,6 @@ async function stop(ctx: RecordContext, parts: { door: FrontDoor; forwarder: Htt
   outbound.close();
   await stopped;
   await writer?.close();
-  ctx.logger.info({ events: writer?.eventCount ?? 0, cassette: writer?.file ?? null, faults: ctx.faults.summary() }, 'recorder stopped; cassette written');
+  const written = { events: writer?.eventCount ?? 0, cassette: writer?.file ?? null, faults: ctx.faults.summary() };
+  ctx.logger.info(written, 'recorder stopped; cassette written');
 }

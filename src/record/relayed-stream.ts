@@ -185,7 +185,8 @@ export class RelayedStream {
   private onFaultClose(code: number, note: FaultNote): void {
     this.closing = 'proxy';
     this.ctx.capture?.wsClose(this.socketNo, this.conversationId, 'proxy', code, '', note);
-    this.ctx.logger.info({ conversationId: this.conversationId, socket: this.socketNo, by: 'proxy', code, fault: note.rule }, 'stream closed by a fault');
+    const fields = { conversationId: this.conversationId, socket: this.socketNo, by: 'proxy', code, fault: note.rule };
+    this.ctx.logger.info(fields, 'stream closed by a fault');
     closeLike(this.upstream, 1000, '');
   }
 

@@ -56,7 +56,8 @@ export class WsRelay {
       refuseByFault(this.ctx, upgrade, refused);
       return true;
     }
-    const stream = new RelayedStream(this.ctx, upgrade, (deflate) => (deflate ? this.wssDeflate : this.wssPlain), (s) => this.streams.delete(s));
+    const pickServer = (deflate: boolean) => (deflate ? this.wssDeflate : this.wssPlain);
+    const stream = new RelayedStream(this.ctx, upgrade, pickServer, (s) => this.streams.delete(s));
     this.streams.add(stream);
     return true;
   };

@@ -193,7 +193,8 @@ export class ReplayServer {
     };
 
     // A faulted request is answered here, before matching: it does not use up the recorded request.
-    const known = route === Route.tokensGenerate ? undefined : conversationId !== null ? this.byLiveId.get(conversationId) : this.sessionOfBearer(req);
+    const known =
+      route === Route.tokensGenerate ? undefined : conversationId !== null ? this.byLiveId.get(conversationId) : this.sessionOfBearer(req);
     const fault = this.faults.request(route, known ? faultScope(known) : null);
     if (fault?.kind === 'reply') {
       this.sendLater(res, fault.reply, cors, arrival + fault.delayMs);

@@ -36,7 +36,10 @@ export class StreamHub {
     this.session.attach(arrival, 'stream');
     // A faulted refusal is no attempt of the recording's: the next upgrade still plays recorded socket #k.
     const refused = this.faults.upgrade(this.faultScope);
-    if (refused) return refuseUpgrade(socket, refused.reply, cors);
+    if (refused) {
+      refuseUpgrade(socket, refused.reply, cors);
+      return;
+    }
     const ordinal = ++this.attempts;
     const recorded = this.session.model.sockets[ordinal - 1];
     if (recorded && recorded.status !== 101) {

@@ -20,20 +20,36 @@ test('config "faults" and "seed": parsed and checked; flags add rules after the 
   const config = parseConfig({ faults: ['drop-stream@frame=3'], seed: 7 }, 'my.json');
   assert.deepEqual(config.faults, { faults: ['drop-stream@frame=3'], seed: 7 });
   assert.deepEqual(parseConfig({}, 'empty.json').faults, { faults: [] });
-  assert.deepEqual(faultsFromArgs({ fault: ['latency=10ms@frames'], seed: undefined }, config), { faults: ['drop-stream@frame=3', 'latency=10ms@frames'], seed: 7 });
-  assert.deepEqual(faultsFromArgs({ fault: [], seed: 3 }, config).seed, 3);
-  assert.deepEqual(faultsFromArgs({ fault: ['status=500@route=upload'], seed: undefined }, null), { faults: ['status=500@route=upload'], seed: undefined });
-  assert.throws(() => parseConfig({ faults: ['drop-stream@frame=3', 'status=429@route=activity.post'] }, 'my.json'), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.equal(err.key, 'faults[1]');
-    assert.match(err.message, /^my\.json: faults\[1\]: fault rule "status=429@route=activity\.post": unknown route "activity\.post"/);
-    return true;
+  assert.deepEqual(faultsFromArgs({ fault: ['latency=10ms@frames'], seed: undefined }, config), {
+    faults: ['drop-stream@frame=3', 'latency=10ms@frames'],
+    seed: 7,
   });
-  assert.throws(() => parseConfig({ seed: 1.5 }, 'my.json'), (err: unknown) => err instanceof ConfigError && err.key === 'seed');
+  assert.deepEqual(faultsFromArgs({ fault: [], seed: 3 }, config).seed, 3);
+  assert.deepEqual(faultsFromArgs({ fault: ['status=500@route=upload'], seed: undefined }, null), {
+    faults: ['status=500@route=upload'],
+    seed: undefined,
+  });
+  assert.throws(
+    () => parseConfig({ faults: ['drop-stream@frame=3', 'status=429@route=activity.post'] }, 'my.json'),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.key, 'faults[1]');
+      assert.match(err.message, /^my\.json: faults\[1\]: fault rule "status=429@route=activity\.post": unknown route "activity\.post"/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseConfig({ seed: 1.5 }, 'my.json'),
+    (err: unknown) => err instanceof ConfigError && err.key === 'seed',
+  );
 });
 
 function replay(cwd: string, args: string[]) {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'replay', '--cassette', DEMO, '--port', '0', '--no-demo-page', '--log-level', 'info', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX, MAIN, 'replay', '--cassette', DEMO, '--port', '0', '--no-demo-page', '--log-level', 'info', ...args],
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d) => (out += d));
@@ -42,7 +58,9 @@ function replay(cwd: string, args: string[]) {
   return { child, out: () => out, err: () => err, exited };
 }
 
-test('replay CLI: a bad --fault exits 2 naming the rule; the config file\'s rules apply and the stop summary counts them', { timeout: 60_000 }, async () => {
+test("replay CLI: a bad --fault exits 2 naming the rule; the config file's rules apply and the stop summary counts them", {
+  timeout: 60_000,
+}, async () => {
   const dir = await tempDir('dlvcr-faults-cli-');
   try {
     const bad = replay(dir.dir, ['--no-config', '--fault', 'drop-stream@frame=0']);
@@ -52,9 +70,13 @@ test('replay CLI: a bad --fault exits 2 naming the rule; the config file\'s rule
     await writeFile(dir.file('directline-vcr.config.json'), JSON.stringify({ faults: ['status=503@route=conversations.start,nth=1'] }));
     const cli = replay(dir.dir, []);
     try {
-      const domain = await eventually(() => /domain = (\S+)/.exec(cli.out())?.[1], () => `the replay to listen (stdout: ${cli.out()} stderr: ${cli.err()})`, 20_000);
+      const domain = await eventually(
+        () => /domain = (\S+)/.exec(cli.out())?.[1],
+        () => `the replay to listen (stdout: ${cli.out()} stderr: ${cli.err()})`,
+        20_000,
+      );
       const first = await call(domain, 'POST', '/conversations', { bearer: 'any' });
-      assert.equal(first.status, 503, 'the first start is faulted by the config file\'s rule');
+      assert.equal(first.status, 503, "the first start is faulted by the config file's rule");
       const second = await call(domain, 'POST', '/conversations', { bearer: 'any' });
       assert.equal(second.status, 201, 'the recorded start was not used up by the fault');
     } finally {

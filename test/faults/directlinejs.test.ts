@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import type { ReplayOptions } from '../../src/replay/types.js';
 import {
-  ConnectionStatus, activitiesOf, createDirectLine, endDirectLine, postAndWait, statusLog, timedAjax, timeLapseScheduler, waitForActivities, waitForStatus,
+  ConnectionStatus,
+  activitiesOf,
+  createDirectLine,
+  endDirectLine,
+  postAndWait,
+  statusLog,
+  timedAjax,
+  timeLapseScheduler,
+  waitForActivities,
+  waitForStatus,
 } from '../support/directline-client.js';
 import { captureLogs } from '../support/logs.js';
 import { GAPS, POLL_TEXTS, WS_TEXTS, pollingCassette, wsCassette } from '../replay/fixtures.js';
@@ -41,9 +50,17 @@ function assertOnce(activities: any[]): void {
 /** The WS cassette's conversation, as a person would have it (each send waits for its reply). */
 async function converse(dl: ReturnType<typeof createDirectLine>, timeoutMs: number, texts = WS_TEXTS): Promise<void> {
   await waitForActivities(dl, has(texts[0]), timeoutMs);
-  const steps = texts === WS_TEXTS
-    ? [['hello', 'You said: hello'], ['burst 3', 'burst 3/3'], ['slow', 'slow reply']]
-    : [['hello', 'You said: hello'], ['second', 'You said: second']];
+  const steps =
+    texts === WS_TEXTS
+      ? [
+          ['hello', 'You said: hello'],
+          ['burst 3', 'burst 3/3'],
+          ['slow', 'slow reply'],
+        ]
+      : [
+          ['hello', 'You said: hello'],
+          ['second', 'You said: second'],
+        ];
   for (const [text, until] of steps) {
     const id = await postAndWait(dl, message(text));
     assert.match(id, /\|\d{7}$/, `postActivity emitted the id (${id})`);
@@ -54,7 +71,9 @@ async function converse(dl: ReturnType<typeof createDirectLine>, timeoutMs: numb
 const reconnects = (r: { logs: any[] }) => r.logs.filter((l) => l.route === 'conversations.reconnect' && l.msg === 'replayed');
 
 describe('faults against botframework-directlinejs, WebSocket mode', () => {
-  it('drop-stream@frame=3: the client reconnects with its watermark and every activity arrives exactly once, in order', { timeout: 60_000 }, async () => {
+  it('drop-stream@frame=3: the client reconnects with its watermark and every activity arrives exactly once, in order', {
+    timeout: 60_000,
+  }, async () => {
     const r = await replayer({ cassette: wsCassette(), speed: 2, faults: ['drop-stream@frame=3'] });
     // random() = 0: the client's reconnect delay is its minimum, 3 s.
     const dl = createDirectLine({ domain: r.domain, token: 'any', webSocket: true, random: () => 0 });
@@ -63,7 +82,11 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
       const acts = activitiesOf(dl);
       assert.deepEqual(textsOf(acts), WS_TEXTS);
       assertOnce(acts);
-      assert.deepEqual(statusLog(dl).filter((s) => BAD.includes(s)), [], 'the status never left Online');
+      assert.deepEqual(
+        statusLog(dl).filter((s) => BAD.includes(s)),
+        [],
+        'the status never left Online',
+      );
     } finally {
       endDirectLine(dl);
     }
@@ -78,23 +101,33 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
     assert.deepEqual(r.summary().faults, { injected: 1, byRule: { 'drop-stream@frame=3': 1 } });
   });
 
-  it('refuse-stream@open=1: the first upgrade gets 403, the client reconnects and the conversation goes on', { timeout: 60_000 }, async () => {
+  it('refuse-stream@open=1: the first upgrade gets 403, the client reconnects and the conversation goes on', {
+    timeout: 60_000,
+  }, async () => {
     const r = await replayer({ cassette: wsCassette(), speed: 2, faults: ['refuse-stream@open=1'] });
     const dl = createDirectLine({ domain: r.domain, token: 'any', webSocket: true, random: () => 0 });
     try {
       await converse(dl, 15_000);
       assert.deepEqual(textsOf(activitiesOf(dl)), WS_TEXTS);
       assertOnce(activitiesOf(dl));
-      assert.deepEqual(statusLog(dl).filter((s) => BAD.includes(s)), []);
+      assert.deepEqual(
+        statusLog(dl).filter((s) => BAD.includes(s)),
+        [],
+      );
     } finally {
       endDirectLine(dl);
     }
-    assert.deepEqual(r.injectedFaults().map((f) => [f.kind, f.status, f.socket]), [['refuse-stream', 403, 1]]);
+    assert.deepEqual(
+      r.injectedFaults().map((f) => [f.kind, f.status, f.socket]),
+      [['refuse-stream', 403, 1]],
+    );
     assert.equal(reconnects(r).length, 1, 'the recovery path is a reconnect GET and a new stream');
     assert.equal(r.summary().unmatched, 0);
   });
 
-  it('status=429@route=activities.post,nth=2: that post fails, its retry is matched and the conversation goes on', { timeout: 30_000 }, async () => {
+  it('status=429@route=activities.post,nth=2: that post fails, its retry is matched and the conversation goes on', {
+    timeout: 30_000,
+  }, async () => {
     const r = await replayer({ cassette: wsCassette(), speed: 4, faults: ['status=429@route=activities.post,nth=2'] });
     const dl = createDirectLine({ domain: r.domain, token: 'any', webSocket: true });
     try {
@@ -113,7 +146,10 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
     } finally {
       endDirectLine(dl);
     }
-    assert.deepEqual(r.injectedFaults().map((f) => [f.kind, f.route, f.status]), [['status', 'activities.post', 429]]);
+    assert.deepEqual(
+      r.injectedFaults().map((f) => [f.kind, f.route, f.status]),
+      [['status', 'activities.post', 429]],
+    );
     assert.equal(r.summary().unmatched, 0, 'the faulted post did not use up the recorded one');
   });
 
@@ -129,7 +165,10 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
     } finally {
       endDirectLine(dl);
     }
-    assert.deepEqual(r.injectedFaults().map((f) => [f.kind, f.route, f.status]), [['expire-token', 'activities.post', 403]]);
+    assert.deepEqual(
+      r.injectedFaults().map((f) => [f.kind, f.route, f.status]),
+      [['expire-token', 'activities.post', 403]],
+    );
   });
 
   it('expire-token@after=1500ms with the client refreshing before expiry: no failure', { timeout: 30_000 }, async () => {
@@ -141,7 +180,10 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
       await sleep(2500);
       assert.match(await postAndWait(dl, message('hello')), /\|\d{7}$/, 'the refreshed token still works after 2.5 s');
       await waitForActivities(dl, has('You said: hello'), 5000);
-      assert.deepEqual(statusLog(dl).filter((s) => BAD.includes(s)), []);
+      assert.deepEqual(
+        statusLog(dl).filter((s) => BAD.includes(s)),
+        [],
+      );
     } finally {
       endDirectLine(dl);
     }
@@ -155,7 +197,12 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
       const r = await replayer({ cassette: wsCassette(), speed: 1, faults });
       const dl = createDirectLine({ domain: r.domain, token: 'any', webSocket: true });
       const arrivals = new Map<string, number>();
-      dl.activity$.subscribe((a: any) => { if (!arrivals.has(a.text)) arrivals.set(a.text, performance.now()); }, () => {});
+      dl.activity$.subscribe(
+        (a: any) => {
+          if (!arrivals.has(a.text)) arrivals.set(a.text, performance.now());
+        },
+        () => {},
+      );
       try {
         await waitForActivities(dl, has(WS_TEXTS[0]), 5000);
         const sent = performance.now();
@@ -168,17 +215,23 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
     };
     const gap = await gapOf(['latency=400ms@frames']);
     // Recorded: the reply 500 ms after the POST; every frame now leaves 400 ms later.
-    assert.ok(Math.abs(gap - (GAPS.helloReply + 400)) <= 20, `post → reply ${gap.toFixed(1)} ms, expected ${GAPS.helloReply + 400} ± 20`);
+    const expected = GAPS.helloReply + 400;
+    assert.ok(Math.abs(gap - expected) <= 20, `post → reply ${gap.toFixed(1)} ms, expected ${expected} ± 20`);
   });
 
-  it('latency=300ms±100ms@route=activities.post: each post answers later by its seeded delay (±20 ms); same seed, same delays', { timeout: 30_000 }, async () => {
+  it('latency=300ms±100ms@route=activities.post: each post answers later by its seeded delay (±20 ms); same seed, same delays', {
+    timeout: 30_000,
+  }, async () => {
     const run = async (seed: number) => {
       const r = await replayer({ cassette: wsCassette(), speed: 1, seed, faults: ['latency=300ms±100ms@route=activities.post'] });
       const dl = createDirectLine({ domain: r.domain, token: 'any', webSocket: true });
       const rtts: number[] = [];
       try {
         await waitForActivities(dl, has(WS_TEXTS[0]), 5000);
-        for (const [text, until] of [['hello', 'You said: hello'], ['burst 3', 'burst 3/3']]) {
+        for (const [text, until] of [
+          ['hello', 'You said: hello'],
+          ['burst 3', 'burst 3/3'],
+        ]) {
           const sent = performance.now();
           await postAndWait(dl, message(text));
           rtts.push(performance.now() - sent);
@@ -194,7 +247,10 @@ describe('faults against botframework-directlinejs, WebSocket mode', () => {
     assert.equal(a.delays.length, 2);
     for (const [i, d] of a.delays.entries()) {
       assert.ok(d >= 200 && d <= 400, `delay ${d} within 300 ± 100`);
-      assert.ok(Math.abs(a.rtts[i] - (recorded[i] + d)) <= 20, `post ${i + 1}: ${a.rtts[i].toFixed(1)} ms, expected ${recorded[i] + d} ± 20`);
+      assert.ok(
+        Math.abs(a.rtts[i] - (recorded[i] + d)) <= 20,
+        `post ${i + 1}: ${a.rtts[i].toFixed(1)} ms, expected ${recorded[i] + d} ± 20`,
+      );
     }
     const b = await run(7);
     assert.deepEqual(b.delays, a.delays, 'same rules and seed: the same delays');
@@ -217,7 +273,10 @@ describe('faults against botframework-directlinejs, polling mode', () => {
       await waitForActivities(dl, has('You said: second'), 5000);
       assert.deepEqual(textsOf(activitiesOf(dl)), POLL_TEXTS);
       assertOnce(activitiesOf(dl));
-      assert.deepEqual(statusLog(dl).filter((s) => BAD.includes(s)), []);
+      assert.deepEqual(
+        statusLog(dl).filter((s) => BAD.includes(s)),
+        [],
+      );
     } finally {
       endDirectLine(dl);
     }
@@ -264,6 +323,9 @@ describe('faults against botframework-directlinejs, polling mode', () => {
     } finally {
       endDirectLine(dl);
     }
-    assert.deepEqual(r.injectedFaults().map((f) => [f.kind, f.status]), [['conversation-gone', 404]]);
+    assert.deepEqual(
+      r.injectedFaults().map((f) => [f.kind, f.status]),
+      [['conversation-gone', 404]],
+    );
   });
 });

@@ -9,7 +9,12 @@ import { sleep } from '../support/async.js';
 function plan(rules: string[], seed?: number) {
   let now = 0;
   const p = new FaultPlan(rules, { seed, now: () => now });
-  return { p, advance: (ms: number) => { now += ms; } };
+  return {
+    p,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 /** A socket that records what the tap does to it. */
@@ -101,7 +106,10 @@ describe('FaultPlan', () => {
       return Array.from({ length: 20 }, () => p.request('activities.post', 'A')!.delayMs);
     };
     const a = delays(42);
-    assert.ok(a.every((d) => d >= 600 && d <= 1000), JSON.stringify(a));
+    assert.ok(
+      a.every((d) => d >= 600 && d <= 1000),
+      JSON.stringify(a),
+    );
     assert.ok(new Set(a).size > 10, 'the delays vary');
     assert.deepEqual(delays(42), a);
     assert.notDeepEqual(delays(43), a);
@@ -137,7 +145,9 @@ describe('FaultPlan', () => {
     const tap = p.stream('A', ws);
     for (let i = 0; i < 10; i++) tap.send(String(i), false);
     let done = false;
-    tap.after(() => { done = true; });
+    tap.after(() => {
+      done = true;
+    });
     await sleep(120);
     assert.deepEqual(ws.sent, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     assert.ok(done, 'after() ran once the queue drained');

@@ -15,12 +15,17 @@ import { activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActi
 const has = (text: string) => (activities: any[]) => activities.some((a) => a.text === text);
 const msg = (text: string) => ({ type: 'message', text, from: { id: 'user-1' } });
 
-test('record with faults: the client sees them, the upstream does not, the cassette and inspect note them', { timeout: 60_000 }, async () => {
+test('record with faults: the client sees them, the upstream does not, the cassette and inspect note them', {
+  timeout: 60_000,
+}, async () => {
   const dir = await tempDir('dlvcr-faults-');
   const emu = await startEmulator({});
   const cassette = dir.file('faulted.json');
   const rec = await startRecorder({
-    upstream: emu.domain, cassette, port: 0, faults: ['status=429@route=activities.post,nth=1', 'drop-stream@frame=2'],
+    upstream: emu.domain,
+    cassette,
+    port: 0,
+    faults: ['status=429@route=activities.post,nth=1', 'drop-stream@frame=2'],
   });
   try {
     const dl = createDirectLine({ domain: rec.domain, secret: emu.secret, webSocket: true, random: () => 0 });
@@ -31,15 +36,23 @@ test('record with faults: the client sees them, the upstream does not, the casse
       assert.match(await postAndWait(dl, msg('hello')), /\|/, 'the retry reached the upstream');
       // The echo is the 2nd frame: the stream drops after it, the client reconnects (3 s) and gets the reply.
       await waitForActivities(dl, has('You said: hello'), 15_000);
-      const texts = activitiesOf(dl).filter((a) => a.type !== 'typing').map((a) => a.text);
+      const texts = activitiesOf(dl)
+        .filter((a) => a.type !== 'typing')
+        .map((a) => a.text);
       assert.deepEqual(texts, ['Welcome to the emulator bot!', 'hello', 'You said: hello']);
     } finally {
       endDirectLine(dl);
     }
     const posts = emu.requests.filter((r) => r.method === 'POST' && /\/activities$/.test(r.path));
     assert.equal(posts.length, 1, 'the upstream saw only the retried post');
-    assert.ok(emu.requests.some((r) => r.method === 'GET' && /\/conversations\/[^/]+\?watermark=\d+/.test(r.path)), 'the reconnect went upstream');
-    assert.deepEqual(rec.faultSummary(), { injected: 2, byRule: { 'status=429@route=activities.post,nth=1': 1, 'drop-stream@frame=2': 1 } });
+    assert.ok(
+      emu.requests.some((r) => r.method === 'GET' && /\/conversations\/[^/]+\?watermark=\d+/.test(r.path)),
+      'the reconnect went upstream',
+    );
+    assert.deepEqual(rec.faultSummary(), {
+      injected: 2,
+      byRule: { 'status=429@route=activities.post,nth=1': 1, 'drop-stream@frame=2': 1 },
+    });
   } finally {
     await rec.close();
     await emu.close();

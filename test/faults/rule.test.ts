@@ -7,21 +7,68 @@ import { FaultRuleError, parseFaultRule } from '../../src/faults/rule.js';
 describe('parseFaultRule', () => {
   it('parses every documented form', () => {
     assert.deepEqual(parseFaultRule('drop-stream@frame=3'), { kind: 'drop-stream', text: 'drop-stream@frame=3', frame: 3, socket: 1 });
-    assert.deepEqual(parseFaultRule('drop-stream@frame=1,socket=2'), { kind: 'drop-stream', text: 'drop-stream@frame=1,socket=2', frame: 1, socket: 2 });
-    assert.deepEqual(parseFaultRule('close-stream=1011@after=2000ms'), { kind: 'close-stream', text: 'close-stream=1011@after=2000ms', code: 1011, afterMs: 2000, socket: 1 });
+    assert.deepEqual(parseFaultRule('drop-stream@frame=1,socket=2'), {
+      kind: 'drop-stream',
+      text: 'drop-stream@frame=1,socket=2',
+      frame: 1,
+      socket: 2,
+    });
+    assert.deepEqual(parseFaultRule('close-stream=1011@after=2000ms'), {
+      kind: 'close-stream',
+      text: 'close-stream=1011@after=2000ms',
+      code: 1011,
+      afterMs: 2000,
+      socket: 1,
+    });
     assert.equal(parseFaultRule('close-stream=1006@after=1.5s').kind, 'close-stream');
     assert.deepEqual(parseFaultRule('refuse-stream@open=1'), { kind: 'refuse-stream', text: 'refuse-stream@open=1', status: 403, open: 1 });
     assert.equal((parseFaultRule('refuse-stream=404@open=2') as { status: number }).status, 404);
-    assert.deepEqual(parseFaultRule('status=429@route=activities.post,nth=2'),
-      { kind: 'status', text: 'status=429@route=activities.post,nth=2', status: 429, route: 'activities.post', nth: 2 });
-    assert.deepEqual(parseFaultRule('status=502@route=conversations.start'),
-      { kind: 'status', text: 'status=502@route=conversations.start', status: 502, route: 'conversations.start', nth: null });
-    assert.deepEqual(parseFaultRule('expire-token@after=30s'), { kind: 'expire-token', text: 'expire-token@after=30s', afterMs: 30_000, request: null });
-    assert.deepEqual(parseFaultRule('expire-token@request=5'), { kind: 'expire-token', text: 'expire-token@request=5', afterMs: null, request: 5 });
-    assert.deepEqual(parseFaultRule('latency=800ms±200ms@route=activities.post'),
-      { kind: 'latency', text: 'latency=800ms±200ms@route=activities.post', ms: 800, jitterMs: 200, route: 'activities.post' });
-    assert.deepEqual(parseFaultRule('latency=1s+-50ms@frames'), { kind: 'latency', text: 'latency=1s+-50ms@frames', ms: 1000, jitterMs: 50, route: null });
-    assert.deepEqual(parseFaultRule(' conversation-gone@request=4 '), { kind: 'conversation-gone', text: 'conversation-gone@request=4', afterMs: null, request: 4 });
+    assert.deepEqual(parseFaultRule('status=429@route=activities.post,nth=2'), {
+      kind: 'status',
+      text: 'status=429@route=activities.post,nth=2',
+      status: 429,
+      route: 'activities.post',
+      nth: 2,
+    });
+    assert.deepEqual(parseFaultRule('status=502@route=conversations.start'), {
+      kind: 'status',
+      text: 'status=502@route=conversations.start',
+      status: 502,
+      route: 'conversations.start',
+      nth: null,
+    });
+    assert.deepEqual(parseFaultRule('expire-token@after=30s'), {
+      kind: 'expire-token',
+      text: 'expire-token@after=30s',
+      afterMs: 30_000,
+      request: null,
+    });
+    assert.deepEqual(parseFaultRule('expire-token@request=5'), {
+      kind: 'expire-token',
+      text: 'expire-token@request=5',
+      afterMs: null,
+      request: 5,
+    });
+    assert.deepEqual(parseFaultRule('latency=800ms±200ms@route=activities.post'), {
+      kind: 'latency',
+      text: 'latency=800ms±200ms@route=activities.post',
+      ms: 800,
+      jitterMs: 200,
+      route: 'activities.post',
+    });
+    assert.deepEqual(parseFaultRule('latency=1s+-50ms@frames'), {
+      kind: 'latency',
+      text: 'latency=1s+-50ms@frames',
+      ms: 1000,
+      jitterMs: 50,
+      route: null,
+    });
+    assert.deepEqual(parseFaultRule(' conversation-gone@request=4 '), {
+      kind: 'conversation-gone',
+      text: 'conversation-gone@request=4',
+      afterMs: null,
+      request: 4,
+    });
   });
 
   const refused: Array<[string, RegExp]> = [
@@ -49,12 +96,15 @@ describe('parseFaultRule', () => {
   ];
   for (const [rule, problem] of refused) {
     it(`refuses ${JSON.stringify(rule)}`, () => {
-      assert.throws(() => parseFaultRule(rule), (err: unknown) => {
-        assert.ok(err instanceof FaultRuleError);
-        assert.ok(err.message.startsWith(`fault rule "${rule.trim()}": `), err.message);
-        assert.match(err.message, problem);
-        return true;
-      });
+      assert.throws(
+        () => parseFaultRule(rule),
+        (err: unknown) => {
+          assert.ok(err instanceof FaultRuleError);
+          assert.ok(err.message.startsWith(`fault rule "${rule.trim()}": `), err.message);
+          assert.match(err.message, problem);
+          return true;
+        },
+      );
     });
   }
 });

@@ -13,7 +13,16 @@ import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
 import { captureLogs } from '../support/logs.js';
 import { tempDir, type TempDir } from '../support/fs.js';
-import { botBubble, collectErrors, launchChromium, sendAsPerson, sendFailed, storeActivities, userBubble, waitAllSent } from '../browser/support.js';
+import {
+  botBubble,
+  collectErrors,
+  launchChromium,
+  sendAsPerson,
+  sendFailed,
+  storeActivities,
+  userBubble,
+  waitAllSent,
+} from '../browser/support.js';
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 const WELCOME = 'Welcome to the emulator bot!';
@@ -61,24 +70,37 @@ async function open(faults: string[]): Promise<{ r: Replayer; logs: any[]; page:
   const errors = collectErrors(page);
   await page.goto(r.demoPageUrl!);
   const why = () => (errors.length ? `\nbrowser errors:\n${errors.join('\n')}` : '');
-  await botBubble(page, WELCOME).waitFor({ timeout: 10_000 }).catch((err: Error) => assert.fail(`no welcome bubble: ${err.message}${why()}`));
+  await botBubble(page, WELCOME)
+    .waitFor({ timeout: 10_000 })
+    .catch((err: Error) => assert.fail(`no welcome bubble: ${err.message}${why()}`));
   return { r, logs: lines, page, errors, why };
 }
 
 describe('Web Chat in Chromium against faults', () => {
-  it('drop-stream@frame=2: the stream drops after the echo, Web Chat reconnects and the conversation goes on', { timeout: 90_000 }, async () => {
+  it('drop-stream@frame=2: the stream drops after the echo, Web Chat reconnects and the conversation goes on', {
+    timeout: 90_000,
+  }, async () => {
     const { r, logs, page, why } = await open(['drop-stream@frame=2']);
     await sendAsPerson(page, 'hello');
     // Web Chat's client waits 3-15 s (random) before it reconnects.
-    await botBubble(page, 'You said: hello').waitFor({ timeout: 30_000 }).catch((err: Error) => assert.fail(`no reply after the reconnect: ${err.message}${why()}`));
+    await botBubble(page, 'You said: hello')
+      .waitFor({ timeout: 30_000 })
+      .catch((err: Error) => assert.fail(`no reply after the reconnect: ${err.message}${why()}`));
     await sendAsPerson(page, 'second');
     await botBubble(page, 'You said: second').waitFor({ timeout: 10_000 });
     const acts = await waitAllSent(page);
     const said = acts.filter((a) => a.type === 'message').map((a) => `${a.role}: ${a.text}`);
-    assert.deepEqual(said, [`bot: ${WELCOME}`, 'user: hello', 'bot: You said: hello', 'user: second', 'bot: You said: second'], 'each once, in order');
+    assert.deepEqual(
+      said,
+      [`bot: ${WELCOME}`, 'user: hello', 'bot: You said: hello', 'user: second', 'bot: You said: second'],
+      'each once, in order',
+    );
     for (const t of ['hello', 'second']) assert.equal(await userBubble(page, t).count(), 1);
     assert.equal(await sendFailed(page).count(), 0);
-    assert.deepEqual(r.injectedFaults().map((f) => [f.kind, f.frame]), [['drop-stream', 2]]);
+    assert.deepEqual(
+      r.injectedFaults().map((f) => [f.kind, f.frame]),
+      [['drop-stream', 2]],
+    );
     assert.equal(logs.filter((l) => l.route === 'conversations.reconnect' && l.msg === 'replayed').length, 1, 'Web Chat reconnected once');
     await page.screenshot({ path: join(DOCS, 'faults-drop-stream.png') });
   });
@@ -92,12 +114,20 @@ describe('Web Chat in Chromium against faults', () => {
     assert.match(await failed.innerText(), /Send failed\. Retry/);
     await page.screenshot({ path: join(DOCS, 'faults-send-failed.png') });
     await failed.getByText('Retry').click();
-    await botBubble(page, 'You said: hello').waitFor({ timeout: 10_000 }).catch((err: Error) => assert.fail(`Retry did not send it: ${err.message}${why()}`));
+    await botBubble(page, 'You said: hello')
+      .waitFor({ timeout: 10_000 })
+      .catch((err: Error) => assert.fail(`Retry did not send it: ${err.message}${why()}`));
     // Web Chat resends a copy (a new clientActivityID); the copy's echo arrives, so it is "sent".
     const hellos = (await storeActivities(page)).filter((a) => a.role === 'user' && a.text === 'hello');
-    assert.ok(hellos.some((a) => a.sendStatus === 'sent'), `the retried message was delivered: ${JSON.stringify(hellos)}`);
+    assert.ok(
+      hellos.some((a) => a.sendStatus === 'sent'),
+      `the retried message was delivered: ${JSON.stringify(hellos)}`,
+    );
     await page.screenshot({ path: join(DOCS, 'faults-send-retried.png') });
-    assert.deepEqual(r.injectedFaults().map((f) => [f.kind, f.status]), [['status', 500]]);
+    assert.deepEqual(
+      r.injectedFaults().map((f) => [f.kind, f.status]),
+      [['status', 500]],
+    );
     assert.equal(r.summary().unmatched, 0);
   });
 
@@ -105,10 +135,13 @@ describe('Web Chat in Chromium against faults', () => {
     const { r, page, why } = await open(['expire-token@after=2s']);
     await page.waitForTimeout(2500);
     await sendAsPerson(page, 'hello');
-    await page.getByText('Unable to connect.').first().waitFor({ timeout: 10_000 }).catch((err: Error) => assert.fail(`no connectivity error: ${err.message}${why()}`));
+    await page
+      .getByText('Unable to connect.')
+      .first()
+      .waitFor({ timeout: 10_000 })
+      .catch((err: Error) => assert.fail(`no connectivity error: ${err.message}${why()}`));
     assert.equal(await botBubble(page, 'You said: hello').count(), 0);
     assert.ok(r.injectedFaults().some((f) => f.kind === 'expire-token' && f.status === 403));
     await page.screenshot({ path: join(DOCS, 'faults-expired-token.png') });
   });
 });
-
