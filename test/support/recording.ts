@@ -1,0 +1,50 @@
+// Records a cassette the way a user does: the test emulator as the upstream, the recorder (startRecorder) in
+// front of it, a script of real clients against the recorder; then the cassette as replay loads it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js';
+import { startRecorder, type Recorder } from '../../src/record/recorder.js';
+import { loadCassette } from '../../src/cassette/load.js';
+import type { Cassette } from '../../src/cassette/schema.js';
+
+export interface RecordingRig {
+  emu: Emulator;
+  rec: Recorder;
+  /** What a client passes as `domain`: the recorder's. */
+  domain: string;
+}
+
+/**
+ * Runs `script` against a recorder in front of a fresh emulator and returns the cassette (read after the
+ * recorder closed, so every stream close is in it) with the script's result. Everything is torn down.
+ */
+export async function recordCassette<T>(emulator: EmulatorOptions, script: (rig: RecordingRig) => Promise<T>): Promise<{ cassette: Cassette; result: T }> {
+  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-recording-'));
+  const file = join(dir, 'cassette.json');
+  const emu = await startEmulator(emulator);
+  let rec: Recorder | undefined;
+  try {
+    rec = await startRecorder({ upstream: emu.domain, cassette: file, port: 0 });
+    const result = await script({ emu, rec, domain: rec.domain });
+    await rec.close();
+    rec = undefined;
+    return { cassette: await loadCassette(file), result };
+  } finally {
+    await rec?.close();
+    await emu.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** POST /tokens/generate with `bearer` (a secret, or anything a replay accepts); the token it answers. */
+export async function generateToken(domain: string, bearer: string, userId?: string): Promise<string> {
+  const res = await fetch(`${domain}/tokens/generate`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+    body: JSON.stringify(userId ? { user: { id: userId } } : {}),
+  });
+  const body = (await res.json()) as { token?: string };
+  if (res.status !== 200 || typeof body.token !== 'string') throw new Error(`tokens/generate answered ${res.status}: ${JSON.stringify(body)}`);
+  return body.token;
+}
