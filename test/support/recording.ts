@@ -16,13 +16,15 @@ export interface RecordingRig {
 }
 
 /**
- * Runs `script` against a recorder in front of a fresh emulator and returns the cassette (read after the
- * recorder closed, so every stream close is in it) with the script's result. Everything is torn down.
+ * Runs `script` against a recorder in front of the emulator and returns the cassette (read after the recorder
+ * closed, so every stream close is in it) with the script's result. `upstream`: options of a fresh emulator,
+ * closed at the end, or a running one (kept running, e.g. to record a second client of its conversations).
  */
-export async function recordCassette<T>(emulator: EmulatorOptions, script: (rig: RecordingRig) => Promise<T>): Promise<{ cassette: Cassette; result: T }> {
+export async function recordCassette<T>(upstream: EmulatorOptions | Emulator, script: (rig: RecordingRig) => Promise<T>): Promise<{ cassette: Cassette; result: T }> {
   const dir = await mkdtemp(join(tmpdir(), 'dlvcr-recording-'));
   const file = join(dir, 'cassette.json');
-  const emu = await startEmulator(emulator);
+  const running = 'domain' in upstream;
+  const emu = running ? upstream : await startEmulator(upstream);
   let rec: Recorder | undefined;
   try {
     rec = await startRecorder({ upstream: emu.domain, cassette: file, port: 0 });
@@ -32,7 +34,7 @@ export async function recordCassette<T>(emulator: EmulatorOptions, script: (rig:
     return { cassette: await loadCassette(file), result };
   } finally {
     await rec?.close();
-    await emu.close();
+    if (!running) await emu.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
