@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js';
 import { startRecorder, type Recorder } from '../../src/record/recorder.js';
 import { loadCassette } from '../../src/cassette/load.js';
@@ -49,4 +50,49 @@ export async function generateToken(domain: string, bearer: string, userId?: str
   const body = (await res.json()) as { token?: string };
   if (res.status !== 200 || typeof body.token !== 'string') throw new Error(`tokens/generate answered ${res.status}: ${JSON.stringify(body)}`);
   return body.token;
+}
+
+/**
+ * Records a conversation as a raw client makes it (fetch and ws, no library): tokens/generate with the
+ * emulator's secret, a start with that token, the stream, then each message posted once the reply to the
+ * previous one arrived ('You said: …' from the emulator's default bot).
+ */
+export async function recordRawConversation(messages: string[], userId = 'dl_raw-user'): Promise<Cassette> {
+  const { cassette } = await recordCassette({}, async ({ domain, emu }) => {
+    const token = await generateToken(domain, emu.secret, userId);
+    const started = await fetch(`${domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ user: { id: userId } }) });
+    const start = (await started.json()) as { conversationId: string; streamUrl: string };
+    if (started.status !== 201) throw new Error(`start answered ${started.status}`);
+    const ws = new WebSocket(start.streamUrl);
+    const texts: string[] = [];
+    const waiters = new Set<() => void>();
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.trim()) for (const a of (JSON.parse(text) as { activities: Array<{ text?: string }> }).activities) if (a.text) texts.push(a.text);
+      for (const w of [...waiters]) w();
+    });
+    const seen = (text: string) => new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${text}" on the stream; got ${JSON.stringify(texts)}`)), 10_000);
+      const check = () => {
+        if (!texts.includes(text)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+    });
+    await seen('Welcome to the emulator bot!');
+    for (const text of messages) {
+      const posted = await fetch(`${domain}/conversations/${start.conversationId}/activities`, {
+        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'message', text, from: { id: userId } }),
+      });
+      if (posted.status !== 200) throw new Error(`posting "${text}" answered ${posted.status}`);
+      await seen(`You said: ${text}`);
+    }
+    ws.close();
+    await new Promise((r) => ws.once('close', r));
+  });
+  return cassette;
 }
