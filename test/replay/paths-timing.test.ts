@@ -16,6 +16,7 @@ import type { Cassette } from '../../src/cassette/schema.js';
 import {
   activitiesOf, activityTimesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities,
 } from '../support/directline-client.js';
+import { sleep } from '../support/async.js';
 import { generateToken, recordCassette } from '../support/recording.js';
 
 type Path = { name: string; webSocket: true } | { name: string; webSocket: false; pollingInterval: number };
@@ -53,7 +54,7 @@ async function runScript(domain: string, token: string, path: Path): Promise<num
   } finally {
     endDirectLine(dl);
     // A polling client stops after at most one more interval: let its last poll finish before anything closes.
-    if (!path.webSocket) await new Promise((r) => setTimeout(r, path.pollingInterval + 100));
+    if (!path.webSocket) await sleep(path.pollingInterval + 100);
   }
 }
 

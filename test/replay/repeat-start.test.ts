@@ -10,7 +10,9 @@ import {
   activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities,
 } from '../support/directline-client.js';
 import { generateToken, recordCassette, recordRawConversation } from '../support/recording.js';
-import { StreamClient, call } from './helpers.js';
+import { sleep } from '../support/async.js';
+import { call } from '../support/http.js';
+import { StreamClient } from './helpers.js';
 
 const WELCOME = 'Welcome to the emulator bot!';
 const USER = 'dl_reload-user';
@@ -99,7 +101,7 @@ describe('a start repeated with the same token', { timeout: 120_000 }, () => {
         const second = createDirectLine({ domain: r.domain, token, webSocket, pollingInterval: 200 });
         try {
           await waitForActivities(second, has('You said: hello'), 10_000);
-          await new Promise((res) => setTimeout(res, 300)); // no duplicates trailing behind
+          await sleep(300); // no duplicates trailing behind
           assert.equal((second as unknown as { conversationId: string }).conversationId, conversationId, 'the same conversation');
           assert.deepEqual(textsOf(activitiesOf(second)), history, `the history, once (${webSocket ? 'WebSocket' : 'polling'})`);
           assert.ok(activitiesOf(second).every((a) => a.conversation.id === conversationId));
@@ -107,7 +109,7 @@ describe('a start repeated with the same token', { timeout: 120_000 }, () => {
           endDirectLine(second);
         }
       }
-      await new Promise((res) => setTimeout(res, 300));
+      await sleep(300);
       const s = r.summary();
       assert.equal(s.unmatched, 0, JSON.stringify(s.unmatchedRequests));
       assert.equal(s.conversations, 1);

@@ -12,6 +12,7 @@ import { startEmulator } from '../emulator/index.js';
 import {
   activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities, type CreateDirectLineOptions, type DirectLine,
 } from '../support/directline-client.js';
+import { sleep } from '../support/async.js';
 import { generateToken, recordCassette } from '../support/recording.js';
 
 const USER = 'dl_resume-user';
@@ -31,7 +32,7 @@ const state = (dl: DirectLine) => dl as unknown as { conversationId: string; tok
 /** Ends the client; a polling one gets time for its last poll, so nothing is cut off mid-request. */
 async function end(dl: DirectLine, mode: Mode): Promise<void> {
   endDirectLine(dl);
-  if (!mode.options.webSocket) await new Promise((r) => setTimeout(r, mode.options.pollingInterval + 100));
+  if (!mode.options.webSocket) await sleep(mode.options.pollingInterval + 100);
 }
 
 interface Recorded {
@@ -103,7 +104,7 @@ async function resumeAndPost(r: Replayer, mode: Mode, opts: Pick<CreateDirectLin
   const dl = createDirectLine({ domain: r.domain, ...opts, ...mode.options });
   try {
     if (until) await waitForActivities(dl, has(until), 10_000);
-    else await new Promise((res) => setTimeout(res, 600)); // nothing after its watermark yet: nothing must come
+    else await sleep(600); // nothing after its watermark yet: nothing must come
     const before = activitiesOf(dl).map(shape);
     await postAndWait(dl, message(post));
     await waitForActivities(dl, has(`You said: ${post}`), 10_000);

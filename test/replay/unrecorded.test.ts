@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startReplayer } from '../../src/replay/index.js';
 import type { Cassette } from '../../src/cassette/schema.js';
 import { recordRawConversation } from '../support/recording.js';
-import { call } from './helpers.js';
+import { call } from '../support/http.js';
 
 describe('a request the cassette never recorded', () => {
   let cassette: Cassette;
