@@ -19,11 +19,16 @@ import {
 import { sleep } from '../support/async.js';
 import { generateToken, recordCassette } from '../support/recording.js';
 
-type Path = { name: string; webSocket: true } | { name: string; webSocket: false; pollingInterval: number };
+/** How the client gets activities: the stream, or polls every `pollingInterval` ms. */
+interface Path {
+  name: string;
+  webSocket: boolean;
+  pollingInterval?: number;
+}
 
 const WS: Path = { name: 'WebSocket', webSocket: true };
-const POLL_200: Path = { name: 'polling 200 ms', webSocket: false, pollingInterval: 200 };
-const POLL_1000: Path = { name: 'polling 1000 ms', webSocket: false, pollingInterval: 1000 };
+const POLL_200 = { name: 'polling 200 ms', webSocket: false, pollingInterval: 200 } as const;
+const POLL_1000 = { name: 'polling 1000 ms', webSocket: false, pollingInterval: 1000 } as const;
 
 const USER = 'dl_timing-user';
 const WELCOME = 'Welcome to the emulator bot!';
@@ -38,7 +43,7 @@ const f = (n: number) => n.toFixed(1);
 
 /** The script on one client; the gap of each reply (ms from postActivity to its emission on activity$). */
 async function runScript(domain: string, token: string, path: Path): Promise<number[]> {
-  const dl = createDirectLine({ domain, token, webSocket: path.webSocket, pollingInterval: path.webSocket ? undefined : path.pollingInterval });
+  const dl = createDirectLine({ domain, token, webSocket: path.webSocket, pollingInterval: path.pollingInterval });
   try {
     await waitForActivities(dl, has(WELCOME), 10_000);
     const gaps: number[] = [];
@@ -54,7 +59,7 @@ async function runScript(domain: string, token: string, path: Path): Promise<num
   } finally {
     endDirectLine(dl);
     // A polling client stops after at most one more interval: let its last poll finish before anything closes.
-    if (!path.webSocket) await sleep(path.pollingInterval + 100);
+    if (path.pollingInterval) await sleep(path.pollingInterval + 100);
   }
 }
 
@@ -131,7 +136,6 @@ describe('replay timing on every path (recorded through the recorder from the em
 
   for (const path of [POLL_200, POLL_1000] as const) {
     it(`${path.name} cassette, same client: speed 1 keeps each reply on the recorded poll; speed 2 is never later`, async () => {
-      if (path.webSocket) throw new Error('a polling path');
       const { cassette, gaps } = await recorded(path);
       const speed1 = await replay(cassette, 1, path);
       assertWithin(`${path.name} speed 1`, gaps, speed1, 1);
@@ -141,12 +145,11 @@ describe('replay timing on every path (recorded through the recorder from the em
 
   it('WebSocket cassette, polling client (200 ms): each reply on the first poll after its recorded gap', async () => {
     const { cassette, gaps } = await recorded(WS);
-    assertCrossPath('WebSocket cassette → polling 200 ms', gaps, await replay(cassette, 1, POLL_200), POLL_200.webSocket ? 0 : POLL_200.pollingInterval);
+    assertCrossPath('WebSocket cassette → polling 200 ms', gaps, await replay(cassette, 1, POLL_200), POLL_200.pollingInterval);
   });
 
   for (const path of [POLL_200, POLL_1000] as const) {
     it(`${path.name} cassette, WebSocket client: each reply at its recorded gap, never earlier`, async () => {
-      if (path.webSocket) throw new Error('a polling path');
       const { cassette, gaps } = await recorded(path);
       assertCrossPath(`${path.name} cassette → WebSocket`, gaps, await replay(cassette, 1, WS), path.pollingInterval);
     });
