@@ -153,7 +153,8 @@ function buildModel(ordinal: number, c: ConversationView): ConversationModel {
       const cause = latestCause(group);
       // A poll's activities reached the recorded client when its answer was complete; a frame's when it was relayed.
       const deliveredAt = d.via === 'poll' && d.event.type === 'http' ? d.event.t + d.event.duration : d.event.t;
-      const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay: Math.max(0, deliveredAt - cause.t), t: d.event.t, entries: [], frame };
+      const delay = Math.max(0, deliveredAt - cause.t);
+      const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay, t: d.event.t, entries: [], frame };
       if (d.via === 'poll') {
         // They came into being between the previous poll's answer (or their cause) and this poll's arrival.
         // Released halfway: a live client polling at the recorded cadence, its polls shifted by up to half an

@@ -12,8 +12,10 @@ export function defaultWelcome(): BotReplyStep[] {
 }
 
 /** The answer the livestreaming reply ('stream') builds up, word by word. */
-export const LIVESTREAM_TEXT =
-  'Replay keeps every chunk of this livestream in order and at its recorded pace, so the answer grows word by word until the final message.';
+export const LIVESTREAM_TEXT = [
+  'Replay keeps every chunk of this livestream in order and at its recorded pace,',
+  'so the answer grows word by word until the final message.',
+].join(' ');
 /** Interim activities of that livestream. */
 export const LIVESTREAM_CHUNKS = 20;
 

@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { eventually, sleep } from '../support/async.js';
 import { call, type Reply } from '../support/http.js';
-import { startEmulator, COLLISION_CLOSE_CODE, DROP_CLOSE_CODE, LIVESTREAM_CHUNKS, LIVESTREAM_TEXT, type Emulator, type EmulatorOptions } from './index.js';
+import {
+  startEmulator,
+  COLLISION_CLOSE_CODE,
+  DROP_CLOSE_CODE,
+  LIVESTREAM_CHUNKS,
+  LIVESTREAM_TEXT,
+  type Emulator,
+  type EmulatorOptions,
+} from './index.js';
 import {
   createDirectLine,
   endDirectLine,
@@ -343,9 +351,11 @@ test("livestream ('stream'): growing typing chunks 50–80 ms apart, streamId = 
     assert.ok(interim.every((a) => a.type === 'typing' && a.channelData.streamType === 'streaming'));
     assert.deepEqual(interim.map((a) => a.channelData.streamSequence), Array.from({ length: LIVESTREAM_CHUNKS }, (_, i) => i + 1));
     assert.equal(interim[0].channelData.streamId, undefined, 'the first chunk opens the stream: no streamId');
-    assert.ok(streamed.slice(1).every((a) => a.channelData.streamId === interim[0].id), 'streamId is the id the emulator gave the first chunk');
+    const streamId = interim[0].id;
+    assert.ok(streamed.slice(1).every((a) => a.channelData.streamId === streamId), 'streamId is the id the emulator gave the first chunk');
     for (let i = 1; i < interim.length; i++) {
-      assert.ok(interim[i].text.startsWith(interim[i - 1].text) && interim[i].text.length > interim[i - 1].text.length, `chunk ${i + 1} grows`);
+      const [before, now] = [interim[i - 1].text, interim[i].text];
+      assert.ok(now.startsWith(before) && now.length > before.length, `chunk ${i + 1} grows`);
     }
     assert.deepEqual([final.type, final.text, final.channelData.streamSequence], ['message', LIVESTREAM_TEXT, undefined]);
     assert.ok(LIVESTREAM_TEXT.startsWith(interim.at(-1).text));

@@ -14,7 +14,12 @@ import type { Cassette } from '../../src/cassette/schema.js';
 import { LIVESTREAM_CHUNKS, LIVESTREAM_TEXT } from '../emulator/index.js';
 import { botBubble, collectErrors, ensureDirFor, launchChromium, SELECTORS, sendAsPerson } from '../browser/support.js';
 import {
-  activitiesOf, activityTimesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities,
+  activitiesOf,
+  activityTimesOf,
+  createDirectLine,
+  endDirectLine,
+  postAndWait,
+  waitForActivities,
 } from '../support/directline-client.js';
 import { generateToken, recordCassette } from '../support/recording.js';
 
@@ -61,12 +66,24 @@ function assertLivestream(s: Streamed, label: string): string {
   const interim = s.activities.slice(0, -1);
   const final = s.activities.at(-1);
   assert.equal(interim.length, LIVESTREAM_CHUNKS, `${label}: every interim activity`);
-  assert.ok(interim.every((a) => a.type === 'typing' && a.channelData.streamType === 'streaming'), `${label}: interim activities are typing`);
-  assert.deepEqual(interim.map((a) => a.channelData.streamSequence), Array.from({ length: LIVESTREAM_CHUNKS }, (_, i) => i + 1), `${label}: in sequence`);
-  assert.deepEqual([final.type, final.channelData.streamType, final.text], ['message', 'final', LIVESTREAM_TEXT], `${label}: the final message`);
+  assert.ok(
+    interim.every((a) => a.type === 'typing' && a.channelData.streamType === 'streaming'),
+    `${label}: interim activities are typing`,
+  );
+  assert.deepEqual(
+    interim.map((a) => a.channelData.streamSequence),
+    Array.from({ length: LIVESTREAM_CHUNKS }, (_, i) => i + 1),
+    `${label}: in sequence`,
+  );
+  assert.deepEqual(
+    [final.type, final.channelData.streamType, final.text],
+    ['message', 'final', LIVESTREAM_TEXT],
+    `${label}: the final message`,
+  );
   const streamId = interim[0].id as string;
   assert.ok(streamId, `${label}: the first interim activity has an id`);
-  for (const a of s.activities.slice(1)) assert.equal(a.channelData.streamId, streamId, `${label}: streamId of sequence ${a.channelData.streamSequence ?? 'final'}`);
+  for (const a of s.activities.slice(1))
+    assert.equal(a.channelData.streamId, streamId, `${label}: streamId of sequence ${a.channelData.streamSequence ?? 'final'}`);
   return streamId;
 }
 
@@ -88,7 +105,7 @@ describe('livestreaming, recorded through the recorder and replayed', { timeout:
     await browser?.close();
   });
 
-  it('(a) botframework-directlinejs over the WebSocket: the recorded pacing of every chunk, streamId = the replayed id of the first', async () => {
+  it('(a) botframework-directlinejs, WebSocket: every chunk at its recorded pace, streamId = the replayed id of the first', async () => {
     const r = await startReplayer({ cassette, speed: 1 });
     let replayed: Streamed;
     try {
@@ -100,7 +117,10 @@ describe('livestreaming, recorded through the recorder and replayed', { timeout:
     const streamId = assertLivestream(replayed, 'replay');
     assert.notEqual(replayed.conversationId, recorded.conversationId, 'a conversation of its own');
     assert.ok(streamId.startsWith(`${replayed.conversationId}|`), `the stream's id is the replayed id of its first activity (${streamId})`);
-    assert.deepEqual(replayed.activities.map((a) => a.text), recorded.activities.map((a) => a.text));
+    assert.deepEqual(
+      replayed.activities.map((a) => a.text),
+      recorded.activities.map((a) => a.text),
+    );
 
     // Gaps: the first chunk from the POST, then each activity from the one before (final included).
     const gaps = (s: Streamed) => s.times.map((t, i) => t - (i === 0 ? s.postedAt : s.times[i - 1]!));
@@ -110,7 +130,12 @@ describe('livestreaming, recorded through the recorder and replayed', { timeout:
     const worst = Math.max(...rec.map((g, i) => Math.abs(got[i]! - g) - (20 + 0.1 * g)));
     console.log(`# livestream: worst gap error beyond the tolerance ${f(worst)} ms (≤ 0 passes)`);
     rec.forEach((g, i) => {
-      const what = i === 0 ? 'the first chunk after the POST' : i === rec.length - 1 ? 'the final message after the last chunk' : `chunk ${i + 1} after chunk ${i}`;
+      const what =
+        i === 0
+          ? 'the first chunk after the POST'
+          : i === rec.length - 1
+            ? 'the final message after the last chunk'
+            : `chunk ${i + 1} after chunk ${i}`;
       assert.ok(Math.abs(got[i]! - g) <= 20 + 0.1 * g, `${what}: ${f(got[i]!)} ms, recorded ${f(g)} ± ${f(20 + 0.1 * g)}`);
     });
   });
@@ -122,30 +147,43 @@ describe('livestreaming, recorded through the recorder and replayed', { timeout:
       const page = await context.newPage();
       const errors = collectErrors(page);
       await page.goto(r.demoPageUrl!);
-      await botBubble(page, WELCOME).waitFor({ timeout: 15_000 }).catch((err: Error) => assert.fail(`no welcome bubble: ${err.message}\n${errors.join('\n')}`));
+      await botBubble(page, WELCOME)
+        .waitFor({ timeout: 15_000 })
+        .catch((err: Error) => assert.fail(`no welcome bubble: ${err.message}\n${errors.join('\n')}`));
       // Samples the bot bubbles' texts every 30 ms, in the page (no round trip per sample).
-      await page.evaluate(({ bubble, user }) => {
-        const w = window as unknown as { livestreamSamples: Array<{ t: number; texts: string[] }> };
-        w.livestreamSamples = [];
-        setInterval(() => {
-          const texts = Array.from(document.querySelectorAll(`${bubble}:not(${user})`)).map((b) => (b as HTMLElement).innerText.trim());
-          w.livestreamSamples.push({ t: performance.now(), texts });
-        }, 30);
-      }, { bubble: SELECTORS.bubble, user: SELECTORS.userBubble });
+      await page.evaluate(
+        ({ bubble, user }) => {
+          const w = window as unknown as { livestreamSamples: Array<{ t: number; texts: string[] }> };
+          w.livestreamSamples = [];
+          setInterval(() => {
+            const texts = Array.from(document.querySelectorAll(`${bubble}:not(${user})`)).map((b) => (b as HTMLElement).innerText.trim());
+            w.livestreamSamples.push({ t: performance.now(), texts });
+          }, 30);
+        },
+        { bubble: SELECTORS.bubble, user: SELECTORS.userBubble },
+      );
       await sendAsPerson(page, 'stream');
       // Mid-stream: some chunk is showing, not yet the whole text.
-      await page.waitForFunction((full) => {
-        const w = window as unknown as { livestreamSamples: Array<{ texts: string[] }> };
-        const last = w.livestreamSamples.at(-1)?.texts.at(-1) ?? '';
-        return last.split(' ').length >= 8 && last !== full;
-      }, LIVESTREAM_TEXT, { timeout: 15_000, polling: 30 });
+      await page.waitForFunction(
+        (full) => {
+          const w = window as unknown as { livestreamSamples: Array<{ texts: string[] }> };
+          const last = w.livestreamSamples.at(-1)?.texts.at(-1) ?? '';
+          return last.split(' ').length >= 8 && last !== full;
+        },
+        LIVESTREAM_TEXT,
+        { timeout: 15_000, polling: 30 },
+      );
       ensureDirFor(MID_STREAM_SCREENSHOT);
       await page.screenshot({ path: MID_STREAM_SCREENSHOT });
-      await botBubble(page, LIVESTREAM_TEXT).waitFor({ timeout: 15_000 }).catch((err: Error) => assert.fail(`no final bubble: ${err.message}\n${errors.join('\n')}`));
+      await botBubble(page, LIVESTREAM_TEXT)
+        .waitFor({ timeout: 15_000 })
+        .catch((err: Error) => assert.fail(`no final bubble: ${err.message}\n${errors.join('\n')}`));
       await page.waitForTimeout(300);
       await page.screenshot({ path: END_SCREENSHOT });
 
-      const samples = await page.evaluate(() => (window as unknown as { livestreamSamples: Array<{ t: number; texts: string[] }> }).livestreamSamples);
+      const samples = await page.evaluate(
+        () => (window as unknown as { livestreamSamples: Array<{ t: number; texts: string[] }> }).livestreamSamples,
+      );
       // The livestream's bubble: the bot bubble after the welcome.
       const seen: Array<{ t: number; text: string }> = [];
       for (const s of samples) {
@@ -154,20 +192,30 @@ describe('livestreaming, recorded through the recorder and replayed', { timeout:
       }
       const first = seen[0]!;
       const full = seen.find((x) => x.text === LIVESTREAM_TEXT);
-      console.log(`# Web Chat: ${seen.length} distinct texts of the livestream bubble in ${samples.length} samples; ` +
-        `${full ? f(full.t - first.t) : '?'} ms from the first to the whole text; word counts ${seen.map((x) => x.text.split(' ').length).join(' ')}`);
+      const words = seen.map((x) => x.text.split(' ').length).join(' ');
+      const span = full ? f(full.t - first.t) : '?';
+      const n = `${seen.length} distinct texts of the livestream bubble in ${samples.length} samples`;
+      console.log(`# Web Chat: ${n}; ${span} ms to the whole text; words ${words}`);
       assert.ok(full, 'the whole text was shown');
       for (const x of seen) assert.ok(LIVESTREAM_TEXT.startsWith(x.text), `every text shown is a prefix of the answer: "${x.text}"`);
-      for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.text.length > seen[i - 1]!.text.length, `texts only grow: "${seen[i - 1]!.text}" then "${seen[i]!.text}"`);
+      for (let i = 1; i < seen.length; i++)
+        assert.ok(seen[i]!.text.length > seen[i - 1]!.text.length, `texts only grow: "${seen[i - 1]!.text}" then "${seen[i]!.text}"`);
       const partial = seen.filter((x) => x.text !== LIVESTREAM_TEXT);
       assert.ok(partial.length >= 5, `several growing prefixes before the whole text (saw ${partial.length})`);
       // Not all at once: the stream took about as long as recorded (≈ 1.3 s of chunks).
       const recordedSpan = recorded.times.at(-1)! - recorded.times[0]!;
-      assert.ok(full!.t - first.t >= 0.5 * recordedSpan, `${f(full!.t - first.t)} ms from the first chunk to the whole text, recorded ${f(recordedSpan)}`);
+      assert.ok(
+        full!.t - first.t >= 0.5 * recordedSpan,
+        `${f(full!.t - first.t)} ms from the first chunk to the whole text, recorded ${f(recordedSpan)}`,
+      );
 
       // In the end: one bot bubble with the whole text, none with a part of it.
       const bots = await page.locator(`${SELECTORS.bubble}:not(${SELECTORS.userBubble})`).allInnerTexts();
-      assert.deepEqual(bots.map((t) => t.trim()), [WELCOME, LIVESTREAM_TEXT], 'the welcome and exactly one final bubble');
+      assert.deepEqual(
+        bots.map((t) => t.trim()),
+        [WELCOME, LIVESTREAM_TEXT],
+        'the welcome and exactly one final bubble',
+      );
       assert.equal(await botBubble(page, LIVESTREAM_TEXT).count(), 1);
       assert.deepEqual(errors, [], 'no page errors');
       const s = r.summary();

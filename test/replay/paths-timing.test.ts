@@ -14,7 +14,12 @@ import assert from 'node:assert/strict';
 import { startReplayer } from '../../src/replay/index.js';
 import type { Cassette } from '../../src/cassette/schema.js';
 import {
-  activitiesOf, activityTimesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities,
+  activitiesOf,
+  activityTimesOf,
+  createDirectLine,
+  endDirectLine,
+  postAndWait,
+  waitForActivities,
 } from '../support/directline-client.js';
 import { sleep } from '../support/async.js';
 import { generateToken, recordCassette } from '../support/recording.js';
@@ -33,7 +38,11 @@ const POLL_1000 = { name: 'polling 1000 ms', webSocket: false, pollingInterval: 
 const USER = 'dl_timing-user';
 const WELCOME = 'Welcome to the emulator bot!';
 /** Messages and the bot reply each waits for: 150 ms, 600 ms ('slow') and 150 ms after the POST reached the bot. */
-const SCRIPT: ReadonlyArray<readonly [string, string]> = [['hello', 'You said: hello'], ['slow', 'You said: slow'], ['again', 'You said: again']];
+const SCRIPT: ReadonlyArray<readonly [string, string]> = [
+  ['hello', 'You said: hello'],
+  ['slow', 'You said: slow'],
+  ['again', 'You said: again'],
+];
 /** Clock tolerance of "no earlier than recorded" (timers and two hosts' views of one instant). */
 const CLOCK_MS = 5;
 
@@ -49,7 +58,12 @@ async function runScript(domain: string, token: string, path: Path): Promise<num
     const gaps: number[] = [];
     for (const [text, reply] of SCRIPT) {
       const postedAt = performance.now();
-      const posted = postAndWait(dl, { type: 'message', text, from: { id: USER, name: 'Timing User' }, channelData: { clientActivityID: `cid-${text}` } });
+      const posted = postAndWait(dl, {
+        type: 'message',
+        text,
+        from: { id: USER, name: 'Timing User' },
+        channelData: { clientActivityID: `cid-${text}` },
+      });
       await waitForActivities(dl, has(reply), 10_000);
       assert.match(await posted, /\|\d{7}$/, `postActivity emitted the id of "${text}"`);
       const index = activitiesOf(dl).findIndex((a) => a.text === reply);
@@ -74,8 +88,9 @@ const recordings = new Map<string, Promise<Recorded>>();
 function recorded(path: Path): Promise<Recorded> {
   let r = recordings.get(path.name);
   if (!r) {
-    r = recordCassette({}, async ({ domain, emu }) => runScript(domain, await generateToken(domain, emu.secret, USER), path))
-      .then(({ cassette, result }) => ({ cassette, gaps: result }));
+    r = recordCassette({}, async ({ domain, emu }) => runScript(domain, await generateToken(domain, emu.secret, USER), path)).then(
+      ({ cassette, result }) => ({ cassette, gaps: result }),
+    );
     recordings.set(path.name, r);
   }
   return r;
@@ -94,7 +109,10 @@ async function replay(cassette: Cassette, speed: number, path: Path): Promise<nu
 }
 
 function report(label: string, rec: number[], got: number[], expected: (g: number) => number): void {
-  const parts = SCRIPT.map(([text], i) => `${text} recorded ${f(rec[i]!)} expected ${f(expected(rec[i]!))} replayed ${f(got[i]!)} (error ${f(got[i]! - expected(rec[i]!))})`);
+  const parts = SCRIPT.map(
+    ([text], i) =>
+      `${text} recorded ${f(rec[i]!)} expected ${f(expected(rec[i]!))} replayed ${f(got[i]!)} (error ${f(got[i]! - expected(rec[i]!))})`,
+  );
   console.log(`# ${label}: ${parts.join('; ')}`);
 }
 
@@ -104,8 +122,10 @@ function assertWithin(label: string, rec: number[], got: number[], speed: number
   report(label, rec, got, expected);
   SCRIPT.forEach(([text], i) => {
     const want = expected(rec[i]!);
-    assert.ok(Math.abs(got[i]! - want) <= sameTolerance(want),
-      `${label}: reply to "${text}" ${f(got[i]!)} ms after the POST, expected ${f(want)} ± ${f(sameTolerance(want))}`);
+    assert.ok(
+      Math.abs(got[i]! - want) <= sameTolerance(want),
+      `${label}: reply to "${text}" ${f(got[i]!)} ms after the POST, expected ${f(want)} ± ${f(sameTolerance(want))}`,
+    );
   });
 }
 
@@ -113,8 +133,14 @@ function assertWithin(label: string, rec: number[], got: number[], speed: number
 function assertCrossPath(label: string, rec: number[], got: number[], interval: number): void {
   report(label, rec, got, (g) => g);
   SCRIPT.forEach(([text], i) => {
-    assert.ok(got[i]! >= rec[i]! - CLOCK_MS, `${label}: reply to "${text}" ${f(got[i]!)} ms after the POST, before the recorded ${f(rec[i]!)}`);
-    assert.ok(got[i]! <= rec[i]! + interval + 20, `${label}: reply to "${text}" ${f(got[i]!)} ms after the POST, later than ${f(rec[i]!)} + ${interval} + 20`);
+    assert.ok(
+      got[i]! >= rec[i]! - CLOCK_MS,
+      `${label}: reply to "${text}" ${f(got[i]!)} ms after the POST, before the recorded ${f(rec[i]!)}`,
+    );
+    assert.ok(
+      got[i]! <= rec[i]! + interval + 20,
+      `${label}: reply to "${text}" ${f(got[i]!)} ms after the POST, later than ${f(rec[i]!)} + ${interval} + 20`,
+    );
   });
 }
 
@@ -122,8 +148,14 @@ function assertCrossPath(label: string, rec: number[], got: number[], interval: 
 function assertPollingSpeed2(label: string, rec: number[], speed1: number[], got: number[], interval: number): void {
   report(label, rec, got, (g) => g / 2);
   SCRIPT.forEach(([text], i) => {
-    assert.ok(got[i]! <= speed1[i]! + sameTolerance(speed1[i]!), `${label}: reply to "${text}" ${f(got[i]!)} ms, later than at speed 1 (${f(speed1[i]!)})`);
-    assert.ok(got[i]! <= rec[i]! / 2 + interval + 20, `${label}: reply to "${text}" ${f(got[i]!)} ms, later than ${f(rec[i]! / 2)} + ${interval} + 20`);
+    assert.ok(
+      got[i]! <= speed1[i]! + sameTolerance(speed1[i]!),
+      `${label}: reply to "${text}" ${f(got[i]!)} ms, later than at speed 1 (${f(speed1[i]!)})`,
+    );
+    assert.ok(
+      got[i]! <= rec[i]! / 2 + interval + 20,
+      `${label}: reply to "${text}" ${f(got[i]!)} ms, later than ${f(rec[i]! / 2)} + ${interval} + 20`,
+    );
   });
 }
 

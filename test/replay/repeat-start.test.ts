@@ -6,9 +6,7 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReplayer } from '../../src/replay/index.js';
 import type { Cassette } from '../../src/cassette/schema.js';
-import {
-  activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities,
-} from '../support/directline-client.js';
+import { activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
 import { generateToken, recordCassette, recordRawConversation } from '../support/recording.js';
 import { sleep } from '../support/async.js';
 import { call } from '../support/http.js';
@@ -27,7 +25,7 @@ describe('a start repeated with the same token', { timeout: 120_000 }, () => {
     assert.deepEqual(routes, ['tokens.generate', 'conversations.start', 'activities.post'], 'one generate, one start, one post');
   });
 
-  it('raw HTTP: generate → start 201 → the same start again 200, same conversation, fresh streamUrl; the client continues', async () => {
+  it('raw HTTP: generate → start 201 → the same start 200, same conversation, fresh streamUrl; the client goes on', async () => {
     const r = await startReplayer({ cassette: raw, speed: 4 });
     try {
       const gen = await call(r.domain, 'POST', '/tokens/generate', { bearer: 'app-secret', body: { user: { id: USER } } });
@@ -57,7 +55,8 @@ describe('a start repeated with the same token', { timeout: 120_000 }, () => {
       await stream.opened;
       await stream.arrivalOf(WELCOME);
       const posted = await call(r.domain, 'POST', `/conversations/${again.body.conversationId}/activities`, {
-        bearer: again.body.token, body: { type: 'message', text: 'hello', from: { id: USER } },
+        bearer: again.body.token,
+        body: { type: 'message', text: 'hello', from: { id: USER } },
       });
       assert.equal(posted.status, 200, JSON.stringify(posted.body));
       await stream.arrivalOf('You said: hello');

@@ -10,7 +10,13 @@ import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import type { Cassette } from '../../src/cassette/schema.js';
 import { startEmulator } from '../emulator/index.js';
 import {
-  activitiesOf, createDirectLine, endDirectLine, postAndWait, waitForActivities, type CreateDirectLineOptions, type DirectLine,
+  activitiesOf,
+  createDirectLine,
+  endDirectLine,
+  postAndWait,
+  waitForActivities,
+  type CreateDirectLineOptions,
+  type DirectLine,
 } from '../support/directline-client.js';
 import { sleep } from '../support/async.js';
 import { generateToken, recordCassette } from '../support/recording.js';
@@ -25,7 +31,12 @@ type Mode = (typeof MODES)[number];
 
 const has = (text: string) => (activities: any[]) => activities.some((a) => a.text === text);
 const shape = (a: any) => `${a.type}:${a.from?.role ?? ''}:${a.text ?? ''}`;
-const message = (text: string) => ({ type: 'message', text, from: { id: USER, name: 'Resume User' }, channelData: { clientActivityID: `cid-${text}` } });
+const message = (text: string) => ({
+  type: 'message',
+  text,
+  from: { id: USER, name: 'Resume User' },
+  channelData: { clientActivityID: `cid-${text}` },
+});
 /** What a client persists and what the library keeps: conversationId, token and watermark are its fields. */
 const state = (dl: DirectLine) => dl as unknown as { conversationId: string; token: string; watermark: string };
 
@@ -76,7 +87,13 @@ async function recordBoth(mode: Mode): Promise<Recorded> {
     });
     assert.ok(a.result.watermark, 'the client had a watermark after the welcome');
     const b = await recordCassette(emu, async ({ domain }) => {
-      const dl = createDirectLine({ domain, token: a.result.token, conversationId: a.result.conversationId, watermark: a.result.watermark, ...mode.options });
+      const dl = createDirectLine({
+        domain,
+        token: a.result.token,
+        conversationId: a.result.conversationId,
+        watermark: a.result.watermark,
+        ...mode.options,
+      });
       try {
         await waitForActivities(dl, has('You said: hello'), 10_000);
         const laterWatermark = state(dl).watermark;
@@ -91,8 +108,13 @@ async function recordBoth(mode: Mode): Promise<Recorded> {
     assert.equal(first?.type === 'http' && first.route, 'conversations.reconnect', "the resumed cassette's first request is the resume");
     assert.ok(!b.cassette.events.some((e) => e.type === 'http' && (e.route === 'conversations.start' || e.route === 'tokens.generate')));
     return {
-      fresh: a.cassette, resumed: b.cassette, conversationId: a.result.conversationId, watermark: a.result.watermark,
-      laterWatermark: b.result.laterWatermark, seenByA: a.result.seen, seenByB: b.result.seen,
+      fresh: a.cassette,
+      resumed: b.cassette,
+      conversationId: a.result.conversationId,
+      watermark: a.result.watermark,
+      laterWatermark: b.result.laterWatermark,
+      seenByA: a.result.seen,
+      seenByB: b.result.seen,
     };
   } finally {
     await emu.close();
@@ -100,7 +122,13 @@ async function recordBoth(mode: Mode): Promise<Recorded> {
 }
 
 /** A live client resuming `conversationId` against the replay: waits for `until`, posts `post`, waits for its reply. */
-async function resumeAndPost(r: Replayer, mode: Mode, opts: Pick<CreateDirectLineOptions, 'conversationId' | 'watermark' | 'token'>, until: string | null, post: string): Promise<{ seen: string[]; before: string[]; echo: any }> {
+async function resumeAndPost(
+  r: Replayer,
+  mode: Mode,
+  opts: Pick<CreateDirectLineOptions, 'conversationId' | 'watermark' | 'token'>,
+  until: string | null,
+  post: string,
+): Promise<{ seen: string[]; before: string[]; echo: any }> {
   const dl = createDirectLine({ domain: r.domain, ...opts, ...mode.options });
   try {
     if (until) await waitForActivities(dl, has(until), 10_000);
@@ -116,20 +144,36 @@ async function resumeAndPost(r: Replayer, mode: Mode, opts: Pick<CreateDirectLin
 
 for (const mode of MODES) {
   describe(`resumed conversations, ${mode.name}`, { timeout: 120_000 }, () => {
-    it('a cassette whose first request is a resume: the resuming client gets its own session, the activities after its watermark, and continues', async () => {
+    it('a cassette that begins with a resume: own session, the activities after the watermark, and the client goes on', async () => {
       const rec = await recorded(mode);
-      assert.deepEqual(rec.seenByB.slice(0, 2), ['message:user:hello', 'message:bot:You said: hello'], 'B got the history after the welcome');
+      assert.deepEqual(
+        rec.seenByB.slice(0, 2),
+        ['message:user:hello', 'message:bot:You said: hello'],
+        'B got the history after the welcome',
+      );
       const r = await startReplayer({ cassette: rec.resumed, speed: 2 });
       try {
         // The recorded id, token and watermark, as the app persisted them.
-        const c = await resumeAndPost(r, mode, { conversationId: rec.conversationId, token: 'persisted-token', watermark: rec.watermark }, 'You said: hello', 'again');
+        const c = await resumeAndPost(
+          r,
+          mode,
+          { conversationId: rec.conversationId, token: 'persisted-token', watermark: rec.watermark },
+          'You said: hello',
+          'again',
+        );
         assert.deepEqual(c.seen, rec.seenByB, 'the live client saw what the resuming client saw while recording');
         assert.equal(c.echo.conversation.id, rec.conversationId, 'the session goes by the id the client resumed');
         assert.equal(c.echo.channelData.clientActivityID, 'cid-again');
         // Another client, another id (the cassette holds one conversation), resuming after everything it saw:
         // its own session, in which nothing at or before its watermark comes again.
         const other = 'persisted-elsewhere-us';
-        const d = await resumeAndPost(r, mode, { conversationId: other, token: 'another-persisted-token', watermark: rec.laterWatermark }, null, 'again');
+        const d = await resumeAndPost(
+          r,
+          mode,
+          { conversationId: other, token: 'another-persisted-token', watermark: rec.laterWatermark },
+          null,
+          'again',
+        );
         assert.deepEqual(d.before, [], 'nothing before the post: the history is at or before its watermark');
         assert.deepEqual(d.seen, rec.seenByB.slice(2), 'only what came after its watermark');
         assert.equal(d.echo.conversation.id, other);

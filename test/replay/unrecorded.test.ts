@@ -15,7 +15,7 @@ describe('a request the cassette never recorded', () => {
     assert.ok(!cassette.events.some((e) => e.type === 'http' && e.route === 'session.getsessionid'), 'the recording has no getsessionid');
   });
 
-  it('GET …/session/getsessionid before any conversation: 404 ReplayMismatch "this request was not recorded", naming the route and path', async () => {
+  it('GET …/session/getsessionid: 404 ReplayMismatch "this request was not recorded", naming the route and path', async () => {
     const r = await startReplayer({ cassette, speed: 0 });
     try {
       const res = await call(r.domain, 'GET', '/session/getsessionid', { bearer: 'app-secret', headers: { origin: 'http://app.test' } });

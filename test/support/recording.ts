@@ -21,7 +21,10 @@ export interface RecordingRig {
  * closed, so every stream close is in it) with the script's result. `upstream`: options of a fresh emulator,
  * closed at the end, or a running one (kept running, e.g. to record a second client of its conversations).
  */
-export async function recordCassette<T>(upstream: EmulatorOptions | Emulator, script: (rig: RecordingRig) => Promise<T>): Promise<{ cassette: Cassette; result: T }> {
+export async function recordCassette<T>(
+  upstream: EmulatorOptions | Emulator,
+  script: (rig: RecordingRig) => Promise<T>,
+): Promise<{ cassette: Cassette; result: T }> {
   const tmp = await tempDir('dlvcr-recording-');
   const file = tmp.file('cassette.json');
   const running = 'domain' in upstream;
@@ -62,12 +65,22 @@ export async function recordRawConversation(messages: string[], userId = 'dl_raw
     const texts: string[] = [];
     ws.on('message', (data) => {
       const text = data.toString();
-      if (text.trim()) for (const a of (JSON.parse(text) as { activities: Array<{ text?: string }> }).activities) if (a.text) texts.push(a.text);
+      if (text.trim())
+        for (const a of (JSON.parse(text) as { activities: Array<{ text?: string }> }).activities) if (a.text) texts.push(a.text);
     });
-    const seen = (text: string) => eventually(() => texts.includes(text), () => `"${text}" on the stream; got ${JSON.stringify(texts)}`, 10_000, 2);
+    const seen = (text: string) =>
+      eventually(
+        () => texts.includes(text),
+        () => `"${text}" on the stream; got ${JSON.stringify(texts)}`,
+        10_000,
+        2,
+      );
     await seen('Welcome to the emulator bot!');
     for (const text of messages) {
-      const posted = await call(domain, 'POST', `/conversations/${start.conversationId}/activities`, { bearer: token, body: { type: 'message', text, from: { id: userId } } });
+      const posted = await call(domain, 'POST', `/conversations/${start.conversationId}/activities`, {
+        bearer: token,
+        body: { type: 'message', text, from: { id: userId } },
+      });
       if (posted.status !== 200) throw new Error(`posting "${text}" answered ${posted.status}`);
       await seen(`You said: ${text}`);
     }
