@@ -20,6 +20,8 @@ interface LiveSocket {
   ordinal: number;
   /** Every server frame goes out through the fault plan's tap. */
   tap: StreamTap;
+  /** Log position the client's watermark pointed at when it connected: it has everything up to there. */
+  after: number;
 }
 
 export class StreamHub {
@@ -54,7 +56,7 @@ export class StreamHub {
     }
     const watermark = query.get('watermark');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const live: LiveSocket = { ws, ordinal, tap: this.faults.stream(this.faultScope, ws) };
+      const live: LiveSocket = { ws, ordinal, tap: this.faults.stream(this.faultScope, ws), after: this.session.positionAfter(watermark) };
       this.sendBacklog(live, watermark);
       this.sockets.add(live);
       this.logger.info({ route: Route.stream, status: 101, session: this.session.n, socket: ordinal }, 'stream opened');
@@ -74,8 +76,19 @@ export class StreamHub {
   deliver(item: StreamItem): void {
     if (item.kind === 'activities') {
       if (this.sockets.size === 0) return;
-      for (const frame of this.framesOf(item)) {
-        for (const s of this.sockets) this.send(s, frame, false);
+      let frames: string[] | undefined;
+      for (const s of this.sockets) {
+        // A resuming client's watermark can be ahead of what this session released when it connected: what it
+        // covers is not sent again (the service sends only activities after the stream's watermark).
+        if (item.entries.length > 0 && item.entries[0] <= s.after) {
+          const fresh = item.entries.filter((i) => i > s.after);
+          if (fresh.length === 0) continue;
+          const log = this.session.model.log;
+          const watermark = fresh.map((i) => log[i].watermark).filter((w) => w !== undefined).at(-1);
+          this.send(s, JSON.stringify({ activities: fresh.map((i) => this.session.serveActivity(log[i])), watermark }), false);
+          continue;
+        }
+        for (const frame of (frames ??= this.framesOf(item))) this.send(s, frame, false);
       }
       return;
     }

@@ -82,6 +82,8 @@ export function timedAjax(log: Array<{ method: string; url: string; ms: number }
 
 interface Recorder {
   activities: any[];
+  /** performance.now() when each activity reached activity$ (same index as activities). */
+  times: number[];
   statuses: number[];
   errors: unknown[];
   listeners: Set<() => void>;
@@ -104,6 +106,7 @@ export function createDirectLine(opts: CreateDirectLineOptions): DirectLine {
   const dl = new DirectLine(options as ConstructorParameters<typeof DirectLine>[0]);
   const recorder: Recorder = {
     activities: [],
+    times: [],
     statuses: [],
     errors: [],
     listeners: new Set(),
@@ -125,6 +128,7 @@ export function startDirectLine(dl: DirectLine): void {
   if (r.subscription) return;
   r.subscription = dl.activity$.subscribe(
     (activity) => {
+      r.times.push(performance.now());
       r.activities.push(activity);
       notify(r);
     },
@@ -142,6 +146,11 @@ function notify(r: Recorder): void {
 /** Every activity seen on activity$ since creation. */
 export function activitiesOf(dl: DirectLine): any[] {
   return recorderOf(dl).activities;
+}
+
+/** performance.now() when each activity of activitiesOf() was emitted, index for index. */
+export function activityTimesOf(dl: DirectLine): number[] {
+  return recorderOf(dl).times;
 }
 
 /** Connection statuses seen (numbers of ConnectionStatus: 0 Uninitialized … 5 Ended). */
