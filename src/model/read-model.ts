@@ -17,9 +17,7 @@ import type { Cassette, CassetteEvent, HttpEvent, WsCloseEvent, WsMessageEvent, 
 import { placeholderKind, type PlaceholderKind } from '../cassette/placeholders.js';
 import { conversationOfPath, normaliseBasePath, Route, routePolicy, type RouteName, type RoutePolicy } from '../protocol/routes.js';
 import type { Activity, ActivitySet } from '../protocol/types.js';
-import {
-  bodyJson, conversationIdInBody, deliveredSet, echoIdOf, nonEmptyString, postedActivity, userIdOfStartBody,
-} from './values.js';
+import { bodyJson, conversationIdInBody, deliveredSet, echoIdOf, nonEmptyString, postedActivity, userIdOfStartBody } from './values.js';
 
 /** An event and its position in cassette.events (its identity: events carry no id of their own). */
 export interface Indexed<E extends CassetteEvent = CassetteEvent> {
@@ -166,7 +164,15 @@ export class CassetteModel {
     // Cassettes are in time order already; a stable sort by t guards against hand-made ones.
     const sorted = [...unsorted].sort((a, b) => a.event.t - b.event.t || a.index - b.index);
     const c: ConversationView = {
-      ordinal, id, events: [], exchanges: [], sockets: [], deliveries: [], log: [], firstRoute: Route.unknown, userId: undefined,
+      ordinal,
+      id,
+      events: [],
+      exchanges: [],
+      sockets: [],
+      deliveries: [],
+      log: [],
+      firstRoute: Route.unknown,
+      userId: undefined,
     };
     const sockets = socketsOf(sorted);
     c.sockets = [...sockets.values()].sort((a, b) => a.ordinal - b.ordinal);
@@ -224,8 +230,13 @@ export class CassetteModel {
   }
 
   private deliver(
-    c: ConversationView, at: ConversationEvent, via: DeliveryView['via'], socket: SocketView | null, set: ActivitySet,
-    seen: Set<string>, echoPosts: Map<string, ExchangeView>,
+    c: ConversationView,
+    at: ConversationEvent,
+    via: DeliveryView['via'],
+    socket: SocketView | null,
+    set: ActivitySet,
+    seen: Set<string>,
+    echoPosts: Map<string, ExchangeView>,
   ): void {
     const d: DeliveryView = { ...at, via, socket, set, fresh: [] };
     for (const activity of set.activities) {
@@ -239,7 +250,14 @@ export class CassetteModel {
       // An echo never precedes the post it echoes, even when a poll that started earlier returned it.
       const cause: Cause = post && post.event.t >= at.cause.t ? { kind: 'request', t: post.event.t, index: post.index } : at.cause;
       const view: ActivityView = {
-        position: c.log.length, activity, id, typing: activity.type === 'typing', delivery: d, cause, echoOf: post ?? null, role: 'bot',
+        position: c.log.length,
+        activity,
+        id,
+        typing: activity.type === 'typing',
+        delivery: d,
+        cause,
+        echoOf: post ?? null,
+        role: 'bot',
       };
       c.log.push(view);
       d.fresh.push(view);

@@ -6,8 +6,16 @@ import type { FrameData, HttpEvent, WsMessageEvent, WsOpenEvent } from '../casse
 import type { Activity } from '../protocol/types.js';
 import { Route, type RouteName } from '../protocol/routes.js';
 import {
-  bodyJson, deliveredSet, isKeepAlive, watermarkString,
-  type ActivityView, type CassetteModel, type Cause, type ConversationView, type DeliveryView, type ExchangeView,
+  bodyJson,
+  deliveredSet,
+  isKeepAlive,
+  watermarkString,
+  type ActivityView,
+  type CassetteModel,
+  type Cause,
+  type ConversationView,
+  type DeliveryView,
+  type ExchangeView,
 } from '../model/index.js';
 
 /**
@@ -65,11 +73,24 @@ export interface ActivitiesItem extends ItemBase {
 }
 
 /** An empty server frame (keep-alive) for the socket with this ordinal. */
-export interface KeepAliveItem extends ItemBase { kind: 'keepalive'; ordinal: number; text: string }
+export interface KeepAliveItem extends ItemBase {
+  kind: 'keepalive';
+  ordinal: number;
+  text: string;
+}
 /** A server frame that is not an ActivitySet (future root types, binary), for the socket with this ordinal. */
-export interface RawItem extends ItemBase { kind: 'raw'; ordinal: number; data: FrameData }
+export interface RawItem extends ItemBase {
+  kind: 'raw';
+  ordinal: number;
+  data: FrameData;
+}
 /** The server closed socket <ordinal> with this code and reason. */
-export interface CloseItem extends ItemBase { kind: 'close'; ordinal: number; code: number; reason: string }
+export interface CloseItem extends ItemBase {
+  kind: 'close';
+  ordinal: number;
+  code: number;
+  reason: string;
+}
 
 export type StreamItem = ActivitiesItem | KeepAliveItem | RawItem | CloseItem;
 
@@ -114,6 +135,122 @@ function isReplayedExchange(x: ExchangeView): boolean {
 }
 
 function buildModel(ordinal: number, c: ConversationView): ConversationModel {
+  return new ModelBuilder(c).build(ordinal);
+}
+
+/** Builds one conversation's replay model from its read-model view, one concern per method. */
+class ModelBuilder {
+  private readonly log: LogEntry[] = [];
+  private readonly items: StreamItem[] = [];
+  private readonly watermarkIndex = new Map<string, number>();
+  private readonly byId: Map<string, ActivityView>;
+  /** When the poll before each poll had its answer: activities a poll found came into being after that. */
+  private readonly previousPollEnd = new Map<number, number>();
+
+  constructor(private readonly c: ConversationView) {
+    this.byId = new Map(c.log.flatMap((a) => (a.id === undefined ? [] : [[a.id, a] as const])));
+    let lastPollEnd = -Infinity;
+    for (const x of c.exchanges) {
+      if (x.policy.replay !== 'activityLog') continue;
+      this.previousPollEnd.set(x.index, lastPollEnd);
+      lastPollEnd = Math.max(lastPollEnd, x.event.t + x.event.duration);
+    }
+  }
+
+  build(ordinal: number): ConversationModel {
+    const c = this.c;
+    const deliveries = new Map(c.deliveries.map((d) => [d.index, d]));
+    for (const e of c.events) {
+      const delivery = deliveries.get(e.index);
+      if (delivery) this.deliver(delivery);
+      else this.streamEvent(e);
+    }
+    this.syntheticWatermarks();
+    const sockets = c.sockets.flatMap((s) => (s.open ? [s.open.event] : []));
+    const { log, items, watermarkIndex } = this;
+    return { ordinal, recordedId: c.id, ...recordedRequests(c), log, items, watermarkIndex, sockets, userId: c.userId };
+  }
+
+  /** A delivery's new activities: one item for a stream frame; one per activity for a poll (each counts from its own cause). */
+  private deliver(d: DeliveryView): void {
+    const groups = d.via === 'frame' ? (d.fresh.length ? [d.fresh] : []) : d.fresh.map((a) => [a]);
+    const frame = d.via === 'frame' ? frameOf(d) : null;
+    for (const group of groups) {
+      const cause = latestCause(group);
+      // A poll's activities reached the recorded client when its answer was complete; a frame's when it was relayed.
+      const deliveredAt = d.via === 'poll' && d.event.type === 'http' ? d.event.t + d.event.duration : d.event.t;
+      const delay = Math.max(0, deliveredAt - cause.t);
+      const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay, t: d.event.t, entries: [], frame };
+      if (d.via === 'poll') {
+        // They came into being between the previous poll's answer (or their cause) and this poll's arrival.
+        // Released halfway: a live client polling at the recorded cadence, its polls shifted by up to half an
+        // interval against the recording's (its own latencies differ), finds them on the same poll.
+        const from = Math.max(this.previousPollEnd.get(d.index) ?? -Infinity, cause.t);
+        item.earliest = Math.min(item.delay, Math.max(0, (from + d.event.t) / 2 - cause.t));
+      }
+      const itemIndex = this.items.length;
+      this.items.push(item);
+      for (const a of group) {
+        const entry: LogEntry = {
+          index: this.log.length,
+          activity: a.activity,
+          id: a.id,
+          typing: a.typing,
+          watermark: undefined,
+          item: itemIndex,
+        };
+        this.log.push(entry);
+        item.entries.push(entry.index);
+      }
+    }
+    this.recordedWatermark(d);
+  }
+
+  /** The set's watermark belongs to its last activity (the max watermark in the set, docs/protocol.md#watermarks). */
+  private recordedWatermark(d: DeliveryView): void {
+    const wm = watermarkString(d.set.watermark);
+    const last = d.set.activities[d.set.activities.length - 1];
+    if (wm === undefined || !last || this.watermarkIndex.has(wm)) return;
+    const view = typeof last.id === 'string' ? this.byId.get(last.id) : this.c.log[this.log.length - 1];
+    const entry = view ? this.log[view.position] : undefined;
+    if (entry && !entry.typing && entry.watermark === undefined) {
+      entry.watermark = wm;
+      this.watermarkIndex.set(wm, entry.index);
+    }
+  }
+
+  /** Server frames that deliver nothing (keep-alives, other payloads) and server closes, each for its socket. */
+  private streamEvent(e: ConversationView['events'][number]): void {
+    const ev = e.event;
+    const timing = { cause: causeKey(e.cause), delay: Math.max(0, ev.t - e.cause.t), t: ev.t };
+    if (ev.type === 'ws.message') {
+      if (ev.from !== 'server') return; // client pings are not replayed
+      if (deliveredSet(ev)) return; // an ActivitySet that brought nothing new
+      const ordinal = socketOrdinal(this.c, ev.socket);
+      if (isKeepAlive(ev)) this.items.push({ kind: 'keepalive', ...timing, ordinal, text: (ev.data as { text: string }).text });
+      else this.items.push({ kind: 'raw', ...timing, ordinal, data: ev.data });
+    } else if (ev.type === 'ws.close' && ev.by === 'server') {
+      // Client closes happen live; 'proxy' was the recorder shutting down.
+      this.items.push({ kind: 'close', ...timing, ordinal: socketOrdinal(this.c, ev.socket), code: ev.code, reason: ev.reason });
+    }
+  }
+
+  /** Every stored activity gets a watermark a client can hand back; synthetic ones only where the recording had none. */
+  private syntheticWatermarks(): void {
+    for (const entry of this.log) {
+      if (entry.typing || entry.watermark !== undefined) continue;
+      let wm = `vcr-${entry.index}`;
+      while (this.watermarkIndex.has(wm)) wm += '_';
+      entry.watermark = wm;
+      this.watermarkIndex.set(wm, entry.index);
+    }
+  }
+}
+
+/** The recorded requests by route (polls aside: they are served from the log), typing posts apart, echo ids. */
+function recordedRequests(
+  c: ConversationView,
+): Pick<ConversationModel, 'firstRoute' | 'requests' | 'typingPosts' | 'echoOf' | 'pollHeaders'> {
   const requests = new Map<RouteName, RecordedRequest[]>();
   const typingPosts: RecordedRequest[] = [];
   const echoOf = new Map<number, string>();
@@ -130,93 +267,7 @@ function buildModel(ordinal: number, c: ConversationView): ConversationModel {
     if (x.typing) typingPosts.push({ ev: x.event, index: x.index });
     else pushTo(requests, x.route, { ev: x.event, index: x.index });
   }
-
-  const log: LogEntry[] = [];
-  const items: StreamItem[] = [];
-  const watermarkIndex = new Map<string, number>();
-  const deliveries = new Map(c.deliveries.map((d) => [d.index, d]));
-  const byId = new Map(c.log.flatMap((a) => (a.id === undefined ? [] : [[a.id, a] as const])));
-  // When the poll before each poll had its answer: activities a poll found existed only after that.
-  const previousPollEnd = new Map<number, number>();
-  let lastPollEnd = -Infinity;
-  for (const x of c.exchanges) {
-    if (x.policy.replay !== 'activityLog') continue;
-    previousPollEnd.set(x.index, lastPollEnd);
-    lastPollEnd = Math.max(lastPollEnd, x.event.t + x.event.duration);
-  }
-
-  const addDelivery = (d: DeliveryView) => {
-    // A stream frame reaches the client as one item; a poll's activities each count from their own cause.
-    const groups = d.via === 'frame' ? (d.fresh.length ? [d.fresh] : []) : d.fresh.map((a) => [a]);
-    const frame = d.via === 'frame' ? frameOf(d) : null;
-    for (const group of groups) {
-      const cause = latestCause(group);
-      // A poll's activities reached the recorded client when its answer was complete; a frame's when it was relayed.
-      const deliveredAt = d.via === 'poll' && d.event.type === 'http' ? d.event.t + d.event.duration : d.event.t;
-      const delay = Math.max(0, deliveredAt - cause.t);
-      const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay, t: d.event.t, entries: [], frame };
-      if (d.via === 'poll') {
-        // They came into being between the previous poll's answer (or their cause) and this poll's arrival.
-        // Released halfway: a live client polling at the recorded cadence, its polls shifted by up to half an
-        // interval against the recording's (its own latencies differ), finds them on the same poll.
-        const from = Math.max(previousPollEnd.get(d.index) ?? -Infinity, cause.t);
-        item.earliest = Math.min(item.delay, Math.max(0, (from + d.event.t) / 2 - cause.t));
-      }
-      const itemIndex = items.length;
-      items.push(item);
-      for (const a of group) {
-        const entry: LogEntry = { index: log.length, activity: a.activity, id: a.id, typing: a.typing, watermark: undefined, item: itemIndex };
-        log.push(entry);
-        item.entries.push(entry.index);
-      }
-    }
-    // The set's watermark belongs to its last activity (the max watermark in the set, docs/protocol.md#watermarks).
-    const wm = watermarkString(d.set.watermark);
-    const last = d.set.activities[d.set.activities.length - 1];
-    if (wm !== undefined && last && !watermarkIndex.has(wm)) {
-      const view = typeof last.id === 'string' ? byId.get(last.id) : c.log[log.length - 1];
-      const entry = view ? log[view.position] : undefined;
-      if (entry && !entry.typing && entry.watermark === undefined) {
-        entry.watermark = wm;
-        watermarkIndex.set(wm, entry.index);
-      }
-    }
-  };
-
-  for (const e of c.events) {
-    const delivery = deliveries.get(e.index);
-    if (delivery) {
-      addDelivery(delivery);
-      continue;
-    }
-    const ev = e.event;
-    if (ev.type === 'ws.message') {
-      if (ev.from !== 'server') continue; // client pings are not replayed
-      if (deliveredSet(ev)) continue; // an ActivitySet that brought nothing new
-      const ordinal = socketOrdinal(c, ev.socket);
-      const base = { cause: causeKey(e.cause), delay: Math.max(0, ev.t - e.cause.t), t: ev.t, ordinal };
-      if (isKeepAlive(ev)) items.push({ kind: 'keepalive', ...base, text: (ev.data as { text: string }).text });
-      else items.push({ kind: 'raw', ...base, data: ev.data });
-    } else if (ev.type === 'ws.close') {
-      if (ev.by !== 'server') continue; // client closes happen live; 'proxy' was the recorder shutting down
-      items.push({
-        kind: 'close', cause: causeKey(e.cause), delay: Math.max(0, ev.t - e.cause.t), t: ev.t, ordinal: socketOrdinal(c, ev.socket),
-        code: ev.code, reason: ev.reason,
-      });
-    }
-  }
-
-  // Every stored activity gets a watermark a client can hand back; synthetic ones only where the recording had none.
-  for (const entry of log) {
-    if (entry.typing || entry.watermark !== undefined) continue;
-    let wm = `vcr-${entry.index}`;
-    while (watermarkIndex.has(wm)) wm += '_';
-    entry.watermark = wm;
-    watermarkIndex.set(wm, entry.index);
-  }
-
-  const sockets = c.sockets.flatMap((s) => (s.open ? [s.open.event] : []));
-  return { ordinal, recordedId: c.id, firstRoute, requests, typingPosts, log, items, watermarkIndex, sockets, userId: c.userId, echoOf, pollHeaders };
+  return { firstRoute, requests, typingPosts, echoOf, pollHeaders };
 }
 
 function causeKey(c: Cause): CauseKey {
@@ -245,4 +296,3 @@ function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   if (list) list.push(value);
   else map.set(key, [value]);
 }
-

@@ -32,7 +32,11 @@ export class JsonTemplate {
   private constructor(private readonly text: string) {}
 
   /** The template of a value, or null when some string needs the general path (a streamUrl, an upstream URL, a raw token). */
-  static of(value: unknown, ids: { recordedId: string | null; userId: string | undefined }, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
+  static of(
+    value: unknown,
+    ids: { recordedId: string | null; userId: string | undefined },
+    isUpstreamUrl: (url: string) => boolean,
+  ): JsonTemplate | null {
     if (!plainStrings(value, isUpstreamUrl)) return null;
     const { recordedId: rec, userId: user } = ids;
     // Replacing one id must not touch the other.
@@ -86,7 +90,12 @@ export function templateOf(item: ActivitiesItem, model: ConversationModel, isUps
 }
 
 /** The template of a recorded JSON response body (keyed by its recorded event), made on first use. */
-export function replyTemplateOf(key: object, body: unknown, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
+export function replyTemplateOf(
+  key: object,
+  body: unknown,
+  model: ConversationModel,
+  isUpstreamUrl: (url: string) => boolean,
+): JsonTemplate | null {
   return cached(key, () => JsonTemplate.of(body, { recordedId: model.recordedId, userId: model.userId }, isUpstreamUrl));
 }
 
