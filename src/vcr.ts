@@ -28,6 +28,8 @@ export interface Vcr {
   /** The cassette being written or served (null in passthrough). */
   cassettePath: string | null;
   demoPageUrl: string | null;
+  /** url + '/_vcr/' when the web inspector is served (options.inspector), else null. */
+  inspectorUrl: string | null;
   /** Replay only: what was served and what could not be matched. */
   summary(): ReplaySummary | null;
   close(): Promise<void>;
@@ -38,12 +40,12 @@ export async function startVcr(opts: VcrOptions): Promise<Vcr> {
   if (mode !== 'passthrough' && !cassette) throw new Error(`mode "${mode}" needs a cassette file`);
   let effective: Vcr['mode'] = mode === 'auto' ? ((await hasRecording(cassette!)) ? 'replay' : 'record') : mode;
   if (effective === 'replay') {
-    const r = await startReplayer({ cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl, demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward });
-    return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl, summary: () => r.summary(), close: () => r.close() };
+    const r = await startReplayer({ cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl, demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward, inspector: opts.inspector });
+    return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl, inspectorUrl: r.inspectorUrl, summary: () => r.summary(), close: () => r.close() };
   }
   const r = await startRecorder({ ...opts, cassette: effective === 'passthrough' ? undefined : cassette });
   effective = effective === 'passthrough' ? 'passthrough' : 'record';
-  return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: r.cassettePath, demoPageUrl: r.demoPageUrl, summary: () => null, close: () => r.close() };
+  return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: r.cassettePath, demoPageUrl: r.demoPageUrl, inspectorUrl: r.inspectorUrl, summary: () => null, close: () => r.close() };
 }
 
 async function hasRecording(file: string): Promise<boolean> {

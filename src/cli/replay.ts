@@ -1,6 +1,15 @@
 // `directline-vcr replay`: serves a cassette offline to an unchanged Direct Line client.
 import { startReplayer, type Replayer } from '../replay/index.js';
-import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
+import {
+  cliLogger,
+  failStart,
+  inspectorOption,
+  inspectorOptions,
+  listenerOptions,
+  listenerTls,
+  onStopSignal,
+  serverOptions,
+} from './common.js';
 import { defineCommand } from './command.js';
 import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
 
@@ -30,6 +39,7 @@ export default defineCommand({
     },
     ...listenerOptions,
     ...forwardOptions,
+    ...inspectorOptions,
   },
   examples: [
     [
@@ -37,6 +47,7 @@ export default defineCommand({
       'for a client that keeps its domain (HTTPS_PROXY=http://127.0.0.1:4978); other hosts refused',
     ],
     ['$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline'],
+    ['$0 replay --cassette recordings/demo.json --inspector', 'and watch sessions and mismatches at http://127.0.0.1:4978/_vcr/'],
     ['$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port'],
     [
       '$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem',
@@ -58,6 +69,7 @@ export default defineCommand({
         tls: listenerTls(args),
         allowOrigin: args['allow-origin'],
         forward: forwardFromArgs(args),
+        inspector: inspectorOption(args),
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);
@@ -70,6 +82,7 @@ export default defineCommand({
         `  botframework-directlinejs:  new DirectLine({ domain: '${r.domain}', token: 'any' })`,
         `  Web Chat:                   WebChat.createDirectLine({ domain: '${r.domain}', token: 'any' })`,
         ...(r.demoPageUrl ? [`Or watch it in Web Chat: open ${r.demoPageUrl}`] : []),
+        ...(r.inspectorUrl ? [`Inspector (sessions, matches, mismatches as they happen): open ${r.inspectorUrl}`] : []),
         'Stop with Ctrl+C.',
         '',
       ].join('\n'),

@@ -1,6 +1,7 @@
 // The recorder's options, declared once, and their defaults, declared once (what every part of the recorder
 // reads is the resolved form: RecordContext, context.ts).
 import type { ForwardOptions } from '../forward/proxy.js';
+import type { LiveInspectorOptions } from '../inspector/live-record.js';
 import type { Logger } from 'pino';
 import type { RedactionRules } from '../cassette/redact.js';
 import { DEFAULT_HOST } from '../net/front-door.js';
@@ -55,6 +56,11 @@ export interface RecordOptions {
    * intercepted with a local CA (~/.directline-vcr/ca.pem), other hosts tunnelled or refused. See src/forward/.
    */
   forward?: boolean | ForwardOptions;
+  /**
+   * Serve the web inspector at /_vcr/ (the cassette as captured so far, new events as they come). It answers
+   * loopback clients only unless `{ allowRemote: true }`. Default false.
+   */
+  inspector?: boolean | LiveInspectorOptions;
 }
 
 export interface Recorder {

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Cassette } from '../cassette/schema.js';
 import type { ListenerTls } from '../net/pem.js';
 import type { ForwardOptions } from '../forward/proxy.js';
+import type { LiveInspectorOptions } from '../inspector/live-record.js';
 
 export interface ReplayOptions {
   /** A loaded cassette, or a file path (loaded and validated). */
@@ -34,6 +35,11 @@ export interface ReplayOptions {
    * intercepted with a local CA (~/.directline-vcr/ca.pem), other hosts tunnelled or refused. See src/forward/.
    */
   forward?: boolean | ForwardOptions;
+  /**
+   * Serve the web inspector at /_vcr/: the cassette, each live session and every mismatch as it happens. It
+   * answers loopback clients only unless `{ allowRemote: true }`. Default false.
+   */
+  inspector?: boolean | LiveInspectorOptions;
 }
 
 export interface UnmatchedRequest {
@@ -64,6 +70,8 @@ export interface Replayer {
   port: number;
   /** url + '/' when the Web Chat demo page is served (options.demoPage), else null. */
   demoPageUrl: string | null;
+  /** url + '/_vcr/' when the inspector is served (options.inspector), else null. */
+  inspectorUrl: string | null;
   summary(): ReplaySummary;
   close(): Promise<void>;
 }
