@@ -20,12 +20,15 @@ class RecordedDirectLine {
     return () => this.activityObservers.delete(o);
   });
 
-  // 0 Uninitialized, 1 Connecting, 2 Online (botframework-directlinejs ConnectionStatus).
+  // 0 Uninitialized, 1 Connecting, 2 Online (botframework-directlinejs ConnectionStatus). Told after the
+  // subscriber returns: Web Chat's connect saga starts listening for "online" only after subscribing.
   readonly connectionStatus$ = observable((o) => {
-    o.next?.(0);
-    o.next?.(1);
-    o.next?.(2);
-    return () => {};
+    const timer = setTimeout(() => {
+      o.next?.(0);
+      o.next?.(1);
+      o.next?.(2);
+    }, 0);
+    return () => clearTimeout(timer);
   });
 
   push(activity: unknown): void {

@@ -156,7 +156,7 @@ export class Timeline {
     for (let t = 0; t <= span; t += step) {
       box.append(h('span', { style: `position:absolute;left:${(t / span) * WATERFALL}px;top:3px;border-left:1px solid #c9d1d9;padding-left:2px` }, duration(t)));
     }
-    this.axis.append(h('span', { style: 'position:absolute;left:8px;top:3px' }, `time axis of ${conv.label}`), box);
+    this.axis.append(h('span', { style: `position:absolute;left:8px;top:3px;right:${WATERFALL + scrollbar + 12}px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap` }, `time axis of ${conv.label}`), box);
   }
 }
 
