@@ -4,6 +4,7 @@
 import type { Cassette, CassetteEvent, HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../cassette/schema.js';
 import { readModel, isBlankFrame, isKeepAlive, type ActivityView, type Cause, type ConversationEvent, type DeliveryView, type ExchangeView } from '../model/index.js';
 import type * as model from '../model/index.js';
+import { Route } from '../protocol/routes.js';
 import type { Activity } from '../protocol/types.js';
 import type { CassetteView, ChatActivity, ConversationView, LaneView, RowView } from './view.js';
 
@@ -112,7 +113,7 @@ function httpRow(x: ExchangeView, base: Base, delivery: DeliveryView | undefined
 function openRow(ev: WsOpenEvent, base: Base & { lane: number }): RowView {
   const wm = ev.query.watermark !== undefined ? ` watermark=${ev.query.watermark}` : '';
   return {
-    ...base, kind: 'open', dir: 'up', route: 'stream', status: ev.status, types: [],
+    ...base, kind: 'open', dir: 'up', route: Route.stream, status: ev.status, types: [],
     text: ev.status === 101 ? `stream opened${wm} → 101` : `stream refused${wm} → ${ev.status}`,
     error: ev.status !== 101,
   };

@@ -3,6 +3,7 @@
 // every mismatch (what arrived, what was expected next) in red.
 import type { Cassette, HttpEvent } from '../cassette/schema.js';
 import { readModel } from '../model/index.js';
+import { routePolicy } from '../protocol/routes.js';
 import type { ReplayEvent, ReplayObserver } from '../replay/observer.js';
 import { activitiesLine, chatActivityOf } from './build-view.js';
 import { InspectorData } from './data.js';
@@ -70,7 +71,7 @@ export function replayInspector(cassette: Cassette, name: string, opts: LiveInsp
         t: e.at, kind: 'match', lane: 0, dir: 'up', route: e.route, method: e.method, status: e.status, types: [],
         text: `✓ ${e.method} ${e.route} → ${e.status}${e.recorded ? ` (recorded at +${(e.recorded.t / 1000).toFixed(3)}s)` : ' (answered without a recorded request)'}`,
         ...(e.recorded ? { recorded: keyOf(e.recorded) } : {}),
-        turn: e.route === 'activities.post' || e.route === 'conversations.start' || e.route === 'upload' ? true : undefined,
+        turn: routePolicy(e.route).cause ? true : undefined,
       });
     } else if (e.kind === 'mismatch') {
       const s = sessionOf(e.session, e.at);

@@ -2,14 +2,15 @@
 // starting, requests matched to recorded ones, mismatches (what arrived and what was expected), and
 // recorded items released to a session. `at` is milliseconds since the replay server started.
 import type { HttpEvent } from '../cassette/schema.js';
+import type { RouteName } from '../protocol/routes.js';
 import type { Activity } from '../protocol/types.js';
 import type { ConversationModel, StreamItem } from './conversation-model.js';
 
 export type ReplayEvent =
   | { kind: 'session'; at: number; session: number; liveId: string | null; recordedOrdinal: number; recordedId: string | null }
-  | { kind: 'matched'; at: number; session: number; method: string; path: string; route: string; status: number; recorded: HttpEvent | null }
+  | { kind: 'matched'; at: number; session: number; method: string; path: string; route: RouteName; status: number; recorded: HttpEvent | null }
   | {
-    kind: 'mismatch'; at: number; session: number | null; method: string; path: string; route: string; status: number; reason: string;
+    kind: 'mismatch'; at: number; session: number | null; method: string; path: string; route: RouteName; status: number; reason: string;
     received: Record<string, unknown>; expected: Record<string, unknown> | null; recorded: HttpEvent | null;
   }
   | {
