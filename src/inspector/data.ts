@@ -25,6 +25,7 @@ export class InspectorData {
   readonly ids = new EventIds();
   private readonly entries: Entry[] = [];
   private readonly listeners = new Set<() => void>();
+  private json: Buffer | null = null;
   private extra: ExtraRows = { conversations: [], rows: [], chats: new Map(), notes: new Map() };
 
   constructor(readonly title: string, readonly live: InspectorView['live'], readonly webChat: boolean) {}
@@ -59,6 +60,12 @@ export class InspectorData {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The view as JSON, kept until something changes (a static cassette is serialised once). */
+  viewJson(): Buffer {
+    this.json ??= Buffer.from(JSON.stringify(this.view()));
+    return this.json;
   }
 
   view(): InspectorView {
@@ -104,6 +111,7 @@ export class InspectorData {
   }
 
   private changed(): void {
+    this.json = null;
     for (const l of this.listeners) l();
   }
 }

@@ -65,7 +65,7 @@ export function createInspectorHandler(opts: InspectorHandlerOptions & { bundle:
       return true;
     }
     if (rest === 'api/view') {
-      sendJson(res, method, data.view());
+      send(res, method, 200, 'application/json; charset=utf-8', data.viewJson());
       return true;
     }
     if (rest === 'api/detail') {

@@ -45,6 +45,7 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
   const title = loaded.map((c) => c.name).join(', ') || 'no cassette';
   const data = new InspectorData(title, null, Boolean(bundle));
   for (const c of loaded) data.addCassette(c.cassette, c.name);
+  data.viewJson(); // built (read model, rows) before the URL is printed, so the page opens at once
   const handler = createInspectorHandler({ data, prefix: '/', bundle, logger: opts.logger, allowRemote: opts.allowRemote });
   const server = http.createServer((req, res) => {
     if (!handler(req, res)) {

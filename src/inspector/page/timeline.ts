@@ -9,7 +9,7 @@ import { duration, h, seconds } from './dom.js';
 export const ROW_HEIGHT = 22;
 const LANE_WIDTH = 14;
 const WATERFALL = 220;
-const OVERSCAN = 12;
+const OVERSCAN = 6;
 
 export type Item =
   | { type: 'conv'; conv: ConversationView; shown: number; total: number }
@@ -30,6 +30,8 @@ export class Timeline {
   private linked = new Set<string>();
   private indexOfKey = new Map<string, number>();
   private frame = 0;
+  /** Rows drawn in the last render, by item index: kept while they stay in view (scrolling adds only the new ones). */
+  private drawn = new Map<number, HTMLElement>();
 
   constructor(private readonly scroller: HTMLElement, private readonly inner: HTMLElement, private readonly axis: HTMLElement, private readonly on: TimelineEvents) {
     scroller.addEventListener('scroll', () => this.schedule());
@@ -61,7 +63,7 @@ export class Timeline {
     this.lanes = Math.max(1, ...items.map((it) => (it.type === 'conv' ? it.conv.lanes.length : 1)));
     this.spans = causeSpans(items, this.indexOfKey);
     this.inner.style.height = `${items.length * ROW_HEIGHT}px`;
-    this.render();
+    this.redraw();
   }
 
   /** Marks a row selected, and its cause and effects linked. */
@@ -69,7 +71,7 @@ export class Timeline {
     this.selected = key;
     this.linked = linked;
     if (key !== null) this.reveal(key);
-    this.render();
+    this.redraw();
   }
 
   reveal(key: string): void {
@@ -98,15 +100,33 @@ export class Timeline {
     });
   }
 
+  /** Drops every drawn row (the items, the selection or the links changed), then draws. */
+  private redraw(): void {
+    this.drawn.clear();
+    this.inner.replaceChildren();
+    this.render();
+  }
+
   private render(): void {
     const top = this.scroller.scrollTop;
     const height = this.scroller.clientHeight || 600;
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(this.items.length - 1, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
     const visible = this.spans.filter((s) => s.start <= last && s.end >= first);
+    for (const [i, el] of this.drawn) {
+      if (i < first || i > last) {
+        el.remove();
+        this.drawn.delete(i);
+      }
+    }
     const frag = document.createDocumentFragment();
-    for (let i = first; i <= last; i++) frag.append(this.rowElement(i, visible));
-    this.inner.replaceChildren(frag);
+    for (let i = first; i <= last; i++) {
+      if (this.drawn.has(i)) continue;
+      const el = this.rowElement(i, visible);
+      this.drawn.set(i, el);
+      frag.append(el);
+    }
+    this.inner.append(frag);
     this.renderAxis(Math.floor(top / ROW_HEIGHT));
   }
 
