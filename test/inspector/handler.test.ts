@@ -3,11 +3,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator } from '../emulator/index.js';
+import { tempDir } from '../support/fs.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import { startReplayer } from '../../src/replay/index.js';
 import { startInspector } from '../../src/inspector/index.js';
@@ -112,8 +110,8 @@ describe('the inspector handler', () => {
 
   it('on a recorder: the live channel sends each captured exchange, with placeholders, never the secret', async () => {
     const emu = await startEmulator();
-    const dir = mkdtempSync(join(tmpdir(), 'dlvcr-inspector-'));
-    const rec = await startRecorder({ upstream: emu.domain, cassette: join(dir, 'c.json'), inspector: true });
+    const dir = await tempDir('dlvcr-inspector-');
+    const rec = await startRecorder({ upstream: emu.domain, cassette: dir.file('c.json'), inspector: true });
     try {
       const got = readEvents(`${rec.inspectorUrl}api/live`, (m) => m.some((x) => x.type === 'update' && x.rows.some((r) => r.route === 'conversations.start')));
       const res = await fetch(`${rec.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` } });
@@ -128,7 +126,7 @@ describe('the inspector handler', () => {
     } finally {
       await rec.close();
       await emu.close();
-      rmSync(dir, { recursive: true, force: true });
+      await dir.cleanup();
     }
   });
 });

@@ -3,9 +3,7 @@
 // what the cassette expected next) when the client sends a message that was never recorded.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { startEmulator } from '../emulator/index.js';
@@ -15,7 +13,9 @@ import { loadCassette } from '../../src/cassette/load.js';
 import { readModel } from '../../src/model/index.js';
 import { createDirectLine, endDirectLine, postAndWait, waitForActivities } from '../support/directline-client.js';
 import { ensureDirFor, launchChromium } from '../browser/support.js';
-import { eventually, openInspector, rowCount, timelineRow } from './support.js';
+import { openInspector, rowCount, timelineRow } from './support.js';
+import { eventually } from '../support/async.js';
+import { tempDir } from '../support/fs.js';
 
 const DEMO = fileURLToPath(new URL('../../recordings/demo.json', import.meta.url));
 const shot = (name: string) => fileURLToPath(new URL(`../../test-artifacts/${name}`, import.meta.url));
@@ -30,8 +30,8 @@ describe('the live inspector', () => {
 
   it('on a recorder: rows appear as a directlinejs client talks through it', { timeout: 90_000 }, async () => {
     const emu = await startEmulator();
-    const dir = mkdtempSync(join(tmpdir(), 'dlvcr-inspector-'));
-    const rec = await startRecorder({ upstream: emu.domain, cassette: join(dir, 'live.json'), inspector: { bundle: null } });
+    const dir = await tempDir('dlvcr-inspector-');
+    const rec = await startRecorder({ upstream: emu.domain, cassette: dir.file('live.json'), inspector: { bundle: null } });
     try {
       assert.equal(rec.inspectorUrl, `${rec.url}/_vcr/`);
       const { page, errors } = await openInspector(browser!, rec.inspectorUrl!);
@@ -42,7 +42,7 @@ describe('the live inspector', () => {
       const dl = createDirectLine({ domain: rec.domain, secret: emu.secret });
       try {
         await waitForActivities(dl, (a) => a.some((x) => x.text === 'Welcome to the emulator bot!'), 10_000);
-        await eventually(async () => (await rowCount(page)).total >= 3, 'the start, the stream open and the welcome frame');
+        await eventually(async () => (await rowCount(page)).total >= 3, 'the start, the stream open and the welcome frame', 10_000, 100);
         await timelineRow(page, 'Welcome to the emulator bot!').first().waitFor({ timeout: 10_000 });
         const mid = await rowCount(page);
         await postAndWait(dl, { type: 'message', text: 'hello inspector', from: { id: 'user-1' } });
@@ -69,7 +69,7 @@ describe('the live inspector', () => {
     } finally {
       await rec.close();
       await emu.close();
-      rmSync(dir, { recursive: true, force: true });
+      await dir.cleanup();
     }
   });
 

@@ -10,7 +10,8 @@ import { loadCassette } from '../../src/cassette/load.js';
 import { readModel } from '../../src/model/index.js';
 import { startInspector, type Inspector } from '../../src/inspector/index.js';
 import { ensureDirFor, launchChromium } from '../browser/support.js';
-import { eventually, openInspector, rowCount, timelineRow } from './support.js';
+import { openInspector, rowCount, timelineRow } from './support.js';
+import { eventually } from '../support/async.js';
 
 const DEMO = fileURLToPath(new URL('../../recordings/demo.json', import.meta.url));
 const SHOT = fileURLToPath(new URL('../../test-artifacts/inspector-timeline.png', import.meta.url));
@@ -141,7 +142,7 @@ describe('inspect --web without Web Chat', () => {
       const texts = await demoBotTexts();
       const { page, errors } = await openInspector(browser, inspector.url);
       assert.match((await page.locator('#chat-mode').textContent()) ?? '', /built-in view/);
-      await eventually(async () => (await page.locator('#chat-body .bubble').count()) > 0, 'chat bubbles');
+      await eventually(async () => (await page.locator('#chat-body .bubble').count()) > 0, 'chat bubbles', 10_000, 100);
       const chat = (await page.locator('#chat-body').textContent()) ?? '';
       for (const t of texts) assert.ok(chat.includes(t), `the built-in view shows "${t.slice(0, 30)}"`);
       assert.ok(await page.locator('#chat-body .bubble.user').count() >= 1, 'the user\'s messages are on their side');

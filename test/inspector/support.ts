@@ -28,14 +28,3 @@ export async function rowCount(page: Page): Promise<{ shown: number; total: numb
 export function timelineRow(page: Page, text: string) {
   return page.locator('.row[data-key]').filter({ hasText: text });
 }
-
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
