@@ -2,7 +2,7 @@
 // (HTTP, or the socket's ordinal), each tied to the client action that caused it, and the activities the
 // user saw. Nothing here parses events: meanings come from the model.
 import type { Cassette, CassetteEvent, HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../cassette/schema.js';
-import { readModel, isBlankFrame, isKeepAlive, type ActivityView, type Cause, type ConversationEvent, type DeliveryView, type ExchangeView } from '../model/index.js';
+import { readModel, isBlankFrame, isKeepAlive, type Cause, type DeliveryView, type ExchangeView } from '../model/index.js';
 import type * as model from '../model/index.js';
 import { Route } from '../protocol/routes.js';
 import type { Activity } from '../protocol/types.js';
@@ -10,22 +10,22 @@ import type { CassetteView, ChatActivity, ConversationView, LaneView, RowView } 
 
 /** Gives each event object a stable number, so a row keeps its key while a live cassette grows (inserts shift indices). */
 export class EventIds {
-  private readonly ids = new WeakMap<object, number>();
-  private readonly byId = new Map<number, { cassette: number; event: CassetteEvent }>();
-  private next = 1;
+  // A Map, not a WeakMap: byId holds the events anyway, and Map look-ups are the cheaper of the two.
+  private readonly ids = new Map<CassetteEvent, number>();
+  private readonly byId: Array<{ cassette: number; event: CassetteEvent }> = [];
 
   keyOf(cassette: number, event: CassetteEvent): string {
     let id = this.ids.get(event);
     if (id === undefined) {
-      id = this.next++;
+      id = this.byId.length;
       this.ids.set(event, id);
-      this.byId.set(id, { cassette, event });
+      this.byId.push({ cassette, event });
     }
-    return `e${id}`;
+    return `e${id + 1}`;
   }
 
   find(key: string): { cassette: number; event: CassetteEvent } | undefined {
-    return /^e\d+$/.test(key) ? this.byId.get(Number(key.slice(1))) : undefined;
+    return /^e\d+$/.test(key) ? this.byId[Number(key.slice(1)) - 1] : undefined;
   }
 }
 
@@ -33,19 +33,24 @@ export interface CassetteRows {
   cassette: CassetteView;
   conversations: ConversationView[];
   rows: RowView[];
-  /** Chat activities per conversation key. */
-  chats: Map<string, ChatActivity[]>;
+  /** What the user saw in a conversation (by its key): built when first asked for, then kept. */
+  chat(conversation: string): ChatActivity[] | undefined;
 }
 
-/** The rows of one cassette (index `ci` in the view). */
+/**
+ * The rows of one cassette (index `ci` in the view). One pass over each conversation's events, using what
+ * the read model already holds (an HTTP event's entry is its ExchangeView; deliveries come in event order);
+ * the chat views, needed only when the page asks for one, are built then.
+ */
 export function cassetteRows(c: Cassette, ci: number, name: string, ids: EventIds): CassetteRows {
   const m = readModel(c);
   const conversations: ConversationView[] = [];
   const rows: RowView[] = [];
-  const chats = new Map<string, ChatActivity[]>();
   const keyOfIndex = (index: number) => ids.keyOf(ci, c.events[index]);
+  const convByKey = new Map<string, model.ConversationView>();
   for (const conv of m.conversations) {
     const key = `${ci}/${conv.id ?? `#${conv.ordinal}`}`;
+    convByKey.set(key, conv);
     const lanes: LaneView[] = [{ label: 'http', ordinal: 0, from: conv.events[0]?.event.t ?? 0, to: null }];
     const laneOfSocket = new Map<number, number>();
     for (const s of conv.sockets) {
@@ -57,17 +62,26 @@ export function cassetteRows(c: Cassette, ci: number, name: string, ids: EventId
         ...(close ? { end: `closed ${close.code} by ${close.by}` } : {}),
       });
     }
-    const deliveries = new Map<number, DeliveryView>();
-    for (const d of conv.deliveries) deliveries.set(d.index, d);
-    for (const e of conv.events) {
-      rows.push(rowOf(e, key, laneOfSocket, deliveries.get(e.index), m, keyOfIndex));
-    }
     const first = conv.events[0]?.event.t ?? 0;
-    const last = conv.events.reduce((t, e) => Math.max(t, e.event.t + (e.event.type === 'http' ? e.event.duration : 0)), first);
-    const chat = conv.log.filter((a) => !a.typing).map((a) => chatActivity(a, keyOfIndex));
-    chats.set(key, chat);
+    let last = first;
+    let d = 0; // the next delivery: the model lists them in event order
+    for (const e of conv.events) {
+      const delivery = conv.deliveries[d]?.index === e.index ? conv.deliveries[d++] : undefined;
+      const ev = e.event;
+      const id = { key: keyOfIndex(e.index), conversation: key };
+      if (ev.type === 'http') {
+        rows.push(httpRow(e as ExchangeView, id, ev, delivery, keyOfIndex));
+        last = Math.max(last, ev.t + ev.duration);
+        continue;
+      }
+      last = Math.max(last, ev.t);
+      const lane = laneOfSocket.get(ev.socket) ?? 0;
+      rows.push(ev.type === 'ws.open' ? openRow(ev, id, lane) : ev.type === 'ws.close' ? closeRow(ev, id, lane) : frameRow(ev, id, lane, delivery, e.cause, keyOfIndex));
+    }
+    let chat = 0;
+    for (const a of conv.log) if (!a.typing) chat++;
     conversations.push({
-      key, cassette: ci, id: conv.id, lanes, start: first, end: last, chat: chat.length,
+      key, cassette: ci, id: conv.id, lanes, start: first, end: last, chat,
       label: conv.id === null ? `no conversation (${conv.events[0]?.event.type === 'http' ? (conv.events[0].event as HttpEvent).route : 'socket'})` : conv.id,
     });
   }
@@ -75,70 +89,83 @@ export function cassetteRows(c: Cassette, ci: number, name: string, ids: EventId
     index: ci, name, createdAt: c.createdAt, upstream: c.upstream.origin + c.upstream.basePath,
     placeholders: { ...c.redaction.placeholders }, events: c.events.length,
   };
-  return { cassette, conversations, rows, chats };
+  const chats = new Map<string, ChatActivity[]>();
+  const chat = (conversation: string): ChatActivity[] | undefined => {
+    let got = chats.get(conversation);
+    const conv = convByKey.get(conversation);
+    if (!got && conv) {
+      got = conv.log.filter((a) => !a.typing).map((a) => chatActivityOf(a.activity, a.role, keyOfIndex(a.delivery.index)));
+      chats.set(conversation, got);
+    }
+    return got;
+  };
+  return { cassette, conversations, rows, chat };
 }
 
-function rowOf(
-  e: ConversationEvent, conversation: string, laneOfSocket: Map<number, number>, delivery: DeliveryView | undefined,
-  m: model.CassetteModel, keyOfIndex: (index: number) => string,
-): RowView {
-  const ev = e.event;
-  const base = { key: keyOfIndex(e.index), conversation, t: ev.t };
-  if (ev.type === 'http') return httpRow(m.exchange(e.index)!, base, delivery, keyOfIndex);
-  const lane = laneOfSocket.get(ev.socket) ?? 0;
-  if (ev.type === 'ws.open') return openRow(ev, { ...base, lane });
-  if (ev.type === 'ws.close') return closeRow(ev, { ...base, lane });
-  return frameRow(ev, { ...base, lane }, delivery, e.cause, keyOfIndex);
+/** A row's key and its conversation's key. */
+interface RowId { key: string; conversation: string }
+
+/**
+ * A row with every field in the same order (the optional ones undefined, which JSON leaves out): ten
+ * thousand rows of one shape are cheaper to build and to serialise than rows of many shapes.
+ */
+function newRow(id: RowId, t: number, kind: RowView['kind'], lane: number, dir: RowView['dir'], text: string, types: string[]): RowView {
+  return {
+    key: id.key, conversation: id.conversation, t, kind, lane, dir, text, route: undefined, method: undefined, status: undefined, duration: undefined,
+    types, cause: undefined, wait: undefined, turn: undefined, error: undefined, recorded: undefined, note: undefined,
+  };
 }
 
-type Base = Pick<RowView, 'key' | 'conversation' | 't'>;
-
-function httpRow(x: ExchangeView, base: Base, delivery: DeliveryView | undefined, keyOfIndex: (i: number) => string): RowView {
-  const ev = x.event;
+function httpRow(x: ExchangeView, id: RowId, ev: HttpEvent, delivery: DeliveryView | undefined, keyOfIndex: (i: number) => string): RowView {
   const status = ev.response?.status ?? null;
   const activity = x.posted ? ` ${activityLine(x.posted)}` : '';
-  const got = delivery ? ` ← ${activitiesLine(delivery.fresh.map((a) => a.activity), delivery.set.activities.length)}` : '';
+  const got = delivery ? ` ← ${activitiesLine(freshActivities(delivery), delivery.set.activities.length)}` : '';
   const failed = status === null ? ` ✕ ${ev.error?.code ?? 'no response'}` : '';
-  const row: RowView = {
-    ...base, kind: 'http', lane: 0, dir: 'up', route: x.route, method: ev.request.method, status, duration: ev.duration,
-    text: `${ev.request.method} ${x.route}${activity} → ${status ?? '—'}${failed} (${ms(ev.duration)})${got}`,
-    types: [...(x.posted ? [typeOf(x.posted)] : []), ...typesOf(delivery)],
-    error: status === null || status >= 400,
-  };
+  const types = typesOf(delivery);
+  if (x.posted) types.unshift(typeOf(x.posted));
+  const row = newRow(id, ev.t, 'http', 0, 'up', `${ev.request.method} ${x.route}${activity} → ${status ?? '—'}${failed} (${ms(ev.duration)})${got}`, types);
+  row.route = x.route;
+  row.method = ev.request.method;
+  row.status = status;
+  row.duration = ev.duration;
+  row.error = status === null || status >= 400;
   if (x.policy.cause && !x.typing) row.turn = true;
   if (delivery) linkCause(row, firstCause(delivery, x.cause), keyOfIndex);
   return row;
 }
 
-function openRow(ev: WsOpenEvent, base: Base & { lane: number }): RowView {
+function openRow(ev: WsOpenEvent, id: RowId, lane: number): RowView {
   const wm = ev.query.watermark !== undefined ? ` watermark=${ev.query.watermark}` : '';
-  return {
-    ...base, kind: 'open', dir: 'up', route: Route.stream, status: ev.status, types: [],
-    text: ev.status === 101 ? `stream opened${wm} → 101` : `stream refused${wm} → ${ev.status}`,
-    error: ev.status !== 101,
-  };
+  const row = newRow(id, ev.t, 'open', lane, 'up', ev.status === 101 ? `stream opened${wm} → 101` : `stream refused${wm} → ${ev.status}`, []);
+  row.route = Route.stream;
+  row.status = ev.status;
+  row.error = ev.status !== 101;
+  return row;
 }
 
-function closeRow(ev: WsCloseEvent, base: Base & { lane: number }): RowView {
-  return {
-    ...base, kind: 'close', dir: ev.by === 'server' ? 'down' : ev.by === 'client' ? 'up' : null, types: [],
-    text: `closed ${ev.code} by ${ev.by}${ev.reason ? ` “${oneLine(ev.reason, 60)}”` : ''}`,
-    error: ev.code !== 1000 && ev.code !== 1005 && ev.by !== 'client',
-  };
+function closeRow(ev: WsCloseEvent, id: RowId, lane: number): RowView {
+  const row = newRow(id, ev.t, 'close', lane, ev.by === 'server' ? 'down' : ev.by === 'client' ? 'up' : null,
+    `closed ${ev.code} by ${ev.by}${ev.reason ? ` “${oneLine(ev.reason, 60)}”` : ''}`, []);
+  row.error = ev.code !== 1000 && ev.code !== 1005 && ev.by !== 'client';
+  return row;
 }
 
-function frameRow(ev: WsMessageEvent, base: Base & { lane: number }, delivery: DeliveryView | undefined, cause: Cause, keyOfIndex: (i: number) => string): RowView {
+function frameRow(ev: WsMessageEvent, id: RowId, lane: number, delivery: DeliveryView | undefined, cause: Cause, keyOfIndex: (i: number) => string): RowView {
   const dir = ev.from === 'server' ? 'down' : 'up';
-  if (isKeepAlive(ev)) return { ...base, kind: 'keepalive', dir, types: ['keepalive'], text: 'keep-alive' };
-  if (ev.from === 'client' && isBlankFrame(ev)) return { ...base, kind: 'ping', dir, types: ['ping'], text: 'ping' };
+  if (isKeepAlive(ev)) return newRow(id, ev.t, 'keepalive', lane, dir, 'keep-alive', ['keepalive']);
+  if (ev.from === 'client' && isBlankFrame(ev)) return newRow(id, ev.t, 'ping', lane, dir, 'ping', ['ping']);
   if (delivery) {
-    const row: RowView = { ...base, kind: 'frame', dir, types: typesOf(delivery), text: activitiesLine(delivery.fresh.map((a) => a.activity), delivery.set.activities.length) };
+    const row = newRow(id, ev.t, 'frame', lane, dir, activitiesLine(freshActivities(delivery), delivery.set.activities.length), typesOf(delivery));
     linkCause(row, firstCause(delivery, cause), keyOfIndex);
     return row;
   }
   const data = ev.data;
   const what = 'base64' in data ? `binary (${Math.round((data.base64.length * 3) / 4)} bytes)` : 'json' in data ? oneLine(JSON.stringify(data.json), 80) : oneLine(data.text, 80);
-  return { ...base, kind: 'frame', dir, types: [], text: `${ev.from === 'server' ? 'frame' : 'client frame'}: ${what}` };
+  return newRow(id, ev.t, 'frame', lane, dir, `${ev.from === 'server' ? 'frame' : 'client frame'}: ${what}`, []);
+}
+
+function freshActivities(d: DeliveryView): Activity[] {
+  return d.fresh.length === 1 ? [d.fresh[0].activity] : d.fresh.map((a) => a.activity);
 }
 
 /** A delivery's cause is its first fresh activity's (an echo points at its own post); else the event's. */
@@ -155,7 +182,8 @@ function linkCause(row: RowView, cause: Cause, keyOfIndex: (i: number) => string
 }
 
 function typesOf(d: DeliveryView | undefined): string[] {
-  if (!d) return [];
+  if (!d || d.fresh.length === 0) return [];
+  if (d.fresh.length === 1) return [typeOf(d.fresh[0].activity)];
   return [...new Set(d.fresh.map((a) => typeOf(a.activity)))];
 }
 
@@ -174,10 +202,6 @@ export function activitiesLine(fresh: Activity[], total: number): string {
   if (fresh.length === 0) return total === 0 ? 'no activities' : `${total} activit${total > 1 ? 'ies' : 'y'} seen before`;
   if (fresh.length === 1) return activityLine(fresh[0]);
   return `${fresh.length} activities: ${fresh.map(activityLine).join(' · ')}`;
-}
-
-function chatActivity(a: ActivityView, keyOfIndex: (i: number) => string): ChatActivity {
-  return chatActivityOf(a.activity, a.role, keyOfIndex(a.delivery.index));
 }
 
 /** An activity as the chat view shows it; `row` is the row that delivered it. */
@@ -214,8 +238,14 @@ function cardText(content: Record<string, unknown>): { text?: string } {
   return texts.length ? { text: texts.join('\n') } : {};
 }
 
+/** Whitespace oneLine must fold: at either end, doubled, or other than a space. */
+const UNFLAT = /^\s|\s$|\s\s|[^\S ]/;
+
 export function oneLine(s: string, max: number): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
+  // Most texts are one short line already; of a long one only the head can show.
+  const head = s.length > 4 * max ? s.slice(0, 4 * max) : s;
+  let flat = UNFLAT.test(head) ? head.replace(/\s+/g, ' ').trim() : head;
+  if (flat.length <= max && head !== s) flat = s.replace(/\s+/g, ' ').trim(); // mostly whitespace: fold it all
   return flat.length > max ? flat.slice(0, max - 1).trimEnd() + '…' : flat;
 }
 

@@ -96,7 +96,7 @@ export class InspectorData {
     if (fromExtra) return fromExtra;
     const ci = Number(conversation.split('/')[0]);
     if (!Number.isInteger(ci) || !this.entries[ci]) return undefined;
-    return this.built(ci).chats.get(conversation);
+    return this.built(ci).chat(conversation);
   }
 
   detail(key: string): RowDetail | undefined {

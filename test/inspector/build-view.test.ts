@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCassette } from '../../src/cassette/load.js';
 import type { Cassette } from '../../src/cassette/schema.js';
 import { readModel } from '../../src/model/index.js';
-import { cassetteRows, EventIds } from '../../src/inspector/build-view.js';
+import { cassetteRows, EventIds, oneLine } from '../../src/inspector/build-view.js';
 import { InspectorData } from '../../src/inspector/data.js';
 
 const DEMO = fileURLToPath(new URL('../../recordings/demo.json', import.meta.url));
@@ -51,8 +51,8 @@ describe('cassetteRows', () => {
   it('lists what the user saw: distinct activities without typing, with roles', async () => {
     const c = await loadCassette(DEMO);
     const model = readModel(c);
-    const { chats, conversations } = cassetteRows(c, 0, 'demo.json', new EventIds());
-    const chat = chats.get(conversations[0].key)!;
+    const { chat: chatOf, conversations } = cassetteRows(c, 0, 'demo.json', new EventIds());
+    const chat = chatOf(conversations[0].key)!;
     const expected = model.conversations[0].log.filter((a) => !a.typing);
     assert.deepEqual(chat.map((x) => [x.role, x.text]), expected.map((a) => [a.role, a.activity.text]));
     assert.ok(chat.some((x) => x.role === 'user') && chat.some((x) => x.role === 'bot'));
@@ -73,5 +73,16 @@ describe('cassetteRows', () => {
     const detail = data.detail(after[0].key)!;
     assert.equal((detail.event as { route: string }).route, 'tokens.generate');
     assert.deepEqual(detail.placeholders, full.redaction.placeholders);
+  });
+
+  it('shows each row text on one line, cut with an ellipsis only when it is longer than the room', () => {
+    assert.equal(oneLine('hello there', 20), 'hello there');
+    assert.equal(oneLine('  two\n lines\tand  tabs ', 40), 'two lines and tabs');
+    assert.equal(oneLine('a'.repeat(30), 10), `${'a'.repeat(9)}…`);
+    // Longer than the head looked at first, but mostly whitespace: folded whole, nothing cut.
+    assert.equal(oneLine(`${' '.repeat(100)}short${' '.repeat(100)}end`, 20), 'short end');
+    // A long text with a line break far past the room: the cut is the same as folding it all.
+    const long = `${'word '.repeat(50)}\n${'tail '.repeat(50)}`;
+    assert.equal(oneLine(long, 30), `${long.replace(/\s+/g, ' ').trim().slice(0, 29).trimEnd()}…`);
   });
 });
