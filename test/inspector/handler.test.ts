@@ -8,7 +8,7 @@ import { startEmulator } from '../emulator/index.js';
 import { tempDir } from '../support/fs.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import { startReplayer } from '../../src/replay/index.js';
-import { startInspector } from '../../src/inspector/index.js';
+import { startInspector } from '../../src/index.js'; // the package's own export
 import type { InspectorView, LiveMessage } from '../../src/inspector/view.js';
 
 const DEMO = fileURLToPath(new URL('../../recordings/demo.json', import.meta.url));
