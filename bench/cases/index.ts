@@ -8,7 +8,18 @@ import { replayHttp, replayTiming } from './replay.js';
 import { replayMemory } from './replay-memory.js';
 import { inspectorOpen } from './inspector-open.js';
 
-export const CASES: BenchCase[] = [httpRecord, wsThroughput, wsLatency, wsMemory, idleMemory, cassetteScaling, replayHttp, replayTiming, replayMemory, inspectorOpen];
+export const CASES: BenchCase[] = [
+  httpRecord,
+  wsThroughput,
+  wsLatency,
+  wsMemory,
+  idleMemory,
+  cassetteScaling,
+  replayHttp,
+  replayTiming,
+  replayMemory,
+  inspectorOpen,
+];
 
 /** Benchmarks that exist only as a heading until they can run. */
 export const PENDING: Array<{ title: string; why: string }> = [];

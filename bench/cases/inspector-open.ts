@@ -22,8 +22,26 @@ const OPEN_TARGET_MS = 2000;
 const FRAME_TARGET_MS = 50;
 const CHROMIUM = process.env.DLVCR_CHROMIUM || '/usr/bin/chromium';
 
-interface Phases { loadMs: number; modelMs: number; viewMs: number; loadCpuMs: number; modelCpuMs: number; viewCpuMs: number }
-interface Round extends Phases { round: number; startMs: number; openMs: number; totalMs: number; rowsDrawn: number; frameP50: number; frameP95: number; frameMax: number; blankP50: number; blankP95: number }
+interface Phases {
+  loadMs: number;
+  modelMs: number;
+  viewMs: number;
+  loadCpuMs: number;
+  modelCpuMs: number;
+  viewCpuMs: number;
+}
+interface Round extends Phases {
+  round: number;
+  startMs: number;
+  openMs: number;
+  totalMs: number;
+  rowsDrawn: number;
+  frameP50: number;
+  frameP95: number;
+  frameMax: number;
+  blankP50: number;
+  blankP95: number;
+}
 
 export const inspectorOpen: BenchCase = {
   name: 'inspector-open',
@@ -34,7 +52,15 @@ export const inspectorOpen: BenchCase = {
     writeFileSync(file, JSON.stringify(syntheticCassette(EVENTS, CONVERSATIONS)));
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const rounds: Round[] = [];
     try {
@@ -57,10 +83,26 @@ export const inspectorOpen: BenchCase = {
           if (r >= 0) {
             const phases = await startPhases(file);
             const run = {
-              ...phases, round: r, startMs: round(startMs, 0), openMs: round(openMs, 0), totalMs: round(startMs + openMs, 0), rowsDrawn,
-              blankP50: round(percentile(blank, 50), 1), blankP95: round(percentile(blank, 95), 1), frameP50: round(percentile(frames, 50), 1), frameP95: round(percentile(frames, 95), 1), frameMax: round(Math.max(...frames), 1) };
+              ...phases,
+              round: r,
+              startMs: round(startMs, 0),
+              openMs: round(openMs, 0),
+              totalMs: round(startMs + openMs, 0),
+              rowsDrawn,
+              blankP50: round(percentile(blank, 50), 1),
+              blankP95: round(percentile(blank, 95), 1),
+              frameP50: round(percentile(frames, 50), 1),
+              frameP95: round(percentile(frames, 95), 1),
+              frameMax: round(Math.max(...frames), 1),
+            };
             rounds.push(run);
-            ctx.log(`  round ${r + 1}: start ${fmt(startMs, 0)} ms, page open ${fmt(openMs, 0)} ms (${rowsDrawn} rows in the DOM), scroll frames p50 ${fmt(run.frameP50, 1)} / p95 ${fmt(run.frameP95, 1)} / max ${fmt(run.frameMax, 1)} ms (blank page p50 ${fmt(run.blankP50, 1)} / p95 ${fmt(run.blankP95, 1)}); start's parts: load ${fmt(phases.loadMs, 0)}, read model ${fmt(phases.modelMs, 0)}, view + JSON ${fmt(phases.viewMs, 0)} ms`);
+            ctx.log(
+              `  round ${r + 1}: start ${fmt(startMs, 0)} ms, page open ${fmt(openMs, 0)} ms (${rowsDrawn} rows in the DOM), ` +
+                `scroll frames p50 ${fmt(run.frameP50, 1)} / p95 ${fmt(run.frameP95, 1)} / max ${fmt(run.frameMax, 1)} ms ` +
+                `(blank page p50 ${fmt(run.blankP50, 1)} / p95 ${fmt(run.blankP95, 1)}); ` +
+                `start's parts: load ${fmt(phases.loadMs, 0)}, read model ${fmt(phases.modelMs, 0)}, ` +
+                `view + JSON ${fmt(phases.viewMs, 0)} ms`,
+            );
           }
         } finally {
           await page.close();
@@ -77,16 +119,50 @@ export const inspectorOpen: BenchCase = {
     const frameP95 = m('frameP95');
     const blankP95 = m('blankP95');
     return {
-      config: { events: EVENTS, conversations: CONVERSATIONS, viewport: '1500×900', browser: `${CHROMIUM} (headless, --disable-gpu)`, scroll: '120 animation frames, top to bottom', webChat: 'absent (built-in chat view)' },
+      config: {
+        events: EVENTS,
+        conversations: CONVERSATIONS,
+        viewport: '1500×900',
+        browser: `${CHROMIUM} (headless, --disable-gpu)`,
+        scroll: '120 animation frames, top to bottom',
+        webChat: 'absent (built-in chat view)',
+      },
       rounds,
       summary: {
-        loadMs: m('loadMs'), modelMs: m('modelMs'), viewMs: m('viewMs'), loadCpuMs: m('loadCpuMs'), modelCpuMs: m('modelCpuMs'), viewCpuMs: m('viewCpuMs'),
-        startMs: m('startMs'), openMs, totalMs, rowsDrawn: m('rowsDrawn'), frameP50: m('frameP50'), frameP95, frameMax: m('frameMax'), blankP50: m('blankP50'), blankP95 },
+        loadMs: m('loadMs'),
+        modelMs: m('modelMs'),
+        viewMs: m('viewMs'),
+        loadCpuMs: m('loadCpuMs'),
+        modelCpuMs: m('modelCpuMs'),
+        viewCpuMs: m('viewCpuMs'),
+        startMs: m('startMs'),
+        openMs,
+        totalMs,
+        rowsDrawn: m('rowsDrawn'),
+        frameP50: m('frameP50'),
+        frameP95,
+        frameMax: m('frameMax'),
+        blankP50: m('blankP50'),
+        blankP95,
+      },
       targets: [
-        { what: 'inspect --web, 10k events: navigation → first rows drawn', target: `< ${OPEN_TARGET_MS} ms`, measured: `${fmt(openMs, 0)} ms`, met: openMs < OPEN_TARGET_MS },
-        { what: 'inspect --web, 10k events: start (load, read model, view) + page open', target: `< ${OPEN_TARGET_MS} ms`, measured: `${fmt(totalMs, 0)} ms`, met: totalMs < OPEN_TARGET_MS },
         {
-          what: 'scrolling the 10k rows: animation frame interval, p95', target: `≤ ${FRAME_TARGET_MS} ms`, measured: `${fmt(frameP95, 1)} ms`, met: frameP95 <= FRAME_TARGET_MS,
+          what: 'inspect --web, 10k events: navigation → first rows drawn',
+          target: `< ${OPEN_TARGET_MS} ms`,
+          measured: `${fmt(openMs, 0)} ms`,
+          met: openMs < OPEN_TARGET_MS,
+        },
+        {
+          what: 'inspect --web, 10k events: start (load, read model, view) + page open',
+          target: `< ${OPEN_TARGET_MS} ms`,
+          measured: `${fmt(totalMs, 0)} ms`,
+          met: totalMs < OPEN_TARGET_MS,
+        },
+        {
+          what: 'scrolling the 10k rows: animation frame interval, p95',
+          target: `≤ ${FRAME_TARGET_MS} ms`,
+          measured: `${fmt(frameP95, 1)} ms`,
+          met: frameP95 <= FRAME_TARGET_MS,
           note: `a blank page in the same run: p95 ${fmt(blankP95, 1)} ms`,
         },
       ],
@@ -96,17 +172,53 @@ export const inspectorOpen: BenchCase = {
   render(res: BenchResult) {
     const s = res.summary as Record<string, number>;
     const markdown = [
-      `A synthetic cassette of ${EVENTS.toLocaleString('en-US')} events in ${CONVERSATIONS} conversations, opened by a fresh \`startInspector\` (what \`inspect --web\` runs) in headless Chromium, Web Chat absent; medians of ${res.rounds.length} rounds. "Start" is the server side before the URL is printed: read and validate the file, build the read model and the view, serialise it. "Page open" runs from navigation to the first rows drawn. Only the rows in view (plus a margin) are in the DOM. Scrolling moves the list top to bottom in 120 animation frames; a blank page of the same size scrolled the same way in the same round shows what the (shared) machine gives any page at that moment.`,
+      [
+        `A synthetic cassette of ${EVENTS.toLocaleString('en-US')} events in ${CONVERSATIONS} conversations, opened by a fresh`,
+        `\`startInspector\` (what \`inspect --web\` runs) in headless Chromium, Web Chat absent; medians of ${res.rounds.length} rounds.`,
+        '"Start" is the server side before the URL is printed: read and validate the file, build the read model and the view,',
+        'serialise it. "Page open" runs from navigation to the first rows drawn. Only the rows in view (plus a margin) are in the DOM.',
+        'Scrolling moves the list top to bottom in 120 animation frames; a blank page of the same size scrolled the same way in the',
+        'same round shows what the (shared) machine gives any page at that moment.',
+      ].join(' '),
       '',
-      table(['start ms', 'page open ms', 'start + open ms', 'rows in the DOM', 'scroll frame p50 ms', 'p95 ms', 'max ms', 'blank page p50 ms', 'p95 ms'], [[fmt(s.startMs, 0), fmt(s.openMs, 0), fmt(s.totalMs, 0), fmt(s.rowsDrawn, 0), fmt(s.frameP50, 1), fmt(s.frameP95, 1), fmt(s.frameMax, 1), fmt(s.blankP50, 1), fmt(s.blankP95, 1)]]),
+      table(
+        [
+          'start ms',
+          'page open ms',
+          'start + open ms',
+          'rows in the DOM',
+          'scroll frame p50 ms',
+          'p95 ms',
+          'max ms',
+          'blank page p50 ms',
+          'p95 ms',
+        ],
+        [
+          [
+            fmt(s.startMs, 0),
+            fmt(s.openMs, 0),
+            fmt(s.totalMs, 0),
+            fmt(s.rowsDrawn, 0),
+            fmt(s.frameP50, 1),
+            fmt(s.frameP95, 1),
+            fmt(s.frameMax, 1),
+            fmt(s.blankP50, 1),
+            fmt(s.blankP95, 1),
+          ],
+        ],
+      ),
       '',
-      'Where the start goes: the same three steps timed one by one on the same file in each round (wall time, and the CPU time the process got for them; on a loaded machine the wall time is several times the CPU time):',
+      'Where the start goes: the same three steps timed one by one on the same file in each round (wall time, and the CPU time ' +
+        'the process got for them; on a loaded machine the wall time is several times the CPU time):',
       '',
-      table(['step', 'wall ms', 'CPU ms'], [
-        ['read and validate the file (loadCassette)', fmt(s.loadMs, 0), fmt(s.loadCpuMs, 0)],
-        ['build the read model (readModel)', fmt(s.modelMs, 0), fmt(s.modelCpuMs, 0)],
-        ['build the view and serialise it (the inspector\'s own part)', fmt(s.viewMs, 0), fmt(s.viewCpuMs, 0)],
-      ]),
+      table(
+        ['step', 'wall ms', 'CPU ms'],
+        [
+          ['read and validate the file (loadCassette)', fmt(s.loadMs, 0), fmt(s.loadCpuMs, 0)],
+          ['build the read model (readModel)', fmt(s.modelMs, 0), fmt(s.modelCpuMs, 0)],
+          ["build the view and serialise it (the inspector's own part)", fmt(s.viewMs, 0), fmt(s.viewCpuMs, 0)],
+        ],
+      ),
       '',
       targetsTable(res.targets),
     ].join('\n');
@@ -134,8 +246,12 @@ async function startPhases(file: string): Promise<Phases> {
   const w3 = performance.now();
   const c3 = cpu();
   return {
-    loadMs: round(w1 - w0, 0), modelMs: round(w2 - w1, 0), viewMs: round(w3 - w2, 0),
-    loadCpuMs: round(c1 - c0, 0), modelCpuMs: round(c2 - c1, 0), viewCpuMs: round(c3 - c2, 0),
+    loadMs: round(w1 - w0, 0),
+    modelMs: round(w2 - w1, 0),
+    viewMs: round(w3 - w2, 0),
+    loadCpuMs: round(c1 - c0, 0),
+    modelCpuMs: round(c2 - c1, 0),
+    viewCpuMs: round(c3 - c2, 0),
   };
 }
 
@@ -170,30 +286,93 @@ export function syntheticCassette(total: number, conversations: number): Cassett
     const path = `/v3/directline/conversations/${id}`;
     const mine: CassetteEvent[] = [];
     mine.push({
-      type: 'http', t, conversationId: id, route: 'conversations.start',
-      request: { method: 'POST', path: '/v3/directline/conversations', query: {}, headers: { authorization: 'Bearer DLVCR_SECRET_1' }, body: null },
-      response: { status: 201, headers, body: { json: { conversationId: id, token: 'DLVCR_TOKEN_1', expires_in: 3600, streamUrl: `ws://127.0.0.1:1${path}/stream?t=DLVCR_STREAMTOKEN_1` } } },
+      type: 'http',
+      t,
+      conversationId: id,
+      route: 'conversations.start',
+      request: {
+        method: 'POST',
+        path: '/v3/directline/conversations',
+        query: {},
+        headers: { authorization: 'Bearer DLVCR_SECRET_1' },
+        body: null,
+      },
+      response: {
+        status: 201,
+        headers,
+        body: {
+          json: {
+            conversationId: id,
+            token: 'DLVCR_TOKEN_1',
+            expires_in: 3600,
+            streamUrl: `ws://127.0.0.1:1${path}/stream?t=DLVCR_STREAMTOKEN_1`,
+          },
+        },
+      },
       duration: 12,
     });
-    mine.push({ type: 'ws.open', t: (t += 8), conversationId: id, socket: c, path: `${path}/stream`, query: { t: 'DLVCR_STREAMTOKEN_1' }, status: 101 });
+    mine.push({
+      type: 'ws.open',
+      t: (t += 8),
+      conversationId: id,
+      socket: c,
+      path: `${path}/stream`,
+      query: { t: 'DLVCR_STREAMTOKEN_1' },
+      status: 101,
+    });
     let seq = 0;
     let turn = 0;
     const frame = (activity: Record<string, unknown>) => {
       const n = seq++;
-      mine.push({ type: 'ws.message', t: (t += 3 + (n % 7)), conversationId: id, socket: c, from: 'server', data: { json: { activities: [{ ...activity, id: `${id}|${String(n).padStart(7, '0')}`, conversation: { id }, channelId: 'directline', timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, t)).toISOString() }], watermark: String(n) } } });
+      mine.push({
+        type: 'ws.message',
+        t: (t += 3 + (n % 7)),
+        conversationId: id,
+        socket: c,
+        from: 'server',
+        data: {
+          json: {
+            activities: [
+              {
+                ...activity,
+                id: `${id}|${String(n).padStart(7, '0')}`,
+                conversation: { id },
+                channelId: 'directline',
+                timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, t)).toISOString(),
+              },
+            ],
+            watermark: String(n),
+          },
+        },
+      });
     };
     while (mine.length < per - 1) {
       const text = `turn ${turn} of conversation ${c}: what does the bot say?`;
       const echo = `${id}|${String(seq).padStart(7, '0')}`;
       mine.push({
-        type: 'http', t: (t += 900), conversationId: id, route: 'activities.post',
-        request: { method: 'POST', path: `${path}/activities`, query: {}, headers: { authorization: 'Bearer DLVCR_TOKEN_1', 'content-type': 'application/json' }, body: { json: { type: 'message', text, from: { id: 'user-1' } } } },
-        response: { status: 200, headers, body: { json: { id: echo } } }, duration: 40,
+        type: 'http',
+        t: (t += 900),
+        conversationId: id,
+        route: 'activities.post',
+        request: {
+          method: 'POST',
+          path: `${path}/activities`,
+          query: {},
+          headers: { authorization: 'Bearer DLVCR_TOKEN_1', 'content-type': 'application/json' },
+          body: { json: { type: 'message', text, from: { id: 'user-1' } } },
+        },
+        response: { status: 200, headers, body: { json: { id: echo } } },
+        duration: 40,
       });
       frame({ type: 'message', text, from: { id: 'user-1', role: 'user' } });
       frame({ type: 'typing', from: { id: 'bot', name: 'Bench Bot', role: 'bot' } });
-      frame({ type: 'message', text: `Reply ${turn} to conversation ${c}, with a few more words to make the row realistic.`, from: { id: 'bot', name: 'Bench Bot', role: 'bot' } });
-      if (turn % 3 === 2) mine.push({ type: 'ws.message', t: (t += 400), conversationId: id, socket: c, from: 'server', data: { text: '' } });
+      frame({
+        type: 'message',
+        text: `Reply ${turn} to conversation ${c}, with a few more words to make the row realistic.`,
+        from: { id: 'bot', name: 'Bench Bot', role: 'bot' },
+      });
+      if (turn % 3 === 2)
+        mine.push({ type: 'ws.message', t: (t += 400), conversationId: id, socket: c, from: 'server', data: { text: '' } });
       turn++;
     }
     mine.length = Math.min(mine.length, per - 1);
@@ -202,7 +381,9 @@ export function syntheticCassette(total: number, conversations: number): Cassett
   }
   events.sort((a, b) => a.t - b.t);
   return {
-    version: 1, tool: { name: 'directline-vcr', version: 'bench' }, createdAt: '2026-01-01T00:00:00.000Z',
+    version: 1,
+    tool: { name: 'directline-vcr', version: 'bench' },
+    createdAt: '2026-01-01T00:00:00.000Z',
     upstream: { origin: 'http://127.0.0.1:1', basePath: '/v3/directline' },
     redaction: { placeholders: { DLVCR_SECRET_1: 'secret', DLVCR_TOKEN_1: 'token', DLVCR_STREAMTOKEN_1: 'streamToken' } },
     events,

@@ -36,8 +36,16 @@ export const listenerOptions = {
 
 /** The live web inspector on record and replay (src/inspector/). */
 export const inspectorOptions = {
-  inspector: { type: 'boolean', default: false, describe: 'Serve the web inspector at /_vcr/ on the same port: the traffic as it happens (placeholders, never secrets)' },
-  'inspector-remote': { type: 'boolean', default: false, describe: 'Let other machines open /_vcr/ (only with --host other than loopback; otherwise it answers this machine only)' },
+  inspector: {
+    type: 'boolean',
+    default: false,
+    describe: 'Serve the web inspector at /_vcr/ on the same port: the traffic as it happens (placeholders, never secrets)',
+  },
+  'inspector-remote': {
+    type: 'boolean',
+    default: false,
+    describe: 'Let other machines open /_vcr/ (only with --host other than loopback; otherwise it answers this machine only)',
+  },
 } as const satisfies Record<string, Options>;
 
 /** --inspector/--inspector-remote as the API's `inspector` option. */

@@ -8,7 +8,9 @@ import { defineCommand } from './command.js';
 
 export default defineCommand({
   command: 'inspect <cassette..>',
-  describe: 'Print a cassette as a timeline (requests, stream frames, keep-alives, closes and the waits between them), or open it in the browser with --web',
+  describe:
+    'Print a cassette as a timeline (requests, stream frames, keep-alives, closes and the waits between them), ' +
+    'or open it in the browser with --web',
   positionals: {
     cassette: { type: 'string', array: true, demandOption: true, describe: 'Cassette file (--web: one or more)' },
   },
@@ -25,7 +27,11 @@ export default defineCommand({
     color: { type: 'boolean', describe: 'Colour output (default: on when stdout is a terminal and NO_COLOR is unset)' },
     'gap-ms': { type: 'number', default: 1000, describe: 'Show pauses longer than this before a frame' },
     width: { type: 'number', default: 60, describe: 'Characters of activity text to show' },
-    web: { type: 'boolean', default: false, describe: 'Serve the web inspector on 127.0.0.1 and print its URL: timeline, details, the chat as the user saw it' },
+    web: {
+      type: 'boolean',
+      default: false,
+      describe: 'Serve the web inspector on 127.0.0.1 and print its URL: timeline, details, the chat as the user saw it',
+    },
     port: { type: 'number', default: DEFAULT_INSPECTOR_PORT, describe: 'Port for --web (0 = any free port)' },
   },
   examples: [
@@ -45,11 +51,14 @@ export default defineCommand({
       } catch (err) {
         failStart(logger, 'cannot start the inspector', err);
       }
-      process.stdout.write(`directline-vcr inspector: open ${inspector.url}\n(${args.cassette.join(', ')}; served on 127.0.0.1 only)\nStop with Ctrl+C.\n`);
+      process.stdout.write(
+        `directline-vcr inspector: open ${inspector.url}\n(${args.cassette.join(', ')}; served on 127.0.0.1 only)\nStop with Ctrl+C.\n`,
+      );
       onStopSignal(logger, () => inspector.close());
       return;
     }
-    if (args.cassette.length > 1) failStart(logger, 'inspect', new Error(`one cassette at a time in the terminal (got ${args.cassette.length}); --web shows several`));
+    if (args.cassette.length > 1)
+      failStart(logger, 'inspect', new Error(`one cassette at a time in the terminal (got ${args.cassette.length}); --web shows several`));
     const cassette = await loadCassetteOrExit(logger, args.cassette[0]);
     const types = args.type.flatMap((t) => t.split(',')).filter(Boolean);
     const base = { conversation: args.conversation, types: types.length ? types : undefined, gapMs: args['gap-ms'], textWidth: args.width };

@@ -58,7 +58,10 @@ export function cassetteRows(c: Cassette, ci: number, name: string, ids: EventId
       const from = s.open?.event.t ?? s.frames[0]?.event.t ?? 0;
       const close = s.close?.event;
       lanes.push({
-        label: `socket ${s.ordinal}${s.ordinal > 1 ? ' (reconnect)' : ''}`, ordinal: s.ordinal, from, to: close ? close.t : null,
+        label: `socket ${s.ordinal}${s.ordinal > 1 ? ' (reconnect)' : ''}`,
+        ordinal: s.ordinal,
+        from,
+        to: close ? close.t : null,
         ...(close ? { end: `closed ${close.code} by ${close.by}` } : {}),
       });
     }
@@ -76,18 +79,37 @@ export function cassetteRows(c: Cassette, ci: number, name: string, ids: EventId
       }
       last = Math.max(last, ev.t);
       const lane = laneOfSocket.get(ev.socket) ?? 0;
-      rows.push(ev.type === 'ws.open' ? openRow(ev, id, lane) : ev.type === 'ws.close' ? closeRow(ev, id, lane) : frameRow(ev, id, lane, delivery, e.cause, keyOfIndex));
+      rows.push(
+        ev.type === 'ws.open'
+          ? openRow(ev, id, lane)
+          : ev.type === 'ws.close'
+            ? closeRow(ev, id, lane)
+            : frameRow(ev, id, lane, delivery, e.cause, keyOfIndex),
+      );
     }
     let chat = 0;
     for (const a of conv.log) if (!a.typing) chat++;
     conversations.push({
-      key, cassette: ci, id: conv.id, lanes, start: first, end: last, chat,
-      label: conv.id === null ? `no conversation (${conv.events[0]?.event.type === 'http' ? (conv.events[0].event as HttpEvent).route : 'socket'})` : conv.id,
+      key,
+      cassette: ci,
+      id: conv.id,
+      lanes,
+      start: first,
+      end: last,
+      chat,
+      label:
+        conv.id === null
+          ? `no conversation (${conv.events[0]?.event.type === 'http' ? (conv.events[0].event as HttpEvent).route : 'socket'})`
+          : conv.id,
     });
   }
   const cassette: CassetteView = {
-    index: ci, name, createdAt: c.createdAt, upstream: c.upstream.origin + c.upstream.basePath,
-    placeholders: { ...c.redaction.placeholders }, events: c.events.length,
+    index: ci,
+    name,
+    createdAt: c.createdAt,
+    upstream: c.upstream.origin + c.upstream.basePath,
+    placeholders: { ...c.redaction.placeholders },
+    events: c.events.length,
   };
   const chats = new Map<string, ChatActivity[]>();
   const chat = (conversation: string): ChatActivity[] | undefined => {
@@ -103,7 +125,10 @@ export function cassetteRows(c: Cassette, ci: number, name: string, ids: EventId
 }
 
 /** A row's key and its conversation's key. */
-interface RowId { key: string; conversation: string }
+interface RowId {
+  key: string;
+  conversation: string;
+}
 
 /**
  * A row with every field in the same order (the optional ones undefined, which JSON leaves out): ten
@@ -111,19 +136,49 @@ interface RowId { key: string; conversation: string }
  */
 function newRow(id: RowId, t: number, kind: RowView['kind'], lane: number, dir: RowView['dir'], text: string, types: string[]): RowView {
   return {
-    key: id.key, conversation: id.conversation, t, kind, lane, dir, text, route: undefined, method: undefined, status: undefined, duration: undefined,
-    types, cause: undefined, wait: undefined, turn: undefined, error: undefined, recorded: undefined, note: undefined,
+    key: id.key,
+    conversation: id.conversation,
+    t,
+    kind,
+    lane,
+    dir,
+    text,
+    route: undefined,
+    method: undefined,
+    status: undefined,
+    duration: undefined,
+    types,
+    cause: undefined,
+    wait: undefined,
+    turn: undefined,
+    error: undefined,
+    recorded: undefined,
+    note: undefined,
   };
 }
 
-function httpRow(x: ExchangeView, id: RowId, ev: HttpEvent, delivery: DeliveryView | undefined, keyOfIndex: (i: number) => string): RowView {
+function httpRow(
+  x: ExchangeView,
+  id: RowId,
+  ev: HttpEvent,
+  delivery: DeliveryView | undefined,
+  keyOfIndex: (i: number) => string,
+): RowView {
   const status = ev.response?.status ?? null;
   const activity = x.posted ? ` ${activityLine(x.posted)}` : '';
   const got = delivery ? ` ← ${activitiesLine(freshActivities(delivery), delivery.set.activities.length)}` : '';
   const failed = status === null ? ` ✕ ${ev.error?.code ?? 'no response'}` : '';
   const types = typesOf(delivery);
   if (x.posted) types.unshift(typeOf(x.posted));
-  const row = newRow(id, ev.t, 'http', 0, 'up', `${ev.request.method} ${x.route}${activity} → ${status ?? '—'}${failed} (${ms(ev.duration)})${got}`, types);
+  const row = newRow(
+    id,
+    ev.t,
+    'http',
+    0,
+    'up',
+    `${ev.request.method} ${x.route}${activity} → ${status ?? '—'}${failed} (${ms(ev.duration)})${got}`,
+    types,
+  );
   row.route = x.route;
   row.method = ev.request.method;
   row.status = status;
@@ -136,7 +191,15 @@ function httpRow(x: ExchangeView, id: RowId, ev: HttpEvent, delivery: DeliveryVi
 
 function openRow(ev: WsOpenEvent, id: RowId, lane: number): RowView {
   const wm = ev.query.watermark !== undefined ? ` watermark=${ev.query.watermark}` : '';
-  const row = newRow(id, ev.t, 'open', lane, 'up', ev.status === 101 ? `stream opened${wm} → 101` : `stream refused${wm} → ${ev.status}`, []);
+  const row = newRow(
+    id,
+    ev.t,
+    'open',
+    lane,
+    'up',
+    ev.status === 101 ? `stream opened${wm} → 101` : `stream refused${wm} → ${ev.status}`,
+    [],
+  );
   row.route = Route.stream;
   row.status = ev.status;
   row.error = ev.status !== 101;
@@ -144,23 +207,50 @@ function openRow(ev: WsOpenEvent, id: RowId, lane: number): RowView {
 }
 
 function closeRow(ev: WsCloseEvent, id: RowId, lane: number): RowView {
-  const row = newRow(id, ev.t, 'close', lane, ev.by === 'server' ? 'down' : ev.by === 'client' ? 'up' : null,
-    `closed ${ev.code} by ${ev.by}${ev.reason ? ` “${oneLine(ev.reason, 60)}”` : ''}`, []);
+  const row = newRow(
+    id,
+    ev.t,
+    'close',
+    lane,
+    ev.by === 'server' ? 'down' : ev.by === 'client' ? 'up' : null,
+    `closed ${ev.code} by ${ev.by}${ev.reason ? ` “${oneLine(ev.reason, 60)}”` : ''}`,
+    [],
+  );
   row.error = ev.code !== 1000 && ev.code !== 1005 && ev.by !== 'client';
   return row;
 }
 
-function frameRow(ev: WsMessageEvent, id: RowId, lane: number, delivery: DeliveryView | undefined, cause: Cause, keyOfIndex: (i: number) => string): RowView {
+function frameRow(
+  ev: WsMessageEvent,
+  id: RowId,
+  lane: number,
+  delivery: DeliveryView | undefined,
+  cause: Cause,
+  keyOfIndex: (i: number) => string,
+): RowView {
   const dir = ev.from === 'server' ? 'down' : 'up';
   if (isKeepAlive(ev)) return newRow(id, ev.t, 'keepalive', lane, dir, 'keep-alive', ['keepalive']);
   if (ev.from === 'client' && isBlankFrame(ev)) return newRow(id, ev.t, 'ping', lane, dir, 'ping', ['ping']);
   if (delivery) {
-    const row = newRow(id, ev.t, 'frame', lane, dir, activitiesLine(freshActivities(delivery), delivery.set.activities.length), typesOf(delivery));
+    const row = newRow(
+      id,
+      ev.t,
+      'frame',
+      lane,
+      dir,
+      activitiesLine(freshActivities(delivery), delivery.set.activities.length),
+      typesOf(delivery),
+    );
     linkCause(row, firstCause(delivery, cause), keyOfIndex);
     return row;
   }
   const data = ev.data;
-  const what = 'base64' in data ? `binary (${Math.round((data.base64.length * 3) / 4)} bytes)` : 'json' in data ? oneLine(JSON.stringify(data.json), 80) : oneLine(data.text, 80);
+  const what =
+    'base64' in data
+      ? `binary (${Math.round((data.base64.length * 3) / 4)} bytes)`
+      : 'json' in data
+        ? oneLine(JSON.stringify(data.json), 80)
+        : oneLine(data.text, 80);
   return newRow(id, ev.t, 'frame', lane, dir, `${ev.from === 'server' ? 'frame' : 'client frame'}: ${what}`, []);
 }
 
@@ -194,7 +284,10 @@ function typeOf(a: Activity): string {
 function activityLine(a: Activity): string {
   const text = typeof a.text === 'string' && a.text.trim() ? ` “${oneLine(a.text, 70)}”` : '';
   const name = typeof a.name === 'string' && a.name ? ` ${a.name}` : '';
-  const att = Array.isArray(a.attachments) && a.attachments.length ? ` [${a.attachments.length} attachment${a.attachments.length > 1 ? 's' : ''}]` : '';
+  const att =
+    Array.isArray(a.attachments) && a.attachments.length
+      ? ` [${a.attachments.length} attachment${a.attachments.length > 1 ? 's' : ''}]`
+      : '';
   return `${typeOf(a)}${name}${text}${att}`;
 }
 
@@ -208,21 +301,24 @@ export function activitiesLine(fresh: Activity[], total: number): string {
 export function chatActivityOf(act: Activity, role: string, row: string): ChatActivity {
   const out: ChatActivity = { type: typeOf(act), role, raw: act, row };
   if (typeof act.id === 'string') out.id = act.id;
-  const name = typeof act.from?.name === 'string' && act.from.name ? act.from.name : typeof act.from?.id === 'string' ? act.from.id : undefined;
+  const name =
+    typeof act.from?.name === 'string' && act.from.name ? act.from.name : typeof act.from?.id === 'string' ? act.from.id : undefined;
   if (name) out.name = name;
   if (typeof act.text === 'string') out.text = act.text;
   if (typeof act.timestamp === 'string') out.timestamp = act.timestamp;
   if (Array.isArray(act.attachments) && act.attachments.length) {
-    out.attachments = act.attachments.filter((x) => x && typeof x === 'object').map((x) => {
-      const content = x.content && typeof x.content === 'object' ? (x.content as Record<string, unknown>) : {};
-      return {
-        contentType: typeof x.contentType === 'string' ? x.contentType : 'unknown',
-        ...(typeof x.name === 'string' ? { name: x.name } : {}),
-        ...(typeof content.title === 'string' ? { title: content.title } : {}),
-        ...(typeof content.text === 'string' ? { text: content.text } : cardText(content)),
-        ...(typeof x.contentUrl === 'string' ? { url: x.contentUrl } : {}),
-      };
-    });
+    out.attachments = act.attachments
+      .filter((x) => x && typeof x === 'object')
+      .map((x) => {
+        const content = x.content && typeof x.content === 'object' ? (x.content as Record<string, unknown>) : {};
+        return {
+          contentType: typeof x.contentType === 'string' ? x.contentType : 'unknown',
+          ...(typeof x.name === 'string' ? { name: x.name } : {}),
+          ...(typeof content.title === 'string' ? { title: content.title } : {}),
+          ...(typeof content.text === 'string' ? { text: content.text } : cardText(content)),
+          ...(typeof x.contentUrl === 'string' ? { url: x.contentUrl } : {}),
+        };
+      });
   }
   const actions = (act.suggestedActions as { actions?: Array<{ title?: unknown; value?: unknown }> } | undefined)?.actions;
   if (Array.isArray(actions)) out.suggestedActions = actions.map((x) => String(x?.title ?? x?.value ?? '')).filter(Boolean);
@@ -233,8 +329,13 @@ export function chatActivityOf(act: Activity, role: string, row: string): ChatAc
 function cardText(content: Record<string, unknown>): { text?: string } {
   const body = content.body;
   if (!Array.isArray(body)) return {};
-  const texts = body.filter((b) => b && typeof b === 'object' && (b as { type?: unknown }).type === 'TextBlock' && typeof (b as { text?: unknown }).text === 'string')
-    .slice(0, 3).map((b) => (b as { text: string }).text);
+  const texts = body
+    .filter(
+      (b) =>
+        b && typeof b === 'object' && (b as { type?: unknown }).type === 'TextBlock' && typeof (b as { text?: unknown }).text === 'string',
+    )
+    .slice(0, 3)
+    .map((b) => (b as { text: string }).text);
   return texts.length ? { text: texts.join('\n') } : {};
 }
 

@@ -28,7 +28,11 @@ export class InspectorData {
   private json: Buffer | null = null;
   private extra: ExtraRows = { conversations: [], rows: [], chats: new Map(), notes: new Map() };
 
-  constructor(readonly title: string, readonly live: InspectorView['live'], readonly webChat: boolean) {}
+  constructor(
+    readonly title: string,
+    readonly live: InspectorView['live'],
+    readonly webChat: boolean,
+  ) {}
 
   /** Adds a cassette; `live` when its events array grows while it is shown (a recording). */
   addCassette(cassette: Cassette, name: string, live = false): number {
@@ -85,7 +89,9 @@ export class InspectorData {
     const e = this.entries[ci];
     if (!e.built) {
       // readModel caches per cassette object and a live cassette changes in place: a shallow copy gets a fresh model.
-      const c = e.live ? { ...e.cassette, events: [...e.cassette.events], redaction: { placeholders: { ...e.cassette.redaction.placeholders } } } : e.cassette;
+      const c = e.live
+        ? { ...e.cassette, events: [...e.cassette.events], redaction: { placeholders: { ...e.cassette.redaction.placeholders } } }
+        : e.cassette;
       e.built = cassetteRows(c, ci, e.name, this.ids);
     }
     return e.built;

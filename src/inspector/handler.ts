@@ -87,7 +87,14 @@ export function createInspectorHandler(opts: InspectorHandlerOptions & { bundle:
     }
     if (rest === 'webchat.js') {
       if (opts.bundle) serveWebChatBundle(req, res, opts.bundle, opts.logger);
-      else send(res, method, 404, 'text/plain; charset=utf-8', Buffer.from('botframework-webchat is not installed: the page uses its built-in chat view\n'));
+      else
+        send(
+          res,
+          method,
+          404,
+          'text/plain; charset=utf-8',
+          Buffer.from('botframework-webchat is not installed: the page uses its built-in chat view\n'),
+        );
       return true;
     }
     const m = /^page\/([a-z][a-z0-9-]*)\.js$/.exec(rest);
@@ -121,9 +128,11 @@ const LOOPBACK_NAME = /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$
 /** Why a request may not see the inspector, or null. */
 function refuse(req: IncomingMessage, allowRemote: boolean): string | null {
   if (allowRemote) return null;
-  if (!isLoopbackAddress(req.socket.remoteAddress)) return 'the inspector answers only on this machine (loopback); start it with the remote option to share it';
+  if (!isLoopbackAddress(req.socket.remoteAddress))
+    return 'the inspector answers only on this machine (loopback); start it with the remote option to share it';
   const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-  if (!LOOPBACK_NAME.test(host)) return `the inspector answers only under a loopback host name (127.0.0.1, localhost), not ${host || 'no Host header'}`;
+  if (!LOOPBACK_NAME.test(host))
+    return `the inspector answers only under a loopback host name (127.0.0.1, localhost), not ${host || 'no Host header'}`;
   return null;
 }
 

@@ -40,7 +40,9 @@ export interface Inspector {
 }
 
 export async function startInspector(opts: InspectorOptions): Promise<Inspector> {
-  const loaded = await Promise.all(opts.cassettes.map(async (c) => (typeof c === 'string' ? { cassette: await loadCassette(c), name: basename(c) } : c)));
+  const loaded = await Promise.all(
+    opts.cassettes.map(async (c) => (typeof c === 'string' ? { cassette: await loadCassette(c), name: basename(c) } : c)),
+  );
   const bundle = resolveWebChat(opts.bundle);
   const title = loaded.map((c) => c.name).join(', ') || 'no cassette';
   const data = new InspectorData(title, null, Boolean(bundle));
@@ -66,10 +68,11 @@ export async function startInspector(opts: InspectorOptions): Promise<Inspector>
   return {
     url: `http://${shown}:${port}/`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      handler.close();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        handler.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

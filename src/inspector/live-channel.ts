@@ -16,7 +16,10 @@ export class LiveChannel {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly data: InspectorData, private readonly intervalMs = 100) {
+  constructor(
+    private readonly data: InspectorData,
+    private readonly intervalMs = 100,
+  ) {
     this.unsubscribe = data.onChange(() => this.schedule());
     this.heartbeat = setInterval(() => {
       for (const res of this.clients) res.write(': keep-alive\n\n');

@@ -20,7 +20,11 @@ interface LiveSession {
 /** Rows of requests no session took (unknown conversation or bearer, a stream nobody started). */
 const STRAY = 'live/-';
 
-export function replayInspector(cassette: Cassette, name: string, opts: LiveInspectorOptions = {}): { handler: InspectorHandler; observe: ReplayObserver } {
+export function replayInspector(
+  cassette: Cassette,
+  name: string,
+  opts: LiveInspectorOptions = {},
+): { handler: InspectorHandler; observe: ReplayObserver } {
   const bundle = resolveWebChat(opts.bundle);
   const data = new InspectorData(`replaying ${name}`, 'replay', Boolean(bundle));
   data.addCassette(cassette, name);
@@ -41,9 +45,18 @@ export function replayInspector(cassette: Cassette, name: string, opts: LiveInsp
     if (!s) {
       s = {
         conversation: {
-          key: key === null ? STRAY : `live/${key}`, cassette: 0, id: null, label: label ?? 'requests no live session took',
-          start: at, end: at, chat: 0, live: true,
-          lanes: [{ label: 'http', ordinal: 0, from: at, to: null }, { label: 'released', ordinal: 1, from: at, to: null }],
+          key: key === null ? STRAY : `live/${key}`,
+          cassette: 0,
+          id: null,
+          label: label ?? 'requests no live session took',
+          start: at,
+          end: at,
+          chat: 0,
+          live: true,
+          lanes: [
+            { label: 'http', ordinal: 0, from: at, to: null },
+            { label: 'released', ordinal: 1, from: at, to: null },
+          ],
         },
         rows: [],
         chat: [],
@@ -62,34 +75,78 @@ export function replayInspector(cassette: Cassette, name: string, opts: LiveInsp
 
   const observe: ReplayObserver = (e: ReplayEvent) => {
     if (e.kind === 'session') {
-      const s = sessionOf(e.session, e.at, `live session ${e.session}${e.liveId ? ` (${e.liveId})` : ''} ⇐ recorded ${e.recordedId ?? `#${e.recordedOrdinal + 1}`}`);
+      const s = sessionOf(
+        e.session,
+        e.at,
+        `live session ${e.session}${e.liveId ? ` (${e.liveId})` : ''} ⇐ recorded ${e.recordedId ?? `#${e.recordedOrdinal + 1}`}`,
+      );
       s.conversation.id = e.liveId;
-      add(s, { t: e.at, kind: 'session', lane: 0, dir: null, types: [], text: `session ${e.session} started over recorded conversation ${e.recordedId ?? `#${e.recordedOrdinal + 1}`}` });
+      add(s, {
+        t: e.at,
+        kind: 'session',
+        lane: 0,
+        dir: null,
+        types: [],
+        text: `session ${e.session} started over recorded conversation ${e.recordedId ?? `#${e.recordedOrdinal + 1}`}`,
+      });
     } else if (e.kind === 'matched') {
       const s = sessionOf(e.session, e.at);
       add(s, {
-        t: e.at, kind: 'match', lane: 0, dir: 'up', route: e.route, method: e.method, status: e.status, types: [],
-        text: `✓ ${e.method} ${e.route} → ${e.status}${e.recorded ? ` (recorded at +${(e.recorded.t / 1000).toFixed(3)}s)` : ' (answered without a recorded request)'}`,
+        t: e.at,
+        kind: 'match',
+        lane: 0,
+        dir: 'up',
+        route: e.route,
+        method: e.method,
+        status: e.status,
+        types: [],
+        text: `✓ ${e.method} ${e.route} → ${e.status}${recordedAtText(e.recorded)}`,
         ...(e.recorded ? { recorded: keyOf(e.recorded) } : {}),
         turn: routePolicy(e.route).cause ? true : undefined,
       });
     } else if (e.kind === 'mismatch') {
       const s = sessionOf(e.session, e.at);
       const received = e.received.activity as { type?: string; text?: string } | undefined;
-      add(s, {
-        t: e.at, kind: 'mismatch', lane: 0, dir: 'up', route: e.route, method: e.method, status: e.status, types: received?.type ? [received.type] : [],
-        error: true, turn: true,
-        text: `✕ mismatch ${e.method} ${e.route} → ${e.status}${received ? ` ${received.type ?? ''} “${received.text ?? ''}”` : ''}: ${e.reason}`,
-        ...(e.recorded ? { recorded: keyOf(e.recorded) } : {}),
-      }, { mismatch: { status: e.status, reason: e.reason, received: e.received, expected: e.expected } });
+      const receivedText = received ? ` ${received.type ?? ''} “${received.text ?? ''}”` : '';
+      add(
+        s,
+        {
+          t: e.at,
+          kind: 'mismatch',
+          lane: 0,
+          dir: 'up',
+          route: e.route,
+          method: e.method,
+          status: e.status,
+          types: received?.type ? [received.type] : [],
+          error: true,
+          turn: true,
+          text: `✕ mismatch ${e.method} ${e.route} → ${e.status}${receivedText}: ${e.reason}`,
+          ...(e.recorded ? { recorded: keyOf(e.recorded) } : {}),
+        },
+        { mismatch: { status: e.status, reason: e.reason, received: e.received, expected: e.expected } },
+      );
     } else {
       const s = sessionOf(e.session, e.at);
-      const text = e.item === 'activities' ? activitiesLine(e.activities, e.activities.length)
-        : e.item === 'keepalive' ? 'keep-alive' : e.item === 'close' ? `close ${e.code ?? ''}` : 'frame';
+      const text =
+        e.item === 'activities'
+          ? activitiesLine(e.activities, e.activities.length)
+          : e.item === 'keepalive'
+            ? 'keep-alive'
+            : e.item === 'close'
+              ? `close ${e.code ?? ''}`
+              : 'frame';
       add(s, {
-        t: e.at, kind: 'release', lane: 1, dir: 'down', text: `released ${text}`,
-        types: e.item === 'keepalive' ? ['keepalive'] : [...new Set(e.activities.map((a) => (typeof a.type === 'string' ? a.type : 'unknown')))],
-        ...(recordedAt.has(`${e.recordedOrdinal}:${e.recordedT}`) ? { recorded: recordedAt.get(`${e.recordedOrdinal}:${e.recordedT}`) } : {}),
+        t: e.at,
+        kind: 'release',
+        lane: 1,
+        dir: 'down',
+        text: `released ${text}`,
+        types:
+          e.item === 'keepalive' ? ['keepalive'] : [...new Set(e.activities.map((a) => (typeof a.type === 'string' ? a.type : 'unknown')))],
+        ...(recordedAt.has(`${e.recordedOrdinal}:${e.recordedT}`)
+          ? { recorded: recordedAt.get(`${e.recordedOrdinal}:${e.recordedT}`) }
+          : {}),
       });
       for (const a of e.activities) {
         if (a.type === 'typing') continue;
@@ -108,4 +165,8 @@ export function replayInspector(cassette: Cassette, name: string, opts: LiveInsp
 
   const handler = createInspectorHandler({ data, prefix: LIVE_PREFIX, bundle, logger: opts.logger, allowRemote: opts.allowRemote });
   return { handler, observe };
+}
+
+function recordedAtText(recorded: HttpEvent | null): string {
+  return recorded ? ` (recorded at +${(recorded.t / 1000).toFixed(3)}s)` : ' (answered without a recorded request)';
 }

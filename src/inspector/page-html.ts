@@ -46,7 +46,8 @@ export function renderInspectorPage(title: string): string {
 }
 
 const CSS = `
-:root{--bg:#fff;--fg:#1b1f24;--dim:#6a737d;--line:#e4e7eb;--sel:#e8f0fe;--http:#0b6bcb;--down:#1a7f37;--up:#8250df;--err:#cf222e;--errbg:#ffebe9;--cause:#d4a72c;--ph:#fff2b3;--row:22px}
+:root{--bg:#fff;--fg:#1b1f24;--dim:#6a737d;--line:#e4e7eb;--sel:#e8f0fe;--http:#0b6bcb;--down:#1a7f37;--up:#8250df;
+  --err:#cf222e;--errbg:#ffebe9;--cause:#d4a72c;--ph:#fff2b3;--row:22px}
 *{box-sizing:border-box}
 [hidden]{display:none!important}
 html,body{margin:0;height:100%;font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
@@ -67,7 +68,8 @@ main{flex:1;min-height:0;display:flex}
 #axis{height:20px;border-bottom:1px solid var(--line);position:relative;font-size:10px;color:var(--dim)}
 #rows{flex:1;overflow:auto;position:relative;outline:none;font:12px/var(--row) ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 #rows-inner{position:relative}
-.row{position:absolute;left:0;right:0;height:var(--row);display:flex;align-items:center;white-space:nowrap;border-bottom:1px solid #f3f4f6;cursor:pointer}
+.row{position:absolute;left:0;right:0;height:var(--row);display:flex;align-items:center;white-space:nowrap;
+  border-bottom:1px solid #f3f4f6;cursor:pointer}
 .row:hover{background:#f6f8fa}
 .row.sel{background:var(--sel)}
 .row.linked{background:#fff8c5}
@@ -97,7 +99,8 @@ main{flex:1;min-height:0;display:flex}
 aside{border-left:1px solid var(--line);display:flex;flex-direction:column;min-height:0}
 #details{width:440px;flex:none}
 #chat{width:360px;flex:none}
-.pane-head{display:flex;align-items:center;justify-content:space-between;padding:4px 10px;border-bottom:1px solid var(--line);background:#f6f8fa}
+.pane-head{display:flex;align-items:center;justify-content:space-between;padding:4px 10px;border-bottom:1px solid var(--line);
+  background:#f6f8fa}
 .pane-head h2{font-size:13px;margin:0}
 #chat-mode{color:var(--dim);font-size:11px}
 .pane-head button{font-size:16px;border:0;background:none;cursor:pointer}
@@ -117,7 +120,8 @@ mark.ph{background:var(--ph);border:1px dashed #bf8700;border-radius:3px;padding
 .mismatch-reason{color:var(--err);font-family:system-ui,sans-serif}
 #chat-body{flex:1;overflow:auto;padding:8px;min-height:0}
 #chat-body.webchat{padding:0}
-.bubble{max-width:85%;margin:6px 0;padding:6px 10px;border-radius:12px;background:#f1f3f5;white-space:pre-wrap;word-wrap:break-word;cursor:pointer}
+.bubble{max-width:85%;margin:6px 0;padding:6px 10px;border-radius:12px;background:#f1f3f5;white-space:pre-wrap;
+  word-wrap:break-word;cursor:pointer}
 .bubble.user{margin-left:auto;background:#0b6bcb;color:#fff}
 .bubble .who{display:block;font-size:10px;opacity:.7}
 .bubble .card{margin-top:4px;padding:4px 6px;border:1px solid #d0d7de;border-radius:6px;background:#fff;color:var(--fg)}

@@ -3,9 +3,17 @@
 // observed. Types only: the server (build-view.ts, live-replay.ts) fills them, the page (page/) reads them.
 
 export type RowKind =
-  | 'http' | 'open' | 'frame' | 'keepalive' | 'ping' | 'close'
+  | 'http'
+  | 'open'
+  | 'frame'
+  | 'keepalive'
+  | 'ping'
+  | 'close'
   // live replay observations
-  | 'session' | 'match' | 'release' | 'mismatch';
+  | 'session'
+  | 'match'
+  | 'release'
+  | 'mismatch';
 
 export interface InspectorView {
   /** Shown in the page title. */

@@ -91,9 +91,14 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   door.handle(forwarder.handle).handleUpgrade(relay.handleUpgrade);
   // The cassette as it stood when recording began (an appended one is read back whole), then the capture tap.
   const inspector = opts.inspector && writer && ctx.capture
-    ? recordInspector(writer.snapshot(), basename(writer.file), ctx.capture.tap, { logger, ...(typeof opts.inspector === 'object' ? opts.inspector : {}) })
+    ? recordInspector(writer.snapshot(), basename(writer.file), ctx.capture.tap, {
+      logger,
+      ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
+    })
     : null;
-  if (opts.inspector && !inspector) logger.warn('--inspector: nothing is captured without a cassette (passthrough), so there is nothing to inspect');
+  if (opts.inspector && !inspector) {
+    logger.warn('--inspector: nothing is captured without a cassette (passthrough), so there is nothing to inspect');
+  }
   if (inspector) door.handle(inspector, 'first'); // /_vcr/ before the demo page and the forwarder
   logStart(ctx, writer);
 

@@ -37,9 +37,14 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const tls = opts.tls ? loadListenerTls(opts.tls) : null;
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
   const inspector = opts.inspector
-    ? replayInspector(cassette, file ? basename(file) : 'cassette', { logger, ...(typeof opts.inspector === 'object' ? opts.inspector : {}) })
+    ? replayInspector(cassette, file ? basename(file) : 'cassette', {
+      logger,
+      ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
+    })
     : null;
-  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, observe: inspector?.observe });
+  const server = new ReplayServer({
+    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, observe: inspector?.observe,
+  });
   if (inspector) server.door.handle(inspector.handler, 'first'); // /_vcr/ before the demo page and Direct Line routes
   const host = opts.host ?? '127.0.0.1';
   const { port, url } = await server.listen(opts.port ?? 0, host);

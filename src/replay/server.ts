@@ -225,7 +225,8 @@ export class ReplayServer {
       return;
     }
     this.matched++;
-    this.report({ kind: 'matched', session: session!.n, method, path: url.pathname, route, status: outcome.reply.status, recorded: outcome.matched });
+    const status = outcome.reply.status;
+    this.report({ kind: 'matched', session: session!.n, method, path: url.pathname, route, status, recorded: outcome.matched });
     const fields = { method, route, status: outcome.reply.status, session: session!.n, conversationId: session!.liveId };
     if (outcome.quiet || !outcome.matched) this.opts.logger.debug(fields, 'replayed');
     else this.opts.logger.info(fields, 'replayed');
@@ -355,12 +356,16 @@ export class ReplayServer {
     }));
   }
 
-  private reportMismatch(live: LiveRequest, at: string, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape, session?: Session): void {
+  private reportMismatch(
+    live: LiveRequest, at: string, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape, session?: Session,
+  ): void {
     this.unmatchedCount++;
     const line = expected ? describeRecorded(expected).line : null;
     this.report({
       kind: 'mismatch', session: session?.n ?? null, method: live.method, path: live.path, route: live.route, status, reason,
-      received: describeLive(live.method, live.path, live.route, shape), expected: expected ? describeRecorded(expected).json : null, recorded: expected,
+      received: describeLive(live.method, live.path, live.route, shape),
+      expected: expected ? describeRecorded(expected).json : null,
+      recorded: expected,
     });
     if (this.unmatched.length < 10_000) this.unmatched.push({ method: live.method, path: live.path, route: live.route, reason, expected: line, at });
     this.opts.logger.warn({
@@ -389,7 +394,8 @@ export class ReplayServer {
       this.unmatchedCount++;
       if (this.unmatched.length < 10_000) this.unmatched.push({ method: 'GET', path: url.pathname, route: Route.stream, reason, expected: null, at: new Date().toISOString() });
       this.opts.logger.warn({ method: 'GET', path: url.pathname, route: Route.stream, status, reason }, 'replay mismatch: stream upgrade refused');
-      this.report({ kind: 'mismatch', session: null, method: 'GET', path: url.pathname, route: Route.stream, status, reason, received: { method: 'GET', path: url.pathname, route: Route.stream }, expected: null, recorded: null });
+      const received = { method: 'GET', path: url.pathname, route: Route.stream };
+      this.report({ kind: 'mismatch', session: null, ...received, status, reason, received, expected: null, recorded: null });
       refuseUpgrade(socket, jsonReply(status, errorBody('ReplayMismatch', `No recorded stream matches ${url.pathname}: ${reason}`, {
         replay: { received: { method: 'GET', path: url.pathname, route: Route.stream }, expected: null, hint: this.hint },
       })), cors);

@@ -12,12 +12,15 @@ import { InspectorData } from '../../src/inspector/data.js';
 const DEMO = fileURLToPath(new URL('../../recordings/demo.json', import.meta.url));
 
 describe('cassetteRows', () => {
-  it('gives every conversation event one row, on the HTTP lane or its socket\'s', async () => {
+  it("gives every conversation event one row, on the HTTP lane or its socket's", async () => {
     const c = await loadCassette(DEMO);
     const model = readModel(c);
     const { conversations, rows } = cassetteRows(c, 0, 'demo.json', new EventIds());
     assert.equal(conversations.length, model.conversations.length);
-    assert.equal(rows.length, model.conversations.reduce((n, conv) => n + conv.events.length, 0));
+    assert.equal(
+      rows.length,
+      model.conversations.reduce((n, conv) => n + conv.events.length, 0),
+    );
     for (const conv of conversations) {
       const sockets = model.conversations.find((m) => m.id === conv.id)!.sockets.length;
       assert.equal(conv.lanes.length, sockets + 1, 'an HTTP lane and one per socket');
@@ -54,7 +57,10 @@ describe('cassetteRows', () => {
     const { chat: chatOf, conversations } = cassetteRows(c, 0, 'demo.json', new EventIds());
     const chat = chatOf(conversations[0].key)!;
     const expected = model.conversations[0].log.filter((a) => !a.typing);
-    assert.deepEqual(chat.map((x) => [x.role, x.text]), expected.map((a) => [a.role, a.activity.text]));
+    assert.deepEqual(
+      chat.map((x) => [x.role, x.text]),
+      expected.map((a) => [a.role, a.activity.text]),
+    );
     assert.ok(chat.some((x) => x.role === 'user') && chat.some((x) => x.role === 'bot'));
     assert.equal(conversations[0].chat, chat.length);
   });

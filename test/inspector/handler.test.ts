@@ -15,12 +15,14 @@ const DEMO = fileURLToPath(new URL('../../recordings/demo.json', import.meta.url
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
-    http.get(url, { headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body, type: String(res.headers['content-type']) }));
-    }).on('error', reject);
+    http
+      .get(url, { headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body, type: String(res.headers['content-type']) }));
+      })
+      .on('error', reject);
   });
 }
 
@@ -34,11 +36,15 @@ function readEvents(url: string, until: (msgs: LiveMessage[]) => boolean, timeou
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
         buf += d;
-        let i;
+        let i: number;
         while ((i = buf.indexOf('\n\n')) >= 0) {
           const chunk = buf.slice(0, i);
           buf = buf.slice(i + 2);
-          const data = chunk.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          const data = chunk
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
           if (data) msgs.push(JSON.parse(data) as LiveMessage);
         }
         if (until(msgs)) {
@@ -96,7 +102,9 @@ describe('the inspector handler', () => {
       assert.equal((await get(`${vcr.url}/_vcr`)).status, 308);
       const view = JSON.parse((await get(`${vcr.inspectorUrl}api/view`)).body) as InspectorView;
       assert.equal(view.live, 'replay');
-      const got = readEvents(`${vcr.inspectorUrl}api/live`, (m) => m.some((x) => x.type === 'update' && x.rows.some((r) => r.kind === 'session')));
+      const got = readEvents(`${vcr.inspectorUrl}api/live`, (m) =>
+        m.some((x) => x.type === 'update' && x.rows.some((r) => r.kind === 'session')),
+      );
       const start = await fetch(`${vcr.domain}/tokens/generate`, { method: 'POST', headers: { authorization: 'Bearer x' } });
       assert.equal(start.status, 200, 'the Direct Line route still answers');
       const msgs = await got;
@@ -113,7 +121,9 @@ describe('the inspector handler', () => {
     const dir = await tempDir('dlvcr-inspector-');
     const rec = await startRecorder({ upstream: emu.domain, cassette: dir.file('c.json'), inspector: true });
     try {
-      const got = readEvents(`${rec.inspectorUrl}api/live`, (m) => m.some((x) => x.type === 'update' && x.rows.some((r) => r.route === 'conversations.start')));
+      const got = readEvents(`${rec.inspectorUrl}api/live`, (m) =>
+        m.some((x) => x.type === 'update' && x.rows.some((r) => r.route === 'conversations.start')),
+      );
       const res = await fetch(`${rec.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` } });
       assert.equal(res.status, 201);
       const msgs = await got;

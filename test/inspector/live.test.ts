@@ -25,8 +25,12 @@ const keep = (name: string) => {
 
 describe('the live inspector', () => {
   let browser: Browser | undefined;
-  before(async () => { browser = await launchChromium(); });
-  after(async () => { await browser?.close(); });
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
 
   it('on a recorder: rows appear as a directlinejs client talks through it', { timeout: 90_000 }, async () => {
     const emu = await startEmulator();
@@ -86,7 +90,9 @@ describe('the live inspector', () => {
       try {
         await waitForActivities(dl, (a) => a.some((x) => x.text === welcome), 10_000);
         await page.locator('.row.conv').filter({ hasText: 'live session 1' }).waitFor({ timeout: 10_000 });
-        await timelineRow(page, `released message “${welcome.slice(0, 20)}`).first().waitFor({ timeout: 10_000 });
+        await timelineRow(page, `released message “${welcome.slice(0, 20)}`)
+          .first()
+          .waitFor({ timeout: 10_000 });
         const unrecorded = 'a message nobody recorded';
         await assert.rejects(postAndWait(dl, { type: 'message', text: unrecorded, from: { id: 'me' } }));
         const row = page.locator('.row.mismatch.err').filter({ hasText: unrecorded });

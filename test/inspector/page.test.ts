@@ -20,7 +20,9 @@ const DOCS_SHOT = fileURLToPath(new URL('../../docs/inspector-timeline.png', imp
 /** The bot's message texts in the demo, as the read model sees them. */
 async function demoBotTexts(): Promise<string[]> {
   const model = readModel(await loadCassette(DEMO));
-  return model.conversations.flatMap((c) => c.log.filter((a) => a.role === 'bot' && a.activity.type === 'message' && a.activity.text).map((a) => a.activity.text!));
+  return model.conversations.flatMap((c) =>
+    c.log.filter((a) => a.role === 'bot' && a.activity.type === 'message' && a.activity.text).map((a) => a.activity.text!),
+  );
 }
 
 describe('inspect --web on the shipped demo', () => {
@@ -41,7 +43,7 @@ describe('inspect --web on the shipped demo', () => {
     const { page, errors } = await openInspector(browser!, inspector!.url, { width: 1500, height: 2400 });
     for (const text of texts) {
       const short = text.slice(0, 30);
-      assert.ok(await timelineRow(page, short).count() >= 1, `a timeline row shows "${short}"`);
+      assert.ok((await timelineRow(page, short).count()) >= 1, `a timeline row shows "${short}"`);
     }
     // Web Chat is installed in this repository: the chat pane renders the recorded conversation with it.
     assert.equal(await page.locator('#chat-mode').textContent(), 'Web Chat');
@@ -65,8 +67,8 @@ describe('inspect --web on the shipped demo', () => {
     await root.locator('> summary').click();
     assert.equal(await root.getAttribute('open'), null);
     // The frame's cause (the stream open or a post) is a link; the selected row's cause is highlighted.
-    assert.ok(await page.locator('#details-body').getByText('Caused by').count() === 1);
-    assert.ok(await page.locator('.row.linked').count() >= 1, 'its cause is highlighted in the timeline');
+    assert.ok((await page.locator('#details-body').getByText('Caused by').count()) === 1);
+    assert.ok((await page.locator('.row.linked').count()) >= 1, 'its cause is highlighted in the timeline');
     // An HTTP exchange carries placeholders (the Authorization header): they are marked, with their kind.
     await timelineRow(page, 'conversations.start').first().click();
     const mark = page.locator('#details-body mark.ph').first();
@@ -145,7 +147,7 @@ describe('inspect --web without Web Chat', () => {
       await eventually(async () => (await page.locator('#chat-body .bubble').count()) > 0, 'chat bubbles', 10_000, 100);
       const chat = (await page.locator('#chat-body').textContent()) ?? '';
       for (const t of texts) assert.ok(chat.includes(t), `the built-in view shows "${t.slice(0, 30)}"`);
-      assert.ok(await page.locator('#chat-body .bubble.user').count() >= 1, 'the user\'s messages are on their side');
+      assert.ok((await page.locator('#chat-body .bubble.user').count()) >= 1, "the user's messages are on their side");
       assert.equal(await page.locator('.webchat__bubble').count(), 0);
       const res = await fetch(new URL('webchat.js', inspector.url));
       assert.equal(res.status, 404);

@@ -4,7 +4,11 @@
 import type { ChatActivity } from '../view.js';
 import { h } from './dom.js';
 
-interface Observer { next?(v: unknown): void; error?(e: unknown): void; complete?(): void }
+interface Observer {
+  next?(v: unknown): void;
+  error?(e: unknown): void;
+  complete?(): void;
+}
 
 interface WebChatGlobal {
   renderWebChat(props: Record<string, unknown>, el: HTMLElement): void;
@@ -62,7 +66,12 @@ export class ChatView {
   private webChat: RecordedDirectLine | null = null;
   private webChatLoad: Promise<WebChatGlobal | null> | null = null;
 
-  constructor(private readonly body: HTMLElement, private readonly mode: HTMLElement, private readonly useWebChat: boolean, private readonly onPick: (row: string) => void) {
+  constructor(
+    private readonly body: HTMLElement,
+    private readonly mode: HTMLElement,
+    private readonly useWebChat: boolean,
+    private readonly onPick: (row: string) => void,
+  ) {
     mode.textContent = useWebChat ? 'Web Chat' : 'built-in view (Web Chat is not installed)';
   }
 
@@ -98,9 +107,15 @@ export class ChatView {
       const el = h('div', { style: 'height:100%', 'data-webchat': conversation });
       this.body.replaceChildren(el);
       const user = all.find((a) => a.role === 'user') as { raw?: { from?: { id?: string } } } | undefined;
-      WebChat.renderWebChat({
-        directLine: this.webChat, userID: user?.raw?.from?.id, locale: 'en-US', styleOptions: { hideSendBox: true },
-      }, el);
+      WebChat.renderWebChat(
+        {
+          directLine: this.webChat,
+          userID: user?.raw?.from?.id,
+          locale: 'en-US',
+          styleOptions: { hideSendBox: true },
+        },
+        el,
+      );
       fresh = all;
     }
     for (const a of fresh) this.webChat.push(withRole(a));
@@ -136,9 +151,18 @@ function bubble(a: ChatActivity, onPick: (row: string) => void): HTMLElement[] {
   b.append(h('span', { class: 'who' }, `${a.name ?? a.role}${a.type !== 'message' ? ` · ${a.type}` : ''}`));
   if (a.text) b.append(a.text);
   for (const att of a.attachments ?? []) {
-    if (att.contentType.startsWith('image/') && att.url?.startsWith('data:')) b.append(h('img', { src: att.url, alt: att.name ?? att.contentType }));
-    else b.append(h('div', { class: 'card' }, h('strong', null, att.title ?? att.name ?? att.contentType), att.text ? h('div', null, att.text) : null,
-      att.url && !att.url.startsWith('data:') ? h('div', { class: 'who' }, att.url) : null));
+    if (att.contentType.startsWith('image/') && att.url?.startsWith('data:'))
+      b.append(h('img', { src: att.url, alt: att.name ?? att.contentType }));
+    else
+      b.append(
+        h(
+          'div',
+          { class: 'card' },
+          h('strong', null, att.title ?? att.name ?? att.contentType),
+          att.text ? h('div', null, att.text) : null,
+          att.url && !att.url.startsWith('data:') ? h('div', { class: 'who' }, att.url) : null,
+        ),
+      );
   }
   if (!a.text && !a.attachments?.length && a.type !== 'message') b.append(h('em', null, a.type));
   b.addEventListener('click', () => onPick(a.row));

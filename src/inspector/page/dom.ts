@@ -3,7 +3,9 @@ type Child = Node | string | number | null | undefined | false;
 
 /** Creates an element; attributes with undefined/false values are left out; text children are text nodes. */
 export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K, attrs?: Record<string, string | number | boolean | undefined> | null, ...children: Child[]
+  tag: K,
+  attrs?: Record<string, string | number | boolean | undefined> | null,
+  ...children: Child[]
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (attrs) {

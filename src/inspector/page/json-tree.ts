@@ -21,12 +21,22 @@ function node(key: string | undefined, value: unknown, depth: number, opts: Tree
   const label = key === undefined ? null : h('span', { class: 'k' }, JSON.stringify(key), ': ');
   if (value !== null && typeof value === 'object') {
     const isArray = Array.isArray(value);
-    const entries: Array<[string | undefined, unknown]> = isArray ? (value as unknown[]).map((v) => [undefined, v]) : Object.entries(value as object);
+    const entries: Array<[string | undefined, unknown]> = isArray
+      ? (value as unknown[]).map((v) => [undefined, v])
+      : Object.entries(value as object);
     const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
     if (entries.length === 0) return h('div', { class: 'kv' }, label, `${open}${close}${comma}`);
-    const d = h('details', (depth < (opts.openDepth ?? 3) && entries.length <= 60) ? { open: true } : null);
-    d.append(h('summary', null, label, open, h('span', { class: 'count' }, ` ${entries.length} ${isArray ? 'item' : 'key'}${entries.length === 1 ? '' : 's'} `)));
-    entries.forEach(([k, v], i) => d.append(node(k, v, depth + 1, opts, i === entries.length - 1)));
+    const d = h('details', depth < (opts.openDepth ?? 3) && entries.length <= 60 ? { open: true } : null);
+    d.append(
+      h(
+        'summary',
+        null,
+        label,
+        open,
+        h('span', { class: 'count' }, ` ${entries.length} ${isArray ? 'item' : 'key'}${entries.length === 1 ? '' : 's'} `),
+      ),
+    );
+    for (const [i, [k, v]] of entries.entries()) d.append(node(k, v, depth + 1, opts, i === entries.length - 1));
     d.append(h('div', { class: 'kv', style: 'margin-left:-14px' }, `${close}${comma}`));
     return d;
   }

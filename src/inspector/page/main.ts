@@ -87,15 +87,24 @@ function reindex(): void {
 
 function fillFilters(): void {
   const convs = orderedConversations();
-  setOptions(filters.conversation, convs.map((c) => [c.key, `${c.label} (${state.byConversation.get(c.key)?.length ?? 0})`]));
+  setOptions(
+    filters.conversation,
+    convs.map((c) => [c.key, `${c.label} (${state.byConversation.get(c.key)?.length ?? 0})`]),
+  );
   const routes = new Set<string>();
   const types = new Set<string>();
   for (const r of state.rows.values()) {
     if (r.route) routes.add(r.route);
     for (const t of r.types) types.add(t);
   }
-  setOptions(filters.route, [...routes].sort().map((r) => [r, r]));
-  setOptions(filters.type, [...types].sort().map((t) => [t, t]));
+  setOptions(
+    filters.route,
+    [...routes].sort().map((r) => [r, r]),
+  );
+  setOptions(
+    filters.type,
+    [...types].sort().map((t) => [t, t]),
+  );
 }
 
 function setOptions(select: HTMLSelectElement, options: Array<[string, string]>): void {
@@ -126,11 +135,13 @@ function refilter(): void {
     const rows = state.byConversation.get(c.key) ?? [];
     total += rows.length;
     if (conv && c.key !== conv) continue;
-    const kept = rows.filter((r) =>
-      (!route || r.route === route) &&
-      (!type || r.types.includes(type)) &&
-      (keepalive || (r.kind !== 'keepalive' && r.kind !== 'ping')) &&
-      (!text || r.text.toLowerCase().includes(text) || (r.route ?? '').includes(text) || r.kind.includes(text)));
+    const kept = rows.filter(
+      (r) =>
+        (!route || r.route === route) &&
+        (!type || r.types.includes(type)) &&
+        (keepalive || (r.kind !== 'keepalive' && r.kind !== 'ping')) &&
+        (!text || r.text.toLowerCase().includes(text) || (r.route ?? '').includes(text) || r.kind.includes(text)),
+    );
     if (kept.length === 0 && (route || type || text)) continue;
     items.push({ type: 'conv', conv: c, shown: kept.length, total: rows.length });
     for (const r of kept) items.push({ type: 'row', row: r, conv: c });
@@ -155,7 +166,11 @@ function select(key: string, open: boolean): void {
   const row = state.rows.get(key);
   if (!row) return;
   state.selected = key;
-  const linked = new Set<string>([...(row.cause ? [row.cause] : []), ...(state.effects.get(key) ?? []), ...(row.recorded ? [row.recorded] : [])]);
+  const linked = new Set<string>([
+    ...(row.cause ? [row.cause] : []),
+    ...(state.effects.get(key) ?? []),
+    ...(row.recorded ? [row.recorded] : []),
+  ]);
   timeline.setSelected(key, linked);
   if (open || state.detailsOpen) void showDetails(row);
   if (chat?.current !== row.conversation) void refreshChat(row.conversation);
@@ -190,21 +205,50 @@ async function showDetails(row: RowView): Promise<void> {
   const parts: Node[] = [h('div', { class: 'summary' }, ...withPlaceholders(row.text, ph))];
   if (row.cause) {
     const cause = state.rows.get(row.cause);
-    parts.push(h('p', null, 'Caused by ', link(row.cause, cause ? cause.text : row.cause), row.wait !== undefined ? ` — ${duration(row.wait)} before` : ''));
+    parts.push(
+      h(
+        'p',
+        null,
+        'Caused by ',
+        link(row.cause, cause ? cause.text : row.cause),
+        row.wait !== undefined ? ` — ${duration(row.wait)} before` : '',
+      ),
+    );
   }
   const effects = state.effects.get(row.key);
-  if (effects?.length) parts.push(h('p', null, `Caused ${effects.length} row${effects.length > 1 ? 's' : ''}: `, ...effects.slice(0, 8).flatMap((k, i) => [i ? ', ' : '', link(k, state.rows.get(k)?.text ?? k)])));
+  if (effects?.length)
+    parts.push(
+      h(
+        'p',
+        null,
+        `Caused ${effects.length} row${effects.length > 1 ? 's' : ''}: `,
+        ...effects.slice(0, 8).flatMap((k, i) => [i ? ', ' : '', link(k, state.rows.get(k)?.text ?? k)]),
+      ),
+    );
   if (row.recorded) parts.push(h('p', null, 'Recorded as ', link(row.recorded, state.rows.get(row.recorded)?.text ?? row.recorded)));
   const mismatch = detail.note?.mismatch as { reason: string; status: number; received: unknown; expected: unknown } | undefined;
   if (mismatch) {
     parts.push(h('h3', null, `Mismatch (answered ${mismatch.status})`), h('p', { class: 'mismatch-reason' }, mismatch.reason));
-    parts.push(h('div', { class: 'vs' },
-      h('div', { class: 'bad' }, h('h3', null, 'received'), jsonTree(mismatch.received, { placeholders: ph })),
-      h('div', null, h('h3', null, 'expected next'), mismatch.expected === null ? h('p', { class: 'empty' }, 'nothing: the cassette has no further request of this route') : jsonTree(mismatch.expected, { placeholders: ph }))));
+    parts.push(
+      h(
+        'div',
+        { class: 'vs' },
+        h('div', { class: 'bad' }, h('h3', null, 'received'), jsonTree(mismatch.received, { placeholders: ph })),
+        h(
+          'div',
+          null,
+          h('h3', null, 'expected next'),
+          mismatch.expected === null
+            ? h('p', { class: 'empty' }, 'nothing: the cassette has no further request of this route')
+            : jsonTree(mismatch.expected, { placeholders: ph }),
+        ),
+      ),
+    );
   } else if (detail.note) {
     parts.push(jsonTree(detail.note, { placeholders: ph }));
   }
-  if (detail.event !== null) parts.push(h('h3', null, 'Event (as stored in the cassette)'), jsonTree(detail.event, { placeholders: ph, openDepth: 7 }));
+  if (detail.event !== null)
+    parts.push(h('h3', null, 'Event (as stored in the cassette)'), jsonTree(detail.event, { placeholders: ph, openDepth: 7 }));
   body.replaceChildren(...parts);
 }
 
@@ -243,16 +287,37 @@ document.addEventListener('keydown', (e) => {
     }
   };
   switch (e.key) {
-    case 'ArrowDown': case 'j': move(at + 1); break;
-    case 'ArrowUp': case 'k': move(Math.max(0, at - 1)); break;
-    case 'n': turn(1); break;
-    case 'p': turn(-1); break;
-    case 'Home': move(0); break;
-    case 'End': move(keys.length - 1); break;
-    case 'Enter': if (state.selected) select(state.selected, true); break;
-    case 'Escape': closeDetails(); break;
-    case '/': filters.text.focus(); break;
-    default: return;
+    case 'ArrowDown':
+    case 'j':
+      move(at + 1);
+      break;
+    case 'ArrowUp':
+    case 'k':
+      move(Math.max(0, at - 1));
+      break;
+    case 'n':
+      turn(1);
+      break;
+    case 'p':
+      turn(-1);
+      break;
+    case 'Home':
+      move(0);
+      break;
+    case 'End':
+      move(keys.length - 1);
+      break;
+    case 'Enter':
+      if (state.selected) select(state.selected, true);
+      break;
+    case 'Escape':
+      closeDetails();
+      break;
+    case '/':
+      filters.text.focus();
+      break;
+    default:
+      return;
   }
   e.preventDefault();
 });

@@ -15,7 +15,12 @@ export type Item =
   | { type: 'conv'; conv: ConversationView; shown: number; total: number }
   | { type: 'row'; row: RowView; conv: ConversationView };
 
-interface Span { start: number; end: number; col: number; effects: Set<number> }
+interface Span {
+  start: number;
+  end: number;
+  col: number;
+  effects: Set<number>;
+}
 
 export interface TimelineEvents {
   select(key: string): void;
@@ -33,7 +38,12 @@ export class Timeline {
   /** Rows drawn in the last render, by item index: kept while they stay in view (scrolling adds only the new ones). */
   private drawn = new Map<number, HTMLElement>();
 
-  constructor(private readonly scroller: HTMLElement, private readonly inner: HTMLElement, private readonly axis: HTMLElement, private readonly on: TimelineEvents) {
+  constructor(
+    private readonly scroller: HTMLElement,
+    private readonly inner: HTMLElement,
+    private readonly axis: HTMLElement,
+    private readonly on: TimelineEvents,
+  ) {
     scroller.addEventListener('scroll', () => this.schedule());
     window.addEventListener('resize', () => this.schedule());
     scroller.addEventListener('click', (e) => {
@@ -136,18 +146,43 @@ export class Timeline {
     if (it.type === 'conv') {
       const c = it.conv;
       const sockets = c.lanes.length - 1;
-      const meta = `${it.shown === it.total ? `${it.total} rows` : `${it.shown} of ${it.total} rows`} · ${duration(c.end - c.start)} · ${sockets} socket${sockets === 1 ? '' : 's'}${c.chat ? ` · ${c.chat} activities seen` : ''}`;
-      return h('div', { class: 'row conv', style, 'data-conversation': c.key }, c.live ? '● ' : '', c.label, h('span', { class: 'meta' }, meta));
+      const rows = it.shown === it.total ? `${it.total} rows` : `${it.shown} of ${it.total} rows`;
+      const seen = c.chat ? ` · ${c.chat} activities seen` : '';
+      const meta = `${rows} · ${duration(c.end - c.start)} · ${sockets} socket${sockets === 1 ? '' : 's'}${seen}`;
+      return h(
+        'div',
+        { class: 'row conv', style, 'data-conversation': c.key },
+        c.live ? '● ' : '',
+        c.label,
+        h('span', { class: 'meta' }, meta),
+      );
     }
     const r = it.row;
-    const cls = ['row', r.kind, r.error ? 'err' : '', r.key === this.selected ? 'sel' : '', this.linked.has(r.key) ? 'linked' : ''].filter(Boolean).join(' ');
-    const el = h('div', { class: cls, style, 'data-key': r.key, role: 'option', 'aria-selected': r.key === this.selected ? 'true' : undefined });
+    const cls = ['row', r.kind, r.error ? 'err' : '', r.key === this.selected ? 'sel' : '', this.linked.has(r.key) ? 'linked' : '']
+      .filter(Boolean)
+      .join(' ');
+    const el = h('div', {
+      class: cls,
+      style,
+      'data-key': r.key,
+      role: 'option',
+      'aria-selected': r.key === this.selected ? 'true' : undefined,
+    });
     el.append(h('span', { class: 't' }, seconds(r.t)));
     el.append(this.lanesElement(it));
     el.append(causeGutter(i, spans));
     el.append(h('span', { class: `dir ${r.dir ?? ''}` }, r.dir === 'up' ? '→' : r.dir === 'down' ? '←' : '·'));
-    el.append(h('span', { class: 'text', title: r.text }, h('span', { class: 'kind' }, kindLabel(r)), r.text,
-      r.wait !== undefined ? h('span', { class: 'wait', title: 'the wait after the client action that caused it' }, `+${duration(r.wait)} after its cause`) : null));
+    el.append(
+      h(
+        'span',
+        { class: 'text', title: r.text },
+        h('span', { class: 'kind' }, kindLabel(r)),
+        r.text,
+        r.wait !== undefined
+          ? h('span', { class: 'wait', title: 'the wait after the client action that caused it' }, `+${duration(r.wait)} after its cause`)
+          : null,
+      ),
+    );
     el.append(waterfall(it));
     return el;
   }
@@ -158,9 +193,21 @@ export class Timeline {
     conv.lanes.forEach((lane, j) => {
       if (j === 0) return;
       const alive = row.t >= lane.from && (lane.to === null || row.t <= lane.to);
-      box.append(h('span', { class: `lane${alive ? ' alive' : ''}`, style: `left:${j * LANE_WIDTH + 6}px`, title: `${lane.label}${lane.end ? `, ${lane.end}` : ''}` }));
+      box.append(
+        h('span', {
+          class: `lane${alive ? ' alive' : ''}`,
+          style: `left:${j * LANE_WIDTH + 6}px`,
+          title: `${lane.label}${lane.end ? `, ${lane.end}` : ''}`,
+        }),
+      );
     });
-    const dotClass = ['dot', row.kind === 'keepalive' || row.kind === 'ping' ? 'ka' : row.lane === 0 ? '' : row.dir ?? '', row.error ? 'err' : ''].filter(Boolean).join(' ');
+    const dotClass = [
+      'dot',
+      row.kind === 'keepalive' || row.kind === 'ping' ? 'ka' : row.lane === 0 ? '' : (row.dir ?? ''),
+      row.error ? 'err' : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     box.append(h('span', { class: dotClass, style: `left:${row.lane * LANE_WIDTH + 6}px`, title: conv.lanes[row.lane]?.label ?? '' }));
     return box;
   }
@@ -174,24 +221,51 @@ export class Timeline {
     const box = h('div', { style: `position:absolute;top:0;bottom:0;right:${scrollbar}px;width:${WATERFALL}px` });
     const step = niceStep(span / 4);
     for (let t = 0; t <= span; t += step) {
-      box.append(h('span', { style: `position:absolute;left:${(t / span) * WATERFALL}px;top:3px;border-left:1px solid #c9d1d9;padding-left:2px` }, duration(t)));
+      box.append(
+        h(
+          'span',
+          { style: `position:absolute;left:${(t / span) * WATERFALL}px;top:3px;border-left:1px solid #c9d1d9;padding-left:2px` },
+          duration(t),
+        ),
+      );
     }
-    this.axis.append(h('span', { style: `position:absolute;left:8px;top:3px;right:${WATERFALL + scrollbar + 12}px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap` }, `time axis of ${conv.label}`), box);
+    this.axis.append(
+      h(
+        'span',
+        {
+          style:
+            `position:absolute;left:8px;top:3px;right:${WATERFALL + scrollbar + 12}px;` +
+            'overflow:hidden;text-overflow:ellipsis;white-space:nowrap',
+        },
+        `time axis of ${conv.label}`,
+      ),
+      box,
+    );
   }
 }
 
 function kindLabel(r: RowView): string {
   switch (r.kind) {
-    case 'http': return 'HTTP';
-    case 'open': return 'open';
-    case 'frame': return r.dir === 'down' ? 'frame' : 'client';
-    case 'keepalive': return 'keep-alive';
-    case 'ping': return 'ping';
-    case 'close': return 'close';
-    case 'session': return 'session';
-    case 'match': return 'matched';
-    case 'release': return 'released';
-    case 'mismatch': return 'MISMATCH';
+    case 'http':
+      return 'HTTP';
+    case 'open':
+      return 'open';
+    case 'frame':
+      return r.dir === 'down' ? 'frame' : 'client';
+    case 'keepalive':
+      return 'keep-alive';
+    case 'ping':
+      return 'ping';
+    case 'close':
+      return 'close';
+    case 'session':
+      return 'session';
+    case 'match':
+      return 'matched';
+    case 'release':
+      return 'released';
+    case 'mismatch':
+      return 'MISMATCH';
   }
 }
 
@@ -201,11 +275,25 @@ function waterfall(it: Item & { type: 'row' }): HTMLElement {
   const x = (t: number) => Math.max(0, Math.min(WATERFALL, ((t - conv.start) / span) * WATERFALL));
   const box = h('span', { class: 'wf' });
   if (row.wait !== undefined && row.wait > 0) {
-    box.append(h('span', { class: 'waitbar', style: `left:${x(row.t - row.wait)}px;width:${Math.max(1, x(row.t) - x(row.t - row.wait))}px`, title: `waited ${duration(row.wait)}` }));
+    box.append(
+      h('span', {
+        class: 'waitbar',
+        style: `left:${x(row.t - row.wait)}px;width:${Math.max(1, x(row.t) - x(row.t - row.wait))}px`,
+        title: `waited ${duration(row.wait)}`,
+      }),
+    );
   }
   const w = row.duration ? Math.max(2, x(row.t + row.duration) - x(row.t)) : 2;
-  const cls = ['bar', row.kind === 'keepalive' || row.kind === 'ping' ? 'ka' : row.lane === 0 && row.kind !== 'release' ? '' : row.dir ?? '', row.error ? 'err' : ''].filter(Boolean).join(' ');
-  box.append(h('span', { class: cls, style: `left:${x(row.t)}px;width:${w}px`, title: row.duration ? duration(row.duration) : seconds(row.t) }));
+  const cls = [
+    'bar',
+    row.kind === 'keepalive' || row.kind === 'ping' ? 'ka' : row.lane === 0 && row.kind !== 'release' ? '' : (row.dir ?? ''),
+    row.error ? 'err' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  box.append(
+    h('span', { class: cls, style: `left:${x(row.t)}px;width:${w}px`, title: row.duration ? duration(row.duration) : seconds(row.t) }),
+  );
   return box;
 }
 
