@@ -3,6 +3,8 @@ export { startRecorder, type Recorder, type RecordOptions } from './record/recor
 export { DEFAULT_UPSTREAM } from './record/upstream.js';
 export { startVcr, VCR_MODES, type Vcr, type VcrMode, type VcrOptions } from './vcr.js';
 export { startReplayer, type Replayer, type ReplayOptions, type ReplaySummary, type UnmatchedRequest } from './replay/index.js';
+export { parseFaultRule, FaultRuleError, FAULT_SYNTAX, FAULT_ROUTES, type FaultRule, type FaultKind } from './faults/rule.js';
+export type { FaultSummary, InjectedFault } from './faults/plan.js';
 export { loadCassette, parseCassette, validateCassette, CassetteError } from './cassette/load.js';
 export { cassetteJsonSchema } from './cassette/json-schema.js';
 export type { Cassette, CassetteEvent, HttpEvent, WsOpenEvent, WsMessageEvent, WsCloseEvent, Body } from './cassette/schema.js';

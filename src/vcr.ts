@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { loadCassette } from './cassette/load.js';
 import { startRecorder, type RecordOptions } from './record/recorder.js';
 import { startReplayer, type ReplayOptions, type ReplaySummary } from './replay/index.js';
+import type { FaultSummary } from './faults/plan.js';
 
 export type VcrMode = 'record' | 'replay' | 'auto' | 'passthrough';
 export const VCR_MODES: readonly VcrMode[] = ['record', 'replay', 'auto', 'passthrough'];
@@ -32,6 +33,8 @@ export interface Vcr {
   inspectorUrl: string | null;
   /** Replay only: what was served and what could not be matched. */
   summary(): ReplaySummary | null;
+  /** Faults injected so far (record and replay). */
+  faultSummary(): FaultSummary;
   close(): Promise<void>;
 }
 
@@ -40,12 +43,24 @@ export async function startVcr(opts: VcrOptions): Promise<Vcr> {
   if (mode !== 'passthrough' && !cassette) throw new Error(`mode "${mode}" needs a cassette file`);
   let effective: Vcr['mode'] = mode === 'auto' ? ((await hasRecording(cassette!)) ? 'replay' : 'record') : mode;
   if (effective === 'replay') {
-    const r = await startReplayer({ cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl, demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward, inspector: opts.inspector });
-    return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl, inspectorUrl: r.inspectorUrl, summary: () => r.summary(), close: () => r.close() };
+    const r = await startReplayer({
+      cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl,
+      demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward, faults: opts.faults, seed: opts.seed,
+      inspector: opts.inspector,
+    });
+    return {
+      mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl,
+      inspectorUrl: r.inspectorUrl,
+      summary: () => r.summary(), faultSummary: () => r.summary().faults, close: () => r.close(),
+    };
   }
   const r = await startRecorder({ ...opts, cassette: effective === 'passthrough' ? undefined : cassette });
   effective = effective === 'passthrough' ? 'passthrough' : 'record';
-  return { mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: r.cassettePath, demoPageUrl: r.demoPageUrl, inspectorUrl: r.inspectorUrl, summary: () => null, close: () => r.close() };
+  return {
+    mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: r.cassettePath, demoPageUrl: r.demoPageUrl,
+    inspectorUrl: r.inspectorUrl,
+    summary: () => null, faultSummary: () => r.faultSummary(), close: () => r.close(),
+  };
 }
 
 async function hasRecording(file: string): Promise<boolean> {

@@ -15,6 +15,12 @@ export const BodySchema = z.union([
 const HeadersSchema = z.record(z.string(), z.string()).describe('Chosen headers, lower-case names');
 const QuerySchema = z.record(z.string(), z.string()).describe('Query parameters (first value of each)');
 
+/** Set on an event the client saw because directline-vcr injected a fault (src/faults/), not because of the upstream. */
+export const FaultNoteSchema = z.object({
+  rule: z.string().describe('The fault rule, e.g. status=429@route=activities.post,nth=2'),
+  delay: z.number().nonnegative().optional().describe('Milliseconds the fault added before the client got this'),
+}).strict().describe('An injected fault: the client saw this, the upstream did not send it');
+
 const EventBase = {
   t: z.number().nonnegative().describe('Milliseconds since the cassette started'),
   conversationId: z.string().nullable().describe('The Direct Line conversation this event belongs to, when known'),
@@ -42,6 +48,7 @@ export const HttpEventSchema = z.object({
   response: HttpResponseSchema.nullable().describe('null when the upstream could not be reached'),
   error: z.object({ code: z.string(), message: z.string() }).strict().optional(),
   duration: z.number().nonnegative().describe('Milliseconds from request to complete response'),
+  fault: FaultNoteSchema.optional(),
 }).strict();
 
 export const WsOpenEventSchema = z.object({
@@ -52,6 +59,7 @@ export const WsOpenEventSchema = z.object({
   query: QuerySchema,
   status: z.number().int().describe('Upstream handshake status: 101 when the stream opened'),
   response: HttpResponseSchema.optional().describe('The upstream refusal, when the handshake failed'),
+  fault: FaultNoteSchema.optional(),
 }).strict();
 
 export const WsMessageEventSchema = z.object({
@@ -73,6 +81,7 @@ export const WsCloseEventSchema = z.object({
   by: z.enum(['server', 'client', 'proxy']).describe('Who closed: the upstream, the client, or the recorder itself (e.g. on shutdown)'),
   code: z.number().int(),
   reason: z.string(),
+  fault: FaultNoteSchema.optional(),
 }).strict();
 
 export const CassetteEventSchema = z.discriminatedUnion('type', [
@@ -104,4 +113,5 @@ export type WsCloseEvent = z.infer<typeof WsCloseEventSchema>;
 export type CassetteEvent = z.infer<typeof CassetteEventSchema>;
 export type Cassette = z.infer<typeof CassetteSchema>;
 export type FrameData = WsMessageEvent['data'];
+export type FaultNote = z.infer<typeof FaultNoteSchema>;
 

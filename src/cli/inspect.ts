@@ -21,7 +21,8 @@ export default defineCommand({
       array: true,
       default: [] as string[],
       describe:
-        'Only these kinds: http, ws, a route (activities.post), an activity type (message, typing), keepalive, ping, open, close, error',
+        'Only these kinds: http, ws, a route (activities.post), an activity type (message, typing), ' +
+        'keepalive, ping, open, close, error, fault (an injected fault)',
     },
     json: { type: 'boolean', default: false, describe: 'Machine-readable rows (JSON) instead of text' },
     color: { type: 'boolean', describe: 'Colour output (default: on when stdout is a terminal and NO_COLOR is unset)' },

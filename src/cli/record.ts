@@ -17,6 +17,7 @@ import {
 import { parseSpeed } from './replay.js';
 import { defineCommand, negatable } from './command.js';
 import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
+import { faultOptions, faultsFromArgs } from '../faults/cli-options.js';
 
 /** Where Direct Line lives (docs/protocol.md#hosts): shown by `record --help`. */
 export const UPSTREAM_HOSTS = [
@@ -49,7 +50,7 @@ export default defineCommand({
       type: 'string',
       coerce: negatable,
       describe:
-        'JSON file with redaction rules and record options (upstream, port, host, mode, flushInterval); ' +
+        'JSON file with redaction rules and record options (upstream, port, host, mode, flushInterval), fault rules (faults, seed); ' +
         `flags win over it and --redact-* flags add to its rules. Default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it`,
     },
     upstream: {
@@ -133,6 +134,7 @@ export default defineCommand({
     },
     ...listenerOptions,
     ...forwardOptions,
+    ...faultOptions,
     ...inspectorOptions,
   },
   examples: [
@@ -152,6 +154,10 @@ export default defineCommand({
       'first run records, later runs replay',
     ],
     ['$0 record --upstream http://127.0.0.1:3000/directline --cassette emu.json', 'record an emulator that serves /directline'],
+    [
+      "$0 record --cassette my.json --fault 'status=429@route=activities.post,nth=1'",
+      'the client sees a 429 on its first post (never forwarded); the cassette notes it',
+    ],
   ],
   epilogue: UPSTREAM_HOSTS,
   handler: async (args) => {
@@ -198,6 +204,7 @@ export default defineCommand({
         forward: forwardFromArgs(args),
         allowOrigin: args['allow-origin'],
         inspector: inspectorOption(args),
+        ...faultsFromArgs(args, config),
       });
     } catch (err) {
       failStart(logger, 'cannot start the recorder', err);
@@ -220,6 +227,13 @@ export default defineCommand({
         '',
       ].join('\n'),
     );
-    onStopSignal(logger, () => r.close());
+    onStopSignal(logger, async () => {
+      await r.close();
+      const f = r.faultSummary();
+      if (f.injected > 0) {
+        process.stdout.write(`record summary: ${f.injected} fault(s) injected (noted in the cassette)\n`);
+        for (const [rule, n] of Object.entries(f.byRule)) process.stdout.write(`  fault: ${rule} × ${n}\n`);
+      }
+    });
   },
 });

@@ -1,5 +1,6 @@
 // `directline-vcr replay`: serves a cassette offline to an unchanged Direct Line client.
 import { startReplayer, type Replayer } from '../replay/index.js';
+import { CONFIG_FILE_NAME, findConfigFile, loadConfig, type VcrConfig } from '../config/config.js';
 import {
   cliLogger,
   failStart,
@@ -10,8 +11,9 @@ import {
   onStopSignal,
   serverOptions,
 } from './common.js';
-import { defineCommand } from './command.js';
+import { defineCommand, negatable } from './command.js';
 import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
+import { faultOptions, faultsFromArgs } from '../faults/cli-options.js';
 
 /** '4' → 4, 'instant' → 0 (order kept, no waits). */
 export function parseSpeed(raw: string): number {
@@ -39,7 +41,13 @@ export default defineCommand({
     },
     ...listenerOptions,
     ...forwardOptions,
+    ...faultOptions,
     ...inspectorOptions,
+    config: {
+      type: 'string',
+      coerce: negatable,
+      describe: `JSON file whose "faults" and "seed" apply (default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it)`,
+    },
   },
   examples: [
     [
@@ -48,6 +56,10 @@ export default defineCommand({
     ],
     ['$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline'],
     ['$0 replay --cassette recordings/demo.json --inspector', 'and watch sessions and mismatches at http://127.0.0.1:4978/_vcr/'],
+    [
+      "$0 replay --cassette my.json --fault 'drop-stream@frame=3' --fault 'status=429@route=activities.post,nth=2'",
+      'rehearse a dropped stream and throttling',
+    ],
     ['$0 replay --cassette my.json --speed instant --port 0', 'for CI: no waits, any free port'],
     [
       '$0 replay --cassette my.json --tls-cert localhost.pem --tls-key localhost-key.pem',
@@ -57,6 +69,18 @@ export default defineCommand({
   ],
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
+    // --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none. Only its faults apply.
+    const configFile = args.config === false ? null : (args.config ?? findConfigFile());
+    let config: VcrConfig | null = null;
+    if (configFile) {
+      try {
+        config = await loadConfig(configFile);
+      } catch (err) {
+        failStart(logger, 'cannot use the config file', err);
+      }
+      if (config.faults.faults.length)
+        logger.info({ config: config.file, faults: config.faults.faults }, `fault rules from ${config.file}`);
+    }
     let replayer: Replayer;
     try {
       replayer = await startReplayer({
@@ -70,6 +94,7 @@ export default defineCommand({
         allowOrigin: args['allow-origin'],
         forward: forwardFromArgs(args),
         inspector: inspectorOption(args),
+        ...faultsFromArgs(args, config),
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);
@@ -91,9 +116,11 @@ export default defineCommand({
       const s = r.summary();
       await r.close();
       process.stdout.write(
-        `replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched\n`,
+        `replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched, ` +
+          `${s.faults.injected} fault(s) injected\n`,
       );
       for (const u of s.unmatchedRequests) process.stdout.write(`  unmatched: ${u.method} ${u.path} (${u.reason})\n`);
+      for (const [rule, n] of Object.entries(s.faults.byRule)) process.stdout.write(`  fault: ${rule} × ${n}\n`);
     });
   },
 });

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { JsonPath, JsonPathError, type RedactionRules } from '../cassette/redact.js';
 import type { RecordOptions } from '../record/recorder.js';
+import { FaultRuleError, parseFaultRule } from '../faults/rule.js';
 
 /** The name `directline-vcr record` looks for in the current directory when --config is not given. */
 export const CONFIG_FILE_NAME = 'directline-vcr.config.json';
@@ -38,6 +39,14 @@ const JsonPathSchema = z.string().superRefine((p, ctx) => {
     JsonPath.parse(p);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: err instanceof JsonPathError ? `not a valid JSON path: ${err.problem}` : (err as Error).message });
+  }
+});
+
+const FaultRuleSchema = z.string().superRefine((r, ctx) => {
+  try {
+    parseFaultRule(r);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof FaultRuleError ? err.message : (err as Error).message });
   }
 });
 
@@ -74,6 +83,11 @@ export const ConfigFileSchema = z.strictObject({
   redact: RedactConfigSchema.optional(),
   diff: DiffConfigSchema.optional(),
   verify: VerifyConfigSchema.optional(),
+  faults: z
+    .array(FaultRuleSchema)
+    .optional()
+    .describe('Fault rules for record and replay, e.g. "drop-stream@frame=3" (README: Rehearsing failures)'),
+  seed: z.number().int().optional().describe('Seed of the faults\' jitter (default 1)'),
 });
 
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
@@ -89,6 +103,8 @@ export interface VcrConfig {
   diff: { ignore: string[] };
   /** Credentials and waits of `verify`. */
   verify: { secret?: string; token?: string; settleMs?: number };
+  /** Fault rules and their seed, for record and replay alike (`startReplayer({ ...config.faults, cassette })`). */
+  faults: { faults: string[]; seed?: number };
 }
 
 function toRegExp(p: string | { source: string; flags?: string }): RegExp {
@@ -146,7 +162,8 @@ export function parseConfig(raw: unknown, file = '<config>'): VcrConfig {
   if (c.verify?.secret !== undefined) verify.secret = c.verify.secret;
   if (c.verify?.token !== undefined) verify.token = c.verify.token;
   if (c.verify?.settle !== undefined) verify.settleMs = c.verify.settle;
-  return { file, ...(c.mode ? { mode: c.mode } : {}), record, diff: { ignore: c.diff?.ignore ?? [] }, verify };
+  const faults: VcrConfig['faults'] = { faults: c.faults ?? [], ...(c.seed !== undefined ? { seed: c.seed } : {}) };
+  return { file, ...(c.mode ? { mode: c.mode } : {}), record, diff: { ignore: c.diff?.ignore ?? [] }, verify, faults };
 }
 
 /** Reads and checks a config file; every problem is a ConfigError naming the file (and the key). */

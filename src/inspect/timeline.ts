@@ -23,7 +23,7 @@ export interface TimelineRow {
   direction: Direction | null;
   /** Indices in cassette.events of the events this row stands for. */
   events: number[];
-  /** Words the `types` filter matches: http, ws, the route, activity types, keepalive, ping, open, close, error. */
+  /** Words the `types` filter matches: http, ws, the route, activity types, keepalive, ping, open, close, error, fault. */
   tags: string[];
   text: string;
   // http
@@ -48,6 +48,8 @@ export interface TimelineRow {
   note?: string;
   /** Gap rows: the pause before the next upstream frame (ms). */
   gap?: number;
+  /** The fault rule directline-vcr injected here while recording (the client saw this, the upstream did not send it). */
+  fault?: string;
 }
 
 export interface TimelineOptions {
@@ -166,6 +168,11 @@ function eventRows(events: ConversationEvent[], conversationId: string | null, m
       case 'ws.open': rows.push(openRow(e, i, conversationId, cassette)); break;
       case 'ws.message': rows.push(frameRow(e, i, conversationId, model, textWidth)); break;
       case 'ws.close': rows.push(closeRow(e, i, conversationId)); break;
+    }
+    if (e.type !== 'ws.message' && e.fault) {
+      const row = rows[rows.length - 1];
+      row.fault = e.fault.rule + (e.fault.delay ? ` (+${Math.round(e.fault.delay)} ms)` : '');
+      row.tags.push('fault');
     }
   }
   flush();
@@ -294,6 +301,12 @@ function withGaps(rows: TimelineRow[], gapMs: number): TimelineRow[] {
 // ---------------------------------------------------------------------------------------- rendering
 
 function formatRow(r: TimelineRow, pal: Palette, conversationId: string | null, textWidth: number, withTime: boolean): string[] {
+  const lines = formatRowBody(r, pal, conversationId, textWidth, withTime);
+  if (r.fault) lines[0] += `  ${pal.yellow(`[injected fault: ${r.fault}]`)}`;
+  return lines;
+}
+
+function formatRowBody(r: TimelineRow, pal: Palette, conversationId: string | null, textWidth: number, withTime: boolean): string[] {
   const time = withTime ? pal.dim(r.at.padStart(10)) + '  ' : '';
   const indent = withTime ? ' '.repeat(16) : '    ';
   const arrow = r.direction === 'client→upstream' ? '→' : r.direction === 'upstream→client' ? '←' : r.direction === 'proxy' ? '×' : ' ';

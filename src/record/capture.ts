@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { CassetteWriter } from '../cassette/store.js';
 import { Redactor } from '../cassette/redact.js';
 import { isHopByHop } from '../net/headers.js';
-import type { Body, CassetteEvent, FrameData, HttpResponse } from '../cassette/schema.js';
+import type { Body, CassetteEvent, FaultNote, FrameData, HttpResponse } from '../cassette/schema.js';
 import { CaptureTap } from './capture-tap.js';
 
 // Request headers worth keeping: they say what the client asked for. Host, cookies and hop-by-hop
@@ -52,6 +52,8 @@ export interface HttpCapture {
   response: HttpResponse | null;
   error?: { code: string; message: string };
   duration: number;
+  /** The client got an injected fault here (src/faults/). */
+  fault?: FaultNote;
 }
 
 export class Capture {
@@ -104,20 +106,28 @@ export class Capture {
       response: c.response ? { status: c.response.status, headers: r.headers(c.response.headers), body: r.body(c.response.body) } : null,
       ...(c.error ? { error: c.error } : {}),
       duration: c.duration,
+      ...(c.fault ? { fault: c.fault } : {}),
     });
     this.syncPlaceholders();
     return ev;
   }
 
-  wsOpen(socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number, response?: HttpResponse): void {
-    this.guard('stream open', () => this.wsOpenEvent(socket, conversationId, path, query, status, response));
+  wsOpen(
+    socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
+    response?: HttpResponse, fault?: FaultNote,
+  ): void {
+    this.guard('stream open', () => this.wsOpenEvent(socket, conversationId, path, query, status, response, fault));
   }
 
-  private wsOpenEvent(socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number, response?: HttpResponse): void {
+  private wsOpenEvent(
+    socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
+    response?: HttpResponse, fault?: FaultNote,
+  ): void {
     const r = this.redactor;
     this.append({
       type: 'ws.open', t: this.now(), conversationId, socket, path, query: r.query(query), status,
       ...(response ? { response: { status: response.status, headers: r.headers(response.headers), body: r.body(response.body) } } : {}),
+      ...(fault ? { fault } : {}),
     });
     this.syncPlaceholders();
   }
@@ -129,9 +139,13 @@ export class Capture {
     });
   }
 
-  wsClose(socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string): void {
+  wsClose(
+    socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string, fault?: FaultNote,
+  ): void {
     this.guard('stream close', () => {
-      this.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: this.redactor.text(reason) });
+      const reasonText = this.redactor.text(reason);
+      const note = fault ? { fault } : {};
+      this.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: reasonText, ...note });
     });
   }
 

@@ -4,6 +4,7 @@ import { interceptedOrigin } from '../forward/proxy.js';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { CorsPolicy } from '../net/cors.js';
+import type { FaultPlan } from '../faults/plan.js';
 import type { Listening } from '../net/front-door.js';
 import type { AttachmentUrls } from './attachment-urls.js';
 import type { Capture } from './capture.js';
@@ -29,6 +30,8 @@ export interface RecordContext {
   /** Whether we listen with TLS (https:// and wss:// handed out). */
   secure: boolean;
   listening: Listening;
+  /** Fault rules: what the client sees instead of (or later than) the upstream's answers and frames. */
+  faults: FaultPlan;
 }
 
 /**

@@ -19,6 +19,7 @@ import { pickRequestHeaders, pickResponseHeaders, queryOf, type HttpCapture } fr
 import { clientOrigins, type RecordContext } from './context.js';
 import { decodeContent } from './decode.js';
 import { rewriteStreamUrls } from './stream-urls.js';
+import type { RequestFault } from '../faults/plan.js';
 
 /** What the recorder asks the upstream for, whatever the client accepts: every encoding decode.ts reads. */
 export const UPSTREAM_ACCEPT_ENCODING = 'gzip, deflate, br';
@@ -49,6 +50,8 @@ export class HttpExchange {
   /** The client went away before its answer: the exchange ends unrecorded. */
   private abandoned = false;
   private done = false;
+  /** An injected fault (src/faults/): an answer instead of the upstream's, or the upstream's answer later. */
+  private readonly fault: RequestFault | null;
 
   constructor(private readonly ctx: RecordContext, private readonly arrived: ArrivedRequest) {
     this.t = ctx.capture?.now() ?? 0;
@@ -61,10 +64,16 @@ export class HttpExchange {
         this.upstreamReq?.destroy();
       }
     });
+    this.fault = ctx.faults.request(arrived.route.route, arrived.route.conversationId);
   }
 
   /** Sends the request to the upstream. */
   send(): void {
+    // A faulted request never reaches the upstream: the client gets what the service would say, and so does the cassette.
+    if (this.fault?.kind === 'reply') {
+      this.answerFault(this.fault);
+      return;
+    }
     const { req, body } = this.arrived;
     const { upstream, outbound } = this.ctx;
     const headers: OutgoingHttpHeaders = {};
@@ -119,6 +128,7 @@ export class HttpExchange {
    */
   private streams(proxyRes: IncomingMessage): boolean {
     const { route } = this.arrived.route;
+    if (this.fault) return false; // a delayed answer is held whole, then sent
     if (route === Route.unknown) return false; // not a known route: its body is looked at like any
     const policy = routePolicy(route);
     if (policy.carriesStreamUrl || policy.carriesAttachmentUrls) return false;
@@ -182,9 +192,16 @@ export class HttpExchange {
       clientBody = rewritten;
       dropEncoding = true;
     }
-    res.writeHead(status, proxyRes.statusMessage, this.clientHeaders(proxyRes, dropEncoding, clientBody.length));
-    res.end(clientBody);
-    this.record({ conversationId, response: { status, headers: pickResponseHeaders(proxyRes.headers), body } });
+    const headers = this.clientHeaders(proxyRes, dropEncoding, clientBody.length);
+    const reply = () => {
+      if (res.destroyed) return;
+      res.writeHead(status, proxyRes.statusMessage, headers);
+      res.end(clientBody);
+    };
+    if (this.fault) setTimeout(reply, this.fault.delayMs);
+    else reply();
+    const response = { status, headers: pickResponseHeaders(proxyRes.headers), body };
+    this.record({ conversationId, response, ...(this.fault ? { fault: this.fault.note } : {}) });
     this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(body) }, `${req.method} ${route.route} → ${status}`);
   }
 
@@ -242,8 +259,22 @@ export class HttpExchange {
     this.record({ conversationId: route.conversationId, response: null, error: { code: err.code ?? 'UPSTREAM_ERROR', message } });
   }
 
+  /** An injected answer, after its latency, recorded as such (the cassette notes the fault). */
+  private answerFault(fault: Extract<RequestFault, { kind: 'reply' }>): void {
+    const { res, route } = this.arrived;
+    const { reply } = fault;
+    setTimeout(() => {
+      if (this.done || this.abandoned) return;
+      this.done = true;
+      res.writeHead(reply.status, { ...reply.headers, 'content-length': String(reply.body.length) });
+      res.end(reply.body);
+      const response = { status: reply.status, headers: reply.headers, body: encodeBody(reply.body, reply.headers['content-type']) };
+      this.record({ conversationId: route.conversationId, response, fault: fault.note });
+    }, fault.delayMs);
+  }
+
   /** The one place an exchange becomes its cassette record. */
-  private record(outcome: Pick<HttpCapture, 'conversationId' | 'response' | 'error'>): void {
+  private record(outcome: Pick<HttpCapture, 'conversationId' | 'response' | 'error' | 'fault'>): void {
     const { req, route, url, body } = this.arrived;
     this.ctx.capture?.http({
       t: this.t,

@@ -1,6 +1,7 @@
 // The recorder's options, declared once, and their defaults, declared once (what every part of the recorder
 // reads is the resolved form: RecordContext, context.ts).
 import type { ForwardOptions } from '../forward/proxy.js';
+import type { FaultRule } from '../faults/rule.js';
 import type { LiveInspectorOptions } from '../inspector/live-record.js';
 import type { Logger } from 'pino';
 import type { RedactionRules } from '../cassette/redact.js';
@@ -56,6 +57,13 @@ export interface RecordOptions {
    * intercepted with a local CA (~/.directline-vcr/ca.pem), other hosts tunnelled or refused. See src/forward/.
    */
   forward?: boolean | ForwardOptions;
+  /**
+   * Fault rules for what the client sees while the upstream is recorded (src/faults/), e.g. ['drop-stream@frame=3'].
+   * A faulted request is not forwarded; the cassette notes each injected fault. Checked before anything starts.
+   */
+  faults?: Array<string | FaultRule>;
+  /** Seed of the faults' jitter (default 1). */
+  seed?: number;
   /**
    * Serve the web inspector at /_vcr/ (the cassette as captured so far, new events as they come). It answers
    * loopback clients only unless `{ allowRemote: true }`. Default false.

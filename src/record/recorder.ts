@@ -19,6 +19,8 @@ import { StreamUrls } from './stream-urls.js';
 import { parseUpstream } from './upstream.js';
 import { WsRelay } from './ws-relay.js';
 import { attachForwardProxy, type ForwardProxy } from '../forward/proxy.js';
+import { FaultPlan, type FaultSummary, type InjectedFault } from '../faults/plan.js';
+import type { FaultRule } from '../faults/rule.js';
 import { LIVE_PREFIX, recordInspector } from '../inspector/index.js';
 
 export type { RecordOptions } from './options.js';
@@ -41,6 +43,13 @@ export interface Recorder {
   eventCount(): number;
   /** Writes everything captured so far to disk. */
   flush(): Promise<void>;
+  /** Adds a fault rule while recording (a bad rule throws FaultRuleError). */
+  inject(rule: string | FaultRule): void;
+  /** Removes every fault rule. */
+  clearFaults(): void;
+  /** Faults injected so far, in order. */
+  injectedFaults(): InjectedFault[];
+  faultSummary(): FaultSummary;
   /** Stops accepting, closes every stream (captured as closed by the proxy) and writes the cassette. */
   close(): Promise<void>;
 }
@@ -54,6 +63,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
   // Rules are checked (a bad JSON path throws) before the cassette file is created or truncated.
   const redactor = new Redactor(opts.redact);
+  const faults = new FaultPlan(opts.faults ?? [], { seed: opts.seed, logger });
   // Listen before the cassette is touched: a busy port must not cost the user an existing cassette.
   const door = new FrontDoor({ tls, logger });
   const listening = await door.listen(opts.port, opts.host);
@@ -81,6 +91,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     capture: writer ? new Capture(writer, redactor, (err, what) => logger.error({ err: err.message }, `could not capture a ${what}; it was relayed but is not in the cassette`)) : null,
     streamUrls: new StreamUrls(),
     attachmentUrls: new AttachmentUrls(upstream.origin),
+    faults,
   };
   const forwarder = new HttpForwarder(ctx);
   const relay = new WsRelay(ctx);
@@ -113,18 +124,30 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     inspectorUrl: inspector ? url + LIVE_PREFIX : null,
     eventCount: () => writer?.eventCount ?? 0,
     flush: () => writer?.flush() ?? Promise.resolve(),
+    inject: (rule) => {
+      const r = faults.inject(rule);
+      logger.info({ fault: r.text }, 'fault rule added');
+    },
+    clearFaults: () => faults.clear(),
+    injectedFaults: () => faults.injected(),
+    faultSummary: () => faults.summary(),
     // The inspector's live stream is ended first: it would hold the server open.
     close: () => (closing ??= (forward?.close(), inspector?.close(), stop(ctx, { door, forwarder, relay, outbound, writer }))),
   };
 }
 
 function logStart(ctx: RecordContext, writer: CassetteWriter | null): void {
-  const { logger, upstream, outbound, cors, listening } = ctx;
+  const { logger, upstream, outbound, cors, listening, faults } = ctx;
   const url = listening.url;
   logger.info({ upstream: upstream.origin + upstream.basePath, cassette: writer?.file ?? null, url }, `recording ${upstream.origin}${upstream.basePath} at ${url}${upstream.basePath}`);
   logger.info({
     proxy: outbound.proxy, proxySource: outbound.proxySource, trust: outbound.trust?.sources, allowOrigin: cors.describe(),
   }, outbound.proxy ? `upstream traffic goes through the outbound proxy ${outbound.proxy}` : 'upstream traffic goes direct (no outbound proxy)');
+  if (faults.active) {
+    const n = faults.ruleTexts.length;
+    const why = `injecting ${n} fault rule(s) into what the client sees; the cassette notes each one`;
+    logger.warn({ faults: faults.ruleTexts, seed: faults.seed }, why);
+  }
   if (outbound.insecure) {
     logger.warn({ upstream: upstream.origin }, `--insecure: the certificate of ${upstream.origin}${outbound.proxy ? ` and of the proxy` : ''} is NOT verified; anyone on the path can read and change the traffic, secrets included. Trust its CA with --ca <file> instead.`);
   }
@@ -141,5 +164,6 @@ async function stop(ctx: RecordContext, parts: { door: FrontDoor; forwarder: Htt
   outbound.close();
   await stopped;
   await writer?.close();
-  ctx.logger.info({ events: writer?.eventCount ?? 0, cassette: writer?.file ?? null }, 'recorder stopped; cassette written');
+  const written = { events: writer?.eventCount ?? 0, cassette: writer?.file ?? null, faults: ctx.faults.summary() };
+  ctx.logger.info(written, 'recorder stopped; cassette written');
 }

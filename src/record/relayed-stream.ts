@@ -15,6 +15,9 @@ import { writeUpgradeError, writeUpgradeRefusal } from '../net/websocket-handsha
 import { errorBody } from '../protocol/errors.js';
 import { pickResponseHeaders, queryOf } from './capture.js';
 import { clientOrigins, type RecordContext } from './context.js';
+import type { FaultReply } from '../faults/responses.js';
+import type { FaultNote } from '../faults/plan.js';
+import type { StreamTap } from '../faults/stream-tap.js';
 
 // Pause the sending side when the receiving side has this much unsent (backpressure).
 const HIGH_WATER = 1 << 20;
@@ -35,6 +38,8 @@ export class RelayedStream {
   readonly conversationId: string | null;
   private readonly upstream: WebSocket;
   private client: WebSocket | null = null;
+  /** Server frames reach the client through the fault plan (drops, timed closes, frame latency). */
+  private tap: StreamTap | null = null;
   private closing: Side | 'proxy' | null = null;
   /** Server frames that arrived before the client's socket was accepted. */
   private early: Array<[RawData, boolean]> = [];
@@ -114,6 +119,7 @@ export class RelayedStream {
 
   private onClientAccepted(client: WebSocket): void {
     this.client = client;
+    this.tap = this.ctx.faults.stream(this.conversationId, client, { onFaultClose: (code, note) => this.onFaultClose(code, note) });
     this.captureOpen(101);
     this.ctx.logger.info({ conversationId: this.conversationId, socket: this.socketNo }, 'stream open');
     for (const [d, b] of this.early.splice(0)) this.forward('server', d, b);
@@ -135,9 +141,11 @@ export class RelayedStream {
     this.ctx.logger.debug({ conversationId: this.conversationId, from, bytes: buf.length }, 'frame');
     if (!to || to.readyState !== WebSocket.OPEN) return;
     const out = from === 'server' && !isBinary ? this.forClient(buf) : buf;
-    to.send(out, { binary: isBinary }, () => {
+    const sent = () => {
       if (src && src.isPaused && to.bufferedAmount < HIGH_WATER / 2) src.resume();
-    });
+    };
+    if (from === 'server' && this.tap) this.tap.send(out, isBinary, sent);
+    else to.send(out, { binary: isBinary }, sent);
     if (src && to.bufferedAmount > HIGH_WATER) src.pause();
   }
 
@@ -173,6 +181,15 @@ export class RelayedStream {
     this.onEnd(this);
   }
 
+  /** The fault plan ends the client's leg: noted as closed by the proxy, and the upstream leg is closed too. */
+  private onFaultClose(code: number, note: FaultNote): void {
+    this.closing = 'proxy';
+    this.ctx.capture?.wsClose(this.socketNo, this.conversationId, 'proxy', code, '', note);
+    const fields = { conversationId: this.conversationId, socket: this.socketNo, by: 'proxy', code, fault: note.rule };
+    this.ctx.logger.info(fields, 'stream closed by a fault');
+    closeLike(this.upstream, 1000, '');
+  }
+
   /** Closes both legs (recorder shutdown); the stream is captured as closed by the proxy. */
   shutdown(code: number, reason: string): Promise<void> {
     if (!this.closing) {
@@ -199,4 +216,17 @@ export class RelayedStream {
     const { url } = this.upgrade;
     this.ctx.capture?.wsOpen(this.socketNo, this.conversationId, url.pathname, this.query, status, response);
   }
+}
+
+/**
+ * A stream upgrade the fault plan refuses (e.g. refuse-stream, expire-token): answered here as the service
+ * would, noted in the cassette, and the upstream stream is never opened.
+ */
+export function refuseByFault(ctx: RecordContext, upgrade: StreamUpgrade, refused: { reply: FaultReply; note: FaultNote }): void {
+  const { reply, note } = refused;
+  const { url } = upgrade;
+  ctx.capture?.wsOpen(ctx.capture.nextSocket(), upgrade.conversationId, url.pathname, queryOf(url.searchParams), reply.status, {
+    status: reply.status, headers: reply.headers, body: encodeBody(reply.body, reply.headers['content-type']),
+  }, note);
+  writeUpgradeRefusal(upgrade.socket, reply.status, reply.headers, reply.body);
 }

@@ -6,7 +6,7 @@ import { WebSocketServer } from 'ws';
 import { websocketHandshakeProblem, writeUpgradeError } from '../net/websocket-handshake.js';
 import { matchRoute, Route, stripBase } from '../protocol/routes.js';
 import type { RecordContext } from './context.js';
-import { RelayedStream } from './relayed-stream.js';
+import { RelayedStream, refuseByFault } from './relayed-stream.js';
 
 export class WsRelay {
   /** Client legs whose upstream leg is compressed offer permessage-deflate; the others do not. */
@@ -50,8 +50,14 @@ export class WsRelay {
       writeUpgradeError(socket, 400, 'BadArgument', malformed);
       return true;
     }
-    const stream = new RelayedStream(this.ctx, { req, socket, head, url, conversationId: route.conversationId },
-      (deflate) => (deflate ? this.wssDeflate : this.wssPlain), (s) => this.streams.delete(s));
+    const upgrade = { req, socket, head, url, conversationId: route.conversationId };
+    const refused = this.ctx.faults.upgrade(route.conversationId);
+    if (refused) {
+      refuseByFault(this.ctx, upgrade, refused);
+      return true;
+    }
+    const pickServer = (deflate: boolean) => (deflate ? this.wssDeflate : this.wssPlain);
+    const stream = new RelayedStream(this.ctx, upgrade, pickServer, (s) => this.streams.delete(s));
     this.streams.add(stream);
     return true;
   };

@@ -45,9 +45,10 @@ interface ItemBase {
   /** Recorded milliseconds between the cause and this item. */
   delay: number;
   /**
-   * For activities first seen by a poll: the earliest moment (ms after the cause) the recording allows, just
-   * after the previous poll that did not return them yet; a polling client gets them on the same poll as the
-   * recording (and one that polls faster, no later). Stream clients still get them after `delay`.
+   * For activities first seen by a poll: when a polling client gets them (ms after the cause), halfway between
+   * the previous poll that did not return them (or the cause) and the poll that did; a client polling at the
+   * recorded cadence gets them on the same poll as the recording, one that polls faster no later. Stream
+   * clients get them after `delay` (when the recorded poll's answer was complete).
    */
   earliest?: number;
   /** Recorded time (ms since the cassette started), for logs. */
@@ -150,8 +151,17 @@ function buildModel(ordinal: number, c: ConversationView): ConversationModel {
     const frame = d.via === 'frame' ? frameOf(d) : null;
     for (const group of groups) {
       const cause = latestCause(group);
-      const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay: Math.max(0, d.event.t - cause.t), t: d.event.t, entries: [], frame };
-      if (d.via === 'poll') item.earliest = Math.min(item.delay, Math.max(0, (previousPollEnd.get(d.index) ?? -Infinity) - cause.t));
+      // A poll's activities reached the recorded client when its answer was complete; a frame's when it was relayed.
+      const deliveredAt = d.via === 'poll' && d.event.type === 'http' ? d.event.t + d.event.duration : d.event.t;
+      const delay = Math.max(0, deliveredAt - cause.t);
+      const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay, t: d.event.t, entries: [], frame };
+      if (d.via === 'poll') {
+        // They came into being between the previous poll's answer (or their cause) and this poll's arrival.
+        // Released halfway: a live client polling at the recorded cadence, its polls shifted by up to half an
+        // interval against the recording's (its own latencies differ), finds them on the same poll.
+        const from = Math.max(previousPollEnd.get(d.index) ?? -Infinity, cause.t);
+        item.earliest = Math.min(item.delay, Math.max(0, (from + d.event.t) / 2 - cause.t));
+      }
       const itemIndex = items.length;
       items.push(item);
       for (const a of group) {

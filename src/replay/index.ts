@@ -9,6 +9,7 @@ import { silentLogger } from '../log.js';
 import { CorsPolicy } from '../net/cors.js';
 import { loadListenerTls } from '../net/pem.js';
 import { Catalog } from './catalog.js';
+import { FaultPlan } from '../faults/plan.js';
 import { createDemoPage, replayDemoPageOptions } from '../web/index.js';
 import { ReplayServer } from './server.js';
 import type { ReplayOptions, Replayer } from './types.js';
@@ -23,6 +24,9 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   if (typeof speed !== 'number' || Number.isNaN(speed) || speed < 0) {
     throw new RangeError(`speed must be a number ≥ 0 (0 or Infinity = instant), got ${String(opts.speed)}`);
   }
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
+  // Rules are checked before anything is loaded or listens: a bad one throws FaultRuleError.
+  const faults = new FaultPlan(opts.faults ?? [], { seed: opts.seed, logger });
   let cassette: Cassette;
   let file: string | undefined;
   if (typeof opts.cassette === 'string') {
@@ -31,7 +35,6 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   } else {
     cassette = validateCassette(opts.cassette);
   }
-  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
   const catalog = new Catalog(cassette);
   const demoPage = opts.demoPage ? createDemoPage({ ...replayDemoPageOptions(cassette, file), logger }) : null;
   const tls = opts.tls ? loadListenerTls(opts.tls) : null;
@@ -43,7 +46,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     })
     : null;
   const server = new ReplayServer({
-    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, observe: inspector?.observe,
+    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, observe: inspector?.observe,
   });
   if (inspector) server.door.handle(inspector.handler, 'first'); // /_vcr/ before the demo page and Direct Line routes
   const host = opts.host ?? '127.0.0.1';
@@ -52,6 +55,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     ? await attachForwardProxy(server.door.server, opts.forward === true ? {} : opts.forward, logger).catch(async (err: Error) => { await server.close(); throw err; })
     : null;
   logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed, allowOrigin: cors.describe() }, 'replay server listening');
+  if (faults.active) logger.info({ faults: faults.ruleTexts, seed: faults.seed }, `injecting ${faults.ruleTexts.length} fault rule(s)`);
   return {
     url,
     domain: url + catalog.basePath,
@@ -59,6 +63,12 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     demoPageUrl: demoPage ? `${url}/` : null,
     inspectorUrl: inspector ? url + LIVE_PREFIX : null,
     summary: () => server.summary(),
+    inject: (rule) => {
+      const r = faults.inject(rule);
+      logger.info({ fault: r.text }, 'fault rule added');
+    },
+    clearFaults: () => faults.clear(),
+    injectedFaults: () => faults.injected(),
     close: () => {
       forward?.close();
       inspector?.handler.close(); // ends the page's live stream, which would hold the server open

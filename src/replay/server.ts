@@ -26,6 +26,7 @@ import type { ReplaySummary, UnmatchedRequest } from './types.js';
 import type { HttpEvent } from '../cassette/schema.js';
 import { readModel, type CassetteModel } from '../model/index.js';
 import { interceptedOrigin } from '../forward/proxy.js';
+import { FaultPlan } from '../faults/plan.js';
 import { releasedEvent, type ReplayEvent, type ReplayObserver } from './observer.js';
 
 /**
@@ -59,6 +60,8 @@ export interface ReplayServerOptions {
   cors?: CorsPolicy;
   /** Requests with larger bodies get 413 (default DEFAULT_MAX_BODY_BYTES, as the recorder). */
   maxBodyBytes?: number;
+  /** Fault rules in force (src/faults/): consulted before a request is matched and on every stream. */
+  faults?: FaultPlan;
   /** Told of sessions, matches, mismatches and releases as they happen (the live inspector). */
   observe?: ReplayObserver;
 }
@@ -85,6 +88,7 @@ export class ReplayServer {
   private readonly attachments: RecordedAttachments;
   private readonly model: CassetteModel;
   private readonly started: number;
+  readonly faults: FaultPlan;
 
   constructor(private readonly opts: ReplayServerOptions) {
     this.clock = opts.clock ?? monotonicClock;
@@ -96,6 +100,7 @@ export class ReplayServer {
     this.model = readModel(opts.catalog.cassette);
     this.secure = Boolean(opts.tls);
     this.cors = opts.cors ?? ANY_ORIGIN;
+    this.faults = opts.faults ?? new FaultPlan([], { logger: opts.logger });
     this.door = new FrontDoor({ tls: opts.tls, logger: opts.logger });
     if (opts.demoPage) this.door.handle(opts.demoPage);
     this.door.handle((req, res) => {
@@ -120,7 +125,10 @@ export class ReplayServer {
   }
 
   summary(): ReplaySummary {
-    return { conversations: this.sessions.length, matched: this.matched, unmatched: this.unmatchedCount, unmatchedRequests: [...this.unmatched] };
+    return {
+      conversations: this.sessions.length, matched: this.matched, unmatched: this.unmatchedCount, unmatchedRequests: [...this.unmatched],
+      faults: this.faults.summary(),
+    };
   }
 
   async close(): Promise<void> {
@@ -189,6 +197,15 @@ export class ReplayServer {
       method, path: url.pathname, route, query: url.searchParams, headers: req.headers, body, arrival, wsOrigin: this.wsOrigin(req),
     };
 
+    // A faulted request is answered here, before matching: it does not use up the recorded request.
+    const known =
+      route === Route.tokensGenerate ? undefined : conversationId !== null ? this.byLiveId.get(conversationId) : this.sessionOfBearer(req);
+    const fault = this.faults.request(route, known ? faultScope(known) : null);
+    if (fault?.kind === 'reply') {
+      this.sendLater(res, fault.reply, cors, arrival + fault.delayMs);
+      return;
+    }
+
     let session: Session | undefined;
     let miss: { status: number; reason: string } | null = null;
     const policy = routePolicy(route);
@@ -227,10 +244,10 @@ export class ReplayServer {
     this.matched++;
     const status = outcome.reply.status;
     this.report({ kind: 'matched', session: session!.n, method, path: url.pathname, route, status, recorded: outcome.matched });
-    const fields = { method, route, status: outcome.reply.status, session: session!.n, conversationId: session!.liveId };
+    const fields = { method, route, status, session: session!.n, conversationId: session!.liveId };
     if (outcome.quiet || !outcome.matched) this.opts.logger.debug(fields, 'replayed');
     else this.opts.logger.info(fields, 'replayed');
-    this.sendLater(res, outcome.reply, cors, arrival + outcome.delay);
+    this.sendLater(res, outcome.reply, cors, arrival + outcome.delay + (fault?.delayMs ?? 0));
   }
 
   /**
@@ -313,7 +330,8 @@ export class ReplayServer {
     }, liveId);
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
-    this.hubs.set(session, new StreamHub(session, this.wss, this.opts.logger));
+    this.hubs.set(session, new StreamHub(session, this.wss, this.opts.logger, this.faults, faultScope(session)));
+    this.faults.started(faultScope(session));
     this.report({ kind: 'session', session: n, liveId: session.liveId, recordedOrdinal: model.ordinal, recordedId: model.recordedId });
     return session;
   }
@@ -442,6 +460,11 @@ export class ReplayServer {
     if (wildcard && typeof req.headers.host === 'string' && req.headers.host) return `${scheme}://${req.headers.host}`;
     return `${scheme}://${hostForUrl(wildcard ? '127.0.0.1' : this.host)}:${this.port}`;
   }
+}
+
+/** The conversation a session's faults are counted for. */
+function faultScope(s: Session): string {
+  return s.liveId ?? `session-${s.n}`;
 }
 
 function bearerOf(req: IncomingMessage): string | undefined {

@@ -6,6 +6,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, type WebSocketServer } from 'ws';
 import { decodeBody, decodeFrame } from '../cassette/body.js';
 import type { Logger } from '../log.js';
+import type { FaultPlan } from '../faults/plan.js';
+import type { StreamTap } from '../faults/stream-tap.js';
 import type { Activity } from '../protocol/types.js';
 import { Route } from '../protocol/routes.js';
 import type { ActivitiesItem, StreamItem } from './conversation-model.js';
@@ -16,18 +18,31 @@ import type { Session } from './session.js';
 interface LiveSocket {
   ws: WebSocket;
   ordinal: number;
+  /** Every server frame goes out through the fault plan's tap. */
+  tap: StreamTap;
+  /** Log position the client's watermark pointed at when it connected: it has everything up to there. */
+  after: number;
 }
 
 export class StreamHub {
   private readonly sockets = new Set<LiveSocket>();
   private attempts = 0;
 
-  constructor(private readonly session: Session, private readonly wss: WebSocketServer, private readonly logger: Logger) {}
+  constructor(
+    private readonly session: Session, private readonly wss: WebSocketServer, private readonly logger: Logger,
+    private readonly faults: FaultPlan, private readonly faultScope: string,
+  ) {}
 
   /** Handles the live client's next upgrade to this session's stream. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams, arrival: number, cors: Record<string, string>): void {
-    const ordinal = ++this.attempts;
     this.session.attach(arrival, 'stream');
+    // A faulted refusal is no attempt of the recording's: the next upgrade still plays recorded socket #k.
+    const refused = this.faults.upgrade(this.faultScope);
+    if (refused) {
+      refuseUpgrade(socket, refused.reply, cors);
+      return;
+    }
+    const ordinal = ++this.attempts;
     const recorded = this.session.model.sockets[ordinal - 1];
     if (recorded && recorded.status !== 101) {
       // A recorded failed handshake (e.g. 403 for a t= past its 60 s) is answered the same way.
@@ -41,7 +56,7 @@ export class StreamHub {
     }
     const watermark = query.get('watermark');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const live: LiveSocket = { ws, ordinal };
+      const live: LiveSocket = { ws, ordinal, tap: this.faults.stream(this.faultScope, ws), after: this.session.positionAfter(watermark) };
       this.sendBacklog(live, watermark);
       this.sockets.add(live);
       this.logger.info({ route: Route.stream, status: 101, session: this.session.n, socket: ordinal }, 'stream opened');
@@ -61,8 +76,19 @@ export class StreamHub {
   deliver(item: StreamItem): void {
     if (item.kind === 'activities') {
       if (this.sockets.size === 0) return;
-      for (const frame of this.framesOf(item)) {
-        for (const s of this.sockets) this.send(s, frame, false);
+      let frames: string[] | undefined;
+      for (const s of this.sockets) {
+        // A resuming client's watermark can be ahead of what this session released when it connected: what it
+        // covers is not sent again (the service sends only activities after the stream's watermark).
+        if (item.entries.length > 0 && item.entries[0] <= s.after) {
+          const fresh = item.entries.filter((i) => i > s.after);
+          if (fresh.length === 0) continue;
+          const log = this.session.model.log;
+          const watermark = fresh.map((i) => log[i].watermark).filter((w) => w !== undefined).at(-1);
+          this.send(s, JSON.stringify({ activities: fresh.map((i) => this.session.serveActivity(log[i])), watermark }), false);
+          continue;
+        }
+        for (const frame of (frames ??= this.framesOf(item))) this.send(s, frame, false);
       }
       return;
     }
@@ -74,7 +100,7 @@ export class StreamHub {
       this.send(target, typeof payload === 'string' ? this.session.subst.text(payload) : payload, isBinary);
     } else {
       this.logger.debug({ session: this.session.n, socket: item.ordinal, code: item.code }, 'replaying a server close');
-      closeLike(target.ws, item.code, item.reason);
+      target.tap.after(() => closeLike(target.ws, item.code, item.reason));
     }
   }
 
@@ -125,7 +151,7 @@ export class StreamHub {
 
   private send(s: LiveSocket, payload: string | Buffer, binary: boolean): void {
     if (s.ws.readyState !== WebSocket.OPEN) return;
-    s.ws.send(payload, { binary });
+    s.tap.send(payload, binary);
     if (!binary && typeof payload === 'string') this.logger.debug({ session: this.session.n, socket: s.ordinal, bytes: payload.length }, 'frame sent');
   }
 }

@@ -3,7 +3,9 @@ import type { Logger } from '../log.js';
 import type { Cassette } from '../cassette/schema.js';
 import type { ListenerTls } from '../net/pem.js';
 import type { ForwardOptions } from '../forward/proxy.js';
+import type { FaultRule } from '../faults/rule.js';
 import type { LiveInspectorOptions } from '../inspector/live-record.js';
+import type { FaultSummary, InjectedFault } from '../faults/plan.js';
 
 export interface ReplayOptions {
   /** A loaded cassette, or a file path (loaded and validated). */
@@ -36,6 +38,13 @@ export interface ReplayOptions {
    */
   forward?: boolean | ForwardOptions;
   /**
+   * Fault rules, e.g. ['drop-stream@frame=3', 'status=429@route=activities.post,nth=2'] (see docs and
+   * src/faults/rule.ts). Checked before the server starts: a bad rule throws FaultRuleError.
+   */
+  faults?: Array<string | FaultRule>;
+  /** Seed of the faults' jitter (default 1): the same rules and seed give the same faults. */
+  seed?: number;
+  /**
    * Serve the web inspector at /_vcr/: the cassette, each live session and every mismatch as it happens. It
    * answers loopback clients only unless `{ allowRemote: true }`. Default false.
    */
@@ -60,6 +69,8 @@ export interface ReplaySummary {
   matched: number;
   unmatched: number;
   unmatchedRequests: UnmatchedRequest[];
+  /** Faults injected (by rule text). */
+  faults: FaultSummary;
 }
 
 export interface Replayer {
@@ -73,5 +84,11 @@ export interface Replayer {
   /** url + '/_vcr/' when the inspector is served (options.inspector), else null. */
   inspectorUrl: string | null;
   summary(): ReplaySummary;
+  /** Adds a fault rule while the server runs (a bad rule throws FaultRuleError). */
+  inject(rule: string | FaultRule): void;
+  /** Removes every fault rule (expired tokens and gone conversations become valid again). */
+  clearFaults(): void;
+  /** Every fault injected so far, in order. */
+  injectedFaults(): InjectedFault[];
   close(): Promise<void>;
 }

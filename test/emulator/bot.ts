@@ -11,6 +11,34 @@ export function defaultWelcome(): BotReplyStep[] {
   return [{ type: 'message', text: 'Welcome to the emulator bot!' }];
 }
 
+/** The answer the livestreaming reply ('stream') builds up, word by word. */
+export const LIVESTREAM_TEXT = [
+  'Replay keeps every chunk of this livestream in order and at its recorded pace,',
+  'so the answer grows word by word until the final message.',
+].join(' ');
+/** Interim activities of that livestream. */
+export const LIVESTREAM_CHUNKS = 20;
+
+/** Gap before interim chunk i (0-based) and before the final message: 50–80 ms, varied but fixed. */
+export function livestreamGapMs(i: number): number {
+  return 50 + ((i * 37) % 31);
+}
+
+/**
+ * An LLM-style livestream: LIVESTREAM_CHUNKS typing activities whose text grows (each a longer prefix of
+ * LIVESTREAM_TEXT, whole words), then the final message with the whole text.
+ */
+export function livestreamReply(): BotReplyStep[] {
+  const words = LIVESTREAM_TEXT.split(' ');
+  const steps: BotReplyStep[] = [];
+  for (let i = 0; i < LIVESTREAM_CHUNKS; i++) {
+    const count = Math.max(1, Math.floor(((i + 1) * (words.length - 1)) / LIVESTREAM_CHUNKS));
+    steps.push({ type: 'typing', livestream: 'streaming', text: words.slice(0, count).join(' '), delayMs: livestreamGapMs(i) });
+  }
+  steps.push({ type: 'message', livestream: 'final', text: LIVESTREAM_TEXT, delayMs: livestreamGapMs(LIVESTREAM_CHUNKS) });
+  return steps;
+}
+
 export function defaultReply(userActivity: Activity): BotReplyStep[] {
   if (userActivity?.type !== 'message') return [];
   const text = typeof userActivity.text === 'string' ? userActivity.text.trim() : '';
@@ -28,6 +56,7 @@ export function defaultReply(userActivity: Activity): BotReplyStep[] {
     return steps;
   }
   if (text === 'end') return [{ type: 'endOfConversation' }];
+  if (text === 'stream') return livestreamReply();
   if (text === 'slow') return [typing, { type: 'message', text: 'You said: slow', delayMs: 600 }];
   return [typing, { type: 'message', text: `You said: ${text}`, delayMs: 150 }];
 }
@@ -86,6 +115,8 @@ export class Bot {
 
   private play(conversation: Conversation, steps: BotReplyStep[], recipient: ChannelAccount | undefined, replyToId: string | undefined): void {
     let index = 0;
+    // The open livestream: its id is the id the service gave its first activity, which the bot learns back.
+    let stream: { id: string; sequence: number } | null = null;
     // Each delay counts from the previous step, so steps are chained rather than scheduled up front.
     const next = (): void => {
       if (this.disposed || index >= steps.length) return;
@@ -93,7 +124,20 @@ export class Bot {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         if (this.disposed) return;
-        conversation.add(botActivity(step, recipient, replyToId));
+        const activity = botActivity(step, recipient, replyToId);
+        if (step.livestream) {
+          const sequence = (stream?.sequence ?? 0) + 1;
+          activity.channelData = {
+            ...(step.channelData as object | undefined),
+            streamType: step.livestream,
+            ...(step.livestream === 'final' ? {} : { streamSequence: sequence }),
+            ...(stream ? { streamId: stream.id } : {}),
+          };
+          const added = conversation.add(activity);
+          stream = step.livestream === 'final' ? null : { id: stream?.id ?? (added.activity.id as string), sequence };
+        } else {
+          conversation.add(activity);
+        }
         next();
       }, Math.max(0, step.delayMs ?? 0));
       this.timers.add(timer);

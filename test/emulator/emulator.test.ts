@@ -7,7 +7,15 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { eventually, sleep } from '../support/async.js';
 import { call, type Reply } from '../support/http.js';
-import { startEmulator, COLLISION_CLOSE_CODE, DROP_CLOSE_CODE, type Emulator, type EmulatorOptions } from './index.js';
+import {
+  startEmulator,
+  COLLISION_CLOSE_CODE,
+  DROP_CLOSE_CODE,
+  LIVESTREAM_CHUNKS,
+  LIVESTREAM_TEXT,
+  type Emulator,
+  type EmulatorOptions,
+} from './index.js';
 import {
   createDirectLine,
   endDirectLine,
@@ -323,6 +331,41 @@ test('default bot scripts: burst, end, and a custom script', async () => {
     const res = await emuCall(emu, 'POST', `/conversations/${json.conversationId}/activities`, { body: { type: 'message', text: 'boom', from: { id: 'u' } } });
     assert.equal(res.status, 502);
     assert.deepEqual(res.json, { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 });
+  });
+});
+
+test("livestream ('stream'): growing typing chunks 50–80 ms apart, streamId = the first chunk's id, then one final message", async () => {
+  await withEmulator({}, async (emu) => {
+    const { json } = await startConversation(emu);
+    const id = json.conversationId;
+    const stream = await StreamClient.open(json.streamUrl);
+    await stream.waitFor((c) => c.activities.length >= 1, 'welcome');
+    const arrivals: number[] = [];
+    stream.ws.on('message', () => arrivals.push(performance.now()));
+    await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'stream', from: { id: 'u' } } });
+    await stream.waitFor((c) => c.activities.some((a) => a.channelData?.streamType === 'final'), 'the final message', 5000);
+    const streamed = stream.activities.filter((a) => a.channelData?.streamType !== undefined);
+    const interim = streamed.slice(0, -1);
+    const final = streamed.at(-1)!;
+    assert.equal(interim.length, LIVESTREAM_CHUNKS);
+    assert.ok(interim.every((a) => a.type === 'typing' && a.channelData.streamType === 'streaming'));
+    assert.deepEqual(interim.map((a) => a.channelData.streamSequence), Array.from({ length: LIVESTREAM_CHUNKS }, (_, i) => i + 1));
+    assert.equal(interim[0].channelData.streamId, undefined, 'the first chunk opens the stream: no streamId');
+    const streamId = interim[0].id;
+    assert.ok(streamed.slice(1).every((a) => a.channelData.streamId === streamId), 'streamId is the id the emulator gave the first chunk');
+    for (let i = 1; i < interim.length; i++) {
+      const [before, now] = [interim[i - 1].text, interim[i].text];
+      assert.ok(now.startsWith(before) && now.length > before.length, `chunk ${i + 1} grows`);
+    }
+    assert.deepEqual([final.type, final.text, final.channelData.streamSequence], ['message', LIVESTREAM_TEXT, undefined]);
+    assert.ok(LIVESTREAM_TEXT.startsWith(interim.at(-1).text));
+    // Chained timers only wait at least their delay: no chunk comes sooner than 50 ms after the one before.
+    const frameGaps = arrivals.slice(-LIVESTREAM_CHUNKS).map((t, i, all) => (i ? t - all[i - 1]! : 50));
+    assert.ok(frameGaps.every((g) => g >= 45), `gaps ${frameGaps.map((g) => g.toFixed(0)).join(' ')}`);
+    // Typing is never stored: a poll sees only the final message of the stream.
+    const polled = (await emuCall(emu, 'GET', `/conversations/${id}/activities`)).json.activities;
+    assert.deepEqual(polled.filter((a: any) => a.channelData?.streamType).map((a: any) => a.type), ['message']);
+    await stream.close();
   });
 });
 

@@ -42,6 +42,13 @@ export interface BotReplyStep {
   speak?: string;
   inputHint?: string;
   value?: unknown;
+  /**
+   * Makes the step part of a Web Chat livestream (docs/LIVESTREAMING.md in BotFramework-WebChat): the bot
+   * adds channelData { streamType, streamSequence (1, 2, … on interim steps), streamId: the id the emulator
+   * gave the first activity of the stream (absent on that first one) }. Interim steps are `typing`, the
+   * 'final' step a `message`; after a final step the next livestream step opens a new stream.
+   */
+  livestream?: 'informative' | 'streaming' | 'final';
 }
 
 /** How a bot changed since a recording (changedBot): keyed by the user's message text, trimmed. */
@@ -62,7 +69,9 @@ export interface BotScript {
   /**
    * Called for every user activity (message, upload, event, typing, ...). Default: messages get typing,
    * then 'You said: <text>' after 150 ms; 'burst N' → N messages 'burst i/N' 5 ms apart; 'slow' → the reply
-   * after 600 ms; 'end' → endOfConversation; messages with attachments → 'Received N attachment(s)';
+   * after 600 ms; 'stream' → a livestream (livestreamReply(): LIVESTREAM_CHUNKS growing typing chunks 50–80 ms
+   * apart, then the final message with LIVESTREAM_TEXT); 'end' → endOfConversation; messages with attachments →
+   * 'Received N attachment(s)';
    * other activity types get no reply. A reply function that throws makes the POST answer 502 BotError
    * (the echo is still stored and delivered).
    */

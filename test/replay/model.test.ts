@@ -52,17 +52,21 @@ describe('conversation model', () => {
     assert.equal(m.log.length, 2, 'the welcome is logged once');
     const echoItem = m.items[m.log[1].item];
     assert.match(echoItem.cause, /^http:/);
-    assert.equal(echoItem.delay, 0);
+    assert.equal(echoItem.delay, 25, 'the echo reached the client with that poll\'s answer (at 225), 25 ms after the POST');
+    assert.equal(echoItem.earliest, 0, 'a polling client may have it at once: the poll was under way when the POST came');
   });
 
-  it('a polling recording: one item per activity, delays from the poll that found it', () => {
+  it('a polling recording: one item per activity, delays to the answer of the poll that found it', () => {
     const [m] = new Catalog(pollingCassette()).models;
     assert.equal(m.firstRoute, 'conversations.start');
     assert.deepEqual(m.log.map((e) => e.watermark), ['0', 'vcr-1', '2', 'vcr-3', '4']);
     assert.equal(m.items.length, 5);
     assert.equal(m.items[0].cause, ATTACH_CAUSE);
-    assert.equal(m.items[0].delay, 0);
-    assert.equal(m.items[1].delay, 300); // poll at 1500, POST at 1200
+    assert.equal(m.items[0].delay, 12); // the first poll (60, 12 ms) found the welcome
+    assert.equal(m.items[1].delay, 312); // POST at 1200, the poll at 1500 answered at 1512
+    // A polling client gets it halfway between its cause (the last empty poll, at 1060, answered before the POST)
+    // and the poll that returned it: at the recorded cadence that is the same poll.
+    assert.equal(m.items[1].earliest, 150);
     assert.equal(m.pollHeaders?.['content-type'], 'application/json; charset=utf-8');
   });
 

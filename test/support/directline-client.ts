@@ -28,6 +28,22 @@ export function installDirectLineGlobals(): void {
   if (typeof g.WebSocket === 'undefined') g.WebSocket = WebSocket;
 }
 
+/**
+ * An rxjs 5 scheduler (the one DirectLineJS uses) on which every timer of `fromMs` or longer fires after `toMs`
+ * instead: the client's 15-minute token refresh interval (an Observable.interval on its scheduler) becomes a few
+ * hundred milliseconds, while its 20 s timeouts and ping interval stay as they are.
+ */
+export function timeLapseScheduler(fromMs: number, toMs: number): unknown {
+  const { AsyncAction } = require('rxjs/scheduler/AsyncAction') as { AsyncAction: any };
+  const { AsyncScheduler } = require('rxjs/scheduler/AsyncScheduler') as { AsyncScheduler: any };
+  class TimeLapseAction extends AsyncAction {
+    requestAsyncId(scheduler: unknown, id: unknown, delay: number): unknown {
+      return super.requestAsyncId(scheduler, id, delay >= fromMs ? toMs : delay);
+    }
+  }
+  return new AsyncScheduler(TimeLapseAction);
+}
+
 export interface CreateDirectLineOptions {
   domain: string;
   secret?: string;
@@ -45,10 +61,29 @@ export interface CreateDirectLineOptions {
   random?: () => number;
   /** Subscribe to activity$ right away, which starts the conversation (default true). */
   connect?: boolean;
+  /** The client's rxjs scheduler (an injectable service), e.g. timeLapseScheduler() for its 15-min token refresh. */
+  scheduler?: unknown;
+  /** The client's ajax service, e.g. timedAjax() to measure each request's round trip. */
+  ajax?: unknown;
+}
+
+/** rxjs 5's Observable.ajax (what DirectLineJS uses), timing each request: `log` gets method, url and ms from send to answer. */
+export function timedAjax(log: Array<{ method: string; url: string; ms: number }>): unknown {
+  const { Observable } = require('rxjs/Observable') as { Observable: any };
+  const ajax = (req: { method?: string; url: string }) => {
+    const sent = performance.now();
+    return Observable.ajax(req).map((res: unknown) => {
+      log.push({ method: req.method ?? 'GET', url: req.url, ms: performance.now() - sent });
+      return res;
+    });
+  };
+  return ajax;
 }
 
 interface Recorder {
   activities: any[];
+  /** performance.now() when each activity reached activity$ (same index as activities). */
+  times: number[];
   statuses: number[];
   errors: unknown[];
   listeners: Set<() => void>;
@@ -67,9 +102,11 @@ function recorderOf(dl: DirectLine): Recorder {
 export function createDirectLine(opts: CreateDirectLineOptions): DirectLine {
   installDirectLineGlobals();
   const { connect = true, ...options } = opts;
-  const dl = new DirectLine(options);
+  // scheduler/ajax are the client's injectable services, passed through as given.
+  const dl = new DirectLine(options as ConstructorParameters<typeof DirectLine>[0]);
   const recorder: Recorder = {
     activities: [],
+    times: [],
     statuses: [],
     errors: [],
     listeners: new Set(),
@@ -91,6 +128,7 @@ export function startDirectLine(dl: DirectLine): void {
   if (r.subscription) return;
   r.subscription = dl.activity$.subscribe(
     (activity) => {
+      r.times.push(performance.now());
       r.activities.push(activity);
       notify(r);
     },
@@ -108,6 +146,11 @@ function notify(r: Recorder): void {
 /** Every activity seen on activity$ since creation. */
 export function activitiesOf(dl: DirectLine): any[] {
   return recorderOf(dl).activities;
+}
+
+/** performance.now() when each activity of activitiesOf() was emitted, index for index. */
+export function activityTimesOf(dl: DirectLine): number[] {
+  return recorderOf(dl).times;
 }
 
 /** Connection statuses seen (numbers of ConnectionStatus: 0 Uninitialized … 5 Ended). */
