@@ -14,6 +14,7 @@ export {
   loadConfig, parseConfig, findConfigFile, mergeRedactionRules, ConfigError, CONFIG_FILE_NAME, type VcrConfig, type ConfigMode,
 } from './config/config.js';
 export { renderTimeline, toHar, toTranscript } from './inspect/index.js';
+export { startInspector, DEFAULT_INSPECTOR_PORT, type Inspector, type InspectorOptions } from './inspector/index.js';
 export { scanCassetteFile, scanText, type Finding } from './scan/scan.js';
 export { createLogger } from './log.js';
 export {

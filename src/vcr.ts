@@ -29,6 +29,8 @@ export interface Vcr {
   /** The cassette being written or served (null in passthrough). */
   cassettePath: string | null;
   demoPageUrl: string | null;
+  /** url + '/_vcr/' when the web inspector is served (options.inspector), else null. */
+  inspectorUrl: string | null;
   /** Replay only: what was served and what could not be matched. */
   summary(): ReplaySummary | null;
   /** Faults injected so far (record and replay). */
@@ -44,9 +46,11 @@ export async function startVcr(opts: VcrOptions): Promise<Vcr> {
     const r = await startReplayer({
       cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl,
       demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward, faults: opts.faults, seed: opts.seed,
+      inspector: opts.inspector,
     });
     return {
       mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl,
+      inspectorUrl: r.inspectorUrl,
       summary: () => r.summary(), faultSummary: () => r.summary().faults, close: () => r.close(),
     };
   }
@@ -54,6 +58,7 @@ export async function startVcr(opts: VcrOptions): Promise<Vcr> {
   effective = effective === 'passthrough' ? 'passthrough' : 'record';
   return {
     mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: r.cassettePath, demoPageUrl: r.demoPageUrl,
+    inspectorUrl: r.inspectorUrl,
     summary: () => null, faultSummary: () => r.faultSummary(), close: () => r.close(),
   };
 }

@@ -6,8 +6,20 @@ import { idleMemory } from './idle-memory.js';
 import { cassetteScaling } from './cassette-scaling.js';
 import { replayHttp, replayTiming } from './replay.js';
 import { replayMemory } from './replay-memory.js';
+import { inspectorOpen } from './inspector-open.js';
 
-export const CASES: BenchCase[] = [httpRecord, wsThroughput, wsLatency, wsMemory, idleMemory, cassetteScaling, replayHttp, replayTiming, replayMemory];
+export const CASES: BenchCase[] = [
+  httpRecord,
+  wsThroughput,
+  wsLatency,
+  wsMemory,
+  idleMemory,
+  cassetteScaling,
+  replayHttp,
+  replayTiming,
+  replayMemory,
+  inspectorOpen,
+];
 
 /** Benchmarks that exist only as a heading until they can run. */
 export const PENDING: Array<{ title: string; why: string }> = [];

@@ -34,6 +34,25 @@ export const listenerOptions = {
   },
 } as const satisfies Record<string, Options>;
 
+/** The live web inspector on record and replay (src/inspector/). */
+export const inspectorOptions = {
+  inspector: {
+    type: 'boolean',
+    default: false,
+    describe: 'Serve the web inspector at /_vcr/ on the same port: the traffic as it happens (placeholders, never secrets)',
+  },
+  'inspector-remote': {
+    type: 'boolean',
+    default: false,
+    describe: 'Let other machines open /_vcr/ (only with --host other than loopback; otherwise it answers this machine only)',
+  },
+} as const satisfies Record<string, Options>;
+
+/** --inspector/--inspector-remote as the API's `inspector` option. */
+export function inspectorOption(args: { inspector: boolean; 'inspector-remote': boolean }): boolean | { allowRemote: true } {
+  return args.inspector ? (args['inspector-remote'] ? { allowRemote: true } : true) : false;
+}
+
 /** --tls-cert/--tls-key as the API's `tls` option (file paths; read at start). */
 export function listenerTls(args: { 'tls-cert'?: string; 'tls-key'?: string }): { cert: string; key: string } | undefined {
   return args['tls-cert'] && args['tls-key'] ? { cert: args['tls-cert'], key: args['tls-key'] } : undefined;

@@ -4,7 +4,16 @@ import { startVcr, type Vcr } from '../vcr.js';
 import { DEFAULT_UPSTREAM } from '../record/upstream.js';
 import { JsonPath } from '../cassette/redact.js';
 import { CONFIG_FILE_NAME, findConfigFile, loadConfig, mergeRedactionRules, type VcrConfig } from '../config/config.js';
-import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
+import {
+  cliLogger,
+  failStart,
+  inspectorOption,
+  inspectorOptions,
+  listenerOptions,
+  listenerTls,
+  onStopSignal,
+  serverOptions,
+} from './common.js';
 import { parseSpeed } from './replay.js';
 import { defineCommand, negatable } from './command.js';
 import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
@@ -126,6 +135,7 @@ export default defineCommand({
     ...listenerOptions,
     ...forwardOptions,
     ...faultOptions,
+    ...inspectorOptions,
   },
   examples: [
     [
@@ -193,6 +203,7 @@ export default defineCommand({
         tls: listenerTls(args),
         forward: forwardFromArgs(args),
         allowOrigin: args['allow-origin'],
+        inspector: inspectorOption(args),
         ...faultsFromArgs(args, config),
       });
     } catch (err) {
@@ -211,6 +222,7 @@ export default defineCommand({
         `directline-vcr ${what}`,
         `Point your Direct Line client at:  domain = ${r.domain}`,
         ...(r.demoPageUrl ? [`Or chat in Web Chat: open ${r.demoPageUrl}${giveCredentials}`] : []),
+        ...(r.inspectorUrl ? [`Inspector (the traffic as it is captured): open ${r.inspectorUrl}`] : []),
         `Stop with Ctrl+C${r.mode === 'record' ? ' (everything seen is written)' : ''}.`,
         '',
       ].join('\n'),

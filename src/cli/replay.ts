@@ -1,7 +1,16 @@
 // `directline-vcr replay`: serves a cassette offline to an unchanged Direct Line client.
 import { startReplayer, type Replayer } from '../replay/index.js';
 import { CONFIG_FILE_NAME, findConfigFile, loadConfig, type VcrConfig } from '../config/config.js';
-import { cliLogger, failStart, listenerOptions, listenerTls, onStopSignal, serverOptions } from './common.js';
+import {
+  cliLogger,
+  failStart,
+  inspectorOption,
+  inspectorOptions,
+  listenerOptions,
+  listenerTls,
+  onStopSignal,
+  serverOptions,
+} from './common.js';
 import { defineCommand, negatable } from './command.js';
 import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
 import { faultOptions, faultsFromArgs } from '../faults/cli-options.js';
@@ -33,6 +42,7 @@ export default defineCommand({
     ...listenerOptions,
     ...forwardOptions,
     ...faultOptions,
+    ...inspectorOptions,
     config: {
       type: 'string',
       coerce: negatable,
@@ -45,6 +55,7 @@ export default defineCommand({
       'for a client that keeps its domain (HTTPS_PROXY=http://127.0.0.1:4978); other hosts refused',
     ],
     ['$0 replay --cassette recordings/demo.json', 'point the client at http://127.0.0.1:4978/v3/directline'],
+    ['$0 replay --cassette recordings/demo.json --inspector', 'and watch sessions and mismatches at http://127.0.0.1:4978/_vcr/'],
     [
       "$0 replay --cassette my.json --fault 'drop-stream@frame=3' --fault 'status=429@route=activities.post,nth=2'",
       'rehearse a dropped stream and throttling',
@@ -82,6 +93,7 @@ export default defineCommand({
         tls: listenerTls(args),
         allowOrigin: args['allow-origin'],
         forward: forwardFromArgs(args),
+        inspector: inspectorOption(args),
         ...faultsFromArgs(args, config),
       });
     } catch (err) {
@@ -95,6 +107,7 @@ export default defineCommand({
         `  botframework-directlinejs:  new DirectLine({ domain: '${r.domain}', token: 'any' })`,
         `  Web Chat:                   WebChat.createDirectLine({ domain: '${r.domain}', token: 'any' })`,
         ...(r.demoPageUrl ? [`Or watch it in Web Chat: open ${r.demoPageUrl}`] : []),
+        ...(r.inspectorUrl ? [`Inspector (sessions, matches, mismatches as they happen): open ${r.inspectorUrl}`] : []),
         'Stop with Ctrl+C.',
         '',
       ].join('\n'),

@@ -5,6 +5,7 @@ import type { CassetteWriter } from '../cassette/store.js';
 import { Redactor } from '../cassette/redact.js';
 import { isHopByHop } from '../net/headers.js';
 import type { Body, CassetteEvent, FaultNote, FrameData, HttpResponse } from '../cassette/schema.js';
+import { CaptureTap } from './capture-tap.js';
 
 // Request headers worth keeping: they say what the client asked for. Host, cookies and hop-by-hop
 // headers are noise or secrets (docs/protocol.md#recorder).
@@ -57,6 +58,8 @@ export interface HttpCapture {
 
 export class Capture {
   readonly redactor: Redactor;
+  /** Every event as it is handed to the writer (the live inspector listens). */
+  readonly tap = new CaptureTap();
   private socketCount = 0;
   private placeholderCount = 0;
 
@@ -94,7 +97,7 @@ export class Capture {
 
   private httpEvent(c: HttpCapture): CassetteEvent {
     const r = this.redactor;
-    const ev = this.writer.append({
+    const ev = this.append({
       type: 'http',
       t: c.t,
       conversationId: c.conversationId,
@@ -121,7 +124,7 @@ export class Capture {
     response?: HttpResponse, fault?: FaultNote,
   ): void {
     const r = this.redactor;
-    this.writer.append({
+    this.append({
       type: 'ws.open', t: this.now(), conversationId, socket, path, query: r.query(query), status,
       ...(response ? { response: { status: response.status, headers: r.headers(response.headers), body: r.body(response.body) } } : {}),
       ...(fault ? { fault } : {}),
@@ -131,7 +134,7 @@ export class Capture {
 
   wsMessage(socket: number, conversationId: string | null, from: 'server' | 'client', data: FrameData): void {
     this.guard('stream frame', () => {
-      this.writer.append({ type: 'ws.message', t: this.now(), conversationId, socket, from, data: this.redactor.frame(data) });
+      this.append({ type: 'ws.message', t: this.now(), conversationId, socket, from, data: this.redactor.frame(data) });
       this.syncPlaceholders();
     });
   }
@@ -142,8 +145,14 @@ export class Capture {
     this.guard('stream close', () => {
       const reasonText = this.redactor.text(reason);
       const note = fault ? { fault } : {};
-      this.writer.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: reasonText, ...note });
+      this.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: reasonText, ...note });
     });
+  }
+
+  private append(event: CassetteEvent): CassetteEvent {
+    const ev = this.writer.append(event);
+    this.tap.emit(ev, this.redactor.placeholders);
+    return ev;
   }
 
   private guard<T>(what: string, fn: () => T): T | null {

@@ -2,6 +2,7 @@
 // reads is the resolved form: RecordContext, context.ts).
 import type { ForwardOptions } from '../forward/proxy.js';
 import type { FaultRule } from '../faults/rule.js';
+import type { LiveInspectorOptions } from '../inspector/live-record.js';
 import type { Logger } from 'pino';
 import type { RedactionRules } from '../cassette/redact.js';
 import { DEFAULT_HOST } from '../net/front-door.js';
@@ -63,6 +64,11 @@ export interface RecordOptions {
   faults?: Array<string | FaultRule>;
   /** Seed of the faults' jitter (default 1). */
   seed?: number;
+  /**
+   * Serve the web inspector at /_vcr/ (the cassette as captured so far, new events as they come). It answers
+   * loopback clients only unless `{ allowRemote: true }`. Default false.
+   */
+  inspector?: boolean | LiveInspectorOptions;
 }
 
 export interface Recorder {

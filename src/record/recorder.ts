@@ -21,6 +21,7 @@ import { WsRelay } from './ws-relay.js';
 import { attachForwardProxy, type ForwardProxy } from '../forward/proxy.js';
 import { FaultPlan, type FaultSummary, type InjectedFault } from '../faults/plan.js';
 import type { FaultRule } from '../faults/rule.js';
+import { LIVE_PREFIX, recordInspector } from '../inspector/index.js';
 
 export type { RecordOptions } from './options.js';
 
@@ -36,6 +37,8 @@ export interface Recorder {
   cassettePath: string | null;
   /** url + '/' when the Web Chat demo page is served (options.demoPage), else null. */
   demoPageUrl: string | null;
+  /** url + '/_vcr/' when the inspector is served (options.inspector), else null. */
+  inspectorUrl: string | null;
   /** Number of events captured so far. */
   eventCount(): number;
   /** Writes everything captured so far to disk. */
@@ -97,6 +100,17 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     : null;
   if (demoPage) door.handle(demoPage);
   door.handle(forwarder.handle).handleUpgrade(relay.handleUpgrade);
+  // The cassette as it stood when recording began (an appended one is read back whole), then the capture tap.
+  const inspector = opts.inspector && writer && ctx.capture
+    ? recordInspector(writer.snapshot(), basename(writer.file), ctx.capture.tap, {
+      logger,
+      ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
+    })
+    : null;
+  if (opts.inspector && !inspector) {
+    logger.warn('--inspector: nothing is captured without a cassette (passthrough), so there is nothing to inspect');
+  }
+  if (inspector) door.handle(inspector, 'first'); // /_vcr/ before the demo page and the forwarder
   logStart(ctx, writer);
 
   const { url } = listening;
@@ -107,6 +121,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     port: listening.port,
     cassettePath: writer?.file ?? null,
     demoPageUrl: demoPage ? `${url}/` : null,
+    inspectorUrl: inspector ? url + LIVE_PREFIX : null,
     eventCount: () => writer?.eventCount ?? 0,
     flush: () => writer?.flush() ?? Promise.resolve(),
     inject: (rule) => {
@@ -116,7 +131,8 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     clearFaults: () => faults.clear(),
     injectedFaults: () => faults.injected(),
     faultSummary: () => faults.summary(),
-    close: () => (closing ??= (forward?.close(), stop(ctx, { door, forwarder, relay, outbound, writer }))),
+    // The inspector's live stream is ended first: it would hold the server open.
+    close: () => (closing ??= (forward?.close(), inspector?.close(), stop(ctx, { door, forwarder, relay, outbound, writer }))),
   };
 }
 

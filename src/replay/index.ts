@@ -2,6 +2,7 @@
 // that unchanged clients can talk to. See server.ts (wiring), session.ts (one replaying client),
 // conversation-model.ts (what a recorded conversation becomes), scheduler.ts (causal timing),
 // matcher.ts (matching), substitute.ts (recorded → live values), stream.ts (WebSocket delivery).
+import { basename } from 'node:path';
 import { loadCassette, validateCassette } from '../cassette/load.js';
 import type { Cassette } from '../cassette/schema.js';
 import { silentLogger } from '../log.js';
@@ -13,6 +14,7 @@ import { createDemoPage, replayDemoPageOptions } from '../web/index.js';
 import { ReplayServer } from './server.js';
 import type { ReplayOptions, Replayer } from './types.js';
 import { attachForwardProxy } from '../forward/proxy.js';
+import { LIVE_PREFIX, replayInspector } from '../inspector/index.js';
 
 export type { ReplayOptions, Replayer, ReplaySummary, UnmatchedRequest } from './types.js';
 export { MISMATCH_DIFFERENT, MISMATCH_NOT_FOUND } from './server.js';
@@ -37,7 +39,16 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const demoPage = opts.demoPage ? createDemoPage({ ...replayDemoPageOptions(cassette, file), logger }) : null;
   const tls = opts.tls ? loadListenerTls(opts.tls) : null;
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
-  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults });
+  const inspector = opts.inspector
+    ? replayInspector(cassette, file ? basename(file) : 'cassette', {
+      logger,
+      ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
+    })
+    : null;
+  const server = new ReplayServer({
+    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, observe: inspector?.observe,
+  });
+  if (inspector) server.door.handle(inspector.handler, 'first'); // /_vcr/ before the demo page and Direct Line routes
   const host = opts.host ?? '127.0.0.1';
   const { port, url } = await server.listen(opts.port ?? 0, host);
   const forward = opts.forward
@@ -50,6 +61,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     domain: url + catalog.basePath,
     port,
     demoPageUrl: demoPage ? `${url}/` : null,
+    inspectorUrl: inspector ? url + LIVE_PREFIX : null,
     summary: () => server.summary(),
     inject: (rule) => {
       const r = faults.inject(rule);
@@ -59,6 +71,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     injectedFaults: () => faults.injected(),
     close: () => {
       forward?.close();
+      inspector?.handler.close(); // ends the page's live stream, which would hold the server open
       return server.close();
     },
   };

@@ -27,6 +27,7 @@ import type { HttpEvent } from '../cassette/schema.js';
 import { readModel, type CassetteModel } from '../model/index.js';
 import { interceptedOrigin } from '../forward/proxy.js';
 import { FaultPlan } from '../faults/plan.js';
+import { releasedEvent, type ReplayEvent, type ReplayObserver } from './observer.js';
 
 /**
  * Status of a request the cassette cannot answer (always with error code ReplayMismatch):
@@ -61,6 +62,8 @@ export interface ReplayServerOptions {
   maxBodyBytes?: number;
   /** Fault rules in force (src/faults/): consulted before a request is matched and on every stream. */
   faults?: FaultPlan;
+  /** Told of sessions, matches, mismatches and releases as they happen (the live inspector). */
+  observe?: ReplayObserver;
 }
 
 export class ReplayServer {
@@ -84,10 +87,12 @@ export class ReplayServer {
   private readonly hint: string;
   private readonly attachments: RecordedAttachments;
   private readonly model: CassetteModel;
+  private readonly started: number;
   readonly faults: FaultPlan;
 
   constructor(private readonly opts: ReplayServerOptions) {
     this.clock = opts.clock ?? monotonicClock;
+    this.started = this.clock();
     this.basePath = opts.catalog.basePath;
     const upstream = opts.catalog.cassette.upstream;
     this.hint = `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
@@ -232,12 +237,14 @@ export class ReplayServer {
       : { kind: 'mismatch', status: miss!.status, reason: miss!.reason, expected: null, shape: shapeOf(route, body, header(req, 'content-type'), header(req, 'content-disposition')) };
 
     if (outcome.kind === 'mismatch') {
-      this.reportMismatch(live, at, outcome.status, outcome.reason, outcome.expected, outcome.shape);
+      this.reportMismatch(live, at, outcome.status, outcome.reason, outcome.expected, outcome.shape, session);
       writeReply(res, this.mismatchReply(live, outcome.status, outcome.reason, outcome.expected, outcome.shape), cors);
       return;
     }
     this.matched++;
-    const fields = { method, route, status: outcome.reply.status, session: session!.n, conversationId: session!.liveId };
+    const status = outcome.reply.status;
+    this.report({ kind: 'matched', session: session!.n, method, path: url.pathname, route, status, recorded: outcome.matched });
+    const fields = { method, route, status, session: session!.n, conversationId: session!.liveId };
     if (outcome.quiet || !outcome.matched) this.opts.logger.debug(fields, 'replayed');
     else this.opts.logger.info(fields, 'replayed');
     this.sendLater(res, outcome.reply, cors, arrival + outcome.delay + (fault?.delayMs ?? 0));
@@ -314,7 +321,10 @@ export class ReplayServer {
       logger: this.opts.logger,
       clock: this.clock,
       registerToken: (token, s) => this.byToken.set(token, s),
-      onRelease: (s, item) => this.hubs.get(s)?.deliver(item),
+      onRelease: (s, item) => {
+        this.hubs.get(s)?.deliver(item);
+        if (this.opts.observe) this.report(releasedEvent(s.n, s.model, item));
+      },
       isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
       placeholderKind: (p) => this.model.placeholderKind(p),
     }, liveId);
@@ -322,6 +332,7 @@ export class ReplayServer {
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
     this.hubs.set(session, new StreamHub(session, this.wss, this.opts.logger, this.faults, faultScope(session)));
     this.faults.started(faultScope(session));
+    this.report({ kind: 'session', session: n, liveId: session.liveId, recordedOrdinal: model.ordinal, recordedId: model.recordedId });
     return session;
   }
 
@@ -363,14 +374,32 @@ export class ReplayServer {
     }));
   }
 
-  private reportMismatch(live: LiveRequest, at: string, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape): void {
+  private reportMismatch(
+    live: LiveRequest, at: string, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape, session?: Session,
+  ): void {
     this.unmatchedCount++;
     const line = expected ? describeRecorded(expected).line : null;
+    this.report({
+      kind: 'mismatch', session: session?.n ?? null, method: live.method, path: live.path, route: live.route, status, reason,
+      received: describeLive(live.method, live.path, live.route, shape),
+      expected: expected ? describeRecorded(expected).json : null,
+      recorded: expected,
+    });
     if (this.unmatched.length < 10_000) this.unmatched.push({ method: live.method, path: live.path, route: live.route, reason, expected: line, at });
     this.opts.logger.warn({
       method: live.method, path: live.path, route: live.route, status, reason, expected: line,
       received: shape.summary ?? null, hint: this.hint,
     }, 'replay mismatch: no recorded request matches');
+  }
+
+  /** Tells the observer (if any), stamped with the time since this server started; its failure never fails a request. */
+  private report(event: DistributiveOmit<ReplayEvent, 'at'>): void {
+    if (!this.opts.observe) return;
+    try {
+      this.opts.observe({ ...event, at: this.clock() - this.started } as ReplayEvent);
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, 'replay observer failed');
+    }
   }
 
   // ---- WebSocket -------------------------------------------------------------------------------
@@ -383,6 +412,8 @@ export class ReplayServer {
       this.unmatchedCount++;
       if (this.unmatched.length < 10_000) this.unmatched.push({ method: 'GET', path: url.pathname, route: Route.stream, reason, expected: null, at: new Date().toISOString() });
       this.opts.logger.warn({ method: 'GET', path: url.pathname, route: Route.stream, status, reason }, 'replay mismatch: stream upgrade refused');
+      const received = { method: 'GET', path: url.pathname, route: Route.stream };
+      this.report({ kind: 'mismatch', session: null, ...received, status, reason, received, expected: null, recorded: null });
       refuseUpgrade(socket, jsonReply(status, errorBody('ReplayMismatch', `No recorded stream matches ${url.pathname}: ${reason}`, {
         replay: { received: { method: 'GET', path: url.pathname, route: Route.stream }, expected: null, hint: this.hint },
       })), cors);
@@ -440,6 +471,8 @@ function bearerOf(req: IncomingMessage): string | undefined {
   const auth = header(req, 'authorization');
   return (auth ? /^\s*Bearer\s+(\S+)\s*$/i.exec(auth) : null)?.[1];
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

@@ -4,6 +4,7 @@ import type { Cassette } from '../cassette/schema.js';
 import type { ListenerTls } from '../net/pem.js';
 import type { ForwardOptions } from '../forward/proxy.js';
 import type { FaultRule } from '../faults/rule.js';
+import type { LiveInspectorOptions } from '../inspector/live-record.js';
 import type { FaultSummary, InjectedFault } from '../faults/plan.js';
 
 export interface ReplayOptions {
@@ -43,6 +44,11 @@ export interface ReplayOptions {
   faults?: Array<string | FaultRule>;
   /** Seed of the faults' jitter (default 1): the same rules and seed give the same faults. */
   seed?: number;
+  /**
+   * Serve the web inspector at /_vcr/: the cassette, each live session and every mismatch as it happens. It
+   * answers loopback clients only unless `{ allowRemote: true }`. Default false.
+   */
+  inspector?: boolean | LiveInspectorOptions;
 }
 
 export interface UnmatchedRequest {
@@ -75,6 +81,8 @@ export interface Replayer {
   port: number;
   /** url + '/' when the Web Chat demo page is served (options.demoPage), else null. */
   demoPageUrl: string | null;
+  /** url + '/_vcr/' when the inspector is served (options.inspector), else null. */
+  inspectorUrl: string | null;
   summary(): ReplaySummary;
   /** Adds a fault rule while the server runs (a bad rule throws FaultRuleError). */
   inject(rule: string | FaultRule): void;

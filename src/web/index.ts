@@ -105,6 +105,11 @@ function send(res: ServerResponse, method: string, status: number, type: string,
   res.end(method === 'HEAD' ? undefined : body);
 }
 
+/** Serves Web Chat's bundle file (ETag, 304, HEAD): for the demo page and the inspector alike. */
+export function serveWebChatBundle(req: IncomingMessage, res: ServerResponse, b: WebChatBundle, logger?: Logger): void {
+  serveBundle(req, res, (req.method ?? 'GET').toUpperCase(), b, logger);
+}
+
 function serveBundle(req: IncomingMessage, res: ServerResponse, method: string, b: WebChatBundle, logger: Logger | undefined): void {
   let size: number;
   let etag: string;
