@@ -13,6 +13,7 @@ import { createDemoPage, replayDemoPageOptions } from '../web/index.js';
 import { ReplayServer } from './server.js';
 import type { ReplayOptions, Replayer } from './types.js';
 import { attachForwardProxy } from '../forward/proxy.js';
+import { checkInstanceId } from './instance.js';
 
 export type { ReplayOptions, Replayer, ReplaySummary, UnmatchedRequest } from './types.js';
 export { MISMATCH_DIFFERENT, MISMATCH_NOT_FOUND } from './server.js';
@@ -22,7 +23,9 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   if (typeof speed !== 'number' || Number.isNaN(speed) || speed < 0) {
     throw new RangeError(`speed must be a number ≥ 0 (0 or Infinity = instant), got ${String(opts.speed)}`);
   }
-  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
+  const instance = opts.instance === undefined ? undefined : checkInstanceId(opts.instance);
+  if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl);
+  const logger = (opts.logger ?? silentLogger()).child(instance === undefined ? { component: 'replay' } : { component: 'replay', instance });
   // Rules are checked before anything is loaded or listens: a bad one throws FaultRuleError.
   const faults = new FaultPlan(opts.faults ?? [], { seed: opts.seed, logger });
   let cassette: Cassette;
@@ -37,7 +40,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const demoPage = opts.demoPage ? createDemoPage({ ...replayDemoPageOptions(cassette, file), logger }) : null;
   const tls = opts.tls ? loadListenerTls(opts.tls) : null;
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
-  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults });
+  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, instance });
   const host = opts.host ?? '127.0.0.1';
   const { port, url } = await server.listen(opts.port ?? 0, host);
   const forward = opts.forward
@@ -62,4 +65,17 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
       return server.close();
     },
   };
+}
+
+/** publicUrl must be an absolute http(s) or ws(s) origin: streamUrls are built from it. */
+function checkPublicUrl(raw: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (!url || !/^(https?|wss?):$/.test(url.protocol)) {
+    throw new RangeError(`publicUrl must be an absolute http://, https://, ws:// or wss:// URL (where clients reach this server), got ${JSON.stringify(raw)}`);
+  }
 }

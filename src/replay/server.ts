@@ -61,6 +61,8 @@ export interface ReplayServerOptions {
   maxBodyBytes?: number;
   /** Fault rules in force (src/faults/): consulted before a request is matched and on every stream. */
   faults?: FaultPlan;
+  /** This process's id among several behind a reverse proxy: minted ids and tokens carry it (instance.ts). */
+  instance?: string;
 }
 
 export class ReplayServer {
@@ -317,6 +319,7 @@ export class ReplayServer {
       onRelease: (s, item) => this.hubs.get(s)?.deliver(item),
       isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
       placeholderKind: (p) => this.model.placeholderKind(p),
+      instance: this.opts.instance,
     }, liveId);
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);

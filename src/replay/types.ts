@@ -43,6 +43,12 @@ export interface ReplayOptions {
   faults?: Array<string | FaultRule>;
   /** Seed of the faults' jitter (default 1): the same rules and seed give the same faults. */
   seed?: number;
+  /**
+   * This process's id when several replay processes serve one cassette behind a reverse proxy: every
+   * conversation id (`<recorded>.<instance>_<n>`) and token it mints carries it, so the proxy can route each
+   * request of a conversation to this process (examples/scale-out/). Letters, digits, inner hyphens; ≤ 32.
+   */
+  instance?: string;
 }
 
 export interface UnmatchedRequest {
