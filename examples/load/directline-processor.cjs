@@ -13,11 +13,12 @@ function loadScripts() {
 
 /** The recorded conversation a live id was minted from: `<recorded>_<n>` or `<recorded>.<instance>_<n>`. */
 function scriptOf(list, liveId) {
-  return list.filter((s) => liveId.startsWith(s.recordedId) && '_.'.includes(liveId.charAt(s.recordedId.length)))
+  return list
+    .filter((s) => liveId.startsWith(s.recordedId) && '_.'.includes(liveId.charAt(s.recordedId.length)))
     .sort((a, b) => b.recordedId.length - a.recordedId.length)[0];
 }
 
-function pickUser(context, events, done) {
+function pickUser(context, _events, done) {
   context.vars.userId = `artillery-${Math.random().toString(36).slice(2, 10)}`;
   context.vars.secret = process.env.DIRECTLINE_SECRET || 'load-test-secret';
   done();
@@ -53,7 +54,7 @@ function openStream(context, events, done) {
   }, done);
 }
 
-function markSent(context, events, done) {
+function markSent(context, _events, done) {
   context.dl.sentAt = Date.now();
   done();
 }
@@ -70,7 +71,10 @@ function awaitReplies(context, events, done) {
 }
 
 function waitFor(state, events, done) {
-  const timer = setTimeout(() => finish(new Error(`replies did not arrive: got ${JSON.stringify(state.got)}, recorded ${JSON.stringify(state.expected)}`)), 30000);
+  const timer = setTimeout(
+    () => finish(new Error(`replies did not arrive: got ${JSON.stringify(state.got)}, recorded ${JSON.stringify(state.expected)}`)),
+    30000,
+  );
   function finish(err) {
     clearTimeout(timer);
     state.waiter = null;

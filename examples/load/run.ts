@@ -16,10 +16,16 @@ const { values } = parseArgs({
     'deadline-s': { type: 'string', default: '600' },
   },
 });
-if (!['websocket', 'polling', 'mixed'].includes(values.mode)) throw new Error(`--mode must be websocket, polling or mixed, got ${values.mode}`);
+if (!['websocket', 'polling', 'mixed'].includes(values.mode))
+  throw new Error(`--mode must be websocket, polling or mixed, got ${values.mode}`);
 const report = await runLoad({
-  domain: values.domain, cassette: values.cassette, conversations: Number(values.conversations), concurrency: Number(values.concurrency),
-  mode: values.mode as LoadMode, refreshToken: values['refresh-token'], deadlineMs: Number(values['deadline-s']) * 1000,
+  domain: values.domain,
+  cassette: values.cassette,
+  conversations: Number(values.conversations),
+  concurrency: Number(values.concurrency),
+  mode: values.mode as LoadMode,
+  refreshToken: values['refresh-token'],
+  deadlineMs: Number(values['deadline-s']) * 1000,
 });
 console.log(JSON.stringify(report, null, 2));
 process.exit(report.conversations.failed === 0 && report.conversations.notStarted === 0 ? 0 : 1);

@@ -32,7 +32,9 @@ export default defineCommand({
     },
     instance: {
       type: 'string',
-      describe: 'Id of this process among several behind a reverse proxy: conversation ids and tokens carry it, so the proxy can route each conversation back here (examples/scale-out/)',
+      describe:
+        'Id of this process among several behind a reverse proxy: its conversation ids and tokens carry it, ' +
+        'so the proxy routes each conversation back here (examples/scale-out/)',
     },
     'public-url': {
       type: 'string',
@@ -63,7 +65,10 @@ export default defineCommand({
       'https:// and wss:// for a page served over https',
     ],
     ['$0 replay --cassette my.json --allow-origin https://my-app.example', 'only that page (and non-browser clients) may call'],
-    ['$0 replay --cassette my.json --port 5001 --instance a --public-url http://127.0.0.1:8080', 'one of several processes behind a reverse proxy on :8080 (examples/scale-out/)'],
+    [
+      '$0 replay --cassette my.json --port 5001 --instance a --public-url http://127.0.0.1:8080',
+      'one of several processes behind a reverse proxy on :8080 (examples/scale-out/)',
+    ],
   ],
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);

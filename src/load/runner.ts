@@ -82,8 +82,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const domain = opts.domain.replace(/\/+$/, '');
   const deadline = performance.now() + (opts.deadlineMs ?? 600_000);
   const report: LoadReport = {
-    conversations: { started: 0, whole: 0, failed: 0, notStarted: 0 }, conversationsPerSecond: 0, seconds: 0,
-    startMs: emptyStats(), turnMs: emptyStats(), conversationMs: emptyStats(), byInstance: {}, byMode: { websocket: 0, polling: 0 }, failures: [],
+    conversations: { started: 0, whole: 0, failed: 0, notStarted: 0 },
+    conversationsPerSecond: 0,
+    seconds: 0,
+    startMs: emptyStats(),
+    turnMs: emptyStats(),
+    conversationMs: emptyStats(),
+    byInstance: {},
+    byMode: { websocket: 0, polling: 0 },
+    failures: [],
   };
   const startTimes: number[] = [];
   const turnTimes: number[] = [];
@@ -110,7 +117,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         report.byInstance[instance] = (report.byInstance[instance] ?? 0) + 1;
       } catch (err) {
         report.conversations.failed++;
-        if (report.failures.length < 20) report.failures.push({ n, conversationId: client.conversationId, mode, reason: (err as Error).message });
+        if (report.failures.length < 20)
+          report.failures.push({ n, conversationId: client.conversationId, mode, reason: (err as Error).message });
       } finally {
         client.stop();
       }
@@ -151,7 +159,10 @@ class ConversationClient {
     const timeoutMs = this.opts.conversationTimeoutMs ?? 60_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`not whole after ${timeoutMs} ms; bot texts so far: ${JSON.stringify(this.botTexts.map((b) => b.text))}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`not whole after ${timeoutMs} ms; bot texts so far: ${JSON.stringify(this.botTexts.map((b) => b.text))}`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([this.play(startTimes, turnTimes), timeout]);
@@ -173,7 +184,8 @@ class ConversationClient {
     startTimes.push(performance.now() - t);
     this.conversationId = live.conversationId;
     const script = scriptOf(this.scripts, live.conversationId);
-    if (!script) throw new Error(`conversation id ${live.conversationId} names none of the cassette's conversations (${this.scripts.map((s) => s.recordedId).join(', ')})`);
+    if (!script)
+      throw new Error(`conversation id ${live.conversationId} names none of the cassette's conversations (${recordedIds(this.scripts)})`);
     if (this.mode === 'websocket') await this.openStream(live);
     else this.poll(live);
     const expected: string[] = [];
@@ -181,7 +193,10 @@ class ConversationClient {
       const sentAt = performance.now();
       if (turn.say !== null) {
         const res = await this.call('POST', `/conversations/${encodeURIComponent(live.conversationId)}/activities`, live.token, {
-          type: 'message', text: turn.say, from: { id: this.userId, name: 'Load User', role: 'user' }, locale: 'en-US',
+          type: 'message',
+          text: turn.say,
+          from: { id: this.userId, name: 'Load User', role: 'user' },
+          locale: 'en-US',
           channelData: { clientActivityID: `load-${this.n}-${i}` },
         });
         if (res.status !== 200) throw new Error(`posting "${turn.say}" got ${res.status}: ${res.text.slice(0, 300)}`);
@@ -191,7 +206,8 @@ class ConversationClient {
       if (turn.say !== null) turnTimes.push((this.botTexts[expected.length - 1]?.at ?? performance.now()) - sentAt);
     }
     const got = this.botTexts.map((b) => b.text);
-    if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`bot texts ${JSON.stringify(got)}, recorded ${JSON.stringify(expected)}`);
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      throw new Error(`bot texts ${JSON.stringify(got)}, recorded ${JSON.stringify(expected)}`);
     if (this.opts.refreshToken) {
       const res = await this.call('POST', '/tokens/refresh', live.token);
       if (res.status !== 200 || (res.json as { conversationId?: string } | undefined)?.conversationId !== live.conversationId) {
@@ -213,8 +229,13 @@ class ConversationClient {
     const res = await this.call('POST', '/conversations', bearer, user);
     const body = res.json as { conversationId?: unknown; token?: unknown; streamUrl?: unknown } | undefined;
     if (res.status !== 201 && res.status !== 200) throw new Error(`conversations start got ${res.status}: ${res.text.slice(0, 300)}`);
-    if (typeof body?.conversationId !== 'string') throw new Error(`conversations start answered no conversationId: ${res.text.slice(0, 300)}`);
-    return { conversationId: body.conversationId, token: typeof body.token === 'string' ? body.token : bearer, streamUrl: typeof body.streamUrl === 'string' ? body.streamUrl : undefined };
+    if (typeof body?.conversationId !== 'string')
+      throw new Error(`conversations start answered no conversationId: ${res.text.slice(0, 300)}`);
+    return {
+      conversationId: body.conversationId,
+      token: typeof body.token === 'string' ? body.token : bearer,
+      streamUrl: typeof body.streamUrl === 'string' ? body.streamUrl : undefined,
+    };
   }
 
   private openStream(live: Live): Promise<void> {
@@ -292,7 +313,12 @@ class ConversationClient {
     });
   }
 
-  private async call(method: string, path: string, bearer: string, body?: unknown): Promise<{ status: number; text: string; json: unknown }> {
+  private async call(
+    method: string,
+    path: string,
+    bearer: string,
+    body?: unknown,
+  ): Promise<{ status: number; text: string; json: unknown }> {
     const res = await fetch(this.domain + path, {
       method,
       headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -308,6 +334,10 @@ class ConversationClient {
     }
     return { status: res.status, text, json };
   }
+}
+
+function recordedIds(scripts: ConversationScript[]): string {
+  return scripts.map((s) => s.recordedId).join(', ');
 }
 
 function emptyStats(): Stats {

@@ -52,7 +52,8 @@ export function scriptOf(scripts: ConversationScript[], liveId: string): Convers
   let best: ConversationScript | undefined;
   for (const s of scripts) {
     const next = liveId.charAt(s.recordedId.length);
-    if (liveId.startsWith(s.recordedId) && (next === '_' || next === '.') && (!best || s.recordedId.length > best.recordedId.length)) best = s;
+    if (liveId.startsWith(s.recordedId) && (next === '_' || next === '.') && (!best || s.recordedId.length > best.recordedId.length))
+      best = s;
   }
   return best;
 }

@@ -19,7 +19,9 @@ const IN_TOKEN = /\.dlvcr-([A-Za-z0-9-]{1,32})-[0-9a-f]{48}$/;
 /** The instance id as given, or an error saying what is wrong with it. */
 export function checkInstanceId(id: string): string {
   if (!INSTANCE_ID.test(id)) {
-    throw new RangeError(`instance must be 1–32 letters, digits or inner hyphens (it goes into conversation ids and tokens), got ${JSON.stringify(id)}`);
+    throw new RangeError(
+      `instance must be 1–32 letters, digits or inner hyphens (it goes into conversation ids and tokens), got ${JSON.stringify(id)}`,
+    );
   }
   return id;
 }

@@ -351,7 +351,9 @@ export class ReplayServer {
   private unknownConversation(conversationId: string): string {
     const other = this.otherInstanceOf(conversationId);
     if (other !== null) {
-      return `conversation ${conversationId} was started by replay instance ${other}, and this is instance ${this.opts.instance}: the reverse proxy must send it there (route on the instance in the id, see examples/scale-out/)`;
+      const here = this.opts.instance;
+      return `conversation ${conversationId} was started by replay instance ${other}, and this is instance ${here}: `
+        + 'the reverse proxy must send it there (route on the instance in the id, see examples/scale-out/)';
     }
     const n = this.opts.catalog.conversationCount;
     return `conversation ${conversationId} was not started on this replay server, and the cassette has no recorded conversation of that id to resume (it holds ${n})`;

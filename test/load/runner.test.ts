@@ -20,7 +20,10 @@ describe('load runner', () => {
     const [script, ...rest] = conversationScripts(await loadCassette(DEMO));
     assert.equal(rest.length, 0);
     assert.equal(script.generatesToken, true);
-    assert.deepEqual(script.turns.map((t) => t.say), [null, 'Hello', 'Tell me a joke', 'Show me a burst']);
+    assert.deepEqual(
+      script.turns.map((t) => t.say),
+      [null, 'Hello', 'Tell me a joke', 'Show me a burst'],
+    );
     assert.equal(script.turns[0].replies[0], 'Welcome to the directline-vcr demo bot!');
     for (const t of script.turns) assert.ok(t.replies.length > 0, `turn ${t.say} has replies`);
     assert.equal(scriptOf([script], `${script.recordedId}.replay-0_12`), script);
@@ -31,7 +34,15 @@ describe('load runner', () => {
   it('plays 40 conversations, half WebSocket and half polling, each whole, and reports rates and latencies', async () => {
     const r = await startReplayer({ cassette: DEMO, speed: 0, instance: 'load' });
     open.push(r);
-    const report = await runLoad({ domain: r.domain, cassette: DEMO, conversations: 40, concurrency: 20, mode: 'mixed', refreshToken: true, deadlineMs: 60_000 });
+    const report = await runLoad({
+      domain: r.domain,
+      cassette: DEMO,
+      conversations: 40,
+      concurrency: 20,
+      mode: 'mixed',
+      refreshToken: true,
+      deadlineMs: 60_000,
+    });
     assert.deepEqual(report.failures, []);
     assert.deepEqual(report.conversations, { started: 40, whole: 40, failed: 0, notStarted: 0 });
     assert.deepEqual(report.byMode, { websocket: 20, polling: 20 });

@@ -32,7 +32,8 @@ describe('instance ids', () => {
     assert.equal(instanceOfToken(token), 'b');
     assert.equal(instanceOfToken(mintToken('token', 'Ab3-us_1', 1)), null);
     assert.equal(claimsOf(mintToken('token', 'Ab3-us_1', 1)).inst, undefined);
-    for (const bad of ['', 'a.b', 'a_b', '-a', 'a-', 'x'.repeat(33), 'ü']) assert.throws(() => checkInstanceId(bad), /instance must be/, bad);
+    for (const bad of ['', 'a.b', 'a_b', '-a', 'a-', 'x'.repeat(33), 'ü'])
+      assert.throws(() => checkInstanceId(bad), /instance must be/, bad);
     assert.equal(checkInstanceId('replay-12'), 'replay-12');
   });
 
@@ -54,7 +55,10 @@ describe('instance ids', () => {
   });
 
   it('bad instance ids and public URLs are refused at start', async () => {
-    await assert.rejects(startReplayer({ cassette: wsCassette(), instance: 'a.b' }), /instance must be 1–32 letters, digits or inner hyphens.*"a\.b"/);
+    await assert.rejects(
+      startReplayer({ cassette: wsCassette(), instance: 'a.b' }),
+      /instance must be 1–32 letters, digits or inner hyphens.*"a\.b"/,
+    );
     await assert.rejects(startReplayer({ cassette: wsCassette(), publicUrl: 'nginx:8080' }), /publicUrl must be an absolute http/);
   });
 });

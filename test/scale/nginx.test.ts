@@ -38,8 +38,29 @@ function freePort(): Promise<number> {
 }
 
 async function spawnReplay(instance: string, publicUrl: string): Promise<ReplayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', '--cassette', CASSETTE, '--port', '0', '--speed', 'instant',
-    '--instance', instance, '--public-url', publicUrl, '--no-demo-page', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'replay',
+      '--cassette',
+      CASSETTE,
+      '--port',
+      '0',
+      '--speed',
+      'instant',
+      '--instance',
+      instance,
+      '--public-url',
+      publicUrl,
+      '--no-demo-page',
+      '--log-level',
+      'warn',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -106,9 +127,13 @@ describe('replay processes behind nginx (examples/scale-out/nginx.conf)', () => 
     await chmod(tmp.dir, 0o755); // when run as root, nginx workers run as nobody and must reach the temp paths
     const listen = await freePort();
     domain = `http://127.0.0.1:${listen}/v3/directline`;
-    replays.push(...await Promise.all(INSTANCES.map((id) => spawnReplay(id, `http://127.0.0.1:${listen}`))));
+    replays.push(...(await Promise.all(INSTANCES.map((id) => spawnReplay(id, `http://127.0.0.1:${listen}`)))));
     await writeFile(tmp.file('nginx.conf'), await nginxConfig(listen, replays));
-    nginx = spawn('nginx', ['-p', tmp.dir, '-c', tmp.file('nginx.conf'), '-e', 'stderr', '-g', `daemon off; pid ${tmp.file('nginx.pid')};`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nginx = spawn(
+      'nginx',
+      ['-p', tmp.dir, '-c', tmp.file('nginx.conf'), '-e', 'stderr', '-g', `daemon off; pid ${tmp.file('nginx.pid')};`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     nginx.stderr!.setEncoding('utf8').on('data', (d: string) => {
       if (nginxLog.length < 100_000) nginxLog += d;
     });
@@ -132,7 +157,10 @@ describe('replay processes behind nginx (examples/scale-out/nginx.conf)', () => 
     const gen = await call(domain, 'POST', '/tokens/generate', { bearer: 'some-secret' });
     assert.equal(gen.status, 200);
     const instance = instanceOfConversationId(gen.body.conversationId);
-    assert.ok(instance && (INSTANCES as readonly string[]).includes(instance), `conversation id ${gen.body.conversationId} names an instance`);
+    assert.ok(
+      instance && (INSTANCES as readonly string[]).includes(instance),
+      `conversation id ${gen.body.conversationId} names an instance`,
+    );
     assert.equal(instanceOfToken(gen.body.token), instance, 'the token names the same instance');
     // a start with the generated token names no conversation: only the bearer can take it to the right process
     const start = await call(domain, 'POST', '/conversations', { bearer: gen.body.token, body: { user: { id: 'u1' } } });
@@ -145,26 +173,45 @@ describe('replay processes behind nginx (examples/scale-out/nginx.conf)', () => 
     // the routing is what makes it work: another process refuses the conversation, naming its owner
     const other = replays.find((r) => r.instance !== instance)!;
     askedWrongly = other.instance;
-    const direct = await call(`http://127.0.0.1:${other.port}/v3/directline`, 'GET', `/conversations/${encodeURIComponent(gen.body.conversationId)}/activities`, { bearer: start.body.token });
+    const direct = await call(
+      `http://127.0.0.1:${other.port}/v3/directline`,
+      'GET',
+      `/conversations/${encodeURIComponent(gen.body.conversationId)}/activities`,
+      { bearer: start.body.token },
+    );
     assert.equal(direct.status, 404);
     assert.equal(direct.body.error.code, 'ReplayMismatch');
     assert.match(direct.body.error.message, new RegExp(`started by replay instance ${instance}, and this is instance ${other.instance}`));
-    const polled = await call(domain, 'GET', `/conversations/${encodeURIComponent(gen.body.conversationId)}/activities`, { bearer: start.body.token });
+    const polled = await call(domain, 'GET', `/conversations/${encodeURIComponent(gen.body.conversationId)}/activities`, {
+      bearer: start.body.token,
+    });
     assert.equal(polled.status, 200, polled.text);
   });
 
-  it(`${CONVERSATIONS} concurrent conversations (WebSocket and polling) through nginx are each whole, and every process serves some`, async () => {
+  it(`${CONVERSATIONS} concurrent conversations (WebSocket and polling) through nginx, each whole; every process serves some`, async () => {
     const report = await runLoad({
-      domain, cassette: CASSETTE, conversations: CONVERSATIONS, concurrency: CONVERSATIONS, mode: 'mixed', refreshToken: true,
-      pollIntervalMs: 300, conversationTimeoutMs: 90_000, deadlineMs: 120_000,
+      domain,
+      cassette: CASSETTE,
+      conversations: CONVERSATIONS,
+      concurrency: CONVERSATIONS,
+      mode: 'mixed',
+      refreshToken: true,
+      pollIntervalMs: 300,
+      conversationTimeoutMs: 90_000,
+      deadlineMs: 120_000,
     });
-    console.log(`# ${report.conversations.whole}/${CONVERSATIONS} whole in ${report.seconds.toFixed(1)} s (${report.conversationsPerSecond.toFixed(1)} conversations/s); turn p50 ${report.turnMs.p50} ms, p99 ${report.turnMs.p99} ms; by instance ${JSON.stringify(report.byInstance)}`);
+    console.log(
+      `# ${report.conversations.whole}/${CONVERSATIONS} whole in ${report.seconds.toFixed(1)} s ` +
+        `(${report.conversationsPerSecond.toFixed(1)} conversations/s); turn p50 ${report.turnMs.p50} ms, p99 ${report.turnMs.p99} ms; ` +
+        `by instance ${JSON.stringify(report.byInstance)}`,
+    );
     assert.deepEqual(report.failures, []);
     assert.equal(report.conversations.whole, CONVERSATIONS);
     assert.equal(report.byMode.websocket, CONVERSATIONS / 2);
     assert.equal(report.byMode.polling, CONVERSATIONS / 2);
     assert.equal(report.turnMs.count, CONVERSATIONS * 3, 'three user messages per demo conversation');
-    for (const id of INSTANCES) assert.ok((report.byInstance[id] ?? 0) > 0, `instance ${id} started some conversations: ${JSON.stringify(report.byInstance)}`);
+    for (const id of INSTANCES)
+      assert.ok((report.byInstance[id] ?? 0) > 0, `instance ${id} started some conversations: ${JSON.stringify(report.byInstance)}`);
 
     // each process's own summary (printed when it stops): it served some, and nothing went unmatched (but the
     // routing test's direct request)
@@ -172,13 +219,18 @@ describe('replay processes behind nginx (examples/scale-out/nginx.conf)', () => 
     for (const r of replays) {
       r.child.kill('SIGTERM');
       assert.equal(await r.exited, 0, r.stderr());
-      const m = new RegExp(`replay summary \\(instance ${r.instance}\\): (\\d+) conversation\\(s\\) served, (\\d+) request\\(s\\) matched, (\\d+) unmatched`).exec(r.stdout());
+      const m = new RegExp(
+        `replay summary \\(instance ${r.instance}\\): (\\d+) conversation\\(s\\) served, (\\d+) request\\(s\\) matched, (\\d+) unmatched`,
+      ).exec(r.stdout());
       assert.ok(m, `summary of ${r.instance}: ${r.stdout()}`);
       const [conversations, unmatched] = [Number(m[1]), Number(m[3])];
       assert.ok(conversations > 0, `instance ${r.instance} served ${conversations}`);
       assert.equal(unmatched, r.instance === askedWrongly ? 1 : 0, `instance ${r.instance}: ${r.stdout()}`);
       // its share as the clients saw it (+1: the routing test's conversation)
-      assert.ok(conversations === report.byInstance[r.instance] || conversations === report.byInstance[r.instance] + 1, `instance ${r.instance}: ${conversations} vs ${report.byInstance[r.instance]}`);
+      assert.ok(
+        conversations === report.byInstance[r.instance] || conversations === report.byInstance[r.instance] + 1,
+        `instance ${r.instance}: ${conversations} vs ${report.byInstance[r.instance]}`,
+      );
       served += conversations;
     }
     assert.equal(served, CONVERSATIONS + 1);
