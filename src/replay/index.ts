@@ -25,7 +25,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   }
   const instance = opts.instance === undefined ? undefined : checkInstanceId(opts.instance);
   if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl);
-  const logger = (opts.logger ?? silentLogger()).child(instance === undefined ? { component: 'replay' } : { component: 'replay', instance });
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay', ...(instance === undefined ? {} : { instance }) });
   // Rules are checked before anything is loaded or listens: a bad one throws FaultRuleError.
   const faults = new FaultPlan(opts.faults ?? [], { seed: opts.seed, logger });
   let cassette: Cassette;
@@ -40,7 +40,8 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const demoPage = opts.demoPage ? createDemoPage({ ...replayDemoPageOptions(cassette, file), logger }) : null;
   const tls = opts.tls ? loadListenerTls(opts.tls) : null;
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
-  const server = new ReplayServer({ catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, instance });
+  const publicUrl = opts.publicUrl;
+  const server = new ReplayServer({ catalog, speed, logger, publicUrl, cassetteFile: file, demoPage, tls, cors, faults, instance });
   const host = opts.host ?? '127.0.0.1';
   const { port, url } = await server.listen(opts.port ?? 0, host);
   const forward = opts.forward
@@ -76,6 +77,10 @@ function checkPublicUrl(raw: string): void {
     url = null;
   }
   if (!url || !/^(https?|wss?):$/.test(url.protocol)) {
-    throw new RangeError(`publicUrl must be an absolute http://, https://, ws:// or wss:// URL (where clients reach this server), got ${JSON.stringify(raw)}`);
+    const got = JSON.stringify(raw);
+    throw new RangeError(
+      `publicUrl must be an absolute http://, https://, ws:// or wss:// URL (where clients reach this server), ` +
+        `got ${got}`,
+    );
   }
 }
