@@ -22,3 +22,5 @@ export {
   type DiffCassettesOptions, type CassetteDiff, type ConversationDiff, type TurnDiff, type FieldChange, type DiffOptions, type TextMode,
 } from './diff/index.js';
 export { verifyCassette, VerifyError, DEFAULT_SETTLE_MS, type VerifyOptions, type VerifyResult } from './verify/index.js';
+export { runLoad, type LoadOptions, type LoadReport, type LoadMode } from './load/runner.js';
+export { conversationScripts, type ConversationScript, type Turn } from './load/script.js';

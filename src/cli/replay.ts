@@ -39,6 +39,16 @@ export default defineCommand({
       default: '1',
       describe: 'Timing factor: 1 = as recorded, 4 = four times faster, "instant" = no waits (order kept)',
     },
+    instance: {
+      type: 'string',
+      describe:
+        'Id of this process among several behind a reverse proxy: its conversation ids and tokens carry it, ' +
+        'so the proxy routes each conversation back here (examples/scale-out/)',
+    },
+    'public-url': {
+      type: 'string',
+      describe: 'Where clients reach this server (e.g. the reverse proxy in front of it): streamUrls point there',
+    },
     ...listenerOptions,
     ...forwardOptions,
     ...faultOptions,
@@ -66,6 +76,10 @@ export default defineCommand({
       'https:// and wss:// for a page served over https',
     ],
     ['$0 replay --cassette my.json --allow-origin https://my-app.example', 'only that page (and non-browser clients) may call'],
+    [
+      '$0 replay --cassette my.json --port 5001 --instance a --public-url http://127.0.0.1:8080',
+      'one of several processes behind a reverse proxy on :8080 (examples/scale-out/)',
+    ],
   ],
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
@@ -95,6 +109,8 @@ export default defineCommand({
         forward: forwardFromArgs(args),
         inspector: inspectorOption(args),
         ...faultsFromArgs(args, config),
+        instance: args.instance,
+        publicUrl: args['public-url'],
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);
@@ -115,8 +131,9 @@ export default defineCommand({
     onStopSignal(logger, async () => {
       const s = r.summary();
       await r.close();
+      const who = args.instance === undefined ? '' : ` (instance ${args.instance})`;
       process.stdout.write(
-        `replay summary: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched, ` +
+        `replay summary${who}: ${s.conversations} conversation(s) served, ${s.matched} request(s) matched, ${s.unmatched} unmatched, ` +
           `${s.faults.injected} fault(s) injected\n`,
       );
       for (const u of s.unmatchedRequests) process.stdout.write(`  unmatched: ${u.method} ${u.path} (${u.reason})\n`);

@@ -15,6 +15,7 @@ import { ReplayServer } from './server.js';
 import type { ReplayOptions, Replayer } from './types.js';
 import { attachForwardProxy } from '../forward/proxy.js';
 import { LIVE_PREFIX, replayInspector } from '../inspector/index.js';
+import { checkInstanceId } from './instance.js';
 
 export type { ReplayOptions, Replayer, ReplaySummary, UnmatchedRequest } from './types.js';
 export { MISMATCH_DIFFERENT, MISMATCH_NOT_FOUND } from './server.js';
@@ -24,7 +25,9 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   if (typeof speed !== 'number' || Number.isNaN(speed) || speed < 0) {
     throw new RangeError(`speed must be a number ≥ 0 (0 or Infinity = instant), got ${String(opts.speed)}`);
   }
-  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay' });
+  const instance = opts.instance === undefined ? undefined : checkInstanceId(opts.instance);
+  if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl);
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'replay', ...(instance === undefined ? {} : { instance }) });
   // Rules are checked before anything is loaded or listens: a bad one throws FaultRuleError.
   const faults = new FaultPlan(opts.faults ?? [], { seed: opts.seed, logger });
   let cassette: Cassette;
@@ -46,7 +49,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     })
     : null;
   const server = new ReplayServer({
-    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, observe: inspector?.observe,
+    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, observe: inspector?.observe, instance,
   });
   if (inspector) server.door.handle(inspector.handler, 'first'); // /_vcr/ before the demo page and Direct Line routes
   const host = opts.host ?? '127.0.0.1';
@@ -75,4 +78,21 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
       return server.close();
     },
   };
+}
+
+/** publicUrl must be an absolute http(s) or ws(s) origin: streamUrls are built from it. */
+function checkPublicUrl(raw: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = null;
+  }
+  if (!url || !/^(https?|wss?):$/.test(url.protocol)) {
+    const got = JSON.stringify(raw);
+    throw new RangeError(
+      `publicUrl must be an absolute http://, https://, ws:// or wss:// URL (where clients reach this server), ` +
+        `got ${got}`,
+    );
+  }
 }

@@ -28,6 +28,7 @@ import { readModel, type CassetteModel } from '../model/index.js';
 import { interceptedOrigin } from '../forward/proxy.js';
 import { FaultPlan } from '../faults/plan.js';
 import { releasedEvent, type ReplayEvent, type ReplayObserver } from './observer.js';
+import { instanceOfConversationId } from './instance.js';
 
 /**
  * Status of a request the cassette cannot answer (always with error code ReplayMismatch):
@@ -64,6 +65,8 @@ export interface ReplayServerOptions {
   faults?: FaultPlan;
   /** Told of sessions, matches, mismatches and releases as they happen (the live inspector). */
   observe?: ReplayObserver;
+  /** This process's id among several behind a reverse proxy: minted ids and tokens carry it (instance.ts). */
+  instance?: string;
 }
 
 export class ReplayServer {
@@ -327,6 +330,7 @@ export class ReplayServer {
       },
       isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
       placeholderKind: (p) => this.model.placeholderKind(p),
+      instance: this.opts.instance,
     }, liveId);
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
@@ -344,6 +348,8 @@ export class ReplayServer {
     // A resume carries the client's credentials (a bearer, or the stream's t=) and an id shaped like one.
     const credential = bearerOf(req) ?? new URL(req.url ?? '/', 'http://replay.invalid').searchParams.get('t');
     if (!credential || !PLAUSIBLE_CONVERSATION_ID.test(conversationId)) return undefined;
+    // Started by another process behind the same proxy: resuming it here would split the conversation.
+    if (this.otherInstanceOf(conversationId) !== null) return undefined;
     const model = this.opts.catalog.resumable(conversationId);
     if (!model) return undefined;
     const session = this.addSession(model, conversationId);
@@ -354,8 +360,21 @@ export class ReplayServer {
   }
 
   private unknownConversation(conversationId: string): string {
+    const other = this.otherInstanceOf(conversationId);
+    if (other !== null) {
+      const here = this.opts.instance;
+      return `conversation ${conversationId} was started by replay instance ${other}, and this is instance ${here}: `
+        + 'the reverse proxy must send it there (route on the instance in the id, see examples/scale-out/)';
+    }
     const n = this.opts.catalog.conversationCount;
     return `conversation ${conversationId} was not started on this replay server, and the cassette has no recorded conversation of that id to resume (it holds ${n})`;
+  }
+
+  /** The instance that minted a conversation id when it is another one than this process (both named), else null. */
+  private otherInstanceOf(conversationId: string): string | null {
+    if (this.opts.instance === undefined) return null;
+    const owner = instanceOfConversationId(conversationId);
+    return owner !== null && owner !== this.opts.instance ? owner : null;
   }
 
   private sessionOfBearer(req: IncomingMessage): Session | undefined {

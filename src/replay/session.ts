@@ -19,6 +19,7 @@ import { compareShapes, shapeOf, shapeOfRecorded, type RequestShape } from './ma
 import { ReleaseScheduler, type Clock } from './scheduler.js';
 import { Substituter } from './substitute.js';
 import { mintToken, type SyntheticKind } from './tokens.js';
+import { liveConversationId } from './instance.js';
 import { replyTemplateOf, templateOf } from './frame-template.js';
 import type { PlaceholderKind } from '../cassette/placeholders.js';
 
@@ -54,6 +55,8 @@ export interface SessionContext {
   isUpstreamUrl?: (url: string) => boolean;
   /** What a recorded placeholder stands for (the cassette's `redaction.placeholders`); undefined for other values. */
   placeholderKind: (placeholder: string) => PlaceholderKind | undefined;
+  /** This process's instance id (`replay --instance`): carried by the ids and tokens it mints (instance.ts). */
+  instance?: string;
 }
 
 /** The live client's own values that its echo carries (Web Chat waits for its clientActivityID: docs/protocol.md#echo). */
@@ -83,7 +86,7 @@ export class Session {
 
   /** `liveId`: the id a resuming client already uses (see resume()); otherwise one is made for this session. */
   constructor(readonly n: number, readonly model: ConversationModel, private readonly ctx: SessionContext, liveId?: string) {
-    this.liveId = liveId ?? (model.recordedId === null ? null : `${model.recordedId}_${n}`);
+    this.liveId = liveId ?? (model.recordedId === null ? null : liveConversationId(model.recordedId, n, ctx.instance));
     this.subst = new Substituter({
       recordedConversationId: model.recordedId,
       liveConversationId: this.liveId,
@@ -383,7 +386,7 @@ export class Session {
     if (!value) {
       // What the placeholder stands for comes from the cassette's own table; a raw value left in is a token.
       const kind = this.ctx.placeholderKind(recorded) ?? 'token';
-      value = mintToken(kind, this.liveId, this.n);
+      value = mintToken(kind, this.liveId, this.n, this.ctx.instance);
       this.synthetic.set(recorded, value);
       if (kind !== 'custom') this.ctx.registerToken(value, this);
     }
@@ -391,7 +394,7 @@ export class Session {
   }
 
   private freshToken(kind: SyntheticKind): string {
-    const value = mintToken(kind, this.liveId, this.n);
+    const value = mintToken(kind, this.liveId, this.n, this.ctx.instance);
     this.ctx.registerToken(value, this);
     return value;
   }

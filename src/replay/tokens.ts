@@ -9,8 +9,11 @@ const HEADER = b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }));
 /** The kind of value a synthetic one stands in for: the kinds of the cassette's placeholders. */
 export type SyntheticKind = PlaceholderKind;
 
-/** A fresh synthetic value for one placeholder of one session. */
-export function mintToken(kind: SyntheticKind, conversationId: string | null, session: number): string {
+/**
+ * A fresh synthetic value for one placeholder of one session. With an instance id (src/replay/instance.ts)
+ * the token carries it in an `inst` claim and in its last part, `dlvcr-<instance>-<random hex>`.
+ */
+export function mintToken(kind: SyntheticKind, conversationId: string | null, session: number, instance?: string): string {
   if (kind === 'custom') return `vcr${randomBytes(12).toString('hex')}`;
   const now = Math.floor(Date.now() / 1000);
   const ttl = kind === 'streamToken' ? 60 : 3600;
@@ -23,7 +26,9 @@ export function mintToken(kind: SyntheticKind, conversationId: string | null, se
     exp: now + ttl,
   };
   if (conversationId !== null) claims.conv = conversationId;
-  return `${HEADER}.${b64url(JSON.stringify(claims))}.${randomBytes(24).toString('base64url')}`;
+  if (instance !== undefined) claims.inst = instance;
+  const tail = instance === undefined ? randomBytes(24).toString('base64url') : `dlvcr-${instance}-${randomBytes(24).toString('hex')}`;
+  return `${HEADER}.${b64url(JSON.stringify(claims))}.${tail}`;
 }
 
 function b64url(s: string): string {

@@ -49,6 +49,12 @@ export interface ReplayOptions {
    * answers loopback clients only unless `{ allowRemote: true }`. Default false.
    */
   inspector?: boolean | LiveInspectorOptions;
+  /**
+   * This process's id when several replay processes serve one cassette behind a reverse proxy: every
+   * conversation id (`<recorded>.<instance>_<n>`) and token it mints carries it, so the proxy can route each
+   * request of a conversation to this process (examples/scale-out/). Letters, digits, inner hyphens; ≤ 32.
+   */
+  instance?: string;
 }
 
 export interface UnmatchedRequest {
