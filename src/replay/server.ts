@@ -18,7 +18,7 @@ import { RecordedAttachments, type AttachmentLookup } from './attachments.js';
 import { decodeBody } from '../cassette/body.js';
 import { answerPreflight, corsHeaders, jsonReply, keptHeaders, refuseUpgrade, writeReply, type Reply } from './http-io.js';
 import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
-import { describeLive, describeRecorded, shapeOf, type RequestShape } from './matcher.js';
+import { describeLive, describeRecorded, shapeOf, type MatchMode, type RequestShape } from './matcher.js';
 import { monotonicClock, type Clock } from './scheduler.js';
 import { Session, type LiveRequest, type Outcome } from './session.js';
 import { StreamHub } from './stream.js';
@@ -61,6 +61,8 @@ export interface ReplayServerOptions {
   maxBodyBytes?: number;
   /** Fault rules in force (src/faults/): consulted before a request is matched and on every stream. */
   faults?: FaultPlan;
+  /** How posted messages must match (default strict). */
+  match?: MatchMode;
 }
 
 export class ReplayServer {
@@ -89,8 +91,10 @@ export class ReplayServer {
   constructor(private readonly opts: ReplayServerOptions) {
     this.clock = opts.clock ?? monotonicClock;
     this.basePath = opts.catalog.basePath;
-    const upstream = opts.catalog.cassette.upstream;
-    this.hint = `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
+    const { upstream, source } = opts.catalog.cassette;
+    this.hint = source?.kind === 'import'
+      ? `this cassette was imported from ${source.file}: change it there and run directline-vcr import ${source.file} -o ${opts.cassetteFile ?? '<file>'} (or replay with --match loose for a live demo)`
+      : `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
     this.attachments = new RecordedAttachments(opts.catalog.cassette);
     this.model = readModel(opts.catalog.cassette);
     this.secure = Boolean(opts.tls);
@@ -317,6 +321,7 @@ export class ReplayServer {
       onRelease: (s, item) => this.hubs.get(s)?.deliver(item),
       isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
       placeholderKind: (p) => this.model.placeholderKind(p),
+      match: this.opts.match,
     }, liveId);
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);

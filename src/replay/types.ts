@@ -43,6 +43,11 @@ export interface ReplayOptions {
   faults?: Array<string | FaultRule>;
   /** Seed of the faults' jitter (default 1): the same rules and seed give the same faults. */
   seed?: number;
+  /**
+   * 'strict' (default): a posted message must have the recorded type and text. 'loose', for live demos only:
+   * a message that matches no recorded text is answered as the next recorded message turn.
+   */
+  match?: 'strict' | 'loose';
 }
 
 export interface UnmatchedRequest {
