@@ -1,7 +1,7 @@
 // `directline-vcr import` as a library: a Bot Framework .transcript, a chatdown .chat file or a script
 // (YAML/JSON) becomes a cassette that replays like a recorded one (cassette-builder.ts).
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, sep } from 'node:path';
 import { validateCassette } from '../cassette/load.js';
 import type { Cassette, CassetteSource } from '../cassette/schema.js';
 import { stringifyCassette } from '../cassette/serialize.js';
@@ -47,12 +47,18 @@ export async function importFile(file: string, opts: ImportOptions = {}): Promis
     if (err instanceof ImportError) throw err;
     throw new ImportError(file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const name = basename(file);
+  const name = sourceName(file);
   const cassette = from === 'transcript' ? importTranscript(text, file, { maxGap: opts.maxGap ?? DEFAULT_MAX_GAP_MS, createdAt: opts.createdAt, name })
     : from === 'chat' ? importChat(text, file, { createdAt: opts.createdAt, name })
       : importScript(text, file, { createdAt: opts.createdAt, name });
   // Built to the schema; checked anyway, so a bug here can never write a cassette replay refuses.
   return validateCassette(cassette, `${file} (imported)`);
+}
+
+/** The file as the header names it: relative to the working directory, or its base name when outside it (no home paths in cassettes). */
+function sourceName(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? basename(file) : rel.split(sep).join('/');
 }
 
 /** Writes a cassette in the recorder's layout, atomically: the old file stays until the new one is complete. */
