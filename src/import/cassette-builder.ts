@@ -204,6 +204,11 @@ export class CassetteBuilder {
     return a;
   }
 
+  /** The id the next activity without one of its own will get. */
+  nextActivityId(): string {
+    return this.nextId();
+  }
+
   private nextId(): string {
     let n = this.seq;
     let id = `${this.conversationId}|${String(n).padStart(7, '0')}`;

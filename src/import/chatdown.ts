@@ -179,7 +179,8 @@ function emitMessage(speaker: Speaker, body: Line[], ctx: EmitContext): void {
     const close = joined.indexOf(']', open);
     const head = /^\[\s*([A-Za-z]+)\s*(=|\])/.exec(joined.slice(open));
     if (close < 0) {
-      if (head) fail(open, `unclosed instruction: "[${head[1]}" has no closing "]"`);
+      const word = /^\[\s*([A-Za-z]+)/.exec(joined.slice(open))?.[1];
+      if (word && isInstruction(word)) fail(open, `unclosed instruction: "[${word}" has no closing "]"`);
       text += joined.slice(open);
       break;
     }
@@ -236,6 +237,13 @@ function emitMessage(speaker: Speaker, body: Line[], ctx: EmitContext): void {
     }
   }
   emitPending(joined.length);
+}
+
+const INSTRUCTIONS = new Set(['typing', 'delay', 'attachment', 'attachmentlayout', 'suggestions', 'suggestedactions', 'conversationupdate']);
+
+function isInstruction(word: string): boolean {
+  const w = word.toLowerCase();
+  return INSTRUCTIONS.has(w) || w in CARD_COMMANDS;
 }
 
 function attachmentOf(value: string, builder: CassetteBuilder, file: string, line: number, inner: string): NonNullable<Activity['attachments']>[number] {
@@ -295,17 +303,20 @@ function cardOf(body: string, builder: CassetteBuilder, file: string, fail: (off
   return card;
 }
 
-/** A card image given as a file beside the .chat: served by replay like any attachment. */
-function servedImage(ref: string, builder: CassetteBuilder, file: string, fail: (offset: number, problem: string) => never, offset: number): string {
+/**
+ * A card image given as a file beside the .chat, inlined as a data: URL: replay points attachment URLs
+ * (contentUrl, thumbnailUrl) at itself, but a URL inside a card's content is the client's to fetch as it is.
+ */
+function servedImage(ref: string, _builder: CassetteBuilder, file: string, fail: (offset: number, problem: string) => never, offset: number): string {
   const contentType = contentTypeOfName(ref);
-  if (!contentType) fail(offset, `card image ${JSON.stringify(ref)}: expected an http(s) URL or an image file (.png, .jpg, .gif, .svg, .webp)`);
-  let found: { bytes: Buffer; name: string } | undefined;
+  if (!contentType?.startsWith('image/')) fail(offset, `card image ${JSON.stringify(ref)}: expected an http(s) URL or an image file (.png, .jpg, .gif, .svg, .webp)`);
+  let found: { bytes: Buffer } | undefined;
   try {
     found = readBeside(file, ref, {});
   } catch (err) {
     fail(offset, (err as ImportError).problem);
   }
-  return builder.attachmentUrl(found!.bytes, contentType!, found!.name);
+  return `data:${contentType};base64,${found!.bytes.toString('base64')}`;
 }
 
 function conversationUpdate(body: string, ctx: EmitContext, fail: (problem: string) => never): Activity {
