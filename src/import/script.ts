@@ -158,7 +158,7 @@ function explain(issue: Issue, input: unknown, base: Path = []): { path: Path; m
     const types = new Set<string>();
     for (const branch of issue.errors) {
       for (const e of branch) {
-        if (e.code === 'invalid_type' && e.path.length === 1 && valueAt(value, e.path) === undefined) keys.add(String(e.path[0]));
+        if (e.path.length === 1 && valueAt(value, e.path) === undefined) keys.add(String(e.path[0]));
         else if (e.code === 'invalid_type' && e.path.length === 0) types.add(e.expected === 'record' ? 'object' : e.expected);
       }
     }
@@ -176,7 +176,7 @@ function explain(issue: Issue, input: unknown, base: Path = []): { path: Path; m
 /** The branch does not even have the input's shape (wrong type, or keys that belong to another branch). */
 function isRootMismatch(e: Issue, value: unknown): boolean {
   if (e.path.length === 0) return e.code === 'invalid_type' || e.code === 'unrecognized_keys';
-  return e.path.length === 1 && e.code === 'invalid_type' && valueAt(value, e.path) === undefined;
+  return e.path.length === 1 && valueAt(value, e.path) === undefined;
 }
 
 function valueAt(v: unknown, path: ReadonlyArray<PropertyKey>): unknown {
