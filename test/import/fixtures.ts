@@ -67,16 +67,16 @@ export function botBubbleTexts(page: Page): Promise<string[]> {
  * MutationObserver, so no change between two polls is missed); `samples()` returns them in order.
  */
 export async function sampleBubble(page: Page, prefix: string): Promise<{ samples: () => Promise<string[]> }> {
-  await page.evaluate((p) => {
-    const w = window as unknown as { dlvcrSamples: string[] };
-    w.dlvcrSamples = [];
-    const look = () => {
+  // A string, not a function: the test's TypeScript transform would add helpers the page does not have.
+  await page.evaluate(`(() => {
+    const prefix = ${JSON.stringify(prefix)};
+    window.dlvcrSamples = [];
+    new MutationObserver(() => {
       for (const e of document.querySelectorAll('.webchat__bubble:not(.webchat__bubble--from-user)')) {
-        const t = (e.textContent ?? '').trim();
-        if (t.startsWith(p) && w.dlvcrSamples[w.dlvcrSamples.length - 1] !== t) w.dlvcrSamples.push(t);
+        const t = (e.textContent || '').trim();
+        if (t.startsWith(prefix) && window.dlvcrSamples[window.dlvcrSamples.length - 1] !== t) window.dlvcrSamples.push(t);
       }
-    };
-    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
-  }, prefix);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  })()`);
   return { samples: () => page.evaluate(() => (window as unknown as { dlvcrSamples: string[] }).dlvcrSamples) };
 }
