@@ -13,7 +13,8 @@ import type { HttpEvent } from '../../src/cassette/schema.js';
 import { CassetteBuilder, IMPORT_ORIGIN } from '../../src/import/cassette-builder.js';
 import { startReplayer } from '../../src/replay/index.js';
 import { scanText } from '../../src/scan/scan.js';
-import { call, startConversation, StreamClient, userMessage } from '../replay/helpers.js';
+import { startConversation, StreamClient, userMessage } from '../replay/helpers.js';
+import { call } from '../support/http.js';
 import { DEMO_PNG } from './fixtures.js';
 
 const require = createRequire(import.meta.url);

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import type { Cassette, WsMessageEvent } from '../../src/cassette/schema.js';
 import { importFile, type ImportOptions } from '../../src/import/index.js';
 import type { Activity } from '../../src/protocol/types.js';
-import { tempDir } from '../record/helpers.js';
+import { tempDir } from '../support/fs.js';
 
 export const DEMO_PNG = fileURLToPath(new URL('../../recordings/demo/lisbon.png', import.meta.url));
 export const DEMO_CARD = fileURLToPath(new URL('../../recordings/demo/trip-card.json', import.meta.url));
@@ -22,7 +22,7 @@ export interface InputFolder {
 }
 
 export async function inputFolder(): Promise<InputFolder> {
-  const tmp = await tempDir();
+  const tmp = await tempDir('dlvcr-import-');
   return {
     dir: tmp.dir,
     file: tmp.file,

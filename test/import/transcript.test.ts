@@ -83,7 +83,7 @@ test('an Emulator transcript keeps its activities and caps long gaps', async () 
   assert.deepEqual(delivered.map((a) => `${a.type}:${a.from?.role}`), ['conversationUpdate:user', 'message:bot', 'message:user', 'typing:bot', 'message:bot']);
   assert.equal(delivered[4].replyToId, '0b3c2f40-3');
   assert.equal(delivered[4].id, '0b3c2f40-5', 'ids kept');
-  assert.equal(delivered[4].conversation?.id, 'emu-conv-1');
+  assert.equal((delivered[4].conversation as { id?: string } | undefined)?.id, 'emu-conv-1');
   assert.deepEqual(delivered[4].attachments?.[0].content, card);
   const frames = c.events.filter((e): e is WsMessageEvent => e.type === 'ws.message');
   assert.equal(frames[1].t - frames[0].t, 1200, 'a short gap is kept');
