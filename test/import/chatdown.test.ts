@@ -62,6 +62,11 @@ test('chatdown instructions become activities with chatdown timing', async () =>
   assert.deepEqual([at(2) - at(1), at(3) - at(2), at(4) - at(3), at(5) - at(4)], [100, 3000, 100, 2000]);
 });
 
+test('the shipped example recordings/demo/trip.chat imports', async () => {
+  const c = await importFile(fileURLToPath(new URL('../../recordings/demo/trip.chat', import.meta.url)));
+  assert.deepEqual(deliveredActivities(c).map((a) => a.type), ['message', 'message', 'typing', 'message', 'typing', 'message']);
+});
+
 describe('a .chat file in Web Chat', () => {
   let browser: Browser | undefined;
   before(async () => { browser = await launchChromium(); });
