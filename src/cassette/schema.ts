@@ -93,6 +93,11 @@ export const CassetteSchema = z.object({
   version: z.literal(CASSETTE_VERSION),
   tool: z.object({ name: z.string(), version: z.string() }).strict(),
   createdAt: z.string(),
+  source: z.object({
+    kind: z.literal('import'),
+    from: z.enum(['transcript', 'chat', 'script']),
+    file: z.string().describe('Name of the imported file'),
+  }).strict().optional().describe('Set when the cassette was built by `directline-vcr import` instead of recorded'),
   upstream: z.object({
     origin: z.string().describe('Scheme, host and port of the recorded upstream'),
     basePath: z.string().describe('Path prefix the upstream served, e.g. /v3/directline'),
@@ -114,4 +119,5 @@ export type CassetteEvent = z.infer<typeof CassetteEventSchema>;
 export type Cassette = z.infer<typeof CassetteSchema>;
 export type FrameData = WsMessageEvent['data'];
 export type FaultNote = z.infer<typeof FaultNoteSchema>;
+export type CassetteSource = NonNullable<Cassette['source']>;
 

@@ -11,6 +11,7 @@ const COMMANDS = await Promise.all([
   import('./scan.js'),
   import('./diff.js'),
   import('./verify.js'),
+  import('./import.js'),
 ]);
 
 export async function main(argv: string[]): Promise<void> {

@@ -49,6 +49,12 @@ export default defineCommand({
       type: 'string',
       describe: 'Where clients reach this server (e.g. the reverse proxy in front of it): streamUrls point there',
     },
+    match: {
+      type: 'string',
+      choices: ['strict', 'loose'],
+      default: 'strict',
+      describe: 'strict: a posted message must have the recorded text. loose (for live demos only): any message is answered as the next recorded turn',
+    },
     ...listenerOptions,
     ...forwardOptions,
     ...faultOptions,
@@ -102,6 +108,7 @@ export default defineCommand({
         port: args.port,
         host: args.host,
         speed: parseSpeed(args.speed),
+        match: args.match,
         logger,
         demoPage: args['demo-page'],
         tls: listenerTls(args),
@@ -118,7 +125,7 @@ export default defineCommand({
     const r = replayer;
     process.stdout.write(
       [
-        `directline-vcr is replaying ${args.cassette} (offline; speed ${args.speed})`,
+        `directline-vcr is replaying ${args.cassette} (offline; speed ${args.speed}${args.match === 'loose' ? '; --match loose: any message advances to the next recorded turn' : ''})`,
         `Point your Direct Line client at:  domain = ${r.domain}`,
         `  botframework-directlinejs:  new DirectLine({ domain: '${r.domain}', token: 'any' })`,
         `  Web Chat:                   WebChat.createDirectLine({ domain: '${r.domain}', token: 'any' })`,

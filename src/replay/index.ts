@@ -42,6 +42,8 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const demoPage = opts.demoPage ? createDemoPage({ ...replayDemoPageOptions(cassette, file), logger }) : null;
   const tls = opts.tls ? loadListenerTls(opts.tls) : null;
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
+  const match = opts.match ?? 'strict';
+  if (match !== 'strict' && match !== 'loose') throw new RangeError(`match must be 'strict' or 'loose', got ${String(opts.match)}`);
   const inspector = opts.inspector
     ? replayInspector(cassette, file ? basename(file) : 'cassette', {
       logger,
@@ -49,7 +51,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     })
     : null;
   const server = new ReplayServer({
-    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, observe: inspector?.observe, instance,
+    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, observe: inspector?.observe, instance, match,
   });
   if (inspector) server.door.handle(inspector.handler, 'first'); // /_vcr/ before the demo page and Direct Line routes
   const host = opts.host ?? '127.0.0.1';
@@ -57,7 +59,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   const forward = opts.forward
     ? await attachForwardProxy(server.door.server, opts.forward === true ? {} : opts.forward, logger).catch(async (err: Error) => { await server.close(); throw err; })
     : null;
-  logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed, allowOrigin: cors.describe() }, 'replay server listening');
+  logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed, match, allowOrigin: cors.describe() }, 'replay server listening');
   if (faults.active) logger.info({ faults: faults.ruleTexts, seed: faults.seed }, `injecting ${faults.ruleTexts.length} fault rule(s)`);
   return {
     url,

@@ -79,6 +79,21 @@ export function shapeOfRecorded(ev: HttpEvent): RequestShape {
   return shape;
 }
 
+/**
+ * How a posted message must match the recorded one. 'strict' (the default): its type and text. 'loose', for
+ * live demos only: any message takes the place of the next recorded message, so a presenter who types
+ * "hi there" instead of "Hello" moves on to the next recorded turn (the echo shows what they typed).
+ */
+export type MatchMode = 'strict' | 'loose';
+
+/** null when the live request may be answered as the recorded one under `mode`, else why not. */
+export function matchDecision(route: RouteName, live: RequestShape, recorded: RequestShape, mode: MatchMode): string | null {
+  const why = compareShapes(route, live, recorded);
+  if (why === null || mode === 'strict') return why;
+  const loose = routePolicy(route).match === 'activity' && live.summary?.type === 'message' && recorded.summary?.type === 'message';
+  return loose ? null : why;
+}
+
 /** null when the live request matches the recorded one, else why not. */
 export function compareShapes(route: RouteName, live: RequestShape, recorded: RequestShape): string | null {
   const match = routePolicy(route).match;

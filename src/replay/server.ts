@@ -18,7 +18,7 @@ import { RecordedAttachments, type AttachmentLookup } from './attachments.js';
 import { decodeBody } from '../cassette/body.js';
 import { answerPreflight, corsHeaders, jsonReply, keptHeaders, refuseUpgrade, writeReply, type Reply } from './http-io.js';
 import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
-import { describeLive, describeRecorded, shapeOf, type RequestShape } from './matcher.js';
+import { describeLive, describeRecorded, shapeOf, type MatchMode, type RequestShape } from './matcher.js';
 import { monotonicClock, type Clock } from './scheduler.js';
 import { Session, type LiveRequest, type Outcome } from './session.js';
 import { StreamHub } from './stream.js';
@@ -67,6 +67,8 @@ export interface ReplayServerOptions {
   observe?: ReplayObserver;
   /** This process's id among several behind a reverse proxy: minted ids and tokens carry it (instance.ts). */
   instance?: string;
+  /** How posted messages must match (default strict). */
+  match?: MatchMode;
 }
 
 export class ReplayServer {
@@ -97,8 +99,10 @@ export class ReplayServer {
     this.clock = opts.clock ?? monotonicClock;
     this.started = this.clock();
     this.basePath = opts.catalog.basePath;
-    const upstream = opts.catalog.cassette.upstream;
-    this.hint = `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
+    const { upstream, source } = opts.catalog.cassette;
+    this.hint = source?.kind === 'import'
+      ? `this cassette was imported from ${source.file}: change it there and run directline-vcr import ${source.file} -o ${opts.cassetteFile ?? '<file>'} (or replay with --match loose for a live demo)`
+      : `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
     this.attachments = new RecordedAttachments(opts.catalog.cassette);
     this.model = readModel(opts.catalog.cassette);
     this.secure = Boolean(opts.tls);
@@ -331,6 +335,7 @@ export class ReplayServer {
       isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
       placeholderKind: (p) => this.model.placeholderKind(p),
       instance: this.opts.instance,
+      match: this.opts.match,
     }, liveId);
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);

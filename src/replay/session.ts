@@ -15,7 +15,7 @@ import {
 import { keptHeaders, jsonReply, type Reply } from './http-io.js';
 import { userIdOfStartBody } from '../model/index.js';
 import { Route, routePolicy, type RouteName } from '../protocol/routes.js';
-import { compareShapes, shapeOf, shapeOfRecorded, type RequestShape } from './matcher.js';
+import { matchDecision, shapeOf, shapeOfRecorded, type MatchMode, type RequestShape } from './matcher.js';
 import { ReleaseScheduler, type Clock } from './scheduler.js';
 import { Substituter } from './substitute.js';
 import { mintToken, type SyntheticKind } from './tokens.js';
@@ -57,6 +57,8 @@ export interface SessionContext {
   placeholderKind: (placeholder: string) => PlaceholderKind | undefined;
   /** This process's instance id (`replay --instance`): carried by the ids and tokens it mints (instance.ts). */
   instance?: string;
+  /** How posted messages must match (default strict; loose is for demos). */
+  match?: MatchMode;
 }
 
 /** The live client's own values that its echo carries (Web Chat waits for its clientActivityID: docs/protocol.md#echo). */
@@ -184,7 +186,7 @@ export class Session {
         : `all ${queue.length} recorded ${req.route} request(s) of this conversation were already used`;
       return { kind: 'mismatch', status: 404, reason, expected: null, shape };
     }
-    const why = compareShapes(req.route, shape, shapeOfRecorded(recorded.ev));
+    const why = matchDecision(req.route, shape, shapeOfRecorded(recorded.ev), this.ctx.match ?? 'strict');
     if (why !== null) return { kind: 'mismatch', status: 400, reason: why, expected: recorded.ev, shape };
     this.cursors.set(req.route, position + 1);
     return this.accept(req, recorded, shape);

@@ -55,6 +55,11 @@ export interface ReplayOptions {
    * request of a conversation to this process (examples/scale-out/). Letters, digits, inner hyphens; ≤ 32.
    */
   instance?: string;
+  /**
+   * 'strict' (default): a posted message must have the recorded type and text. 'loose', for live demos only:
+   * a message that matches no recorded text is answered as the next recorded message turn.
+   */
+  match?: 'strict' | 'loose';
 }
 
 export interface UnmatchedRequest {

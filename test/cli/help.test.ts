@@ -16,12 +16,13 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 
 const COMMANDS: Record<string, string[]> = {
   record: ['--upstream', '--cassette', '--mode', '--port', '--host', '--redact-header'],
-  replay: ['--cassette', '--speed', '--port', '--host'],
+  replay: ['--cassette', '--speed', '--match', '--port', '--host'],
   inspect: ['--conversation', '--type', '--json'],
   export: ['--format', '--output'],
   scan: ['--pattern', '--json'],
   diff: ['--ignore', '--timing', '--text', '--json', '--junit'],
   verify: ['--upstream', '--settle', '--out', '--update', '--text'],
+  import: ['--from', '--output', '--max-gap'],
 };
 
 test('top-level --help lists every command', async () => {

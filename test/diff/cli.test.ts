@@ -24,17 +24,17 @@ test('diff CLI: exit codes, text, JSON, JUnit, colour and the config file', asyn
   try {
     const same = await cli([DEMO, DEMO, '--no-config']);
     assert.equal(same.code, 0, same.stderr);
-    assert.match(same.stdout, /^same: 1 vs 1 conversation\(s\), 4 vs 4 turn\(s\)/m);
+    assert.match(same.stdout, /^same: 1 vs 1 conversation\(s\), 5 vs 5 turn\(s\)/m);
 
     // The demo with one bot text changed and its ids rewritten.
     const demo = JSON.parse(await readFile(DEMO, 'utf8'));
     const conv: string = demo.events[0].conversationId;
     let text = JSON.stringify(demo).split(conv).join('ZZZZdifferentconversation-eu');
-    text = text.replace('Why did the', 'Why did a');
+    text = text.replace('Here is an Adaptive Card:', 'Here is a card:');
     await writeFile(tmp.file('b.json'), text);
     const diff = await cli([DEMO, tmp.file('b.json'), '--junit', tmp.file('j.xml'), '--no-config']);
     assert.equal(diff.code, 1, diff.stderr);
-    assert.match(diff.stdout, /@@ conversation 1: 1 of 4 turn\(s\) differ @@\n {2}turn 2 "Tell me a joke":\n {2}- replies\[\d\]\.text: "Why did the/);
+    assert.match(diff.stdout, /@@ conversation 1: 1 of 5 turn\(s\) differ @@\n {2}turn 2 "Show me a card":\n {2}- replies\[\d\]\.text: "Here is an Adaptive Card:/);
     assert.doesNotMatch(diff.stdout, /\x1b\[/, 'no colour when stdout is not a terminal');
     assert.match((await cli([DEMO, tmp.file('b.json'), '--color', '--no-config'])).stdout, /\x1b\[31m- replies/);
     assert.equal(XMLValidator.validate(await readFile(tmp.file('j.xml'), 'utf8')), true);

@@ -20,13 +20,13 @@ test('the demo bot answers Hello', async () => {
 
   const texts: string[] = [];
   let watermark = '';
-  for (let i = 0; i < 100 && !texts.some((t) => t.startsWith('Hello! I am a recorded bot')); i++) {
+  for (let i = 0; i < 100 && !texts.some((t) => t.startsWith('Hello! I am')); i++) {
     const page = (await (await fetch(`${url}?watermark=${watermark}`, { headers })).json()) as { activities: Array<{ type: string; text?: string }>; watermark: string };
     texts.push(...page.activities.filter((a) => a.type === 'message').map((a) => a.text ?? ''));
     watermark = page.watermark;
     await new Promise((r) => setTimeout(r, 20));
   }
   expect(texts).toContain('Hello');
-  expect(texts.find((t) => t.startsWith('Hello! I am a recorded bot'))).toBeDefined();
+  expect(texts.find((t) => t.startsWith('Hello! I am'))).toBeDefined();
   expect(vcr.summary().unmatched).toBe(0);
 });
