@@ -112,7 +112,7 @@ export class HttpExchange {
     try {
       this.proxy.server.web(req, res, {
         target: this.proxy.target, agent: outbound.httpAgent, secure: outbound.trust?.rejectUnauthorized ?? true,
-        selfHandleResponse: true, buffer: bodyStream(body),
+        selfHandleResponse: true, buffer: new ReadBody(body),
       }, (err) => this.onError(err as NodeJS.ErrnoException));
     } finally {
       req.headers = own.headers;
@@ -359,12 +359,24 @@ export function acceptsEncoding(acceptEncoding: string | string[] | undefined, e
   return star ?? false;
 }
 
-/** The body read, as the stream http-proxy pipes to the upstream request (once per sending). */
-function bodyStream(body: Buffer): Readable {
-  const stream = new Readable({ read() {} });
-  if (body.length > 0) stream.push(body);
-  stream.push(null);
-  return stream;
+/**
+ * The body read, as the stream http-proxy pipes to the upstream request (once per sending): piped, it ends
+ * the request with the whole body in one write (headers and body in one packet, as a plain request.end(body)).
+ */
+class ReadBody extends Readable {
+  constructor(private readonly body: Buffer) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.body.length > 0) this.push(this.body);
+    this.push(null);
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T): T {
+    destination.end(this.body);
+    return destination;
+  }
 }
 
 function countActivities(body: Body): number | undefined {
