@@ -125,7 +125,9 @@ export class HttpExchange {
     const { req, body } = this.arrived;
     const headers: IncomingHttpHeaders = {};
     // Expect: the body is already here, nothing to wait for (http-proxy also skips its proxyReq event then).
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !isHopByHop(k) && k !== 'host' && k !== 'expect') headers[k] = v;
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined && !isHopByHop(k) && k !== 'host' && k !== 'expect') headers[k] = v;
+    }
     // The service rejects a Host that is not its own (SNI follows it).
     headers.host = this.proxy.target.host;
     headers['accept-encoding'] = UPSTREAM_ACCEPT_ENCODING; // replaces the client's (kept in req.headers)
