@@ -1,14 +1,19 @@
-// One HTTP exchange through the recorder, from the request's arrival to its place in the cassette: it sends
-// the request to the upstream (once more on a fresh connection when a pooled one turns out stale), answers
-// the client with the upstream's answer (streamUrl and attachment URLs rewritten) or a 502, and builds the
-// exchange's cassette record in one place (record()).
+// One HTTP exchange through the recorder, from the request's arrival to its place in the cassette: it has
+// http-proxy send the request to the upstream (once more on a fresh connection when a pooled one turns out
+// stale), answers the client with the upstream's answer (streamUrl and attachment URLs rewritten) or a 502,
+// and builds the exchange's cassette record in one place (record()).
+//
+// http-proxy reports the upstream request and response as events of its server, which every exchange
+// shares (ExchangeProxy below); each exchange marks its own request with a symbol, so the events reach the
+// exchange they belong to and no request state lives outside it.
 //
 // Compression: the upstream is always asked for gzip/deflate/br; the cassette stores the decoded body (so
 // redaction and streamUrl rewriting see JSON), and the client gets the upstream's bytes only when its own
 // Accept-Encoding takes that encoding and nothing had to be rewritten, else the decoded body without
 // Content-Encoding.
-import http, { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import httpProxy from 'http-proxy';
 import { encodeBody } from '../cassette/body.js';
 import type { Body } from '../cassette/schema.js';
 import { isHopByHop } from '../net/headers.js';
@@ -39,6 +44,25 @@ export interface ArrivedRequest {
   body: Buffer;
 }
 
+const EXCHANGE = Symbol('directline-vcr.exchange');
+type MarkedRequest = IncomingMessage & { [EXCHANGE]?: HttpExchange };
+
+/** The http-proxy server every exchange of one recorder forwards through (it holds no per-request state). */
+export class ExchangeProxy {
+  readonly server = httpProxy.createProxyServer({ selfHandleResponse: true, xfwd: false, ws: false });
+  /** The upstream's origin as http-proxy takes a target (parsed once). */
+  readonly target: { protocol: string; host: string; hostname: string; port: string };
+
+  constructor(ctx: RecordContext) {
+    const u = new URL(ctx.upstream.origin);
+    this.target = { protocol: u.protocol, host: u.host, hostname: u.hostname, port: u.port };
+    this.server.on('proxyReq', (proxyReq, req) => (req as MarkedRequest)[EXCHANGE]?.onUpstreamRequest(proxyReq));
+    this.server.on('proxyRes', (proxyRes, req) => (req as MarkedRequest)[EXCHANGE]?.onResponse(proxyRes));
+    // Every web() call passes its own error callback; this only keeps EventEmitter from throwing.
+    this.server.on('error', (err) => ctx.logger.debug({ err: err.message }, 'http-proxy error outside an exchange'));
+  }
+}
+
 export class HttpExchange {
   private readonly t: number;
   private readonly start = performance.now();
@@ -53,7 +77,8 @@ export class HttpExchange {
   /** An injected fault (src/faults/): an answer instead of the upstream's, or the upstream's answer later. */
   private readonly fault: RequestFault | null;
 
-  constructor(private readonly ctx: RecordContext, private readonly arrived: ArrivedRequest) {
+  constructor(private readonly ctx: RecordContext, private readonly proxy: ExchangeProxy, private readonly arrived: ArrivedRequest) {
+    (arrived.req as MarkedRequest)[EXCHANGE] = this;
     this.t = ctx.capture?.now() ?? 0;
     // Events after t stay off the disk until this exchange is in the cassette, so it needs no rewrite.
     this.release = ctx.capture?.hold(this.t) ?? (() => {});
@@ -67,36 +92,60 @@ export class HttpExchange {
     this.fault = ctx.faults.request(arrived.route.route, arrived.route.conversationId);
   }
 
-  /** Sends the request to the upstream. */
+  /** Has http-proxy send the request (its body already read) to the upstream. */
   send(): void {
     // A faulted request never reaches the upstream: the client gets what the service would say, and so does the cassette.
     if (this.fault?.kind === 'reply') {
       this.answerFault(this.fault);
       return;
     }
+    const { req, res, body, url } = this.arrived;
+    const { outbound } = this.ctx;
+    // http-proxy copies req.headers and the path of req.url into the upstream request, synchronously in
+    // web(): for that call they are the upstream's (hop-by-hop dropped, Host the upstream's, our
+    // Accept-Encoding, the length of the body read) and the path we matched the route on; the client's are
+    // back right after, for the cassette and the answer.
+    const own = { headers: req.headers, url: req.url };
+    req.headers = this.upstreamHeaders();
+    req.url = url.pathname + url.search;
+    this.upstreamReq = null;
+    try {
+      this.proxy.server.web(req, res, {
+        target: this.proxy.target, agent: outbound.httpAgent, secure: outbound.trust?.rejectUnauthorized ?? true,
+        selfHandleResponse: true, buffer: new ReadBody(body),
+      }, (err) => this.onError(err as NodeJS.ErrnoException));
+    } finally {
+      req.headers = own.headers;
+      req.url = own.url;
+    }
+    this.sentAt = performance.now();
+  }
+
+  private upstreamHeaders(): IncomingHttpHeaders {
     const { req, body } = this.arrived;
-    const { upstream, outbound } = this.ctx;
-    const headers: OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !isHopByHop(k) && k !== 'host') headers[k] = v;
+    const headers: IncomingHttpHeaders = {};
+    // Expect: the body is already here, nothing to wait for (http-proxy also skips its proxyReq event then).
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined && !isHopByHop(k) && k !== 'host' && k !== 'expect') headers[k] = v;
+    }
     // The service rejects a Host that is not its own (SNI follows it).
-    headers.host = new URL(upstream.origin).host;
+    headers.host = this.proxy.target.host;
     headers['accept-encoding'] = UPSTREAM_ACCEPT_ENCODING; // replaces the client's (kept in req.headers)
     if (body.length > 0 || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
       headers['content-length'] = String(body.length);
     }
-    const target = new URL(upstream.origin);
-    const up = (upstream.secure ? https : http).request({
-      protocol: target.protocol, hostname: target.hostname, port: target.port || undefined,
-      method: req.method, path: this.arrived.url.pathname + this.arrived.url.search, headers, agent: outbound.httpAgent,
-    });
-    this.upstreamReq = up;
-    this.sentAt = performance.now();
-    up.on('response', (proxyRes) => this.onResponse(up, proxyRes));
-    up.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    up.end(body);
+    return headers;
   }
 
-  private onResponse(up: ClientRequest, proxyRes: IncomingMessage): void {
+  /** http-proxy's request to the upstream has its socket (proxyReq). */
+  onUpstreamRequest(up: ClientRequest): void {
+    this.upstreamReq = up;
+    if (this.abandoned) up.destroy();
+  }
+
+  /** The upstream's answer has begun (proxyRes). */
+  onResponse(proxyRes: IncomingMessage): void {
+    const up = this.upstreamReq ?? undefined;
     // A proxy that refused the tunnel answered in the upstream's place: that is no upstream answer.
     const refused = this.ctx.outbound.proxyRefusal(up);
     if (refused) {
@@ -310,6 +359,26 @@ export function acceptsEncoding(acceptEncoding: string | string[] | undefined, e
     if (n === '*') star = ok;
   }
   return star ?? false;
+}
+
+/**
+ * The body read, as the stream http-proxy pipes to the upstream request (once per sending): piped, it ends
+ * the request with the whole body in one write (headers and body in one packet, as a plain request.end(body)).
+ */
+class ReadBody extends Readable {
+  constructor(private readonly body: Buffer) {
+    super();
+  }
+
+  override _read(): void {
+    if (this.body.length > 0) this.push(this.body);
+    this.push(null);
+  }
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T): T {
+    destination.end(this.body);
+    return destination;
+  }
 }
 
 function countActivities(body: Body): number | undefined {

@@ -1,20 +1,24 @@
 // The HTTP half of the recorder: takes each request at the front door, answers what is ours to answer (CORS
 // preflights, refused origins, paths outside the base path, oversized bodies) and hands every other request,
-// read whole, to an HttpExchange that forwards and records it. GETs of attachment URLs the upstream handed out
+// read whole, to an HttpExchange that forwards it through http-proxy and records it. GETs of attachment URLs the upstream handed out
 // are forwarded too (route Route.attachment), even outside the base path (attachment-urls.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, readRequestBody, sendBodyTooLarge } from '../net/request-body.js';
 import { sendError } from '../protocol/errors.js';
 import { matchRoute, Route, stripBase, type RouteMatch } from '../protocol/routes.js';
 import type { RecordContext } from './context.js';
-import { HttpExchange } from './http-exchange.js';
+import { ExchangeProxy, HttpExchange } from './http-exchange.js';
 
 export class HttpForwarder {
   /** Exchanges still waiting for the upstream: on stop they get a grace period to finish and be recorded. */
   private inFlight = 0;
   private drained: (() => void) | null = null;
 
-  constructor(private readonly ctx: RecordContext) {}
+  private readonly proxy: ExchangeProxy;
+
+  constructor(private readonly ctx: RecordContext) {
+    this.proxy = new ExchangeProxy(ctx);
+  }
 
   /** The front door's handler: every request that reaches it is answered. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -78,7 +82,7 @@ export class HttpForwarder {
       return;
     }
     logger.debug({ method: req.method, route: route.route, path: url.pathname }, 'request');
-    new HttpExchange(this.ctx, { req, res, route, url, body }).send();
+    new HttpExchange(this.ctx, this.proxy, { req, res, route, url, body }).send();
   }
 
   /** The request's route, or null when it is not ours to forward. */
