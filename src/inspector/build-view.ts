@@ -1,6 +1,7 @@
 // A cassette's read model (src/model/) as the page's rows: one row per conversation event on its lane
 // (HTTP, or the socket's ordinal), each tied to the client action that caused it, and the activities the
 // user saw. Nothing here parses events: meanings come from the model.
+import { localAttachmentUrls } from './attachments.js';
 import type { Cassette, CassetteEvent, HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../cassette/schema.js';
 import { readModel, isBlankFrame, isKeepAlive, type Cause, type DeliveryView, type ExchangeView } from '../model/index.js';
 import type * as model from '../model/index.js';
@@ -116,7 +117,9 @@ export function cassetteRows(c: Cassette, ci: number, name: string, ids: EventId
     let got = chats.get(conversation);
     const conv = convByKey.get(conversation);
     if (!got && conv) {
-      got = conv.log.filter((a) => !a.typing).map((a) => chatActivityOf(a.activity, a.role, keyOfIndex(a.delivery.index)));
+      got = conv.log
+        .filter((a) => !a.typing)
+        .map((a) => chatActivityOf(localAttachmentUrls(a.activity, c, ci), a.role, keyOfIndex(a.delivery.index)));
       chats.set(conversation, got);
     }
     return got;

@@ -9,6 +9,8 @@
 //
 // It serves loopback clients only, unless told otherwise (allowRemote), and only under a loopback Host
 // name then, so a web page elsewhere cannot read it through DNS rebinding.
+import { decodeBody } from '../cassette/body.js';
+import { recordedAttachment } from './attachments.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { findWebChatBundle, serveWebChatBundle, type WebChatBundle } from '../web/index.js';
@@ -78,6 +80,15 @@ export function createInspectorHandler(opts: InspectorHandlerOptions & { bundle:
       const chat = data.chat(url.searchParams.get('conversation') ?? '');
       if (chat) sendJson(res, method, chat);
       else send(res, method, 404, 'text/plain; charset=utf-8', Buffer.from('no such conversation\n'));
+      return true;
+    }
+    if (rest === 'api/attachment') {
+      const cassette = data.cassette(Number(url.searchParams.get('cassette')));
+      const ev = cassette ? recordedAttachment(cassette, url.searchParams.get('path') ?? '') : undefined;
+      if (ev?.response) {
+        const type = ev.response.headers['content-type'] ?? 'application/octet-stream';
+        send(res, method, ev.response.status, type, decodeBody(ev.response.body));
+      } else send(res, method, 404, 'text/plain; charset=utf-8', Buffer.from('this attachment was not fetched while recording\n'));
       return true;
     }
     if (rest === 'api/live') {

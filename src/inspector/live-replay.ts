@@ -3,6 +3,7 @@
 // every mismatch (what arrived, what was expected next) in red.
 import type { Cassette, HttpEvent } from '../cassette/schema.js';
 import { readModel } from '../model/index.js';
+import { localAttachmentUrls } from './attachments.js';
 import { routePolicy } from '../protocol/routes.js';
 import type { ReplayEvent, ReplayObserver } from '../replay/observer.js';
 import { activitiesLine, chatActivityOf } from './build-view.js';
@@ -27,7 +28,7 @@ export function replayInspector(
 ): { handler: InspectorHandler; observe: ReplayObserver } {
   const bundle = resolveWebChat(opts.bundle);
   const data = new InspectorData(`replaying ${name}`, 'replay', Boolean(bundle));
-  data.addCassette(cassette, name);
+  const cassetteIndex = data.addCassette(cassette, name);
   const model = readModel(cassette);
   const sessions = new Map<number | null, LiveSession>();
   const notes = new Map<string, Record<string, unknown>>();
@@ -150,7 +151,7 @@ export function replayInspector(
       });
       for (const a of e.activities) {
         if (a.type === 'typing') continue;
-        s.chat.push(chatActivityOf(a, model.roleOf(a), s.rows[s.rows.length - 1].key));
+        s.chat.push(chatActivityOf(localAttachmentUrls(a, cassette, cassetteIndex), model.roleOf(a), s.rows[s.rows.length - 1].key));
       }
       s.conversation.chat = s.chat.length;
     }

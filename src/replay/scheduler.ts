@@ -2,6 +2,7 @@
 // live moment of its cause, never before the previous item and never before its cause happened live.
 //   release(i) = max(liveTime(cause_i) + delay_i / speed, release(i − 1))
 // With speed 0/Infinity ("instant") the delays vanish but the order and the causes still hold.
+import { isInstant } from './timing.js';
 
 export interface Schedulable {
   cause: string;
@@ -80,7 +81,7 @@ export class ReleaseScheduler<T extends Schedulable = Schedulable> {
     this.pumping = true;
     try {
       this.cancelWait();
-      const instant = !(this.speed > 0 && Number.isFinite(this.speed));
+      const instant = isInstant(this.speed);
       while (this.nextIndex < this.items.length && !this.disposed) {
         const item = this.items[this.nextIndex];
         const causeAt = this.causes.get(item.cause);

@@ -18,12 +18,14 @@ import { RecordedAttachments, type AttachmentLookup } from './attachments.js';
 import { decodeBody } from '../cassette/body.js';
 import { answerPreflight, corsHeaders, jsonReply, keptHeaders, refuseUpgrade, writeReply, type Reply } from './http-io.js';
 import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
-import { describeLive, describeRecorded, shapeOf, type MatchMode, type RequestShape } from './matcher.js';
+import { shapeOf, type MatchMode } from './matcher.js';
 import { monotonicClock, type Clock } from './scheduler.js';
-import { Session, type LiveRequest, type Outcome } from './session.js';
+import { Session, type LiveRequest, type Outcome, type SessionContext } from './session.js';
+import { bearerOf, SessionRegistry } from './session-registry.js';
+import { MismatchLog } from './mismatch-log.js';
+import { ReplyTimer, scaled } from './timing.js';
 import { StreamHub } from './stream.js';
-import type { ReplaySummary, UnmatchedRequest } from './types.js';
-import type { HttpEvent } from '../cassette/schema.js';
+import type { ReplaySummary } from './types.js';
 import { readModel, type CassetteModel } from '../model/index.js';
 import { interceptedOrigin } from '../forward/proxy.js';
 import { FaultPlan } from '../faults/plan.js';
@@ -71,38 +73,34 @@ export interface ReplayServerOptions {
   match?: MatchMode;
 }
 
+/** Where a live request goes: a Direct Line route of this cassette's base path, or nowhere. */
+type Routed = { route: RouteName; conversationId: string | null; url: URL; method: string };
+
 export class ReplayServer {
   readonly door: FrontDoor;
   readonly secure: boolean;
+  readonly faults: FaultPlan;
   private readonly cors: CorsPolicy;
   private readonly wss = new WebSocketServer({ noServer: true });
-  private readonly sessions: Session[] = [];
-  private readonly byLiveId = new Map<string, Session>();
-  private readonly byToken = new Map<string, Session>();
-  private readonly hubs = new Map<Session, StreamHub>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly unmatched: UnmatchedRequest[] = [];
-  private matched = 0;
-  private unmatchedCount = 0;
-  private closing = false;
-  private host = '127.0.0.1';
-  private port = 0;
+  private readonly sessions = new SessionRegistry();
+  private readonly mismatches: MismatchLog;
+  private readonly replies: ReplyTimer;
   private readonly clock: Clock;
   private readonly basePath: string;
-  private readonly hint: string;
   private readonly attachments: RecordedAttachments;
   private readonly model: CassetteModel;
   private readonly started: number;
-  readonly faults: FaultPlan;
+  private matched = 0;
+  private closing = false;
+  private host = '127.0.0.1';
+  private port = 0;
 
   constructor(private readonly opts: ReplayServerOptions) {
     this.clock = opts.clock ?? monotonicClock;
     this.started = this.clock();
+    this.replies = new ReplyTimer(this.clock);
     this.basePath = opts.catalog.basePath;
-    const { upstream, source } = opts.catalog.cassette;
-    this.hint = source?.kind === 'import'
-      ? `this cassette was imported from ${source.file}: change it there and run directline-vcr import ${source.file} -o ${opts.cassetteFile ?? '<file>'} (or replay with --match loose for a live demo)`
-      : `re-record with: directline-vcr record --upstream ${upstream.origin}${this.basePath} --cassette ${opts.cassetteFile ?? '<file>'}`;
+    this.mismatches = new MismatchLog(opts.logger, rerecordHint(opts.catalog, opts.cassetteFile), (e) => this.report(e));
     this.attachments = new RecordedAttachments(opts.catalog.cassette);
     this.model = readModel(opts.catalog.cassette);
     this.secure = Boolean(opts.tls);
@@ -113,7 +111,8 @@ export class ReplayServer {
     this.door.handle((req, res) => {
       this.onRequest(req, res).catch((err) => {
         opts.logger.error({ err }, 'replay request failed');
-        if (!res.headersSent) writeReply(res, jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request')), corsHeaders(req, this.cors));
+        const failed = jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request'));
+        if (!res.headersSent) writeReply(res, failed, corsHeaders(req, this.cors));
         else res.destroy();
       });
       return true;
@@ -133,7 +132,10 @@ export class ReplayServer {
 
   summary(): ReplaySummary {
     return {
-      conversations: this.sessions.length, matched: this.matched, unmatched: this.unmatchedCount, unmatchedRequests: [...this.unmatched],
+      conversations: this.sessions.count,
+      matched: this.matched,
+      unmatched: this.mismatches.count,
+      unmatchedRequests: this.mismatches.requests(),
       faults: this.faults.summary(),
     };
   }
@@ -141,15 +143,14 @@ export class ReplayServer {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const s of this.sessions) s.close();
+    this.replies.close();
+    for (const s of this.sessions.all()) s.close();
     const closed: Promise<void>[] = [];
     for (const client of this.wss.clients) closed.push(new Promise((resolve) => client.once('close', () => resolve())));
-    for (const hub of this.hubs.values()) hub.closeAll();
+    for (const hub of this.sessions.allHubs()) hub.closeAll();
     // Give clients a moment to answer the close handshake, then drop whatever is left.
     await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, 250).unref())]);
-    for (const hub of this.hubs.values()) hub.terminateAll();
+    for (const hub of this.sessions.allHubs()) hub.terminateAll();
     for (const client of this.wss.clients) client.terminate();
     const stopped = this.door.stopAccepting();
     this.door.closeAllConnections();
@@ -159,38 +160,13 @@ export class ReplayServer {
 
   // ---- HTTP ------------------------------------------------------------------------------------
 
+  /** One live request: admitted (CORS), routed, read, maybe faulted, then answered by its session or as a mismatch. */
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrival = this.clock();
-    const at = new Date().toISOString();
     const cors = corsHeaders(req, this.cors);
-    const method = (req.method ?? 'GET').toUpperCase();
-    if (method === 'OPTIONS') {
-      answerPreflight(req, res, this.cors);
-      return;
-    }
-    const refusal = this.cors.refusal(req);
-    if (refusal) {
-      this.opts.logger.warn({ method, path: req.url?.split('?')[0], origin: req.headers.origin }, `refused: ${refusal}`);
-      writeReply(res, jsonReply(403, errorBody('OriginNotAllowed', refusal)), cors);
-      req.resume();
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://replay.invalid');
-    const sub = stripBase(url.pathname, this.basePath);
-    const matched = sub === null ? null : matchRoute(method, sub);
-    // An attachment URL (anywhere, as the upstream had it): only GETs that are no Direct Line operation look.
-    if ((method === 'GET' || method === 'HEAD') && (matched === null || matched.route === Route.unknown)) {
-      const attachment = this.attachments.find(url.pathname, this.sessions);
-      if (attachment) {
-        req.resume();
-        this.serveAttachment(req, res, url.pathname, attachment, arrival, at, cors);
-        return;
-      }
-    }
-    if (sub === null || matched === null) {
-      writeReply(res, jsonReply(404, errorBody('NotFound', `this replay serves the cassette's base path ${this.basePath || '/'}; ${url.pathname} is outside it (use domain ${this.basePath || '/'} on this host)`)), cors);
-      return;
-    }
+    if (!this.admit(req, res, cors)) return;
+    const routed = this.routeOf(req, res, arrival, cors);
+    if (!routed) return;
     let body: Buffer;
     try {
       body = await readRequestBody(req, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
@@ -199,110 +175,157 @@ export class ReplayServer {
       return;
     }
     if (this.closing) return;
-    const { route, conversationId } = matched;
+    const { route, conversationId, url, method } = routed;
     const live: LiveRequest = {
-      method, path: url.pathname, route, query: url.searchParams, headers: req.headers, body, arrival, wsOrigin: this.wsOrigin(req),
+      method,
+      path: url.pathname,
+      route,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      arrival,
+      wsOrigin: this.wsOrigin(req),
     };
-
     // A faulted request is answered here, before matching: it does not use up the recorded request.
     const known =
-      route === Route.tokensGenerate ? undefined : conversationId !== null ? this.byLiveId.get(conversationId) : this.sessionOfBearer(req);
+      route === Route.tokensGenerate
+        ? undefined
+        : conversationId !== null
+          ? this.sessions.ofConversation(conversationId)
+          : this.sessions.ofBearer(req);
     const fault = this.faults.request(route, known ? faultScope(known) : null);
     if (fault?.kind === 'reply') {
-      this.sendLater(res, fault.reply, cors, arrival + fault.delayMs);
+      this.replies.sendAt(res, fault.reply, cors, arrival + fault.delayMs);
       return;
     }
+    const found = this.sessionFor(routed, req, arrival);
+    const outcome: Outcome =
+      'session' in found
+        ? found.session.handle(live)
+        : {
+            kind: 'mismatch',
+            ...found,
+            expected: null,
+            shape: shapeOf(route, body, header(req, 'content-type'), header(req, 'content-disposition')),
+          };
+    if (outcome.kind === 'mismatch') {
+      const session = 'session' in found ? found.session.n : null;
+      writeReply(res, this.mismatches.request(live, outcome.status, outcome.reason, outcome.expected, outcome.shape, session), cors);
+      return;
+    }
+    this.answered('session' in found ? found.session : null, live, outcome);
+    this.replies.sendAt(res, outcome.reply, cors, arrival + outcome.delay + (fault?.delayMs ?? 0));
+  }
 
-    let session: Session | undefined;
-    let miss: { status: number; reason: string } | null = null;
-    const policy = routePolicy(route);
-    if (policy.replay === 'none') {
-      miss = { status: MISMATCH_NOT_FOUND, reason: 'not a Direct Line 3.0 operation' };
-    } else if (policy.replay === 'upgrade') {
-      miss = { status: MISMATCH_NOT_FOUND, reason: 'the stream is a WebSocket: this GET carried no Upgrade header' };
-    } else if (policy.opensSession === 'new' && !policy.cause) {
-      session = this.newSession(route, arrival);
-      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `no recorded conversation begins with ${route}` };
-    } else if (policy.opensSession === 'new') {
-      session = this.sessionOfBearer(req) ?? this.newSession(route, arrival);
-      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: `no recorded conversation has a ${route} (and the bearer is no token this replay issued)` };
-    } else if (conversationId !== null) {
-      session = this.byLiveId.get(conversationId) ?? (policy.opensSession === 'resume' ? this.resumeSession(conversationId, req, arrival) : undefined);
-      if (!session) miss = { status: MISMATCH_NOT_FOUND, reason: this.unknownConversation(conversationId) };
-    } else {
-      session = this.sessionOfBearer(req);
-      if (!session) {
-        const reason = this.opts.catalog.records(route)
-          ? 'the bearer token was not issued by this replay server'
-          : `this request was not recorded: the cassette has no ${route} request (${method} ${url.pathname})`;
-        miss = { status: MISMATCH_NOT_FOUND, reason };
+  /** CORS: a preflight is answered here; a refused origin gets 403. Whether the request goes on. */
+  private admit(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): boolean {
+    if ((req.method ?? 'GET').toUpperCase() === 'OPTIONS') {
+      answerPreflight(req, res, this.cors);
+      return false;
+    }
+    const refusal = this.cors.refusal(req);
+    if (!refusal) return true;
+    this.opts.logger.warn({ method: req.method, path: req.url?.split('?')[0], origin: req.headers.origin }, `refused: ${refusal}`);
+    writeReply(res, jsonReply(403, errorBody('OriginNotAllowed', refusal)), cors);
+    req.resume();
+    return false;
+  }
+
+  /** The Direct Line route of a request; attachment GETs and paths outside the base path are answered here (null). */
+  private routeOf(req: IncomingMessage, res: ServerResponse, arrival: number, cors: Record<string, string>): Routed | null {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://replay.invalid');
+    const sub = stripBase(url.pathname, this.basePath);
+    const matched = sub === null ? null : matchRoute(method, sub);
+    // An attachment URL (anywhere, as the upstream had it): only GETs that are no Direct Line operation look.
+    if ((method === 'GET' || method === 'HEAD') && (matched === null || matched.route === Route.unknown)) {
+      const attachment = this.attachments.find(url.pathname, this.sessions.all());
+      if (attachment) {
+        req.resume();
+        this.serveAttachment(req, res, url.pathname, attachment, arrival, cors);
+        return null;
       }
     }
-
-    const outcome: Outcome = session
-      ? session.handle(live)
-      : { kind: 'mismatch', status: miss!.status, reason: miss!.reason, expected: null, shape: shapeOf(route, body, header(req, 'content-type'), header(req, 'content-disposition')) };
-
-    if (outcome.kind === 'mismatch') {
-      this.reportMismatch(live, at, outcome.status, outcome.reason, outcome.expected, outcome.shape, session);
-      writeReply(res, this.mismatchReply(live, outcome.status, outcome.reason, outcome.expected, outcome.shape), cors);
-      return;
+    if (matched === null) {
+      const base = this.basePath || '/';
+      const message = `this replay serves the cassette's base path ${base}; ${url.pathname} is outside it (use domain ${base} on this host)`;
+      writeReply(res, jsonReply(404, errorBody('NotFound', message)), cors);
+      return null;
     }
+    return { ...matched, url, method };
+  }
+
+  /** The session a request belongs to (found, started or resumed, by the route's policy), or why there is none. */
+  private sessionFor(routed: Routed, req: IncomingMessage, arrival: number): { session: Session } | { status: number; reason: string } {
+    const { route, conversationId } = routed;
+    const policy = routePolicy(route);
+    const none = (reason: string) => ({ status: MISMATCH_NOT_FOUND, reason });
+    let session: Session | undefined;
+    if (policy.replay === 'none') return none('not a Direct Line 3.0 operation');
+    if (policy.replay === 'upgrade') return none('the stream is a WebSocket: this GET carried no Upgrade header');
+    if (policy.opensSession === 'new' && !policy.cause) {
+      session = this.newSession(route, arrival);
+      return session ? { session } : none(`no recorded conversation begins with ${route}`);
+    }
+    if (policy.opensSession === 'new') {
+      session = this.sessions.ofBearer(req) ?? this.newSession(route, arrival);
+      return session ? { session } : none(`no recorded conversation has a ${route} (and the bearer is no token this replay issued)`);
+    }
+    if (conversationId !== null) {
+      session = this.sessions.ofConversation(conversationId);
+      if (!session && policy.opensSession === 'resume') session = this.resumeSession(conversationId, req, arrival);
+      return session ? { session } : none(this.unknownConversation(conversationId));
+    }
+    session = this.sessions.ofBearer(req);
+    if (session) return { session };
+    return none(
+      this.opts.catalog.records(route)
+        ? 'the bearer token was not issued by this replay server'
+        : `this request was not recorded: the cassette has no ${route} request (${routed.method} ${routed.url.pathname})`,
+    );
+  }
+
+  private answered(session: Session | null, live: LiveRequest, outcome: Extract<Outcome, { kind: 'reply' }>): void {
     this.matched++;
+    const { method, path, route } = live;
     const status = outcome.reply.status;
-    this.report({ kind: 'matched', session: session!.n, method, path: url.pathname, route, status, recorded: outcome.matched });
-    const fields = { method, route, status, session: session!.n, conversationId: session!.liveId };
+    if (session) this.report({ kind: 'matched', session: session.n, method, path, route, status, recorded: outcome.matched });
+    const fields = { method, route, status, session: session?.n, conversationId: session?.liveId };
     if (outcome.quiet || !outcome.matched) this.opts.logger.debug(fields, 'replayed');
     else this.opts.logger.info(fields, 'replayed');
-    this.sendLater(res, outcome.reply, cors, arrival + outcome.delay + (fault?.delayMs ?? 0));
   }
 
   /**
    * A recorded attachment GET, answered as recorded (status, headers, bytes) after its recorded latency; an
    * attachment handed out but never fetched while recording gets a 404 mismatch saying how to record it.
    */
-  private serveAttachment(req: IncomingMessage, res: ServerResponse, path: string, found: AttachmentLookup, arrival: number, at: string, cors: Record<string, string>): void {
+  private serveAttachment(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    found: AttachmentLookup,
+    arrival: number,
+    cors: Record<string, string>,
+  ): void {
     const method = (req.method ?? 'GET').toUpperCase();
     if (found.kind === 'unrecorded') {
-      const reason = 'the upstream handed this attachment out, but it was never fetched while recording, so the cassette has no bytes for it';
-      const live: LiveRequest = { method, path, route: Route.attachment, query: new URLSearchParams(), headers: req.headers, body: Buffer.alloc(0), arrival, wsOrigin: this.wsOrigin(req) };
-      this.reportMismatch(live, at, MISMATCH_NOT_FOUND, reason, null, {});
-      writeReply(res, jsonReply(MISMATCH_NOT_FOUND, errorBody('ReplayMismatch', `The attachment ${path} was not recorded: ${reason}`, {
-        replay: {
-          received: describeLive(method, path, Route.attachment, {}),
-          expected: null,
-          hint: `to record an attachment, fetch its contentUrl through the recorder while recording (e.g. open or download it in the chat); ${this.hint}`,
-        },
-      })), cors);
+      const reason =
+        'the upstream handed this attachment out, but it was never fetched while recording, so the cassette has no bytes for it';
+      writeReply(res, this.mismatches.attachment({ method, path, route: Route.attachment }, MISMATCH_NOT_FOUND, reason), cors);
       return;
     }
     const ev = found.ev;
     const recorded = ev.response;
     const reply: Reply = recorded
       ? { status: recorded.status, headers: keptHeaders(recorded.headers), body: decodeBody(recorded.body) }
-      // The upstream was unreachable when this was fetched while recording: the client got a 502 then.
-      : jsonReply(502, errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'));
+      : // The upstream was unreachable when this was fetched while recording: the client got a 502 then.
+        jsonReply(
+          502,
+          errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'),
+        );
     this.matched++;
     this.opts.logger.info({ method, route: Route.attachment, status: reply.status, path }, 'replayed');
-    const speed = this.opts.speed;
-    this.sendLater(res, reply, cors, arrival + (speed > 0 && Number.isFinite(speed) ? ev.duration / speed : 0));
-  }
-
-  private sendLater(res: ServerResponse, reply: Reply, cors: Record<string, string>, due: number): void {
-    const wait = due - this.clock();
-    if (wait <= 1) {
-      writeReply(res, reply, cors);
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      writeReply(res, reply, cors);
-    }, Math.ceil(wait));
-    this.timers.add(timer);
-    res.on('close', () => {
-      clearTimeout(timer);
-      this.timers.delete(timer);
-    });
+    this.replies.sendAt(res, reply, cors, arrival + scaled(ev.duration, this.opts.speed));
   }
 
   private newSession(route: RouteName, arrival: number): Session | undefined {
@@ -314,32 +337,37 @@ export class ReplayServer {
     }
     if (!model) return undefined;
     const session = this.addSession(model);
-    this.opts.logger.info({ session: session.n, conversationId: session.liveId, recorded: model.ordinal + 1, skippedTokenGenerate: skipGenerate || undefined }, 'session started');
+    const fields = {
+      session: session.n,
+      conversationId: session.liveId,
+      recorded: model.ordinal + 1,
+      skippedTokenGenerate: skipGenerate || undefined,
+    };
+    this.opts.logger.info(fields, 'session started');
     session.begin(arrival);
     if (skipGenerate) session.skip(Route.tokensGenerate);
     return session;
   }
 
   private addSession(model: ConversationModel, liveId?: string): Session {
-    const n = this.sessions.length + 1;
-    const session = new Session(n, model, {
+    const n = this.sessions.count + 1;
+    const context: SessionContext = {
       basePath: this.basePath,
       speed: this.opts.speed,
       logger: this.opts.logger,
       clock: this.clock,
-      registerToken: (token, s) => this.byToken.set(token, s),
+      registerToken: (token, s) => this.sessions.registerToken(token, s),
       onRelease: (s, item) => {
-        this.hubs.get(s)?.deliver(item);
+        this.sessions.hubOf(s)?.deliver(item);
         if (this.opts.observe) this.report(releasedEvent(s.n, s.model, item));
       },
       isUpstreamUrl: (url) => this.attachments.isUpstreamUrl(url),
       placeholderKind: (p) => this.model.placeholderKind(p),
       instance: this.opts.instance,
       match: this.opts.match,
-    }, liveId);
-    this.sessions.push(session);
-    if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
-    this.hubs.set(session, new StreamHub(session, this.wss, this.opts.logger, this.faults, faultScope(session)));
+    };
+    const session = new Session(n, model, context, liveId);
+    this.sessions.add(session, new StreamHub(session, this.wss, this.opts.logger, this.faults, faultScope(session)));
     this.faults.started(faultScope(session));
     this.report({ kind: 'session', session: n, liveId: session.liveId, recordedOrdinal: model.ordinal, recordedId: model.recordedId });
     return session;
@@ -358,7 +386,7 @@ export class ReplayServer {
     const model = this.opts.catalog.resumable(conversationId);
     if (!model) return undefined;
     const session = this.addSession(model, conversationId);
-    this.byToken.set(credential, session);
+    this.sessions.registerToken(credential, session);
     this.opts.logger.info({ session: session.n, conversationId, recorded: model.ordinal + 1 }, 'session resumed');
     session.resume(arrival);
     return session;
@@ -368,8 +396,10 @@ export class ReplayServer {
     const other = this.otherInstanceOf(conversationId);
     if (other !== null) {
       const here = this.opts.instance;
-      return `conversation ${conversationId} was started by replay instance ${other}, and this is instance ${here}: `
-        + 'the reverse proxy must send it there (route on the instance in the id, see examples/scale-out/)';
+      return (
+        `conversation ${conversationId} was started by replay instance ${other}, and this is instance ${here}: ` +
+        'the reverse proxy must send it there (route on the instance in the id, see examples/scale-out/)'
+      );
     }
     const n = this.opts.catalog.conversationCount;
     return `conversation ${conversationId} was not started on this replay server, and the cassette has no recorded conversation of that id to resume (it holds ${n})`;
@@ -380,40 +410,6 @@ export class ReplayServer {
     if (this.opts.instance === undefined) return null;
     const owner = instanceOfConversationId(conversationId);
     return owner !== null && owner !== this.opts.instance ? owner : null;
-  }
-
-  private sessionOfBearer(req: IncomingMessage): Session | undefined {
-    const bearer = bearerOf(req);
-    return bearer ? this.byToken.get(bearer) : undefined;
-  }
-
-  private mismatchReply(live: LiveRequest, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape): Reply {
-    return jsonReply(status, errorBody('ReplayMismatch', `No recorded request matches ${live.method} ${live.path} (${live.route}): ${reason}`, {
-      replay: {
-        received: describeLive(live.method, live.path, live.route, shape),
-        // The next recorded request of that route, or null when there is none (no session, queue used up).
-        expected: expected ? describeRecorded(expected).json : null,
-        hint: this.hint,
-      },
-    }));
-  }
-
-  private reportMismatch(
-    live: LiveRequest, at: string, status: number, reason: string, expected: HttpEvent | null, shape: RequestShape, session?: Session,
-  ): void {
-    this.unmatchedCount++;
-    const line = expected ? describeRecorded(expected).line : null;
-    this.report({
-      kind: 'mismatch', session: session?.n ?? null, method: live.method, path: live.path, route: live.route, status, reason,
-      received: describeLive(live.method, live.path, live.route, shape),
-      expected: expected ? describeRecorded(expected).json : null,
-      recorded: expected,
-    });
-    if (this.unmatched.length < 10_000) this.unmatched.push({ method: live.method, path: live.path, route: live.route, reason, expected: line, at });
-    this.opts.logger.warn({
-      method: live.method, path: live.path, route: live.route, status, reason, expected: line,
-      received: shape.summary ?? null, hint: this.hint,
-    }, 'replay mismatch: no recorded request matches');
   }
 
   /** Tells the observer (if any), stamped with the time since this server started; its failure never fails a request. */
@@ -432,16 +428,7 @@ export class ReplayServer {
     const arrival = this.clock();
     const cors = corsHeaders(req, this.cors);
     const url = new URL(req.url ?? '/', 'http://replay.invalid');
-    const refuse = (status: number, reason: string) => {
-      this.unmatchedCount++;
-      if (this.unmatched.length < 10_000) this.unmatched.push({ method: 'GET', path: url.pathname, route: Route.stream, reason, expected: null, at: new Date().toISOString() });
-      this.opts.logger.warn({ method: 'GET', path: url.pathname, route: Route.stream, status, reason }, 'replay mismatch: stream upgrade refused');
-      const received = { method: 'GET', path: url.pathname, route: Route.stream };
-      this.report({ kind: 'mismatch', session: null, ...received, status, reason, received, expected: null, recorded: null });
-      refuseUpgrade(socket, jsonReply(status, errorBody('ReplayMismatch', `No recorded stream matches ${url.pathname}: ${reason}`, {
-        replay: { received: { method: 'GET', path: url.pathname, route: Route.stream }, expected: null, hint: this.hint },
-      })), cors);
-    };
+    const refuse = (status: number, reason: string) => refuseUpgrade(socket, this.mismatches.upgrade(url.pathname, status, reason), cors);
     if (this.closing) {
       socket.destroy();
       return;
@@ -455,16 +442,18 @@ export class ReplayServer {
     const sub = stripBase(url.pathname, this.basePath);
     if (sub === null) return refuse(404, `outside the cassette's base path ${this.basePath || '/'}`);
     const { route, conversationId } = matchRoute('GET', sub);
-    if (routePolicy(route).replay !== 'upgrade' || conversationId === null) return refuse(404, 'not a Direct Line stream path (<basePath>/conversations/<id>/stream)');
+    if (routePolicy(route).replay !== 'upgrade' || conversationId === null) {
+      return refuse(404, 'not a Direct Line stream path (<basePath>/conversations/<id>/stream)');
+    }
     if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(400, 'only WebSocket upgrades are served');
     // Refused before the session sees it: a malformed handshake must not count as the client's next stream
     // (each upgrade plays the recorded socket with the same ordinal) nor attach the session.
     const malformed = websocketHandshakeProblem(req);
     if (malformed) return refuse(400, malformed);
-    const session = this.byLiveId.get(conversationId) ?? this.resumeSession(conversationId, req, arrival);
+    const session = this.sessions.ofConversation(conversationId) ?? this.resumeSession(conversationId, req, arrival);
     if (!session) return refuse(404, this.unknownConversation(conversationId));
     this.matched++;
-    this.hubs.get(session)!.upgrade(req, socket, head, url.searchParams, arrival, cors);
+    this.sessions.hubOf(session)!.upgrade(req, socket, head, url.searchParams, arrival, cors);
   }
 
   /**
@@ -486,14 +475,18 @@ export class ReplayServer {
   }
 }
 
+/** How to make a cassette that answers what this one could not: re-record it, or re-import it. */
+function rerecordHint(catalog: Catalog, cassetteFile: string | undefined): string {
+  const { upstream, source } = catalog.cassette;
+  const file = cassetteFile ?? '<file>';
+  return source?.kind === 'import'
+    ? `this cassette was imported from ${source.file}: change it there and run directline-vcr import ${source.file} -o ${file} (or replay with --match loose for a live demo)`
+    : `re-record with: directline-vcr record --upstream ${upstream.origin}${catalog.basePath} --cassette ${file}`;
+}
+
 /** The conversation a session's faults are counted for. */
 function faultScope(s: Session): string {
   return s.liveId ?? `session-${s.n}`;
-}
-
-function bearerOf(req: IncomingMessage): string | undefined {
-  const auth = header(req, 'authorization');
-  return (auth ? /^\s*Bearer\s+(\S+)\s*$/i.exec(auth) : null)?.[1];
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -17,6 +17,7 @@ import { userIdOfStartBody } from '../model/index.js';
 import { Route, routePolicy, type RouteName } from '../protocol/routes.js';
 import { matchDecision, shapeOf, shapeOfRecorded, type MatchMode, type RequestShape } from './matcher.js';
 import { ReleaseScheduler, type Clock } from './scheduler.js';
+import { scaled } from './timing.js';
 import { Substituter } from './substitute.js';
 import { mintToken, type SyntheticKind } from './tokens.js';
 import { liveConversationId } from './instance.js';
@@ -376,8 +377,7 @@ export class Session {
   }
 
   private wait(duration: number): number {
-    const s = this.ctx.speed;
-    return s > 0 && Number.isFinite(s) ? duration / s : 0;
+    return scaled(duration, this.ctx.speed);
   }
 
   // ---- credentials and stream URLs ---------------------------------------------------------------

@@ -1,6 +1,10 @@
 // `inspect --web` in Chromium on the shipped demo: the bot's texts (read from the cassette through the read
 // model, so a new demo keeps this test honest), a click on a frame opens its JSON with placeholders marked,
 // the filter hides and shows rows, keyboard moves between turns, Web Chat or the built-in chat view.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WsOpenEvent } from '../../src/cassette/schema.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
@@ -25,12 +29,34 @@ async function demoBotTexts(): Promise<string[]> {
   );
 }
 
+/**
+ * The shipped demo is imported from a script, so it has none of the keep-alive frames a recording has: a copy
+ * with one, as the service sends them, so the keep-alive filter has something to hide.
+ */
+async function withKeepAlive(file: string): Promise<string> {
+  const cassette = await loadCassette(file);
+  const open = cassette.events.findIndex((e) => e.type === 'ws.open');
+  const o = cassette.events[open] as WsOpenEvent;
+  cassette.events.splice(open + 1, 0, {
+    type: 'ws.message',
+    t: o.t,
+    conversationId: o.conversationId,
+    socket: o.socket,
+    from: 'server',
+    data: { text: '' },
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'dlvcr-inspector-'));
+  const copy = join(dir, 'demo.json');
+  await writeFile(copy, JSON.stringify(cassette));
+  return copy;
+}
+
 describe('inspect --web on the shipped demo', () => {
   let browser: Browser | undefined;
   let inspector: Inspector | undefined;
   before(async () => {
     browser = await launchChromium();
-    inspector = await startInspector({ cassettes: [DEMO] });
+    inspector = await startInspector({ cassettes: [await withKeepAlive(DEMO)] });
   });
   after(async () => {
     await inspector?.close();
