@@ -20,9 +20,17 @@ describe('load runner', () => {
     const [script, ...rest] = conversationScripts(await loadCassette(DEMO));
     assert.equal(rest.length, 0);
     assert.equal(script.generatesToken, true);
+    // the user messages as posted, in order (read here straight from the events, as an independent check)
+    const cassette = await loadCassette(DEMO);
+    const posted = cassette.events.flatMap((e) =>
+      e.type === 'http' && e.route === 'activities.post' && e.request.body && 'json' in e.request.body
+        ? [(e.request.body.json as { text: string }).text]
+        : [],
+    );
+    assert.ok(posted.length >= 2 && posted[0] === 'Hello', `the demo posts Hello first: ${JSON.stringify(posted)}`);
     assert.deepEqual(
       script.turns.map((t) => t.say),
-      [null, 'Hello', 'Tell me a joke', 'Show me a burst'],
+      [null, ...posted],
     );
     assert.equal(script.turns[0].replies[0], 'Welcome to the directline-vcr demo bot!');
     for (const t of script.turns) assert.ok(t.replies.length > 0, `turn ${t.say} has replies`);
@@ -47,7 +55,8 @@ describe('load runner', () => {
     assert.deepEqual(report.conversations, { started: 40, whole: 40, failed: 0, notStarted: 0 });
     assert.deepEqual(report.byMode, { websocket: 20, polling: 20 });
     assert.deepEqual(report.byInstance, { load: 40 });
-    assert.equal(report.turnMs.count, 120);
+    const posts = conversationScripts(await loadCassette(DEMO))[0].turns.length - 1;
+    assert.equal(report.turnMs.count, 40 * posts, 'a turn per user message of each conversation');
     assert.equal(report.startMs.count, 40);
     assert.ok(report.conversationsPerSecond > 0 && report.seconds > 0);
     assert.ok(report.turnMs.p50 <= report.turnMs.p99 && report.turnMs.p99 <= report.turnMs.max);
@@ -59,17 +68,17 @@ describe('load runner', () => {
   it('reports a conversation that is not as recorded, with what arrived', async () => {
     const played = await loadCassette(DEMO);
     const served = structuredClone(played) as Cassette;
-    // the replay serves a different joke than the cassette the runner plays
-    const frame = served.events.find((e) => e.type === 'ws.message' && JSON.stringify(e).includes('"text":"Why did'));
-    assert.ok(frame, 'the demo cassette tells a joke starting "Why did"');
+    // the replay answers "Hello" with another text than the cassette the runner plays
+    const reply = conversationScripts(played)[0].turns[1].replies[0];
+    const frame = served.events.find((e) => e.type === 'ws.message' && JSON.stringify(e).includes(JSON.stringify(reply)));
+    assert.ok(frame, `the demo cassette's stream has the reply ${reply}`);
     const json = (frame as { data: { json: { activities: Array<{ text?: string }> } } }).data.json;
-    const joke = json.activities.find((a) => a.text?.startsWith('Why did'))!;
-    joke.text = 'A different joke';
+    json.activities.find((a) => a.text === reply)!.text = 'A different reply';
     const r = await startReplayer({ cassette: served, speed: 0 });
     open.push(r);
     const report = await runLoad({ domain: r.domain, cassette: played, conversations: 2, mode: 'websocket', conversationTimeoutMs: 5000 });
     assert.equal(report.conversations.whole, 0);
     assert.equal(report.conversations.failed, 2);
-    assert.match(report.failures[0].reason, /A different joke/);
+    assert.match(report.failures[0].reason, /A different reply/);
   });
 });

@@ -7,7 +7,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { loadCassette } from '../../src/cassette/load.js';
 import { runLoad } from '../../src/load/runner.js';
+import { conversationScripts } from '../../src/load/script.js';
 import { instanceOfConversationId, instanceOfToken } from '../../src/replay/instance.js';
 import { tempDir, type TempDir } from '../support/fs.js';
 import { call } from '../support/http.js';
@@ -209,7 +211,8 @@ describe('replay processes behind nginx (examples/scale-out/nginx.conf)', () => 
     assert.equal(report.conversations.whole, CONVERSATIONS);
     assert.equal(report.byMode.websocket, CONVERSATIONS / 2);
     assert.equal(report.byMode.polling, CONVERSATIONS / 2);
-    assert.equal(report.turnMs.count, CONVERSATIONS * 3, 'three user messages per demo conversation');
+    const posts = conversationScripts(await loadCassette(CASSETTE))[0].turns.length - 1;
+    assert.equal(report.turnMs.count, CONVERSATIONS * posts, 'a turn per user message of each conversation');
     for (const id of INSTANCES)
       assert.ok((report.byInstance[id] ?? 0) > 0, `instance ${id} started some conversations: ${JSON.stringify(report.byInstance)}`);
 
