@@ -15,7 +15,14 @@ export function writeReport(resultsDir: string): string {
   const measured = results.filter((x) => x.r);
   const allTargets = measured.flatMap(({ c, r }) => r!.targets.map((t) => ({ ...t, bench: c.title })));
   const missed = allTargets.filter((t) => !t.met);
-  const machines = [...new Set(measured.map(({ r }) => `${r!.machine.cpu}, ${r!.machine.cores} cores, ${r!.machine.memoryGiB} GiB, node ${r!.machine.node}, ${r!.machine.platform} ${r!.machine.kernel}`))];
+  const machines = [
+    ...new Set(
+      measured.map(
+        ({ r }) =>
+          `${r!.machine.cpu}, ${r!.machine.cores} cores, ${r!.machine.memoryGiB} GiB, node ${r!.machine.node}, ${r!.machine.platform} ${r!.machine.kernel}`,
+      ),
+    ),
+  ];
   const out: string[] = [
     '# Benchmarks',
     '',
@@ -29,7 +36,9 @@ export function writeReport(resultsDir: string): string {
     '',
     missed.length
       ? `**${missed.length} of ${allTargets.length} targets missed** (see each section for the measured cause and the proposed fix).`
-      : allTargets.length ? `All ${allTargets.length} measured targets met.` : 'Nothing measured yet.',
+      : allTargets.length
+        ? `All ${allTargets.length} measured targets met.`
+        : 'Nothing measured yet.',
     '',
     allTargets.length ? targetsTable(allTargets) : '',
     '',
@@ -45,8 +54,13 @@ export function writeReport(resultsDir: string): string {
       out.push('**Not measured yet.**', '');
       continue;
     }
-    const rev = r.machine.revision ? `, commit ${r.machine.revision}${r.machine.uncommittedSrcFiles ? ` + ${r.machine.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}` : '';
-    out.push(`Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cpu} (${r.machine.cores} cores), node ${r.machine.node}${rev}, in ${r.seconds} s; load average (1/5/15 min) at the end ${r.machine.loadavg.join(' / ')}. Command: \`${r.command}\` (result: \`bench/results/${r.name}.json\`).`, '');
+    const rev = r.machine.revision
+      ? `, commit ${r.machine.revision}${r.machine.uncommittedSrcFiles ? ` + ${r.machine.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}`
+      : '';
+    out.push(
+      `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cpu} (${r.machine.cores} cores), node ${r.machine.node}${rev}, in ${r.seconds} s; load average (1/5/15 min) at the end ${r.machine.loadavg.join(' / ')}. Command: \`${r.command}\` (result: \`bench/results/${r.name}.json\`).`,
+      '',
+    );
     const { markdown, charts } = c.render(r);
     for (const ch of charts ?? []) writeFileSync(`${resultsDir}${ch.file}`, ch.svg);
     out.push(markdown, '');

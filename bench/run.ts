@@ -16,7 +16,9 @@ const experiment = Boolean(process.env.BENCH_SRC || process.env.BENCH_FLUSH_MS);
 const productResults = fileURLToPath(new URL('./results/', import.meta.url));
 const resultsDir = process.env.BENCH_RESULTS_DIR
   ? process.env.BENCH_RESULTS_DIR.replace(/\/?$/, '/')
-  : experiment ? `${tmpdir()}/dlvcr-bench-experiment/` : productResults;
+  : experiment
+    ? `${tmpdir()}/dlvcr-bench-experiment/`
+    : productResults;
 const argv = process.argv.slice(2);
 const names: string[] = [];
 let rounds = 3;
@@ -60,7 +62,9 @@ for (const c of selected) {
   }
 }
 if (resultsDir !== productResults) {
-  console.log(`\nresults in ${resultsDir}${experiment ? ' (experiment)' : ''}; BENCHMARKS.md not touched (${Math.round((performance.now() - started) / 1000)} s in all)`);
+  console.log(
+    `\nresults in ${resultsDir}${experiment ? ' (experiment)' : ''}; BENCHMARKS.md not touched (${Math.round((performance.now() - started) / 1000)} s in all)`,
+  );
 } else {
   const file = writeReport(resultsDir);
   console.log(`\nwrote ${file} (${Math.round((performance.now() - started) / 1000)} s in all)`);

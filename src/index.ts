@@ -11,15 +11,31 @@ export type { Cassette, CassetteEvent, HttpEvent, WsOpenEvent, WsMessageEvent, W
 export { parseJsonPath, JsonPathError, type RedactionRules, type JsonPath } from './cassette/redact.js';
 export type { ListenerTls } from './net/pem.js';
 export {
-  loadConfig, parseConfig, findConfigFile, mergeRedactionRules, ConfigError, CONFIG_FILE_NAME, type VcrConfig, type ConfigMode,
+  loadConfig,
+  parseConfig,
+  findConfigFile,
+  mergeRedactionRules,
+  ConfigError,
+  CONFIG_FILE_NAME,
+  type VcrConfig,
+  type ConfigMode,
 } from './config/config.js';
 export { renderTimeline, toHar, toTranscript } from './inspect/index.js';
 export { startInspector, DEFAULT_INSPECTOR_PORT, type Inspector, type InspectorOptions } from './inspector/index.js';
 export { scanCassetteFile, scanText, type Finding } from './scan/scan.js';
 export { createLogger } from './log.js';
 export {
-  diffCassettes, renderDiffText, renderJUnit, SIMILAR_TEXT_THRESHOLD,
-  type DiffCassettesOptions, type CassetteDiff, type ConversationDiff, type TurnDiff, type FieldChange, type DiffOptions, type TextMode,
+  diffCassettes,
+  renderDiffText,
+  renderJUnit,
+  SIMILAR_TEXT_THRESHOLD,
+  type DiffCassettesOptions,
+  type CassetteDiff,
+  type ConversationDiff,
+  type TurnDiff,
+  type FieldChange,
+  type DiffOptions,
+  type TextMode,
 } from './diff/index.js';
 export { verifyCassette, VerifyError, DEFAULT_SETTLE_MS, type VerifyOptions, type VerifyResult } from './verify/index.js';
 export { runLoad, type LoadOptions, type LoadReport, type LoadMode } from './load/runner.js';

@@ -13,8 +13,14 @@ export interface LogOptions {
 }
 
 const REDACT_PATHS = [
-  'req.headers.authorization', 'headers.authorization', 'authorization', 'token', 'secret',
-  '*.token', '*.secret', '*.authorization',
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'token',
+  'secret',
+  '*.token',
+  '*.secret',
+  '*.authorization',
 ];
 
 export function createLogger(opts: LogOptions = {}): Logger {
@@ -23,7 +29,10 @@ export function createLogger(opts: LogOptions = {}): Logger {
   if (opts.destination) return pino(base, opts.destination);
   const usePretty = opts.pretty ?? Boolean(process.stderr.isTTY);
   if (usePretty) {
-    return pino(base, pretty({ destination: 2, sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' }));
+    return pino(
+      base,
+      pretty({ destination: 2, sync: true, colorize: true, singleLine: true, ignore: 'pid,hostname,name', translateTime: 'HH:MM:ss.l' }),
+    );
   }
   return pino(base, pino.destination({ dest: 2, sync: true }));
 }

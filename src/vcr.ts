@@ -44,22 +44,46 @@ export async function startVcr(opts: VcrOptions): Promise<Vcr> {
   let effective: Vcr['mode'] = mode === 'auto' ? ((await hasRecording(cassette!)) ? 'replay' : 'record') : mode;
   if (effective === 'replay') {
     const r = await startReplayer({
-      cassette: cassette!, port: opts.port, host: opts.host, logger: opts.logger, speed: opts.speed, publicUrl: opts.publicUrl,
-      demoPage: opts.demoPage, tls: opts.tls, allowOrigin: opts.allowOrigin, forward: opts.forward, faults: opts.faults, seed: opts.seed,
+      cassette: cassette!,
+      port: opts.port,
+      host: opts.host,
+      logger: opts.logger,
+      speed: opts.speed,
+      publicUrl: opts.publicUrl,
+      demoPage: opts.demoPage,
+      tls: opts.tls,
+      allowOrigin: opts.allowOrigin,
+      forward: opts.forward,
+      faults: opts.faults,
+      seed: opts.seed,
       inspector: opts.inspector,
     });
     return {
-      mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: cassette!, demoPageUrl: r.demoPageUrl,
+      mode: effective,
+      url: r.url,
+      domain: r.domain,
+      port: r.port,
+      cassettePath: cassette!,
+      demoPageUrl: r.demoPageUrl,
       inspectorUrl: r.inspectorUrl,
-      summary: () => r.summary(), faultSummary: () => r.summary().faults, close: () => r.close(),
+      summary: () => r.summary(),
+      faultSummary: () => r.summary().faults,
+      close: () => r.close(),
     };
   }
   const r = await startRecorder({ ...opts, cassette: effective === 'passthrough' ? undefined : cassette });
   effective = effective === 'passthrough' ? 'passthrough' : 'record';
   return {
-    mode: effective, url: r.url, domain: r.domain, port: r.port, cassettePath: r.cassettePath, demoPageUrl: r.demoPageUrl,
+    mode: effective,
+    url: r.url,
+    domain: r.domain,
+    port: r.port,
+    cassettePath: r.cassettePath,
+    demoPageUrl: r.demoPageUrl,
     inspectorUrl: r.inspectorUrl,
-    summary: () => null, faultSummary: () => r.faultSummary(), close: () => r.close(),
+    summary: () => null,
+    faultSummary: () => r.faultSummary(),
+    close: () => r.close(),
   };
 }
 

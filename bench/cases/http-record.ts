@@ -15,14 +15,16 @@ export const BASE = '/v3/directline';
 const CONVERSATION = 'bench-conversation';
 const PATH = `${BASE}/conversations/${CONVERSATION}/activities`;
 // A token-shaped bearer, as a Direct Line client sends (the recorder redacts it on every request).
-const BEARER = 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJib3QiOiJiZW5jaC1ib3QiLCJjb252IjoiYmVuY2gtY29udmVyc2F0aW9uIn0.c2lnbmF0dXJlLWZvci10aGUtYmVuY2htYXJr';
+const BEARER =
+  'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJib3QiOiJiZW5jaC1ib3QiLCJjb252IjoiYmVuY2gtY29udmVyc2F0aW9uIn0.c2lnbmF0dXJlLWZvci10aGUtYmVuY2htYXJr';
 const MODES = ['direct', 'forwarder', 'record'] as const;
 type Mode = (typeof MODES)[number];
 
 let seq = 0;
 function activityBody(): string {
   const n = ++seq;
-  const head = `{"type":"message","from":{"id":"dl_bench-user","name":"Bench User"},"locale":"en-US","timestamp":"2026-01-01T00:00:00.000Z",` +
+  const head =
+    `{"type":"message","from":{"id":"dl_bench-user","name":"Bench User"},"locale":"en-US","timestamp":"2026-01-01T00:00:00.000Z",` +
     `"channelData":{"clientActivityID":"${n.toString(36)}-${process.hrtime.bigint().toString(36)}","clientTimestamp":"2026-01-01T00:00:00.000Z"},"text":"message ${n}: `;
   return head + 'x'.repeat(Math.max(0, 500 - head.length - 2)) + '"}';
 }
@@ -48,12 +50,18 @@ export async function loadOnce(url: string, duration: number): Promise<autocanno
     url: url + PATH,
     connections: CONNECTIONS,
     duration,
-    requests: [{
-      method: 'POST',
-      path: PATH,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${BEARER}`, 'x-ms-bot-agent': 'DirectLine/3.0 (directline-vcr bench)' },
-      setupRequest: (req) => ({ ...req, body: activityBody() }),
-    }],
+    requests: [
+      {
+        method: 'POST',
+        path: PATH,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${BEARER}`,
+          'x-ms-bot-agent': 'DirectLine/3.0 (directline-vcr bench)',
+        },
+        setupRequest: (req) => ({ ...req, body: activityBody() }),
+      },
+    ],
   });
 }
 
@@ -67,7 +75,12 @@ export const httpRecord: BenchCase = {
     const runs: Run[] = [];
     try {
       const proc = (mode: Mode) => (mode === 'direct' ? upstream : mode === 'forwarder' ? forwarder : recorder);
-      const urlOf = async (mode: Mode) => (mode === 'direct' ? upstream.info.url : mode === 'forwarder' ? forwarder.info.url : (await recorder.call<{ url: string }>('start')).url);
+      const urlOf = async (mode: Mode) =>
+        mode === 'direct'
+          ? upstream.info.url
+          : mode === 'forwarder'
+            ? forwarder.info.url
+            : (await recorder.call<{ url: string }>('start')).url;
       for (const mode of MODES) await loadOnce(await urlOf(mode), WARMUP_S); // JIT warm-up, not measured
       for (let r = 0; r < ctx.rounds; r++) {
         for (const mode of rotation(MODES, r)) {
@@ -76,51 +89,127 @@ export const httpRecord: BenchCase = {
           const res = await loadOnce(url, DURATION_S);
           const c1 = await proc(mode).cpu();
           const run: Run = {
-            mode, round: r, cpuUs: (c1.user - c0.user + c1.system - c0.system) / res.requests.total,
+            mode,
+            round: r,
+            cpuUs: (c1.user - c0.user + c1.system - c0.system) / res.requests.total,
             reqPerSec: res.requests.total / res.duration,
-            p50: res.latency.p50, p90: res.latency.p90, p99: res.latency.p99, max: res.latency.max,
-            requests: res.requests.total, non2xx: res.non2xx, errors: res.errors + res.timeouts,
+            p50: res.latency.p50,
+            p90: res.latency.p90,
+            p99: res.latency.p99,
+            max: res.latency.max,
+            requests: res.requests.total,
+            non2xx: res.non2xx,
+            errors: res.errors + res.timeouts,
           };
           if (mode === 'record') {
             await new Promise((resolve) => setTimeout(resolve, 100)); // the last answers are captured as they end
             run.recordedEvents = await recorder.call<number>('count');
           }
           runs.push(run);
-          ctx.log(`  round ${r + 1} ${mode.padEnd(9)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${fmt(run.cpuUs, 0)} µs CPU/request${run.recordedEvents !== undefined ? `  (${run.recordedEvents} events recorded for ${run.requests} answers)` : ''}`);
+          ctx.log(
+            `  round ${r + 1} ${mode.padEnd(9)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${fmt(run.cpuUs, 0)} µs CPU/request${run.recordedEvents !== undefined ? `  (${run.recordedEvents} events recorded for ${run.requests} answers)` : ''}`,
+          );
         }
       }
     } finally {
       await Promise.all([recorder.stop(), forwarder.stop(), upstream.stop()]);
     }
-    const med = (mode: Mode, k: 'reqPerSec' | 'p50' | 'p90' | 'p99' | 'max' | 'cpuUs') => median(runs.filter((r) => r.mode === mode).map((r) => r[k]));
-    const per = Object.fromEntries(MODES.map((m) => [m, { reqPerSec: round(med(m, 'reqPerSec'), 0), p50: med(m, 'p50'), p90: med(m, 'p90'), p99: med(m, 'p99'), max: med(m, 'max'), cpuUs: round(med(m, 'cpuUs'), 1) }]));
+    const med = (mode: Mode, k: 'reqPerSec' | 'p50' | 'p90' | 'p99' | 'max' | 'cpuUs') =>
+      median(runs.filter((r) => r.mode === mode).map((r) => r[k]));
+    const per = Object.fromEntries(
+      MODES.map((m) => [
+        m,
+        {
+          reqPerSec: round(med(m, 'reqPerSec'), 0),
+          p50: med(m, 'p50'),
+          p90: med(m, 'p90'),
+          p99: med(m, 'p99'),
+          max: med(m, 'max'),
+          cpuUs: round(med(m, 'cpuUs'), 1),
+        },
+      ]),
+    );
     // Ratios within each round (the machine is shared: a slow round slows every mode of it), then the median.
-    const roundRatios = (k: 'reqPerSec' | 'p99' | 'cpuUs') => Array.from({ length: ctx.rounds }, (_, r) => {
-      const get = (m: Mode) => runs.find((x) => x.round === r && x.mode === m)![k];
-      return ratio(get('record'), get('forwarder'));
-    });
+    const roundRatios = (k: 'reqPerSec' | 'p99' | 'cpuUs') =>
+      Array.from({ length: ctx.rounds }, (_, r) => {
+        const get = (m: Mode) => runs.find((x) => x.round === r && x.mode === m)![k];
+        return ratio(get('record'), get('forwarder'));
+      });
     const rpsRatio = median(roundRatios('reqPerSec'));
     const p99Ratio = median(roundRatios('p99'));
     const cpuRatio = median(roundRatios('cpuUs'));
-    const fwdVsDirect = median(Array.from({ length: ctx.rounds }, (_, r) => ratio(runs.find((x) => x.round === r && x.mode === 'forwarder')!.reqPerSec, runs.find((x) => x.round === r && x.mode === 'direct')!.reqPerSec)));
+    const fwdVsDirect = median(
+      Array.from({ length: ctx.rounds }, (_, r) =>
+        ratio(
+          runs.find((x) => x.round === r && x.mode === 'forwarder')!.reqPerSec,
+          runs.find((x) => x.round === r && x.mode === 'direct')!.reqPerSec,
+        ),
+      ),
+    );
     const recordRuns = runs.filter((r) => r.mode === 'record');
     const lost = recordRuns.filter((r) => (r.recordedEvents ?? 0) < r.requests);
     return {
-      config: { connections: CONNECTIONS, durationSeconds: DURATION_S, warmupSeconds: WARMUP_S, bodyBytes: 500, path: PATH, tool: 'autocannon (in the runner process); upstream, forwarder and recorder each in a child process', recorder: 'startRecorder, default flushIntervalMs (200), fresh cassette in a temp dir each run' },
+      config: {
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_S,
+        warmupSeconds: WARMUP_S,
+        bodyBytes: 500,
+        path: PATH,
+        tool: 'autocannon (in the runner process); upstream, forwarder and recorder each in a child process',
+        recorder: 'startRecorder, default flushIntervalMs (200), fresh cassette in a temp dir each run',
+      },
       rounds: runs,
-      summary: { ...per, ratios: { recordVsForwarderReqPerSec: round(rpsRatio, 3), recordVsForwarderP99: round(p99Ratio, 3), recordVsForwarderCpuPerRequest: round(cpuRatio, 3), forwarderVsDirectReqPerSec: round(fwdVsDirect, 3) } },
+      summary: {
+        ...per,
+        ratios: {
+          recordVsForwarderReqPerSec: round(rpsRatio, 3),
+          recordVsForwarderP99: round(p99Ratio, 3),
+          recordVsForwarderCpuPerRequest: round(cpuRatio, 3),
+          forwarderVsDirectReqPerSec: round(fwdVsDirect, 3),
+        },
+      },
       targets: [
         { what: 'record req/s vs plain forwarder', target: '≥ 0.9×', measured: x(rpsRatio), met: rpsRatio >= 0.9 },
         { what: 'record p99 vs plain forwarder', target: '≤ 1.5×', measured: x(p99Ratio), met: p99Ratio <= 1.5 },
-        { what: 'every answered request recorded', target: 'events ≥ answers, every run', measured: lost.length ? `${lost.length} run(s) short` : `${recordRuns.map((r) => r.recordedEvents).join(', ')} events for ${recordRuns.map((r) => r.requests).join(', ')} answers`, met: lost.length === 0 },
+        {
+          what: 'every answered request recorded',
+          target: 'events ≥ answers, every run',
+          measured: lost.length
+            ? `${lost.length} run(s) short`
+            : `${recordRuns.map((r) => r.recordedEvents).join(', ')} events for ${recordRuns.map((r) => r.requests).join(', ')} answers`,
+          met: lost.length === 0,
+        },
       ],
       notes: [],
     };
   },
   render(res: BenchResult) {
-    const s = res.summary as Record<Mode, { reqPerSec: number; p50: number; p90: number; p99: number; max: number; cpuUs: number }> & { ratios: Record<string, number> };
-    const rows = MODES.map((m) => [m === 'direct' ? 'direct to upstream' : m === 'forwarder' ? 'plain http-proxy forwarder (limit)' : 'startRecorder (record)', fmt(s[m].reqPerSec, 0), x(s[m].reqPerSec / s.forwarder.reqPerSec), fmt(s[m].p50), fmt(s[m].p99), x(s[m].p99 / s.forwarder.p99), fmt(s[m].max), m === 'direct' ? `${fmt(s[m].cpuUs, 0)} (upstream)` : fmt(s[m].cpuUs, 0)]);
-    const perRound = table(['round', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/request', 'answers', 'events recorded'], (res.rounds as Run[]).map((r) => [r.round + 1, r.mode, fmt(r.reqPerSec, 0), r.p50, r.p99, fmt(r.cpuUs, 0), r.requests, r.recordedEvents ?? '']));
+    const s = res.summary as Record<Mode, { reqPerSec: number; p50: number; p90: number; p99: number; max: number; cpuUs: number }> & {
+      ratios: Record<string, number>;
+    };
+    const rows = MODES.map((m) => [
+      m === 'direct' ? 'direct to upstream' : m === 'forwarder' ? 'plain http-proxy forwarder (limit)' : 'startRecorder (record)',
+      fmt(s[m].reqPerSec, 0),
+      x(s[m].reqPerSec / s.forwarder.reqPerSec),
+      fmt(s[m].p50),
+      fmt(s[m].p99),
+      x(s[m].p99 / s.forwarder.p99),
+      fmt(s[m].max),
+      m === 'direct' ? `${fmt(s[m].cpuUs, 0)} (upstream)` : fmt(s[m].cpuUs, 0),
+    ]);
+    const perRound = table(
+      ['round', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/request', 'answers', 'events recorded'],
+      (res.rounds as Run[]).map((r) => [
+        r.round + 1,
+        r.mode,
+        fmt(r.reqPerSec, 0),
+        r.p50,
+        r.p99,
+        fmt(r.cpuUs, 0),
+        r.requests,
+        r.recordedEvents ?? '',
+      ]),
+    );
     const markdown = [
       table(['path', 'req/s (median)', 'vs forwarder', 'p50 ms', 'p99 ms', 'p99 vs forwarder', 'max ms', 'proxy CPU µs/request'], rows),
       '',
@@ -139,7 +228,12 @@ export const httpRecord: BenchCase = {
     const svg = barChart({
       title: `HTTP POST /activities, 32 connections (median req/s, ${res.config.durationSeconds as number} s runs)`,
       unit: 'req/s',
-      bars: MODES.map((m) => ({ label: m === 'direct' ? 'direct' : m === 'forwarder' ? 'plain forwarder' : 'record', value: s[m].reqPerSec, text: `${fmt(s[m].reqPerSec, 0)} req/s`, kind: m === 'record' ? (res.targets[0].met ? 'ok' : 'miss') : 'ref' })),
+      bars: MODES.map((m) => ({
+        label: m === 'direct' ? 'direct' : m === 'forwarder' ? 'plain forwarder' : 'record',
+        value: s[m].reqPerSec,
+        text: `${fmt(s[m].reqPerSec, 0)} req/s`,
+        kind: m === 'record' ? (res.targets[0].met ? 'ok' : 'miss') : 'ref',
+      })),
       target: { value: 0.9 * s.forwarder.reqPerSec, label: '0.9× forwarder' },
     });
     return { markdown, charts: [{ file: 'http-record.svg', svg }] };

@@ -19,19 +19,33 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** Starts bench/<script> (a .ts file, run through tsx) and waits for its ready message. */
 // BENCH_CPU_PROF=<dir> runs the product's processes (opts.product) under --cpu-prof, writing there.
-export async function startChild<Info = Record<string, unknown>>(script: string, args: Record<string, unknown> = {}, opts: { gc?: boolean; timeoutMs?: number; product?: boolean; env?: Record<string, string> } = {}): Promise<Child<Info>> {
+export async function startChild<Info = Record<string, unknown>>(
+  script: string,
+  args: Record<string, unknown> = {},
+  opts: { gc?: boolean; timeoutMs?: number; product?: boolean; env?: Record<string, string> } = {},
+): Promise<Child<Info>> {
   const file = fileURLToPath(new URL(`../${script}`, `file://${here}`));
   const prof = opts.product && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const execArgv = ['--import', 'tsx', ...(opts.gc ? ['--expose-gc'] : []), ...prof];
-  const proc: ChildProcess = fork(file, [JSON.stringify(args)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...opts.env } });
+  const proc: ChildProcess = fork(file, [JSON.stringify(args)], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...opts.env },
+  });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   let nextId = 1;
   let exited = false;
   const info = await new Promise<Info>((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${script}: not ready after ${opts.timeoutMs ?? 20000} ms`)); }, opts.timeoutMs ?? 20000);
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${script} exited with ${code} before it was ready`)); });
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${script}: not ready after ${opts.timeoutMs ?? 20000} ms`));
+    }, opts.timeoutMs ?? 20000);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before it was ready`));
+    });
     proc.on('message', function onReady(m: any) {
-      if (m && m.ready) {
+      if (m?.ready) {
         clearTimeout(timer);
         proc.off('message', onReady);
         resolve(m.ready as Info);
@@ -49,14 +63,20 @@ export async function startChild<Info = Record<string, unknown>>(script: string,
   });
   proc.on('exit', (code, signal) => {
     exited = true;
-    for (const p of pending.values()) { clearTimeout(p.timer); p.reject(new Error(`${script} exited (${code ?? signal})`)); }
+    for (const p of pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error(`${script} exited (${code ?? signal})`));
+    }
     pending.clear();
   });
   const call = <T>(cmd: string, a?: unknown, timeoutMs = 60_000): Promise<T> => {
     if (exited) return Promise.reject(new Error(`${script} has exited`));
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => { pending.delete(id); reject(new Error(`${script}: ${cmd} took over ${timeoutMs} ms`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`${script}: ${cmd} took over ${timeoutMs} ms`));
+      }, timeoutMs);
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       proc.send({ id, cmd, args: a });
     });
@@ -88,7 +108,11 @@ export function serveParent(info: unknown, handlers: Record<string, Handler>): v
   process.on('message', async (m: any) => {
     if (!m || typeof m.cmd !== 'string') return;
     if (m.cmd === 'exit') {
-      try { await handlers.exit?.(undefined); } finally { process.exit(0); }
+      try {
+        await handlers.exit?.(undefined);
+      } finally {
+        process.exit(0);
+      }
     }
     const h = m.cmd === 'cpu' ? cpuMicros : handlers[m.cmd];
     try {
@@ -111,7 +135,10 @@ function cpuMicros(): { user: number; system: number } {
 /** In the child: memory after two full collections (needs --expose-gc). */
 export function measuredMemory(): { rss: number; heapUsed: number; external: number; arrayBuffers: number } {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) { gc(); gc(); }
+  if (gc) {
+    gc();
+    gc();
+  }
   const m = process.memoryUsage();
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }

@@ -19,10 +19,18 @@ export function fmt(x: number, digits = 2): string {
 
 export const x = (r: number) => `${fmt(r, 2)}×`;
 
-export function targetsTable(targets: Array<{ what: string; target: string; measured: string; met: boolean; note?: string; bench?: string }>): string {
+export function targetsTable(
+  targets: Array<{ what: string; target: string; measured: string; met: boolean; note?: string; bench?: string }>,
+): string {
   const withBench = targets.some((t) => t.bench);
   const result = (t: { met: boolean; note?: string }) => `${t.met ? '✅ met' : '❌ **MISSED**'}${t.note ? ` (${t.note})` : ''}`;
   return withBench
-    ? table(['benchmark', 'check', 'target', 'measured', 'result'], targets.map((t) => [t.bench ?? '', t.what, t.target, t.measured, result(t)]))
-    : table(['check', 'target', 'measured', 'result'], targets.map((t) => [t.what, t.target, t.measured, result(t)]));
+    ? table(
+        ['benchmark', 'check', 'target', 'measured', 'result'],
+        targets.map((t) => [t.bench ?? '', t.what, t.target, t.measured, result(t)]),
+      )
+    : table(
+        ['check', 'target', 'measured', 'result'],
+        targets.map((t) => [t.what, t.target, t.measured, result(t)]),
+      );
 }

@@ -20,7 +20,14 @@ export function summarize(xs: ArrayLike<number>): { n: number; p50: number; p90:
   const at = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] : NaN);
   let sum = 0;
   for (const x of s) sum += x;
-  return { n: s.length, p50: at(50), p90: at(90), p99: at(99), max: s.length ? s[s.length - 1] : NaN, mean: s.length ? sum / s.length : NaN };
+  return {
+    n: s.length,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: s.length ? s[s.length - 1] : NaN,
+    mean: s.length ? sum / s.length : NaN,
+  };
 }
 
 export function ratio(a: number, b: number): number {

@@ -32,7 +32,10 @@ export async function runStream(url: string, n: number, opts: { deflate?: boolea
   const t0 = performance.now();
   let t1 = t0;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`stream: ${received} of ${n} frames after ${opts.timeoutMs ?? 60000} ms`)), opts.timeoutMs ?? 60000);
+    const timer = setTimeout(
+      () => reject(new Error(`stream: ${received} of ${n} frames after ${opts.timeoutMs ?? 60000} ms`)),
+      opts.timeoutMs ?? 60000,
+    );
     ws.on('message', (data: Buffer) => {
       const now = wallNow();
       const { seq, sentAt } = stampsOf(data.toString('utf8'));
@@ -45,11 +48,17 @@ export async function runStream(url: string, n: number, opts: { deflate?: boolea
         resolve();
       }
     });
-    ws.once('close', () => { clearTimeout(timer); if (received < n) reject(new Error(`stream closed after ${received} of ${n} frames`)); });
+    ws.once('close', () => {
+      clearTimeout(timer);
+      if (received < n) reject(new Error(`stream closed after ${received} of ${n} frames`));
+    });
     ws.send('go');
   });
   ws.close(1000, 'done');
-  await new Promise<void>((resolve) => { if (ws.readyState === WebSocket.CLOSED) resolve(); else ws.once('close', () => resolve()); });
+  await new Promise<void>((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) resolve();
+    else ws.once('close', () => resolve());
+  });
   const seconds = (t1 - t0) / 1000;
   return { received, fps: n / seconds, seconds, latencies, outOfOrder };
 }

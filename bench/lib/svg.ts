@@ -15,7 +15,13 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export function barChart(opts: { title: string; unit: string; bars: Bar[]; target?: { value: number; label: string }; width?: number }): string {
+export function barChart(opts: {
+  title: string;
+  unit: string;
+  bars: Bar[];
+  target?: { value: number; label: string };
+  width?: number;
+}): string {
   const width = opts.width ?? 720;
   const labelW = 250;
   const textW = 130;
@@ -33,13 +39,17 @@ export function barChart(opts: { title: string; unit: string; bars: Bar[]; targe
   opts.bars.forEach((b, i) => {
     const y = top + i * rowH;
     parts.push(`<text x="${labelW - 8}" y="${y + 17}" text-anchor="end" fill="#333">${esc(b.label)}</text>`);
-    parts.push(`<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, sx(b.value) - labelW).toFixed(1)}" height="${rowH - 8}" fill="${COLORS[b.kind ?? 'ref']}" rx="2"/>`);
+    parts.push(
+      `<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, sx(b.value) - labelW).toFixed(1)}" height="${rowH - 8}" fill="${COLORS[b.kind ?? 'ref']}" rx="2"/>`,
+    );
     parts.push(`<text x="${(sx(b.value) + 6).toFixed(1)}" y="${y + 17}" fill="#222">${esc(b.text ?? `${b.value}`)}</text>`);
   });
   const axisY = top + opts.bars.length * rowH + 4;
   parts.push(`<line x1="${labelW}" y1="${top}" x2="${labelW}" y2="${axisY}" stroke="#999"/>`);
   parts.push(`<text x="${labelW}" y="${axisY + 18}" fill="#666">0</text>`);
-  parts.push(`<text x="${labelW + plotW}" y="${axisY + 18}" text-anchor="end" fill="#666">${esc(`${Math.round(max).toLocaleString('en-US')} ${opts.unit}`)}</text>`);
+  parts.push(
+    `<text x="${labelW + plotW}" y="${axisY + 18}" text-anchor="end" fill="#666">${esc(`${Math.round(max).toLocaleString('en-US')} ${opts.unit}`)}</text>`,
+  );
   if (opts.target) {
     const tx = sx(opts.target.value).toFixed(1);
     parts.push(`<line x1="${tx}" y1="${top - 4}" x2="${tx}" y2="${axisY}" stroke="#d35400" stroke-width="2" stroke-dasharray="5,4"/>`);

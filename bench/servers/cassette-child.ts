@@ -11,7 +11,13 @@ import type { CassetteEvent } from '../../src/cassette/schema.js';
 import { serveParent } from '../lib/child.js';
 import { activitySet, paddingFor } from '../lib/frames.js';
 
-const gc = () => { const g = (globalThis as { gc?: () => void }).gc; if (g) { g(); g(); } };
+const gc = () => {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) {
+    g();
+    g();
+  }
+};
 
 /** Peak and current resident set size (bytes) from /proc/self/status. */
 function rssFromProc(): { hwm: number; rss: number } {
@@ -56,7 +62,14 @@ async function write({ file, n, rate }: { file: string; n: number; rate: number 
       const due = Math.min(n, Math.ceil(((t0 - start) * rate) / 1000));
       for (; fed < due; fed++) {
         const text = activitySet('scale', fed + 1, 0, 1100, pad);
-        const ev: CassetteEvent = { type: 'ws.message', t: writer.now(), conversationId: 'scale', socket: 0, from: 'server', data: { json: JSON.parse(text) } };
+        const ev: CassetteEvent = {
+          type: 'ws.message',
+          t: writer.now(),
+          conversationId: 'scale',
+          socket: 0,
+          from: 'server',
+          data: { json: JSON.parse(text) },
+        };
         writer.append(ev);
       }
       feedMs += performance.now() - t0;
@@ -71,7 +84,8 @@ async function write({ file, n, rate }: { file: string; n: number; rate: number 
   const closeMs = performance.now() - c0;
   delay.disable();
   return {
-    n, rate,
+    n,
+    rate,
     feedSeconds: (fedAt - start) / 1000,
     feedMs,
     writes: writes.length, // including the one close() makes

@@ -7,11 +7,17 @@ import { serveParent } from '../lib/child.js';
 
 let n = 0;
 const server = http.createServer((req, res) => {
-  let bytes = 0;
-  req.on('data', (c: Buffer) => { bytes += c.length; });
+  let _bytes = 0;
+  req.on('data', (c: Buffer) => {
+    _bytes += c.length;
+  });
   req.on('end', () => {
     const body = `{"id":"bench-conversation|${String(++n).padStart(7, '0')}"}`;
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-cache',
+    });
     res.end(body);
   });
 });

@@ -14,7 +14,16 @@ const flushIntervalMs = process.env.BENCH_FLUSH_MS ? Number(process.env.BENCH_FL
 // BENCH_SRC=<dir>: measure a candidate fix in a copy of src/ (e.g. scratch/bench-exp/src) before applying it,
 // or the tsc output (e.g. dist/), whose profiles have real line numbers.
 const startRecorder: typeof productStartRecorder = process.env.BENCH_SRC
-  ? (await import(pathToFileURL(join(process.env.BENCH_SRC, existsSync(join(process.env.BENCH_SRC, 'record/recorder.ts')) ? 'record/recorder.ts' : 'record/recorder.js')).href)).startRecorder
+  ? (
+      await import(
+        pathToFileURL(
+          join(
+            process.env.BENCH_SRC,
+            existsSync(join(process.env.BENCH_SRC, 'record/recorder.ts')) ? 'record/recorder.ts' : 'record/recorder.js',
+          ),
+        ).href
+      )
+    ).startRecorder
   : productStartRecorder;
 const dir = mkdtempSync(join(tmpdir(), 'dlvcr-bench-rec-'));
 let recorder: Recorder | null = null;
@@ -29,19 +38,22 @@ async function start(): Promise<{ url: string; domain: string; cassette: string 
 }
 
 const first = await start();
-serveParent({ ...first, pid: process.pid }, {
-  start,
-  count: () => recorder?.eventCount() ?? 0,
-  /** Closes the recorder (the cassette is complete on disk) and answers with its path. */
-  close: async () => {
-    const r = recorder;
-    recorder = null;
-    await r?.close();
-    return { cassette: r?.cassettePath ?? null, events: r?.eventCount() ?? 0 };
+serveParent(
+  { ...first, pid: process.pid },
+  {
+    start,
+    count: () => recorder?.eventCount() ?? 0,
+    /** Closes the recorder (the cassette is complete on disk) and answers with its path. */
+    close: async () => {
+      const r = recorder;
+      recorder = null;
+      await r?.close();
+      return { cassette: r?.cassettePath ?? null, events: r?.eventCount() ?? 0 };
+    },
+    memory: () => measuredMemory(),
+    exit: async () => {
+      await recorder?.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
   },
-  memory: () => measuredMemory(),
-  exit: async () => {
-    await recorder?.close().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  },
-});
+);

@@ -12,9 +12,14 @@ async function start(): Promise<{ url: string; domain: string }> {
   return { url: replayer.url, domain: replayer.domain };
 }
 
-serveParent({ ...(await start()), pid: process.pid }, {
-  start,
-  summary: () => replayer?.summary(),
-  memory: () => measuredMemory(),
-  exit: async () => { await replayer?.close(); },
-});
+serveParent(
+  { ...(await start()), pid: process.pid },
+  {
+    start,
+    summary: () => replayer?.summary(),
+    memory: () => measuredMemory(),
+    exit: async () => {
+      await replayer?.close();
+    },
+  },
+);

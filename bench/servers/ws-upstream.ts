@@ -30,20 +30,33 @@ wss.on('connection', (ws, req) => {
     // aimed at connection time + its offset (what a scheduler can do at best on this machine).
     const start = performance.now();
     let offset = 0;
-    gaps.split(',').map(Number).forEach((gap, k) => {
-      offset += gap;
-      const due = offset;
-      setTimeout(() => { if (ws.readyState === WebSocket.OPEN) ws.send(activitySet(conversationId, k, wallNow(), 300, '')); }, Math.max(0, start + due - performance.now()));
-    });
+    gaps
+      .split(',')
+      .map(Number)
+      .forEach((gap, k) => {
+        offset += gap;
+        const due = offset;
+        setTimeout(
+          () => {
+            if (ws.readyState === WebSocket.OPEN) ws.send(activitySet(conversationId, k, wallNow(), 300, ''));
+          },
+          Math.max(0, start + due - performance.now()),
+        );
+      });
     return;
   }
   if (!n) return;
   let i = 0;
-  const frame = () => { sent++; return activitySet(conversationId, ++i, wallNow(), size, pad); };
+  const frame = () => {
+    sent++;
+    return activitySet(conversationId, ++i, wallNow(), size, pad);
+  };
   const burst = () => {
     while (i < n && ws.readyState === WebSocket.OPEN) {
       if (ws.bufferedAmount > HIGH_WATER || i === n - 1) {
-        ws.send(frame(), (err) => { if (!err) burst(); });
+        ws.send(frame(), (err) => {
+          if (!err) burst();
+        });
         return;
       }
       ws.send(frame());
@@ -62,16 +75,22 @@ wss.on('connection', (ws, req) => {
 });
 
 server.listen(0, '127.0.0.1', () => {
-  serveParent({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}` }, {
-    open: () => open.size,
-    sent: () => sent,
-    /** One frame of `size` bytes to every open socket (a welcome message before the conversation idles). */
-    greet: ({ size }: { size: number }) => {
-      let i = 0;
-      const pad = paddingFor('idle-conversation', size);
-      for (const ws of open) ws.send(activitySet('idle-conversation', ++i, wallNow(), size, pad));
-      return i;
+  serveParent(
+    { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}` },
+    {
+      open: () => open.size,
+      sent: () => sent,
+      /** One frame of `size` bytes to every open socket (a welcome message before the conversation idles). */
+      greet: ({ size }: { size: number }) => {
+        let i = 0;
+        const pad = paddingFor('idle-conversation', size);
+        for (const ws of open) ws.send(activitySet('idle-conversation', ++i, wallNow(), size, pad));
+        return i;
+      },
+      closeAll: () => {
+        for (const ws of open) ws.close(1000, 'bench done');
+        return open.size;
+      },
     },
-    closeAll: () => { for (const ws of open) ws.close(1000, 'bench done'); return open.size; },
-  });
+  );
 });

@@ -22,14 +22,38 @@ const children = new Map<string, Child<{ url: string }>>();
 for (const v of variants) {
   if (v === 'direct') continue;
   if (v === 'forwarder') children.set(v, await startChild('servers/http-forwarder.ts', { upstream: upstream.info.url }));
-  else if (v === 'record' || v === 'passthrough' || v === 'record-noflush') children.set(v, await startChild('servers/recorder.ts', { upstream: upstream.info.url + BASE, passthrough: v === 'passthrough', flushIntervalMs: v === 'record-noflush' ? 600_000 : undefined }));
-  else if (v.startsWith('src=')) children.set(v, await startChild('servers/recorder.ts', { upstream: upstream.info.url + BASE }, { env: { BENCH_SRC: v.slice(4) } }));
-  else if (v.startsWith('pass:src=')) children.set(v, await startChild('servers/recorder.ts', { upstream: upstream.info.url + BASE, passthrough: true }, { env: { BENCH_SRC: v.slice(9) } }));
+  else if (v === 'record' || v === 'passthrough' || v === 'record-noflush')
+    children.set(
+      v,
+      await startChild('servers/recorder.ts', {
+        upstream: upstream.info.url + BASE,
+        passthrough: v === 'passthrough',
+        flushIntervalMs: v === 'record-noflush' ? 600_000 : undefined,
+      }),
+    );
+  else if (v.startsWith('src='))
+    children.set(v, await startChild('servers/recorder.ts', { upstream: upstream.info.url + BASE }, { env: { BENCH_SRC: v.slice(4) } }));
+  else if (v.startsWith('pass:src='))
+    children.set(
+      v,
+      await startChild(
+        'servers/recorder.ts',
+        { upstream: upstream.info.url + BASE, passthrough: true },
+        { env: { BENCH_SRC: v.slice(9) } },
+      ),
+    );
   else throw new Error(`unknown variant ${v}`);
 }
-const urlOf = async (v: string) => v === 'direct' ? upstream.info.url : v === 'forwarder' ? children.get(v)!.info.url : (await children.get(v)!.call<{ url: string }>('start')).url;
+const urlOf = async (v: string) =>
+  v === 'direct'
+    ? upstream.info.url
+    : v === 'forwarder'
+      ? children.get(v)!.info.url
+      : (await children.get(v)!.call<{ url: string }>('start')).url;
 for (const v of variants) await loadOnce(await urlOf(v), 0.5);
-const res = new Map<string, Array<{ rps: number; p99: number; cpuUs: number; userUs: number; sysUs: number }>>(variants.map((v) => [v, []]));
+const res = new Map<string, Array<{ rps: number; p99: number; cpuUs: number; userUs: number; sysUs: number }>>(
+  variants.map((v) => [v, []]),
+);
 for (let r = 0; r < rounds; r++) {
   for (const v of rotation(variants, r)) {
     const url = await urlOf(v);
@@ -41,7 +65,13 @@ for (let r = 0; r < rounds; r++) {
     const sysUs = (c1.system - c0.system) / out.requests.total;
     const cpuUs = userUs + sysUs;
     res.get(v)!.push({ rps: out.requests.total / out.duration, p99: out.latency.p99, cpuUs, userUs, sysUs });
-    console.log(`round ${r + 1} ${v.padEnd(28)} ${Math.round(out.requests.total / out.duration).toString().padStart(6)} req/s  p50 ${out.latency.p50} p99 ${out.latency.p99} ms  ${cpuUs.toFixed(0)} µs CPU/request (user ${userUs.toFixed(0)}, system ${sysUs.toFixed(0)})`);
+    console.log(
+      `round ${r + 1} ${v.padEnd(28)} ${Math.round(out.requests.total / out.duration)
+        .toString()
+        .padStart(
+          6,
+        )} req/s  p50 ${out.latency.p50} p99 ${out.latency.p99} ms  ${cpuUs.toFixed(0)} µs CPU/request (user ${userUs.toFixed(0)}, system ${sysUs.toFixed(0)})`,
+    );
   }
 }
 const ref = variants.includes('forwarder') ? 'forwarder' : variants[0];
@@ -54,7 +84,9 @@ for (const v of variants) {
   const cpuRatio = median(res.get(v)!.map((x, i) => x.cpuUs / res.get(ref)![i].cpuUs));
   const user = median(res.get(v)!.map((x) => x.userUs));
   const sys = median(res.get(v)!.map((x) => x.sysUs));
-  console.log(`${v.padEnd(28)} ${Math.round(rps).toString().padStart(6)} req/s  ${median(ratios).toFixed(2)}×   p99 ${median(res.get(v)!.map((x) => x.p99))} ms  ${median(p99r).toFixed(2)}×   CPU ${cpu.toFixed(0)} µs/request  ${cpuRatio.toFixed(2)}× (user ${user.toFixed(0)}, system ${sys.toFixed(0)})`);
+  console.log(
+    `${v.padEnd(28)} ${Math.round(rps).toString().padStart(6)} req/s  ${median(ratios).toFixed(2)}×   p99 ${median(res.get(v)!.map((x) => x.p99))} ms  ${median(p99r).toFixed(2)}×   CPU ${cpu.toFixed(0)} µs/request  ${cpuRatio.toFixed(2)}× (user ${user.toFixed(0)}, system ${sys.toFixed(0)})`,
+  );
 }
 for (const c of children.values()) await c.stop();
 await upstream.stop();

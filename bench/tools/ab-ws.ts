@@ -25,9 +25,18 @@ for (const v of variants) {
   const [kind] = v.split(':');
   if (kind === 'direct' || children.has(kind)) continue;
   if (kind === 'relay') children.set(kind, await startChild('servers/ws-relay.ts', { upstream: upstream.info.url }));
-  else if (kind === 'record' || kind === 'record-noflush') children.set(kind, await startChild('servers/recorder.ts', { upstream: httpUp, flushIntervalMs: kind === 'record-noflush' ? 600_000 : undefined }));
-  else if (kind.startsWith('src=')) children.set(kind, await startChild('servers/recorder.ts', { upstream: httpUp }, { env: { BENCH_SRC: kind.slice(4) } }));
-  else if (kind.startsWith('noflush-src=')) children.set(kind, await startChild('servers/recorder.ts', { upstream: httpUp, flushIntervalMs: 600_000 }, { env: { BENCH_SRC: kind.slice(12) } }));
+  else if (kind === 'record' || kind === 'record-noflush')
+    children.set(
+      kind,
+      await startChild('servers/recorder.ts', { upstream: httpUp, flushIntervalMs: kind === 'record-noflush' ? 600_000 : undefined }),
+    );
+  else if (kind.startsWith('src='))
+    children.set(kind, await startChild('servers/recorder.ts', { upstream: httpUp }, { env: { BENCH_SRC: kind.slice(4) } }));
+  else if (kind.startsWith('noflush-src='))
+    children.set(
+      kind,
+      await startChild('servers/recorder.ts', { upstream: httpUp, flushIntervalMs: 600_000 }, { env: { BENCH_SRC: kind.slice(12) } }),
+    );
   else throw new Error(`unknown variant ${v}`);
 }
 const baseOf = async (kind: string) => {
@@ -37,7 +46,10 @@ const baseOf = async (kind: string) => {
 };
 let conv = 0;
 const out = new Map<string, Array<{ fps: number; cpuUs: number; p99?: number }>>(variants.map((v) => [v, []]));
-for (const v of variants) await runStream(streamUrl(await baseOf(v.split(':')[0]), `warm-${++conv}`, { n: 2000, size: 1100, rate: 0 }), 2000, { deflate: !v.endsWith(':nodeflate') });
+for (const v of variants)
+  await runStream(streamUrl(await baseOf(v.split(':')[0]), `warm-${++conv}`, { n: 2000, size: 1100, rate: 0 }), 2000, {
+    deflate: !v.endsWith(':nodeflate'),
+  });
 for (let r = 0; r < rounds; r++) {
   for (const v of rotation(variants, r)) {
     const [kind] = v.split(':');
@@ -45,7 +57,10 @@ for (let r = 0; r < rounds; r++) {
     const base = await baseOf(kind);
     const child = kind === 'direct' ? upstream : children.get(kind)!;
     const c0 = await child.cpu();
-    const run = await runStream(streamUrl(base, `ab-${++conv}`, { n: frames, size: 1100, rate: 0 }), frames, { deflate, timeoutMs: 120_000 });
+    const run = await runStream(streamUrl(base, `ab-${++conv}`, { n: frames, size: 1100, rate: 0 }), frames, {
+      deflate,
+      timeoutMs: 120_000,
+    });
     const c1 = await child.cpu();
     const cpuUs = (c1.user - c0.user + c1.system - c0.system) / frames;
     let p99: number | undefined;
@@ -54,7 +69,9 @@ for (let r = 0; r < rounds; r++) {
       p99 = summarize(lat.latencies).p99;
     }
     out.get(v)!.push({ fps: run.fps, cpuUs, p99 });
-    console.log(`round ${r + 1} ${v.padEnd(36)} ${Math.round(run.fps).toString().padStart(7)} frames/s  ${cpuUs.toFixed(1)} µs CPU/frame${p99 !== undefined ? `  latency p99 ${p99.toFixed(1)} ms (after the burst)` : ''}`);
+    console.log(
+      `round ${r + 1} ${v.padEnd(36)} ${Math.round(run.fps).toString().padStart(7)} frames/s  ${cpuUs.toFixed(1)} µs CPU/frame${p99 !== undefined ? `  latency p99 ${p99.toFixed(1)} ms (after the burst)` : ''}`,
+    );
   }
 }
 const ref = variants.find((v) => v.startsWith('relay')) ?? variants[0];
@@ -63,7 +80,13 @@ for (const v of variants) {
   const rs = out.get(v)!;
   const ratio = median(rs.map((x, i) => x.fps / out.get(ref)![i].fps));
   const p99s = rs.map((x) => x.p99).filter((x): x is number => x !== undefined);
-  console.log(`${v.padEnd(36)} ${Math.round(median(rs.map((x) => x.fps))).toString().padStart(7)} frames/s  ${ratio.toFixed(2)}×   ${median(rs.map((x) => x.cpuUs)).toFixed(1)} µs CPU/frame${p99s.length ? `   latency p99 ${median(p99s).toFixed(1)} ms` : ''}`);
+  console.log(
+    `${v.padEnd(36)} ${Math.round(median(rs.map((x) => x.fps)))
+      .toString()
+      .padStart(
+        7,
+      )} frames/s  ${ratio.toFixed(2)}×   ${median(rs.map((x) => x.cpuUs)).toFixed(1)} µs CPU/frame${p99s.length ? `   latency p99 ${median(p99s).toFixed(1)} ms` : ''}`,
+  );
 }
 for (const c of children.values()) await c.stop();
 await upstream.stop();

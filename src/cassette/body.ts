@@ -40,7 +40,9 @@ export function encodeFrame(data: Buffer | string, isBinary: boolean): FrameData
       if (deeperThan(json, MAX_JSON_DEPTH)) return { text };
       // Keep the exact text too when re-serialising would change it (whitespace, number forms).
       return JSON.stringify(json) === text ? { json } : { json, text };
-    } catch { /* not JSON: kept as text */ }
+    } catch {
+      /* not JSON: kept as text */
+    }
   }
   return { text };
 }

@@ -4,7 +4,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { CASSETTE_VERSION, CassetteSchema, type Cassette } from './schema.js';
 
 export class CassetteError extends Error {
-  constructor(readonly file: string, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = 'CassetteError';
   }
@@ -52,7 +55,10 @@ export function validateCassette(raw: unknown, file = '<cassette>'): Cassette {
   }
   const version = (raw as { version?: unknown }).version;
   if (version !== CASSETTE_VERSION) {
-    throw new CassetteError(file, `cassette version ${JSON.stringify(version)} is not supported (this directline-vcr reads version ${CASSETTE_VERSION})`);
+    throw new CassetteError(
+      file,
+      `cassette version ${JSON.stringify(version)} is not supported (this directline-vcr reads version ${CASSETTE_VERSION})`,
+    );
   }
   const parsed = CassetteSchema.safeParse(raw);
   if (!parsed.success) {

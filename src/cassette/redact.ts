@@ -7,10 +7,10 @@ export type SecretKind = PlaceholderKind;
 
 /** A user-supplied rule (issue: redaction beyond the defaults). */
 export interface RedactionRules {
-  headers?: string[];            // header names whose values are replaced
-  jsonKeys?: string[];           // JSON property names whose string values are replaced
-  jsonPaths?: string[];          // JSON paths (syntax: parseJsonPath) whose strings are replaced, at any depth below
-  patterns?: RegExp[];           // any match in a string is replaced
+  headers?: string[]; // header names whose values are replaced
+  jsonKeys?: string[]; // JSON property names whose string values are replaced
+  jsonPaths?: string[]; // JSON paths (syntax: parseJsonPath) whose strings are replaced, at any depth below
+  patterns?: RegExp[]; // any match in a string is replaced
 }
 
 // ---------- JSON paths ----------
@@ -27,10 +27,16 @@ export interface RedactionRules {
 export type JsonStep = string | number;
 
 type Selector = { kind: 'name'; name: string } | { kind: 'index'; index: number } | { kind: 'any' };
-interface Segment { selector: Selector; deep: boolean }
+interface Segment {
+  selector: Selector;
+  deep: boolean;
+}
 
 export class JsonPathError extends Error {
-  constructor(readonly path: string, readonly problem: string) {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
     super(`JSON path ${JSON.stringify(path)}: ${problem}`);
     this.name = 'JsonPathError';
   }
@@ -38,12 +44,17 @@ export class JsonPathError extends Error {
 
 /** A compiled JSON path: `matches` says whether a concrete path (from the root) is selected. */
 export class JsonPath {
-  private constructor(readonly source: string, private readonly segments: Segment[]) {}
+  private constructor(
+    readonly source: string,
+    private readonly segments: Segment[],
+  ) {}
 
   /** Parses the syntax above; throws JsonPathError saying where it stops making sense. */
   static parse(source: string): JsonPath {
     const s = source;
-    const fail = (at: number, problem: string): never => { throw new JsonPathError(source, `${problem} at character ${at + 1}`); };
+    const fail = (at: number, problem: string): never => {
+      throw new JsonPathError(source, `${problem} at character ${at + 1}`);
+    };
     const segments: Segment[] = [];
     let i = 0;
     if (s[0] === '$' && (s.length === 1 || s[1] === '.' || s[1] === '[')) i = 1;
@@ -73,7 +84,7 @@ export class JsonPath {
           // A quoted name: a backslash escapes the next character (the quote itself, or a backslash).
           let name = '';
           let j = i + 2;
-          for (; j < s.length && s[j] !== q; j++) name += s[j] === '\\' ? s[++j] ?? '' : s[j];
+          for (; j < s.length && s[j] !== q; j++) name += s[j] === '\\' ? (s[++j] ?? '') : s[j];
           if (j >= s.length) fail(i, `unclosed ${q}`);
           close = j + 1;
           if (s[close] !== ']') fail(close, `expected "]" after the quoted name`);
@@ -155,7 +166,13 @@ export class Redactor {
 
   /** Throws JsonPathError for a JSON path that does not parse. */
   constructor(rules: RedactionRules = {}) {
-    this.headerNames = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', ...(rules.headers ?? []).map((h) => h.toLowerCase())]);
+    this.headerNames = new Set([
+      'authorization',
+      'proxy-authorization',
+      'cookie',
+      'set-cookie',
+      ...(rules.headers ?? []).map((h) => h.toLowerCase()),
+    ]);
     this.jsonKeys = new Set([...(rules.jsonKeys ?? []).map((k) => k.toLowerCase())]);
     this.jsonPaths = (rules.jsonPaths ?? []).map((p) => JsonPath.parse(p));
     this.patterns = (rules.patterns ?? []).map((p) => new RegExp(p.source, p.flags.includes('g') ? p.flags : p.flags + 'g'));

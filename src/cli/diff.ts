@@ -12,20 +12,30 @@ import { defineCommand, negatable, type CommandArgs } from './command.js';
 /** The flags `diff` and `verify` share: what is compared and how the result is reported. */
 export const reportOptions = {
   ignore: {
-    type: 'string', array: true, default: [] as string[],
-    describe: 'JSON path of a field to leave out (redaction syntax), from the activity or from activities[*]: channelData.requestId, \'activities[*].value.traceId\', ..correlationId; repeatable; adds to the config file\'s diff.ignore',
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe:
+      "JSON path of a field to leave out (redaction syntax), from the activity or from activities[*]: channelData.requestId, 'activities[*].value.traceId', ..correlationId; repeatable; adds to the config file's diff.ignore",
   },
   timing: { type: 'number', describe: 'Also report turns whose first reply came this many ms sooner or later (off by default)' },
   text: {
-    type: 'string', choices: ['exact', 'ignore', 'similar'] as const, default: 'exact' as const,
+    type: 'string',
+    choices: ['exact', 'ignore', 'similar'] as const,
+    default: 'exact' as const,
     describe: `How bot texts (text, speak) compare: exact; ignore (structure only: cards, actions, number of messages); similar (normalised texts with a Dice similarity of at least --similarity, default ${SIMILAR_TEXT_THRESHOLD})`,
   },
-  similarity: { type: 'number', default: SIMILAR_TEXT_THRESHOLD, describe: 'With --text similar: the least similarity (0..1) of two texts still counted as the same answer' },
+  similarity: {
+    type: 'number',
+    default: SIMILAR_TEXT_THRESHOLD,
+    describe: 'With --text similar: the least similarity (0..1) of two texts still counted as the same answer',
+  },
   json: { type: 'boolean', default: false, describe: 'Print the structured diff as JSON instead of text' },
   junit: { type: 'string', describe: 'Also write JUnit XML to this file (one test case per turn, a failure per changed turn)' },
   color: { type: 'boolean', describe: 'Colour output (default: on when stdout is a terminal and NO_COLOR is unset)' },
   config: {
-    type: 'string', coerce: negatable,
+    type: 'string',
+    coerce: negatable,
     describe: `JSON file whose diff.ignore paths apply too. Default: ./${CONFIG_FILE_NAME} when it exists; --no-config ignores it`,
   },
 } as const satisfies Record<string, Options>;
@@ -35,7 +45,7 @@ type ReportArgs = CommandArgs<Record<never, PositionalOptions>, typeof reportOpt
 
 /** --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none. Exits 2 on a bad file. */
 export async function configOrExit(logger: Logger, flag: string | false | undefined): Promise<VcrConfig | null> {
-  const file = flag === false ? null : flag ?? findConfigFile();
+  const file = flag === false ? null : (flag ?? findConfigFile());
   if (!file) return null;
   try {
     return await loadConfig(file);
@@ -52,8 +62,10 @@ export function diffOptionsOrExit(logger: Logger, args: ReportArgs, config: VcrC
   } catch (err) {
     failStart(logger, 'bad --ignore', err);
   }
-  if (!(args.similarity >= 0 && args.similarity <= 1)) failStart(logger, 'bad --similarity', new Error(`${args.similarity} is not between 0 and 1`));
-  if (args.timing !== undefined && !(args.timing >= 0)) failStart(logger, 'bad --timing', new Error(`${args.timing} is not a number of milliseconds`));
+  if (!(args.similarity >= 0 && args.similarity <= 1))
+    failStart(logger, 'bad --similarity', new Error(`${args.similarity} is not between 0 and 1`));
+  if (args.timing !== undefined && !(args.timing >= 0))
+    failStart(logger, 'bad --timing', new Error(`${args.timing} is not a number of milliseconds`));
   return { ignore, text: args.text, similarity: args.similarity, ...(args.timing !== undefined ? { timingMs: args.timing } : {}) };
 }
 
@@ -73,7 +85,8 @@ export async function report(logger: Logger, diff: CassetteDiff, args: ReportArg
 
 export default defineCommand({
   command: 'diff <a> <b>',
-  describe: 'Compare two cassettes as conversations: per turn, what the bot answered (ids, tokens, timestamps and watermarks ignored); exit 1 when they differ',
+  describe:
+    'Compare two cassettes as conversations: per turn, what the bot answered (ids, tokens, timestamps and watermarks ignored); exit 1 when they differ',
   positionals: {
     a: { type: 'string', demandOption: true, describe: 'The recorded cassette' },
     b: { type: 'string', demandOption: true, describe: 'The cassette to compare with it' },

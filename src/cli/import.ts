@@ -15,9 +15,18 @@ export default defineCommand({
     file: { type: 'string', demandOption: true, describe: 'The .transcript, .chat, .yaml/.yml or .json file' },
   },
   options: {
-    from: { type: 'string', choices: IMPORT_FORMATS, describe: 'Input format (default: from the extension: .transcript, .chat, .yaml/.yml/.json = script)' },
+    from: {
+      type: 'string',
+      choices: IMPORT_FORMATS,
+      describe: 'Input format (default: from the extension: .transcript, .chat, .yaml/.yml/.json = script)',
+    },
     output: { type: 'string', alias: 'o', demandOption: true, describe: 'Cassette file to write' },
-    'max-gap': { type: 'number', default: DEFAULT_MAX_GAP_MS, coerce: maxGap, describe: 'transcript: the longest pause kept between two activities, in ms' },
+    'max-gap': {
+      type: 'number',
+      default: DEFAULT_MAX_GAP_MS,
+      coerce: maxGap,
+      describe: 'transcript: the longest pause kept between two activities, in ms',
+    },
   },
   examples: [
     ['$0 import recordings/demo/demo.yaml -o recordings/demo.json', 'the shipped demo, from its script'],

@@ -53,7 +53,8 @@ export default defineCommand({
       type: 'string',
       choices: ['strict', 'loose'],
       default: 'strict',
-      describe: 'strict: a posted message must have the recorded text. loose (for live demos only): any message is answered as the next recorded turn',
+      describe:
+        'strict: a posted message must have the recorded text. loose (for live demos only): any message is answered as the next recorded turn',
     },
     ...listenerOptions,
     ...forwardOptions,

@@ -15,7 +15,11 @@ export const CONFIG_FILE_NAME = 'directline-vcr.config.json';
 export type ConfigMode = 'record' | 'auto' | 'passthrough';
 
 export class ConfigError extends Error {
-  constructor(readonly file: string, readonly key: string | null, readonly problem: string) {
+  constructor(
+    readonly file: string,
+    readonly key: string | null,
+    readonly problem: string,
+  ) {
     super(`${file}: ${key ? `${key}: ` : ''}${problem}`);
     this.name = 'ConfigError';
   }
@@ -38,7 +42,10 @@ const JsonPathSchema = z.string().superRefine((p, ctx) => {
   try {
     JsonPath.parse(p);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof JsonPathError ? `not a valid JSON path: ${err.problem}` : (err as Error).message });
+    ctx.addIssue({
+      code: 'custom',
+      message: err instanceof JsonPathError ? `not a valid JSON path: ${err.problem}` : (err as Error).message,
+    });
   }
 });
 
@@ -54,28 +61,40 @@ const names = (what: string) => z.array(z.string().min(1, `an empty ${what}`));
 
 export const RedactConfigSchema = z.strictObject({
   headers: names('header name').optional().describe('Header names whose values become placeholders'),
-  jsonKeys: names('property name').optional().describe('JSON property names (any depth, case-insensitive) whose string values become placeholders'),
+  jsonKeys: names('property name')
+    .optional()
+    .describe('JSON property names (any depth, case-insensitive) whose string values become placeholders'),
   jsonPaths: z.array(JsonPathSchema).optional().describe('JSON paths, e.g. activities[*].channelData.secret, $.value.password, ..apiKey'),
   patterns: z.array(PatternSchema).optional().describe('Regular expressions: every match in a string becomes a placeholder'),
 });
 
 export const DiffConfigSchema = z.strictObject({
-  ignore: z.array(JsonPathSchema).optional().describe('JSON paths `diff` and `verify` leave out, from the activity or from activities[*], e.g. channelData.requestId, ..traceId'),
+  ignore: z
+    .array(JsonPathSchema)
+    .optional()
+    .describe('JSON paths `diff` and `verify` leave out, from the activity or from activities[*], e.g. channelData.requestId, ..traceId'),
 });
 
 export const VerifyConfigSchema = z.strictObject({
-  secret: z.string().min(1).optional().describe("The bot's Direct Line secret for `verify` (prefer DIRECTLINE_SECRET; keep a file holding it out of version control)"),
+  secret: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The bot's Direct Line secret for `verify` (prefer DIRECTLINE_SECRET; keep a file holding it out of version control)"),
   token: z.string().min(1).optional().describe('A Direct Line token for `verify` instead of a secret (prefer DIRECTLINE_TOKEN)'),
   settle: z.number().nonnegative().optional().describe('Quiet period (ms) after which the bot counts as having answered'),
 });
 
 export const ConfigFileSchema = z.strictObject({
   $schema: z.string().optional(),
-  upstream: z.string().superRefine((u, ctx) => {
-    if (!URL.canParse(u) || !['http:', 'https:', 'ws:', 'wss:'].includes(new URL(u).protocol)) {
-      ctx.addIssue({ code: 'custom', message: `"${u}" is not an http:// or https:// URL` });
-    }
-  }).optional(),
+  upstream: z
+    .string()
+    .superRefine((u, ctx) => {
+      if (!URL.canParse(u) || !['http:', 'https:', 'ws:', 'wss:'].includes(new URL(u).protocol)) {
+        ctx.addIssue({ code: 'custom', message: `"${u}" is not an http:// or https:// URL` });
+      }
+    })
+    .optional(),
   port: z.number().int().min(0).max(65535).optional(),
   host: z.string().min(1).optional(),
   mode: z.enum(['record', 'auto', 'passthrough']).optional(),
@@ -87,7 +106,7 @@ export const ConfigFileSchema = z.strictObject({
     .array(FaultRuleSchema)
     .optional()
     .describe('Fault rules for record and replay, e.g. "drop-stream@frame=3" (README: Rehearsing failures)'),
-  seed: z.number().int().optional().describe('Seed of the faults\' jitter (default 1)'),
+  seed: z.number().int().optional().describe("Seed of the faults' jitter (default 1)"),
 });
 
 export type ConfigFile = z.infer<typeof ConfigFileSchema>;
@@ -144,7 +163,11 @@ export function parseConfig(raw: unknown, file = '<config>'): VcrConfig {
       return { key: formatKey(i.path) || null, problem: i.message };
     });
     const [first, ...rest] = problems;
-    const more = rest.slice(0, 4).map((p) => `; ${p.key ? `${p.key}: ` : ''}${p.problem}`).join('') + (rest.length > 4 ? ` (and ${rest.length - 4} more)` : '');
+    const more =
+      rest
+        .slice(0, 4)
+        .map((p) => `; ${p.key ? `${p.key}: ` : ''}${p.problem}`)
+        .join('') + (rest.length > 4 ? ` (and ${rest.length - 4} more)` : '');
     throw new ConfigError(file, first!.key, first!.problem + more);
   }
   const c = parsed.data;

@@ -58,7 +58,9 @@ function lcsAnchors<A, B>(a: readonly A[], b: readonly B[], same: (x: A, y: B) =
   const table = new Uint32Array((n + 1) * (m + 1));
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      table[i * (m + 1) + j] = same(a[i], b[j]) ? table[(i + 1) * (m + 1) + j + 1] + 1 : Math.max(table[(i + 1) * (m + 1) + j], table[i * (m + 1) + j + 1]);
+      table[i * (m + 1) + j] = same(a[i], b[j])
+        ? table[(i + 1) * (m + 1) + j + 1] + 1
+        : Math.max(table[(i + 1) * (m + 1) + j], table[i * (m + 1) + j + 1]);
     }
   }
   const anchors: Array<[number, number]> = [];

@@ -4,7 +4,16 @@ import { formatJsonPath } from '../scan/json-walk.js';
 import { align } from './align.js';
 import { SIMILAR_TEXT_THRESHOLD, textsMatch } from './text-similarity.js';
 import type {
-  ActivityView, CassetteDiff, CassetteTurns, ConversationDiff, ConversationTurns, DiffOptions, FieldChange, TextMode, Turn, TurnDiff,
+  ActivityView,
+  CassetteDiff,
+  CassetteTurns,
+  ConversationDiff,
+  ConversationTurns,
+  DiffOptions,
+  FieldChange,
+  TextMode,
+  Turn,
+  TurnDiff,
 } from './types.js';
 
 /** Texts compared under --text; everything else is compared exactly. */
@@ -17,7 +26,11 @@ interface Settings {
 }
 
 export function compareTurns(a: CassetteTurns, b: CassetteTurns, opts: DiffOptions = {}): CassetteDiff {
-  const s: Settings = { text: opts.text ?? 'exact', similarity: opts.similarity ?? SIMILAR_TEXT_THRESHOLD, timingMs: opts.timingMs ?? null };
+  const s: Settings = {
+    text: opts.text ?? 'exact',
+    similarity: opts.similarity ?? SIMILAR_TEXT_THRESHOLD,
+    timingMs: opts.timingMs ?? null,
+  };
   // A conversation without a turn (a lone token request, attachment downloads) says nothing about the bot.
   // Reports number them among the compared ones.
   const ca = a.conversations.filter((c) => c.turns.length > 0).map((c, ordinal) => ({ ...c, ordinal }));
@@ -66,11 +79,23 @@ function compareConversation(a: ConversationTurns | undefined, b: ConversationTu
     const tb = p.b === null ? undefined : b.turns[p.b];
     if (!ta || !tb) {
       const t = (ta ?? tb)!;
-      turns.push({ turnA: ta ? ta.index : null, turnB: tb ? tb.index : null, label: turnLabel(t), verdict: ta ? 'missing' : 'added', changes: [] });
+      turns.push({
+        turnA: ta ? ta.index : null,
+        turnB: tb ? tb.index : null,
+        label: turnLabel(t),
+        verdict: ta ? 'missing' : 'added',
+        changes: [],
+      });
       continue;
     }
     const fieldChanges = compareTurn(ta, tb, s, dropTyping);
-    turns.push({ turnA: ta.index, turnB: tb.index, label: turnLabel(ta), verdict: fieldChanges.length ? 'changed' : 'same', changes: fieldChanges });
+    turns.push({
+      turnA: ta.index,
+      turnB: tb.index,
+      label: turnLabel(ta),
+      verdict: fieldChanges.length ? 'changed' : 'same',
+      changes: fieldChanges,
+    });
   }
   const verdict = changes.length || turns.some((t) => t.verdict !== 'same') ? 'changed' : 'same';
   return { ordinalA: a.ordinal, ordinalB: b.ordinal, verdict, changes, turns };
@@ -101,7 +126,12 @@ function compareTurn(a: Turn, b: Turn, s: Settings, dropTyping: boolean): FieldC
   if (a.errorCode !== b.errorCode) out.push({ path: 'errorCode', a: a.errorCode, b: b.errorCode });
   const ra = dropTyping ? a.replies.filter((r) => r.type !== 'typing') : a.replies;
   const rb = dropTyping ? b.replies.filter((r) => r.type !== 'typing') : b.replies;
-  for (const p of align(ra, rb, (x, y) => viewsMatch(x, y, s), (x, y) => x.type === y.type)) {
+  for (const p of align(
+    ra,
+    rb,
+    (x, y) => viewsMatch(x, y, s),
+    (x, y) => x.type === y.type,
+  )) {
     if (p.equal) continue;
     if (p.a !== null && p.b !== null) diffValue(ra[p.a], rb[p.b], ['replies', p.a], s, out, true);
     else if (p.a !== null) out.push({ path: `replies[${p.a}]`, a: ra[p.a] });
@@ -177,7 +207,8 @@ function diffValue(a: unknown, b: unknown, path: Array<string | number>, s: Sett
 
 function turnLabel(t: Turn): string {
   if (t.cause === 'start') return `turn 0 (conversation start)`;
-  const what = t.user?.text !== undefined ? JSON.stringify(oneLine(t.user.text)) : t.cause === 'upload' ? 'upload' : t.user?.type ?? 'activity';
+  const what =
+    t.user?.text !== undefined ? JSON.stringify(oneLine(t.user.text)) : t.cause === 'upload' ? 'upload' : (t.user?.type ?? 'activity');
   const files = t.cause === 'upload' && Array.isArray(t.user?.attachments) ? ` with ${t.user!.attachments.length} file(s)` : '';
   return `turn ${t.index} ${what}${files}`;
 }

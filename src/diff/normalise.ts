@@ -18,7 +18,17 @@ export interface Volatile {
 }
 
 /** The activity fields a diff compares, in the order reports show them. */
-export const COMPARED_FIELDS = ['type', 'name', 'text', 'speak', 'inputHint', 'attachments', 'suggestedActions', 'channelData', 'value'] as const;
+export const COMPARED_FIELDS = [
+  'type',
+  'name',
+  'text',
+  'speak',
+  'inputHint',
+  'attachments',
+  'suggestedActions',
+  'channelData',
+  'value',
+] as const;
 
 /** JSON nested deeper than this is compared as a marker (a hostile cassette must not overflow the stack). */
 const MAX_DEPTH = 200;
@@ -99,7 +109,8 @@ export class ActivityNormaliser {
     for (const [k, x] of Object.entries(v)) {
       path.push(k);
       // defineProperty: a key named __proto__ is data.
-      if (!this.ignored(path)) Object.defineProperty(out, k, { value: this.scrub(x, path, depth + 1), enumerable: true, writable: true, configurable: true });
+      if (!this.ignored(path))
+        Object.defineProperty(out, k, { value: this.scrub(x, path, depth + 1), enumerable: true, writable: true, configurable: true });
       path.pop();
     }
     return out;

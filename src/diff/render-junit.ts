@@ -19,7 +19,9 @@ export function renderJUnit(d: CassetteDiff, opts: JUnitOptions = {}): string {
     const failed = c.turns.filter((t) => t.verdict !== 'same').length + (c.changes.length ? 1 : 0);
     tests += cases.length;
     failures += failed;
-    suites.push(`  <testsuite name="${attr(name)}" tests="${cases.length}" failures="${failed}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>`);
+    suites.push(
+      `  <testsuite name="${attr(name)}" tests="${cases.length}" failures="${failed}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>`,
+    );
   }
   const title = opts.name ?? `directline-vcr diff ${d.a.source ?? 'a'} ${d.b.source ?? 'b'}`;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${attr(title)}" tests="${tests}" failures="${failures}" errors="0">\n${suites.join('\n')}\n</testsuites>\n`;
@@ -48,7 +50,8 @@ function show(v: unknown): string {
 }
 
 // Characters XML 1.0 cannot carry at all (most C0 controls, lone surrogates, U+FFFE/U+FFFF) become U+FFFD.
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NOT_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function text(s: string): string {
   return s.replace(NOT_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

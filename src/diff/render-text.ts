@@ -68,7 +68,7 @@ function changeLines(ch: FieldChange, p: Palette, width: number): string[] {
 function show(v: unknown, width: number): string {
   let s: string;
   try {
-    s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+    s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
   } catch {
     s = String(v);
   }

@@ -13,7 +13,12 @@ export const SIMILAR_TEXT_THRESHOLD = 0.5;
 
 /** Lower case, NFKC, letters/digits/spaces only, whitespace folded. */
 export function normaliseText(s: string): string {
-  return s.normalize('NFKC').toLowerCase().replace(/[\p{P}\p{S}]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  return s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[\p{P}\p{S}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Sørensen–Dice coefficient of the character bigrams of two normalised texts (1 when both are empty). */

@@ -48,7 +48,12 @@ function conversationTurns(c: ConversationView, normaliser: ActivityNormaliser):
     }
     if (x.policy.cause && x.policy.send && !x.typing) {
       const turn: Turn = {
-        index: turns.length, cause: x.route === Route.upload ? 'upload' : 'post', user: null, status, replies: [], firstReplyMs: null,
+        index: turns.length,
+        cause: x.route === Route.upload ? 'upload' : 'post',
+        user: null,
+        status,
+        replies: [],
+        firstReplyMs: null,
       };
       if (x.posted) turn.user = normaliser.userView(x.posted);
       setError(turn, x);
@@ -74,7 +79,7 @@ function conversationTurns(c: ConversationView, normaliser: ActivityNormaliser):
     const replyTo = typeof a.activity.replyToId === 'string' ? turnOfEcho.get(a.activity.replyToId) : undefined;
     const turn = replyTo ?? (a.cause.kind === 'request' ? turnOfExchange.get(a.cause.index) : undefined) ?? start;
     if (turn.firstReplyMs === null) {
-      const from = turn === start ? startT ?? a.cause.t : requestT.get(turn)!;
+      const from = turn === start ? (startT ?? a.cause.t) : requestT.get(turn)!;
       turn.firstReplyMs = Math.max(0, a.delivery.event.t - from);
     }
     turn.replies.push(normaliser.view(a.activity));

@@ -59,7 +59,9 @@ export class LocalCa {
     }
     const mode = (await stat(keyFile)).mode & 0o777;
     if (mode & 0o077) {
-      throw new Error(`${keyFile}: the CA's private key is readable by others (mode ${mode.toString(8)}); fix it with chmod 600 ${keyFile}, or delete ${dir} to make a new CA`);
+      throw new Error(
+        `${keyFile}: the CA's private key is readable by others (mode ${mode.toString(8)}); fix it with chmod 600 ${keyFile}, or delete ${dir} to make a new CA`,
+      );
     }
     let certPem: string;
     let cert: forge.pki.Certificate;
@@ -142,5 +144,8 @@ function serial(): string {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(() => true, () => false);
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -54,7 +54,9 @@ export async function attachForwardProxy(server: Server, opts: ForwardOptions, l
     socket.on('error', () => socket.destroy());
     const target = parseAuthority(req.url ?? '');
     if (!target) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: CONNECT needs host:port\n');
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: CONNECT needs host:port\n',
+      );
       return;
     }
     const { host, port } = target;
@@ -81,7 +83,9 @@ export async function attachForwardProxy(server: Server, opts: ForwardOptions, l
     }
     if (opts.onlyDirectLine) {
       logger.warn({ host, port }, 'forward proxy: refused a CONNECT to a host that is not Direct Line (--forward-only-directline)');
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: ${host}:${port} is not a Direct Line host, and this proxy only serves Direct Line (--forward-only-directline)\n`);
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: ${host}:${port} is not a Direct Line host, and this proxy only serves Direct Line (--forward-only-directline)\n`,
+      );
       return;
     }
     const upstream = tcpConnect(port, host);
@@ -97,7 +101,9 @@ export async function attachForwardProxy(server: Server, opts: ForwardOptions, l
     upstream.on('error', (err) => {
       logger.info({ host, port, err: err.message }, 'forward proxy: tunnel failed');
       if (socket.writable && !connected) {
-        socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: cannot reach ${host}:${port} (${err.message})\n`);
+        socket.end(
+          `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: cannot reach ${host}:${port} (${err.message})\n`,
+        );
       } else socket.destroy();
     });
     socket.on('close', () => upstream.destroy());
@@ -106,10 +112,15 @@ export async function attachForwardProxy(server: Server, opts: ForwardOptions, l
   });
 
   const address = server.address();
-  const where = address && typeof address === 'object' ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : 'this server';
-  logger.info({ ca: ca.certFile, created: ca.created, onlyDirectLine: Boolean(opts.onlyDirectLine) },
+  const where =
+    address && typeof address === 'object'
+      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : 'this server';
+  logger.info(
+    { ca: ca.certFile, created: ca.created, onlyDirectLine: Boolean(opts.onlyDirectLine) },
     `forward proxy on: clients with HTTPS_PROXY=${where} reach Direct Line here (${opts.onlyDirectLine ? 'other hosts are refused' : 'other hosts are tunnelled untouched'}); ` +
-    `they must trust the CA ${ca.certFile}${ca.created ? ' (made now)' : ''}: NODE_EXTRA_CA_CERTS=${ca.certFile} for Node, or add it to the OS trust store`);
+      `they must trust the CA ${ca.certFile}${ca.created ? ' (made now)' : ''}: NODE_EXTRA_CA_CERTS=${ca.certFile} for Node, or add it to the OS trust store`,
+  );
   return {
     caFile: ca.certFile,
     close() {

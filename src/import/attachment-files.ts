@@ -23,10 +23,25 @@ export const CARD_SHORTHANDS: Record<string, string> = {
 };
 
 const BY_EXTENSION: Record<string, string> = {
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp',
-  '.svg': 'image/svg+xml', '.bmp': 'image/bmp', '.json': 'application/json', '.txt': 'text/plain', '.md': 'text/markdown',
-  '.html': 'text/html', '.pdf': 'application/pdf', '.mp3': 'audio/mpeg', '.wav': 'audio/wav', '.ogg': 'audio/ogg',
-  '.mp4': 'video/mp4', '.webm': 'video/webm', '.csv': 'text/csv', '.zip': 'application/zip',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.svg': 'image/svg+xml',
+  '.bmp': 'image/bmp',
+  '.json': 'application/json',
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+  '.html': 'text/html',
+  '.pdf': 'application/pdf',
+  '.mp3': 'audio/mpeg',
+  '.wav': 'audio/wav',
+  '.ogg': 'audio/ogg',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.csv': 'text/csv',
+  '.zip': 'application/zip',
 };
 
 /** Content type of a file name by its extension; undefined when the extension says nothing. */
@@ -49,7 +64,11 @@ export function readBeside(importedFile: string, ref: string, place: ImportPlace
   try {
     isFile = statSync(path).isFile();
   } catch {
-    throw new ImportError(importedFile, `attachment file ${JSON.stringify(ref)} not found (looked for ${path}); expected a file beside ${basename(importedFile)}`, place);
+    throw new ImportError(
+      importedFile,
+      `attachment file ${JSON.stringify(ref)} not found (looked for ${path}); expected a file beside ${basename(importedFile)}`,
+      place,
+    );
   }
   if (!isFile) throw new ImportError(importedFile, `attachment ${JSON.stringify(ref)} is not a file (${path})`, place);
   return { bytes: readFileSync(path), path, name: basename(path) };
@@ -63,6 +82,10 @@ export function readJsonBeside(importedFile: string, ref: string, place: ImportP
     return JSON.parse(text);
   } catch (err) {
     const line = jsonErrorLine(text, err as Error);
-    throw new ImportError(importedFile, `${ref} is not valid JSON (${path}${line !== undefined ? `, line ${line}` : ''}: ${(err as Error).message})`, place);
+    throw new ImportError(
+      importedFile,
+      `${ref} is not valid JSON (${path}${line !== undefined ? `, line ${line}` : ''}: ${(err as Error).message})`,
+      place,
+    );
   }
 }

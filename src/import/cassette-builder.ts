@@ -99,7 +99,8 @@ export class CassetteBuilder {
     const echo = this.stamp({ ...activity }, this.user);
     const t = this.clock;
     const body: Activity = { ...echo, from: { id: echo.from?.id ?? this.user.id, ...(echo.from?.name ? { name: echo.from.name } : {}) } };
-    for (const k of ['id', 'timestamp', 'localTimestamp', 'channelId', 'conversation', 'recipient', 'serviceUrl', 'replyToId']) delete body[k];
+    for (const k of ['id', 'timestamp', 'localTimestamp', 'channelId', 'conversation', 'recipient', 'serviceUrl', 'replyToId'])
+      delete body[k];
     this.http('activities.post', 'POST', `${this.conversationPath()}/activities`, CONVERSATION_TOKEN, body, 200, { id: echo.id });
     if (echo.type !== 'typing') {
       this.clock = t + ECHO_MS;
@@ -131,7 +132,9 @@ export class CassetteBuilder {
       source: this.opts.source,
       upstream: { origin: IMPORT_ORIGIN, basePath: IMPORT_BASE_PATH },
       events: this.events.map((e) => structuredClone(e)),
-      redaction: { placeholders: { [SECRET]: 'secret', [GENERATED_TOKEN]: 'token', [CONVERSATION_TOKEN]: 'token', [STREAM_TOKEN]: 'streamToken' } },
+      redaction: {
+        placeholders: { [SECRET]: 'secret', [GENERATED_TOKEN]: 'token', [CONVERSATION_TOKEN]: 'token', [STREAM_TOKEN]: 'streamToken' },
+      },
     };
   }
 
@@ -140,26 +143,52 @@ export class CassetteBuilder {
   /** What a Web Chat page or botframework-directlinejs does first: a token, a conversation, its stream. */
   private openConversation(): void {
     const id = this.conversationId;
-    this.http('tokens.generate', 'POST', `${IMPORT_BASE_PATH}/tokens/generate`, SECRET, null, 200, { conversationId: id, token: GENERATED_TOKEN, expires_in: 3600 });
+    this.http('tokens.generate', 'POST', `${IMPORT_BASE_PATH}/tokens/generate`, SECRET, null, 200, {
+      conversationId: id,
+      token: GENERATED_TOKEN,
+      expires_in: 3600,
+    });
     this.wait(LATENCY_MS);
     const stream = `${this.conversationPath()}/stream`;
     const wsOrigin = IMPORT_ORIGIN.replace(/^http/, 'ws');
     this.http('conversations.start', 'POST', `${IMPORT_BASE_PATH}/conversations`, GENERATED_TOKEN, null, 201, {
-      conversationId: id, token: CONVERSATION_TOKEN, expires_in: 3600, streamUrl: `${wsOrigin}${stream}?watermark=-&t=${STREAM_TOKEN}`,
+      conversationId: id,
+      token: CONVERSATION_TOKEN,
+      expires_in: 3600,
+      streamUrl: `${wsOrigin}${stream}?watermark=-&t=${STREAM_TOKEN}`,
     });
     this.wait(LATENCY_MS);
-    this.events.push({ type: 'ws.open', t: this.clock, conversationId: id, socket: 0, path: stream, query: { watermark: '-', t: STREAM_TOKEN }, status: 101 });
+    this.events.push({
+      type: 'ws.open',
+      t: this.clock,
+      conversationId: id,
+      socket: 0,
+      path: stream,
+      query: { watermark: '-', t: STREAM_TOKEN },
+      status: 101,
+    });
   }
 
   private conversationPath(): string {
     return `${IMPORT_BASE_PATH}/conversations/${encodeURIComponent(this.conversationId)}`;
   }
 
-  private http(route: HttpEvent['route'], method: string, path: string, bearer: string, body: unknown, status: number, answer: unknown): void {
+  private http(
+    route: HttpEvent['route'],
+    method: string,
+    path: string,
+    bearer: string,
+    body: unknown,
+    status: number,
+    answer: unknown,
+  ): void {
     const headers: Record<string, string> = { authorization: `Bearer ${bearer}` };
     if (body !== null) headers['content-type'] = 'application/json';
     this.events.push({
-      type: 'http', t: this.clock, conversationId: this.conversationId, route,
+      type: 'http',
+      t: this.clock,
+      conversationId: this.conversationId,
+      route,
       request: { method, path, query: {}, headers, body: body === null ? null : { json: body } },
       response: { status, headers: { ...JSON_HEADERS }, body: { json: answer } },
       duration: LATENCY_MS,
@@ -170,7 +199,14 @@ export class CassetteBuilder {
   private frame(a: Activity): void {
     const set: Record<string, unknown> = { activities: [a] };
     if (a.type !== 'typing') set.watermark = String(this.seq - 1);
-    this.events.push({ type: 'ws.message', t: this.clock, conversationId: this.conversationId, socket: 0, from: 'server', data: { json: set } });
+    this.events.push({
+      type: 'ws.message',
+      t: this.clock,
+      conversationId: this.conversationId,
+      socket: 0,
+      from: 'server',
+      data: { json: set },
+    });
     this.fetchHandedOut(a);
   }
 
@@ -181,9 +217,16 @@ export class CassetteBuilder {
       if (file.written || !text.includes(JSON.stringify(IMPORT_ORIGIN + file.path).slice(1, -1))) continue;
       file.written = true;
       this.events.push({
-        type: 'http', t: this.clock, conversationId: this.conversationId, route: 'attachment',
+        type: 'http',
+        t: this.clock,
+        conversationId: this.conversationId,
+        route: 'attachment',
         request: { method: 'GET', path: file.path, query: {}, headers: {}, body: null },
-        response: { status: 200, headers: { 'cache-control': 'max-age=86400', 'content-type': file.contentType }, body: file.bytes.length ? { base64: file.bytes.toString('base64') } : null },
+        response: {
+          status: 200,
+          headers: { 'cache-control': 'max-age=86400', 'content-type': file.contentType },
+          body: file.bytes.length ? { base64: file.bytes.toString('base64') } : null,
+        },
         duration: LATENCY_MS,
       });
     }

@@ -37,10 +37,19 @@ const CARD_COMMANDS: Record<string, string> = {
   signincard: 'application/vnd.microsoft.card.signin',
   oauthcard: 'application/vnd.microsoft.card.oauth',
 };
-const KNOWN = 'Typing, Delay=<ms>, Attachment=<file or URL> [<content type>], AttachmentLayout=carousel|list, Suggestions=<a>|<b>, HeroCard=…, ThumbnailCard=…, ConversationUpdate=MembersAdded=<names>';
+const KNOWN =
+  'Typing, Delay=<ms>, Attachment=<file or URL> [<content type>], AttachmentLayout=carousel|list, Suggestions=<a>|<b>, HeroCard=…, ThumbnailCard=…, ConversationUpdate=MembersAdded=<names>';
 
-interface Line { text: string; n: number }
-interface Speaker { account: ChannelAccount; role: 'user' | 'bot'; recipient: ChannelAccount | undefined; line: number }
+interface Line {
+  text: string;
+  n: number;
+}
+interface Speaker {
+  account: ChannelAccount;
+  role: 'user' | 'bot';
+  recipient: ChannelAccount | undefined;
+  line: number;
+}
 
 export function importChat(text: string, file: string, opts: ChatImportOptions = {}): Cassette {
   const lines: Line[] = text.split(/\r?\n/).map((t, i) => ({ text: t, n: i + 1 }));
@@ -59,11 +68,16 @@ export function importChat(text: string, file: string, opts: ChatImportOptions =
     const m = /^(bot|users|user|channelId)\s*=(.*)$/i.exec(t.trim());
     if (!m) break;
     const value = m[2].trim();
-    if (value === '' || value.includes('=')) fail(n, `malformed header option: expected ${m[1]}=<value>, found ${JSON.stringify(t.trim())}`);
+    if (value === '' || value.includes('='))
+      fail(n, `malformed header option: expected ${m[1]}=<value>, found ${JSON.stringify(t.trim())}`);
     const key = m[1].toLowerCase();
     if (key === 'bot') botName = value;
     else if (key === 'channelid') channelId = value;
-    else users = value.split(',').map((u) => u.trim()).filter(Boolean);
+    else
+      users = value
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean);
   }
   if (users.length === 0) users = ['user'];
   const accounts = new Map<string, { account: ChannelAccount; role: 'user' | 'bot' }>();
@@ -72,7 +86,10 @@ export function importChat(text: string, file: string, opts: ChatImportOptions =
   accounts.set('bot', { account: bot, role: 'bot' });
   for (const u of users) accounts.set(u.toLowerCase(), { account: { id: u, name: u, role: 'user' }, role: 'user' });
   if (!accounts.has('user')) accounts.set('user', accounts.get(users[0].toLowerCase())!);
-  const names = [...accounts.keys()].map(escapeRegExp).sort((a, b) => b.length - a.length).join('|');
+  const names = [...accounts.keys()]
+    .map(escapeRegExp)
+    .sort((a, b) => b.length - a.length)
+    .join('|');
   const speakerLine = new RegExp(`^(${names})(?:->(${names}))?:`, 'i');
 
   const builder = new CassetteBuilder({
@@ -98,7 +115,11 @@ export function importChat(text: string, file: string, opts: ChatImportOptions =
     const m = speakerLine.exec(line.text);
     if (!m) {
       if (current) current.body.push(line);
-      else if (line.text.trim() !== '') fail(line.n, `expected a speaker line such as "user: Hello" or "bot: Hi" (speakers: ${[...new Set([botName, 'bot', 'user', ...users])].join(', ')}), found ${JSON.stringify(clip(line.text))}`);
+      else if (line.text.trim() !== '')
+        fail(
+          line.n,
+          `expected a speaker line such as "user: Hello" or "bot: Hi" (speakers: ${[...new Set([botName, 'bot', 'user', ...users])].join(', ')}), found ${JSON.stringify(clip(line.text))}`,
+        );
       continue;
     }
     flush();
@@ -106,7 +127,10 @@ export function importChat(text: string, file: string, opts: ChatImportOptions =
     const named = m[2] ? accounts.get(m[2].toLowerCase())!.account : undefined;
     const recipient = named ?? (from.role === 'bot' ? lastUser : bot);
     if (from.role === 'user') lastUser = from.account;
-    current = { speaker: { account: from.account, role: from.role, recipient, line: line.n }, body: [{ text: line.text.slice(m[0].length), n: line.n }] };
+    current = {
+      speaker: { account: from.account, role: from.role, recipient, line: line.n },
+      body: [{ text: line.text.slice(m[0].length), n: line.n }],
+    };
   }
   flush();
   if (first) fail(lines.length, 'the file has no messages: expected "user: …" and "bot: …" lines');
@@ -148,13 +172,20 @@ function emitMessage(speaker: Speaker, body: Line[], ctx: EmitContext): void {
     if (ctx.channelId) a.channelId = ctx.channelId;
     if (speaker.role === 'bot') builder.botSays(a, { delay: gap });
     else {
-      if (a.attachments?.length) fail(at, 'attachments from the user cannot be imported: a Direct Line client uploads its files itself (give the attachment to the bot, or describe the upload in text)');
+      if (a.attachments?.length)
+        fail(
+          at,
+          'attachments from the user cannot be imported: a Direct Line client uploads its files itself (give the attachment to the bot, or describe the upload in text)',
+        );
       builder.userSays(a, { delay: gap });
     }
   };
   const emitPending = (at: number) => {
     const t = text.trim();
-    const has = t !== '' || (activity.attachments?.length ?? 0) > 0 || (activity.suggestedActions as { actions: unknown[] } | undefined)?.actions.length;
+    const has =
+      t !== '' ||
+      (activity.attachments?.length ?? 0) > 0 ||
+      (activity.suggestedActions as { actions: unknown[] } | undefined)?.actions.length;
     if (has) {
       if (t !== '') activity.text = t;
       say(activity, delay ?? gapBefore, at);
@@ -200,12 +231,16 @@ function emitMessage(speaker: Speaker, body: Line[], ctx: EmitContext): void {
       case 'typing':
         emitPending(at);
         if (speaker.role !== 'bot') fail(at, '[Typing] is a bot instruction: the user side types live');
-        builder.botSays({ type: 'typing', from: { ...speaker.account }, ...(speaker.recipient ? { recipient: { ...speaker.recipient } } : {}) }, { delay: ctx.first && gapBefore === 0 ? 0 : TYPING_GAP_MS });
+        builder.botSays(
+          { type: 'typing', from: { ...speaker.account }, ...(speaker.recipient ? { recipient: { ...speaker.recipient } } : {}) },
+          { delay: ctx.first && gapBefore === 0 ? 0 : TYPING_GAP_MS },
+        );
         gapBefore = MESSAGE_GAP_MS;
         break;
       case 'delay': {
         const ms = Number(value);
-        if (value === '' || !Number.isFinite(ms) || ms < 0) fail(at, `[Delay=…] expects milliseconds, e.g. [Delay=3000]; found [${inner.trim()}]`);
+        if (value === '' || !Number.isFinite(ms) || ms < 0)
+          fail(at, `[Delay=…] expects milliseconds, e.g. [Delay=3000]; found [${inner.trim()}]`);
         delay = ms;
         break;
       }
@@ -220,45 +255,82 @@ function emitMessage(speaker: Speaker, body: Line[], ctx: EmitContext): void {
       }
       case 'suggestions':
       case 'suggestedactions': {
-        const titles = value.split('|').map((s) => s.trim()).filter(Boolean);
+        const titles = value
+          .split('|')
+          .map((s) => s.trim())
+          .filter(Boolean);
         if (titles.length === 0) fail(at, '[Suggestions=…] expects one or more titles separated by |, e.g. [Suggestions=Yes|No]');
         activity.suggestedActions = { actions: titles.map((t) => ({ type: 'imBack', title: t, value: t })) };
         break;
       }
       case 'conversationupdate':
         emitPending(at);
-        builder.deliver(conversationUpdate(inner.slice(eq + 1), ctx, (problem) => fail(at, problem)), { delay: TYPING_GAP_MS });
+        builder.deliver(
+          conversationUpdate(inner.slice(eq + 1), ctx, (problem) => fail(at, problem)),
+          { delay: TYPING_GAP_MS },
+        );
         break;
       default: {
         const cardType = CARD_COMMANDS[name];
         if (!cardType) fail(at, `unknown instruction [${head[1]}${eq >= 0 ? '=…' : ''}]; chatdown allows ${KNOWN}`);
-        (activity.attachments ??= []).push({ contentType: cardType, content: cardOf(inner.slice(eq + 1), builder, file, (offsetInCard, problem) => fail(open + 1 + eq + 1 + offsetInCard, problem)) });
+        (activity.attachments ??= []).push({
+          contentType: cardType,
+          content: cardOf(inner.slice(eq + 1), builder, file, (offsetInCard, problem) => fail(open + 1 + eq + 1 + offsetInCard, problem)),
+        });
       }
     }
   }
   emitPending(joined.length);
 }
 
-const INSTRUCTIONS = new Set(['typing', 'delay', 'attachment', 'attachmentlayout', 'suggestions', 'suggestedactions', 'conversationupdate']);
+const INSTRUCTIONS = new Set([
+  'typing',
+  'delay',
+  'attachment',
+  'attachmentlayout',
+  'suggestions',
+  'suggestedactions',
+  'conversationupdate',
+]);
 
 function isInstruction(word: string): boolean {
   const w = word.toLowerCase();
   return INSTRUCTIONS.has(w) || w in CARD_COMMANDS;
 }
 
-function attachmentOf(value: string, builder: CassetteBuilder, file: string, line: number, inner: string): NonNullable<Activity['attachments']>[number] {
+function attachmentOf(
+  value: string,
+  builder: CassetteBuilder,
+  file: string,
+  line: number,
+  inner: string,
+): NonNullable<Activity['attachments']>[number] {
   const parts = value.split(/\s+/).filter(Boolean);
   if (parts.length === 0 || parts.length > 2) {
-    throw new ImportError(file, `[Attachment=…] expects a file or URL and optionally a content type, e.g. [Attachment=card.json adaptivecard]; found [${inner.trim()}]`, { line });
+    throw new ImportError(
+      file,
+      `[Attachment=…] expects a file or URL and optionally a content type, e.g. [Attachment=card.json adaptivecard]; found [${inner.trim()}]`,
+      { line },
+    );
   }
   const [ref, given] = parts;
   const contentType = given ? (CARD_SHORTHANDS[given.toLowerCase()] ?? given.toLowerCase()) : contentTypeOfName(ref);
   if (isRemote(ref)) {
     // Left as the URL it is (never fetched while importing: an import works offline).
-    if (!contentType) throw new ImportError(file, `[Attachment=${ref}] needs a content type: the URL's extension does not say one (e.g. [Attachment=${ref} image/png])`, { line });
+    if (!contentType)
+      throw new ImportError(
+        file,
+        `[Attachment=${ref}] needs a content type: the URL's extension does not say one (e.g. [Attachment=${ref} image/png])`,
+        { line },
+      );
     return { contentType, contentUrl: ref };
   }
-  if (!contentType) throw new ImportError(file, `[Attachment=${ref}] needs a content type: the file's extension does not say one (e.g. [Attachment=${ref} image/png])`, { line });
+  if (!contentType)
+    throw new ImportError(
+      file,
+      `[Attachment=${ref}] needs a content type: the file's extension does not say one (e.g. [Attachment=${ref} image/png])`,
+      { line },
+    );
   if (isCardType(contentType) || contentType === ADAPTIVE_CARD || contentType.endsWith('json')) {
     return { contentType, content: readJsonBeside(file, ref, { line }) };
   }
@@ -267,7 +339,12 @@ function attachmentOf(value: string, builder: CassetteBuilder, file: string, lin
 }
 
 /** `title=…`, `subtitle=…`, `text=…`, `image=…`/`images=…`, `media=…`, `buttons=a|b`, … one per line. */
-function cardOf(body: string, builder: CassetteBuilder, file: string, fail: (offset: number, problem: string) => never): Record<string, unknown> {
+function cardOf(
+  body: string,
+  builder: CassetteBuilder,
+  file: string,
+  fail: (offset: number, problem: string) => never,
+): Record<string, unknown> {
   const card: Record<string, unknown> = {};
   let offset = 0;
   for (const raw of body.split('\n')) {
@@ -281,23 +358,38 @@ function cardOf(body: string, builder: CassetteBuilder, file: string, fail: (off
     const value = line.slice(eq + 1).trim();
     const url = (v: string) => (isRemote(v) ? v : servedImage(v, builder, file, fail, here));
     switch (key) {
-      case 'title': case 'subtitle': case 'text': case 'aspect': case 'value': case 'connectionname':
+      case 'title':
+      case 'subtitle':
+      case 'text':
+      case 'aspect':
+      case 'value':
+      case 'connectionname':
         card[key === 'connectionname' ? 'connectionName' : key] = value;
         break;
-      case 'image': case 'images':
+      case 'image':
+      case 'images':
         ((card.images ??= []) as unknown[]).push({ url: url(value) });
         break;
       case 'media':
         ((card.media ??= []) as unknown[]).push({ url: url(value) });
         break;
       case 'buttons':
-        card.buttons = value.split('|').map((b) => b.trim()).filter(Boolean).map((b) => ({ type: 'imBack', title: b, value: b }));
+        card.buttons = value
+          .split('|')
+          .map((b) => b.trim())
+          .filter(Boolean)
+          .map((b) => ({ type: 'imBack', title: b, value: b }));
         break;
-      case 'autostart': case 'shareable': case 'autoloop':
+      case 'autostart':
+      case 'shareable':
+      case 'autoloop':
         card[key === 'autostart' ? 'autostart' : key === 'shareable' ? 'shareable' : 'autoloop'] = value.toLowerCase() === 'true';
         break;
       default:
-        fail(here, `unknown card property ${JSON.stringify(key)}; cards take title, subtitle, text, image, images, media, buttons, aspect, value, autostart, shareable, autoloop`);
+        fail(
+          here,
+          `unknown card property ${JSON.stringify(key)}; cards take title, subtitle, text, image, images, media, buttons, aspect, value, autostart, shareable, autoloop`,
+        );
     }
   }
   return card;
@@ -307,9 +399,16 @@ function cardOf(body: string, builder: CassetteBuilder, file: string, fail: (off
  * A card image given as a file beside the .chat, inlined as a data: URL: replay points attachment URLs
  * (contentUrl, thumbnailUrl) at itself, but a URL inside a card's content is the client's to fetch as it is.
  */
-function servedImage(ref: string, _builder: CassetteBuilder, file: string, fail: (offset: number, problem: string) => never, offset: number): string {
+function servedImage(
+  ref: string,
+  _builder: CassetteBuilder,
+  file: string,
+  fail: (offset: number, problem: string) => never,
+  offset: number,
+): string {
   const contentType = contentTypeOfName(ref);
-  if (!contentType?.startsWith('image/')) fail(offset, `card image ${JSON.stringify(ref)}: expected an http(s) URL or an image file (.png, .jpg, .gif, .svg, .webp)`);
+  if (!contentType?.startsWith('image/'))
+    fail(offset, `card image ${JSON.stringify(ref)}: expected an http(s) URL or an image file (.png, .jpg, .gif, .svg, .webp)`);
   let found: { bytes: Buffer } | undefined;
   try {
     found = readBeside(file, ref, {});
@@ -326,7 +425,11 @@ function conversationUpdate(body: string, ctx: EmitContext, fail: (problem: stri
     if (line === '') continue;
     const eq = line.indexOf('=');
     const key = eq > 0 ? line.slice(0, eq).trim().toLowerCase() : '';
-    const names = line.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean);
+    const names = line
+      .slice(eq + 1)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const members = names.map((n) => {
       const known = ctx.accounts.get(n.toLowerCase());
       return known ? { id: known.account.id, name: known.account.name } : { id: n, name: n };

@@ -9,7 +9,11 @@ export interface ImportPlace {
 }
 
 export class ImportError extends Error {
-  constructor(readonly file: string, readonly problem: string, readonly place: ImportPlace = {}) {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly place: ImportPlace = {},
+  ) {
     super(`${file}${place.line !== undefined ? `:${place.line}` : ''}: ${place.path ? `${place.path}: ` : ''}${problem}`);
     this.name = 'ImportError';
   }

@@ -37,7 +37,11 @@ export function formatOfFile(file: string): ImportFormat | undefined {
 /** Reads and converts a file; throws an ImportError naming the file, the line or JSON path, and what was expected. */
 export async function importFile(file: string, opts: ImportOptions = {}): Promise<Cassette> {
   const from = opts.from ?? formatOfFile(file);
-  if (!from) throw new ImportError(file, `cannot tell the format from the extension ${JSON.stringify(extname(file))}: expected .transcript, .chat, .yaml, .yml or .json, or say --from transcript|chat|script`);
+  if (!from)
+    throw new ImportError(
+      file,
+      `cannot tell the format from the extension ${JSON.stringify(extname(file))}: expected .transcript, .chat, .yaml, .yml or .json, or say --from transcript|chat|script`,
+    );
   let text: string;
   try {
     const info = await stat(file);
@@ -48,9 +52,12 @@ export async function importFile(file: string, opts: ImportOptions = {}): Promis
     throw new ImportError(file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const name = sourceName(file);
-  const cassette = from === 'transcript' ? importTranscript(text, file, { maxGap: opts.maxGap ?? DEFAULT_MAX_GAP_MS, createdAt: opts.createdAt, name })
-    : from === 'chat' ? importChat(text, file, { createdAt: opts.createdAt, name })
-      : importScript(text, file, { createdAt: opts.createdAt, name });
+  const cassette =
+    from === 'transcript'
+      ? importTranscript(text, file, { maxGap: opts.maxGap ?? DEFAULT_MAX_GAP_MS, createdAt: opts.createdAt, name })
+      : from === 'chat'
+        ? importChat(text, file, { createdAt: opts.createdAt, name })
+        : importScript(text, file, { createdAt: opts.createdAt, name });
   // Built to the schema; checked anyway, so a bug here can never write a cassette replay refuses.
   return validateCassette(cassette, `${file} (imported)`);
 }

@@ -23,9 +23,15 @@ export function streamAnswer(builder: CassetteBuilder, stream: Livestream, final
   stream.chunks.forEach((chunk, i) => {
     text += chunk;
     const channelData = { streamType: 'streaming', streamSequence: i + 1, streamId };
-    builder.botSays({ type: 'typing', ...(i === 0 ? { id: streamId } : {}), text, channelData }, { delay: i === 0 ? stream.delay : stream.every });
+    builder.botSays(
+      { type: 'typing', ...(i === 0 ? { id: streamId } : {}), text, channelData },
+      { delay: i === 0 ? stream.delay : stream.every },
+    );
   });
   const channelData: Record<string, unknown> = { ...(final.channelData ?? {}), streamType: 'final' };
   if (stream.chunks.length) channelData.streamId = streamId;
-  return builder.botSays({ ...final, type: 'message', text: final.text ?? text, channelData }, { delay: stream.chunks.length ? stream.every : stream.delay });
+  return builder.botSays(
+    { ...final, type: 'message', text: final.text ?? text, channelData },
+    { delay: stream.chunks.length ? stream.every : stream.delay },
+  );
 }

@@ -91,16 +91,23 @@ function botTurn(builder: CassetteBuilder, turn: BotTurn, file: string, at: Path
   const attachments: NonNullable<Activity['attachments']> = [];
   if (turn.card !== undefined) attachments.push(cardAttachment(turn.card, file, [...at, 'card'], fail));
   if (turn.image !== undefined) attachments.push(fileAttachment({ file: turn.image }, builder, file, [...at, 'image'], fail));
-  turn.attachments?.forEach((att, j) => attachments.push(attachmentOf(att, builder, file, [...at, 'attachments', j], fail)));
+  for (const [j, att] of (turn.attachments ?? []).entries())
+    attachments.push(attachmentOf(att, builder, file, [...at, 'attachments', j], fail));
   if (attachments.length) a.attachments = attachments;
   if (turn.suggestedActions) {
     a.suggestedActions = {
-      actions: turn.suggestedActions.map((s) => (typeof s === 'string' ? { type: 'imBack', title: s, value: s } : { type: 'imBack', value: s.title, ...s })),
+      actions: turn.suggestedActions.map((s) =>
+        typeof s === 'string' ? { type: 'imBack', title: s, value: s } : { type: 'imBack', value: s.title, ...s },
+      ),
     };
   }
   if (turn.stream) {
     if (a.type !== 'message') fail([...at, 'stream'], 'a livestream ends in a message: leave out type (or use type: message)');
-    streamAnswer(builder, { chunks: turn.stream.chunks, every: turn.stream.every === undefined ? STREAM_EVERY_MS : durationMs(turn.stream.every), delay }, a);
+    streamAnswer(
+      builder,
+      { chunks: turn.stream.chunks, every: turn.stream.every === undefined ? STREAM_EVERY_MS : durationMs(turn.stream.every), delay },
+      a,
+    );
     return;
   }
   if (a.text === undefined && !a.attachments && !a.suggestedActions && a.type === 'message') {
@@ -109,13 +116,24 @@ function botTurn(builder: CassetteBuilder, turn: BotTurn, file: string, at: Path
   builder.botSays(a, { delay });
 }
 
-function attachmentOf(att: ScriptAttachment, builder: CassetteBuilder, file: string, at: Path, fail: (path: Path, problem: string) => never): NonNullable<Activity['attachments']>[number] {
+function attachmentOf(
+  att: ScriptAttachment,
+  builder: CassetteBuilder,
+  file: string,
+  at: Path,
+  fail: (path: Path, problem: string) => never,
+): NonNullable<Activity['attachments']>[number] {
   if ('card' in att) return cardAttachment(att.card, file, [...at, 'card'], fail);
   if ('file' in att) return fileAttachment(att, builder, file, [...at, 'file'], fail);
   return structuredClone(att) as NonNullable<Activity['attachments']>[number];
 }
 
-function cardAttachment(card: string | Record<string, unknown>, file: string, at: Path, fail: (path: Path, problem: string) => never): { contentType: string; content: unknown } {
+function cardAttachment(
+  card: string | Record<string, unknown>,
+  file: string,
+  at: Path,
+  fail: (path: Path, problem: string) => never,
+): { contentType: string; content: unknown } {
   if (typeof card !== 'string') return { contentType: ADAPTIVE_CARD, content: structuredClone(card) };
   let content: unknown;
   try {
@@ -129,7 +147,13 @@ function cardAttachment(card: string | Record<string, unknown>, file: string, at
   return { contentType: ADAPTIVE_CARD, content };
 }
 
-function fileAttachment(att: { file: string; contentType?: string; name?: string }, builder: CassetteBuilder, file: string, at: Path, fail: (path: Path, problem: string) => never): NonNullable<Activity['attachments']>[number] {
+function fileAttachment(
+  att: { file: string; contentType?: string; name?: string },
+  builder: CassetteBuilder,
+  file: string,
+  at: Path,
+  fail: (path: Path, problem: string) => never,
+): NonNullable<Activity['attachments']>[number] {
   const contentType = att.contentType ?? contentTypeOfName(att.file);
   if (!contentType) fail(at, `cannot tell the content type of ${JSON.stringify(att.file)} from its extension: give contentType`);
   if (isRemote(att.file)) return { contentType: contentType!, contentUrl: att.file, ...(att.name ? { name: att.name } : {}) };
@@ -140,7 +164,11 @@ function fileAttachment(att: { file: string; contentType?: string; name?: string
   } catch (err) {
     fail(at, (err as ImportError).problem);
   }
-  return { contentType: contentType!, contentUrl: builder.attachmentUrl(found!.bytes, contentType!, found!.name), name: att.name ?? found!.name };
+  return {
+    contentType: contentType!,
+    contentUrl: builder.attachmentUrl(found!.bytes, contentType!, found!.name),
+    name: att.name ?? found!.name,
+  };
 }
 
 // ---- schema errors in words ------------------------------------------------------------------------
@@ -162,13 +190,29 @@ function explain(issue: Issue, input: unknown, base: Path = []): { path: Path; m
         else if (e.code === 'invalid_type' && e.path.length === 0) types.add(e.expected === 'record' ? 'object' : e.expected);
       }
     }
-    if (keys.size) return { path, message: `expected an object with one of ${[...keys].map((k) => `"${k}"`).join(', ')}${value && typeof value === 'object' ? `, found keys ${Object.keys(value).map((k) => `"${k}"`).join(', ') || 'none'}` : ''}` };
+    if (keys.size)
+      return {
+        path,
+        message: `expected an object with one of ${[...keys].map((k) => `"${k}"`).join(', ')}${
+          value && typeof value === 'object'
+            ? `, found keys ${
+                Object.keys(value)
+                  .map((k) => `"${k}"`)
+                  .join(', ') || 'none'
+              }`
+            : ''
+        }`,
+      };
     return { path, message: `expected ${[...types].join(' or ') || 'another value'}, found ${kindOf(value)}` };
   }
-  if (issue.code === 'unrecognized_keys') return { path: [...path, issue.keys[0]], message: `unknown key ${JSON.stringify(issue.keys[0])}` };
+  if (issue.code === 'unrecognized_keys')
+    return { path: [...path, issue.keys[0]], message: `unknown key ${JSON.stringify(issue.keys[0])}` };
   if (issue.code === 'invalid_type') {
     const value = valueAt(input, path);
-    return { path, message: value === undefined ? `missing: expected ${issue.expected}` : `expected ${issue.expected}, found ${kindOf(value)}` };
+    return {
+      path,
+      message: value === undefined ? `missing: expected ${issue.expected}` : `expected ${issue.expected}, found ${kindOf(value)}`,
+    };
   }
   return { path, message: issue.message };
 }

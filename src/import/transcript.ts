@@ -30,7 +30,9 @@ export function importTranscript(text: string, file: string, opts: TranscriptImp
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ImportError(file, `not valid JSON (${(err as Error).message}); expected a .transcript: a JSON array of activities`, { line: jsonErrorLine(text, err as Error) });
+    throw new ImportError(file, `not valid JSON (${(err as Error).message}); expected a .transcript: a JSON array of activities`, {
+      line: jsonErrorLine(text, err as Error),
+    });
   }
   let lines: SourceLines | undefined;
   const fail = (path: PropertyKey[], problem: string): never => {
@@ -44,12 +46,14 @@ export function importTranscript(text: string, file: string, opts: TranscriptImp
   // Who is who: roles as the file gives them, and for activities without one, the role their from.id has elsewhere.
   const roleOfId = new Map<string, 'user' | 'bot'>();
   activities.forEach((a, i) => {
-    if (!a || typeof a !== 'object' || Array.isArray(a)) fail([i], `expected an activity object, found ${describe(a)}`);
+    if (!a || typeof a !== 'object' || Array.isArray(a)) fail([i], `expected an activity object, found ${describeValue(a)}`);
     const act = a as Activity;
     if (typeof act.type !== 'string' || act.type === '') fail([i, 'type'], 'expected the activity type, a string such as "message"');
-    if (act.from !== undefined && (!act.from || typeof act.from !== 'object')) fail([i, 'from'], 'expected an account object {id, name, role}');
+    if (act.from !== undefined && (!act.from || typeof act.from !== 'object'))
+      fail([i, 'from'], 'expected an account object {id, name, role}');
     const role = act.from?.role;
-    if (role !== undefined && role !== 'user' && role !== 'bot') fail([i, 'from', 'role'], `expected "user" or "bot", found ${JSON.stringify(role)}`);
+    if (role !== undefined && role !== 'user' && role !== 'bot')
+      fail([i, 'from', 'role'], `expected "user" or "bot", found ${JSON.stringify(role)}`);
     if ((role === 'user' || role === 'bot') && typeof act.from?.id === 'string') roleOfId.set(act.from.id, role);
     if (act.timestamp !== undefined && (typeof act.timestamp !== 'string' || Number.isNaN(Date.parse(act.timestamp)))) {
       fail([i, 'timestamp'], `expected an ISO 8601 time such as "2026-01-31T12:00:00.000Z", found ${JSON.stringify(act.timestamp)}`);
@@ -63,9 +67,12 @@ export function importTranscript(text: string, file: string, opts: TranscriptImp
   };
 
   const typed = activities as Activity[];
-  const firstOf = (role: 'user' | 'bot'): ChannelAccount | undefined => typed.find((a, i) => a.from && a.type !== 'conversationUpdate' && roleOf(a, i) === role)?.from;
+  const firstOf = (role: 'user' | 'bot'): ChannelAccount | undefined =>
+    typed.find((a, i) => a.from && a.type !== 'conversationUpdate' && roleOf(a, i) === role)?.from;
   const firstTime = typed.map((a) => (a.timestamp ? Date.parse(a.timestamp) : NaN)).find((t) => !Number.isNaN(t));
-  const conversationId = typed.map((a) => (a.conversation as { id?: unknown } | undefined)?.id).find((id): id is string => typeof id === 'string' && id !== '');
+  const conversationId = typed
+    .map((a) => (a.conversation as { id?: unknown } | undefined)?.id)
+    .find((id): id is string => typeof id === 'string' && id !== '');
   const builder = new CassetteBuilder({
     source: { kind: 'import', from: 'transcript', file: opts.name ?? file },
     seed: text,
@@ -93,7 +100,7 @@ function pickAccount(a: ChannelAccount | undefined): ChannelAccount | undefined 
   return { id: a.id, ...(typeof a.name === 'string' ? { name: a.name } : {}) };
 }
 
-function describe(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'string' ? `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}` : `a ${typeof v}`;

@@ -72,7 +72,7 @@ export function selectGroups<G extends { conversationId: string | null }>(all: G
   if (wanted === undefined || wanted === '') return all;
   const exact = all.filter((g) => g.conversationId === wanted);
   if (exact.length) return exact;
-  return all.filter((g) => g.conversationId !== null && g.conversationId.startsWith(wanted));
+  return all.filter((g) => g.conversationId?.startsWith(wanted));
 }
 
 /** Epoch milliseconds of an event (cassette.createdAt + t); createdAt that does not parse counts as 0. */

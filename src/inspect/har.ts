@@ -8,11 +8,25 @@ import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { readModel } from '../model/index.js';
 import { epochMs } from './activities.js';
 
-export interface HarNameValue { name: string; value: string; comment?: string }
+export interface HarNameValue {
+  name: string;
+  value: string;
+  comment?: string;
+}
 
-export interface HarPostData { mimeType: string; text: string; comment?: string }
+export interface HarPostData {
+  mimeType: string;
+  text: string;
+  comment?: string;
+}
 
-export interface HarContent { size: number; mimeType: string; text?: string; encoding?: string; comment?: string }
+export interface HarContent {
+  size: number;
+  mimeType: string;
+  text?: string;
+  encoding?: string;
+  comment?: string;
+}
 
 export interface HarRequest {
   method: string;
@@ -42,10 +56,23 @@ export interface HarResponse {
   _error?: string;
 }
 
-export interface HarTimings { blocked: number; dns: number; connect: number; send: number; wait: number; receive: number; ssl: number }
+export interface HarTimings {
+  blocked: number;
+  dns: number;
+  connect: number;
+  send: number;
+  wait: number;
+  receive: number;
+  ssl: number;
+}
 
 /** A frame as Chrome DevTools exports it: time in epoch seconds, opcode 1 text / 2 binary (data base64). */
-export interface HarWebSocketMessage { type: 'send' | 'receive'; time: number; opcode: 1 | 2; data: string }
+export interface HarWebSocketMessage {
+  type: 'send' | 'receive';
+  time: number;
+  opcode: 1 | 2;
+  data: string;
+}
 
 export interface HarEntry {
   pageref?: string;
@@ -95,7 +122,9 @@ export function toHar(cassette: Cassette, opts: HarOptions = {}): Har {
     const pageref = pageId(conversationId);
     if (pageref && conversationId && !pages.has(pageref)) {
       pages.set(pageref, {
-        startedDateTime: iso(cassette, e.t), id: pageref, title: `Direct Line conversation ${conversationId}`,
+        startedDateTime: iso(cassette, e.t),
+        id: pageref,
+        title: `Direct Line conversation ${conversationId}`,
         pageTimings: { onContentLoad: -1, onLoad: -1 },
       });
     }
@@ -123,7 +152,11 @@ export function toHar(cassette: Cassette, opts: HarOptions = {}): Har {
   }
   const log: Har['log'] = {
     version: '1.2',
-    creator: { name: TOOL_NAME, version: TOOL_VERSION, comment: `from a cassette recorded by ${cassette.tool.name} ${cassette.tool.version}` },
+    creator: {
+      name: TOOL_NAME,
+      version: TOOL_VERSION,
+      comment: `from a cassette recorded by ${cassette.tool.name} ${cassette.tool.version}`,
+    },
     entries,
     comment: `Direct Line recording of ${cassette.upstream.origin}${cassette.upstream.basePath}, started ${cassette.createdAt}`,
   };
@@ -161,15 +194,30 @@ function httpEntry(cassette: Cassette, e: HttpEvent): HarEntry {
     if (e.response.body !== null) content.text = text;
     if (base64) content.encoding = 'base64';
     response = {
-      status: e.response.status, statusText: STATUS_CODES[e.response.status] ?? '', httpVersion: 'HTTP/1.1', cookies: [],
-      headers: headerList(e.response.headers), content, redirectURL: e.response.headers['location'] ?? '', headersSize: -1, bodySize: resBody.length,
+      status: e.response.status,
+      statusText: STATUS_CODES[e.response.status] ?? '',
+      httpVersion: 'HTTP/1.1',
+      cookies: [],
+      headers: headerList(e.response.headers),
+      content,
+      redirectURL: e.response.headers.location ?? '',
+      headersSize: -1,
+      bodySize: resBody.length,
     };
     if (e.error) response._error = `${e.error.code}: ${e.error.message}`;
   } else {
     // What Chrome writes for a request that never got an answer: status 0 and the network error.
     response = {
-      status: 0, statusText: '', httpVersion: '', cookies: [], headers: [], content: { size: 0, mimeType: 'x-unknown' },
-      redirectURL: '', headersSize: -1, bodySize: -1, _error: e.error ? `${e.error.code}: ${e.error.message}` : 'no response',
+      status: 0,
+      statusText: '',
+      httpVersion: '',
+      cookies: [],
+      headers: [],
+      content: { size: 0, mimeType: 'x-unknown' },
+      redirectURL: '',
+      headersSize: -1,
+      bodySize: -1,
+      _error: e.error ? `${e.error.code}: ${e.error.message}` : 'no response',
     };
   }
   const wait = round(e.duration);
@@ -190,7 +238,10 @@ function socketEntry(cassette: Cassette, e: WsOpenEvent): HarEntry {
   const accepted = e.status === 101;
   const refusal = e.response;
   const resBody = bodyBytes(refusal?.body ?? null);
-  const content: HarContent = { size: resBody.length, mimeType: refusal ? refusal.headers['content-type'] ?? mimeOf(refusal.body) : 'x-unknown' };
+  const content: HarContent = {
+    size: resBody.length,
+    mimeType: refusal ? (refusal.headers['content-type'] ?? mimeOf(refusal.body)) : 'x-unknown',
+  };
   if (refusal && refusal.body !== null) {
     const { text, base64 } = bodyText(refusal.body, resBody);
     content.text = text;
@@ -205,7 +256,10 @@ function socketEntry(cassette: Cassette, e: WsOpenEvent): HarEntry {
       httpVersion: 'HTTP/1.1',
       cookies: [],
       // The cassette keeps no handshake headers; these two are what makes it a WebSocket upgrade.
-      headers: [{ name: 'Upgrade', value: 'websocket' }, { name: 'Connection', value: 'Upgrade' }],
+      headers: [
+        { name: 'Upgrade', value: 'websocket' },
+        { name: 'Connection', value: 'Upgrade' },
+      ],
       queryString: Object.entries(e.query).map(([name, value]) => ({ name, value })),
       headersSize: -1,
       bodySize: 0,
@@ -215,7 +269,12 @@ function socketEntry(cassette: Cassette, e: WsOpenEvent): HarEntry {
       statusText: STATUS_CODES[e.status] ?? '',
       httpVersion: 'HTTP/1.1',
       cookies: [],
-      headers: accepted ? [{ name: 'Upgrade', value: 'websocket' }, { name: 'Connection', value: 'Upgrade' }] : headerList(refusal?.headers ?? {}),
+      headers: accepted
+        ? [
+            { name: 'Upgrade', value: 'websocket' },
+            { name: 'Connection', value: 'Upgrade' },
+          ]
+        : headerList(refusal?.headers ?? {}),
       content,
       redirectURL: '',
       headersSize: -1,

@@ -75,7 +75,12 @@ export function renderTimeline(cassette: Cassette, opts: TimelineOptions = {}): 
   const pal = palette(Boolean(opts.color) && !opts.json);
   const lines: string[] = [];
   const last = cassette.events.length ? cassette.events[cassette.events.length - 1].t : 0;
-  lines.push(pal.bold(`Cassette ${cassette.createdAt}`) + pal.dim(`  ${cassette.upstream.origin}${cassette.upstream.basePath}  ·  ${plural(cassette.events.length, 'event')} over ${seconds(last)}`));
+  lines.push(
+    pal.bold(`Cassette ${cassette.createdAt}`) +
+      pal.dim(
+        `  ${cassette.upstream.origin}${cassette.upstream.basePath}  ·  ${plural(cassette.events.length, 'event')} over ${seconds(last)}`,
+      ),
+  );
   if (groups.length === 0) lines.push(pal.dim(opts.conversation ? `  no conversation matches "${opts.conversation}"` : '  no events'));
   for (const g of groups) {
     lines.push('');
@@ -129,7 +134,13 @@ function summarize(events: CassetteEvent[]): string {
 
 // ---------------------------------------------------------------------------------------------- rows
 
-interface Fold { socket: number; first: number; last: number; count: number; events: number[] }
+interface Fold {
+  socket: number;
+  first: number;
+  last: number;
+  count: number;
+  events: number[];
+}
 
 function eventRows(events: ConversationEvent[], conversationId: string | null, model: CassetteModel, textWidth: number): TimelineRow[] {
   const cassette = model.cassette;
@@ -164,10 +175,18 @@ function eventRows(events: ConversationEvent[], conversationId: string | null, m
     }
     flush();
     switch (e.type) {
-      case 'http': rows.push(httpRow(e, i, conversationId, model, textWidth)); break;
-      case 'ws.open': rows.push(openRow(e, i, conversationId, cassette)); break;
-      case 'ws.message': rows.push(frameRow(e, i, conversationId, model, textWidth)); break;
-      case 'ws.close': rows.push(closeRow(e, i, conversationId)); break;
+      case 'http':
+        rows.push(httpRow(e, i, conversationId, model, textWidth));
+        break;
+      case 'ws.open':
+        rows.push(openRow(e, i, conversationId, cassette));
+        break;
+      case 'ws.message':
+        rows.push(frameRow(e, i, conversationId, model, textWidth));
+        break;
+      case 'ws.close':
+        rows.push(closeRow(e, i, conversationId));
+        break;
     }
     if (e.type !== 'ws.message' && e.fault) {
       const row = rows[rows.length - 1];
@@ -179,7 +198,14 @@ function eventRows(events: ConversationEvent[], conversationId: string | null, m
   return rows;
 }
 
-function base(kind: TimelineRowKind, e: { t: number }, i: number, conversationId: string | null, direction: Direction | null, tags: string[]): TimelineRow {
+function base(
+  kind: TimelineRowKind,
+  e: { t: number },
+  i: number,
+  conversationId: string | null,
+  direction: Direction | null,
+  tags: string[],
+): TimelineRow {
   return { kind, conversationId, t: e.t, at: at(e.t), direction, events: [i], tags, text: '' };
 }
 
@@ -190,7 +216,14 @@ function httpRow(e: HttpEvent, i: number, conversationId: string | null, model: 
   const status = e.response ? e.response.status : null;
   const tags = ['http', e.route, e.request.method.toLowerCase()];
   if (status === null || status >= 400) tags.push('error');
-  const row: TimelineRow = { ...base('http', e, i, conversationId, 'client→upstream', tags), method: e.request.method, route: e.route, path, status, duration: e.duration };
+  const row: TimelineRow = {
+    ...base('http', e, i, conversationId, 'client→upstream', tags),
+    method: e.request.method,
+    route: e.route,
+    path,
+    status,
+    duration: e.duration,
+  };
   const x = model.exchange(i);
   const posted = x?.posted ?? null;
   const delivered = x?.delivered ?? null;
@@ -233,7 +266,9 @@ function openRow(e: WsOpenEvent, i: number, conversationId: string | null, casse
   if (e.status !== 101) tags.push('error');
   const row: TimelineRow = {
     ...base('ws.open', e, i, conversationId, 'client→upstream', tags),
-    socket: e.socket, path: query.length ? `${sub}?${query.map(([k, v]) => `${k}=${v}`).join('&')}` : sub, status: e.status,
+    socket: e.socket,
+    path: query.length ? `${sub}?${query.map(([k, v]) => `${k}=${v}`).join('&')}` : sub,
+    status: e.status,
   };
   if ('watermark' in e.query) row.watermark = e.query.watermark;
   if (e.status !== 101 && e.response) {
@@ -275,8 +310,17 @@ function closeRow(e: WsCloseEvent, i: number, conversationId: string | null): Ti
 
 function foldRow(f: Fold, kind: 'keepalive' | 'ping', conversationId: string | null): TimelineRow {
   return {
-    kind, conversationId, t: f.first, at: at(f.first), direction: kind === 'keepalive' ? 'upstream→client' : 'client→upstream',
-    events: f.events, tags: ['ws', kind], text: '', socket: f.socket, count: f.count, span: f.last - f.first,
+    kind,
+    conversationId,
+    t: f.first,
+    at: at(f.first),
+    direction: kind === 'keepalive' ? 'upstream→client' : 'client→upstream',
+    events: f.events,
+    tags: ['ws', kind],
+    text: '',
+    socket: f.socket,
+    count: f.count,
+    span: f.last - f.first,
   };
 }
 
@@ -289,7 +333,17 @@ function withGaps(rows: TimelineRow[], gapMs: number): TimelineRow[] {
     if (!folded) {
       const fromUpstream = r.direction === 'upstream→client';
       if (fromUpstream && prev !== null && r.t - prev > gapMs) {
-        out.push({ kind: 'gap', conversationId: r.conversationId, t: prev, at: at(prev), direction: null, events: [], tags: ['gap'], text: '', gap: r.t - prev });
+        out.push({
+          kind: 'gap',
+          conversationId: r.conversationId,
+          t: prev,
+          at: at(prev),
+          direction: null,
+          events: [],
+          tags: ['gap'],
+          text: '',
+          gap: r.t - prev,
+        });
       }
       prev = r.t;
     }
@@ -311,7 +365,8 @@ function formatRowBody(r: TimelineRow, pal: Palette, conversationId: string | nu
   const indent = withTime ? ' '.repeat(16) : '    ';
   const arrow = r.direction === 'client→upstream' ? '→' : r.direction === 'upstream→client' ? '←' : r.direction === 'proxy' ? '×' : ' ';
   const head = `${time}${pal.bold(arrow)} `;
-  const shortPath = (p: string) => (conversationId && conversationId.length > 10 ? p.split(conversationId).join(conversationId.slice(0, 6) + '…') : p);
+  const shortPath = (p: string) =>
+    conversationId && conversationId.length > 10 ? p.split(conversationId).join(conversationId.slice(0, 6) + '…') : p;
   const sock = (n: number | undefined) => pal.blue(`ws#${n}`);
   const sub = (acts: ActivitySummary[]) => acts.map((a) => `${indent}${pal.dim('↳')} ${formatActivity(a, pal, textWidth)}`);
   switch (r.kind) {
@@ -324,14 +379,18 @@ function formatRowBody(r: TimelineRow, pal: Palette, conversationId: string | nu
       return [head + `${sock(r.socket)} ${pal.dim(what)}`];
     }
     case 'http': {
-      let line = head + `${pal.bold(r.method ?? '')} ${r.route} ${pal.dim(shortPath(r.path ?? ''))}  ${pal.dim('←')} ${statusText(r.status ?? null, pal)}  ${pal.dim(duration(r.duration ?? 0))}`;
+      let line =
+        head +
+        `${pal.bold(r.method ?? '')} ${r.route} ${pal.dim(shortPath(r.path ?? ''))}  ${pal.dim('←')} ${statusText(r.status ?? null, pal)}  ${pal.dim(duration(r.duration ?? 0))}`;
       if (r.error) line += `  ${pal.red(r.error)}`;
       const acts = r.activities ?? [];
       const posted = r.route === 'activities.post' && acts.length ? acts[0] : null;
       if (posted) line += `  ${formatActivity(posted, pal, textWidth)}`;
       const delivered = posted ? acts.slice(1) : acts;
       if (r.route === 'activities.get' || (!posted && r.activities)) {
-        line += pal.dim(`  ${plural(delivered.length, 'activity', 'activities')}${r.watermark !== undefined ? `, watermark ${r.watermark ?? 'none'}` : ''}`);
+        line += pal.dim(
+          `  ${plural(delivered.length, 'activity', 'activities')}${r.watermark !== undefined ? `, watermark ${r.watermark ?? 'none'}` : ''}`,
+        );
         return [line, ...sub(delivered)];
       }
       return [line];
@@ -350,7 +409,8 @@ function formatRowBody(r: TimelineRow, pal: Palette, conversationId: string | nu
     case 'ws.frame': {
       const acts = r.activities;
       const wm = r.watermark !== undefined ? pal.dim(`  wm ${r.watermark ?? 'none'}`) : '';
-      if (!acts) return [head + `${sock(r.socket)} ${r.direction === 'client→upstream' ? 'client frame' : 'frame'} ${pal.dim(r.note ?? '')}`];
+      if (!acts)
+        return [head + `${sock(r.socket)} ${r.direction === 'client→upstream' ? 'client frame' : 'frame'} ${pal.dim(r.note ?? '')}`];
       if (acts.length === 1) return [head + `${sock(r.socket)} ${formatActivity(acts[0], pal, textWidth)}${wm}`];
       return [head + `${sock(r.socket)} ${plural(acts.length, 'activity', 'activities')}${wm}`, ...sub(acts)];
     }

@@ -23,13 +23,20 @@ export function transcriptConversations(cassette: Cassette): string[] {
   return readModel(cassette).conversations.flatMap((c) => (c.id === null ? [] : [c.id]));
 }
 
-interface Item { activity: Activity; role: string; t: number }
+interface Item {
+  activity: Activity;
+  role: string;
+  t: number;
+}
 
 export function toTranscript(cassette: Cassette, opts: TranscriptOptions = {}): Activity[] {
   const model = readModel(cassette);
   const keepTyping = opts.typing ?? true;
   const named = model.conversations.filter((c): c is ConversationView & { id: string } => c.id !== null);
-  const wanted = selectGroups(named.map((c) => ({ conversationId: c.id, c })), opts.conversation);
+  const wanted = selectGroups(
+    named.map((c) => ({ conversationId: c.id, c })),
+    opts.conversation,
+  );
   const result: Activity[] = [];
   // One conversation after the other (a transcript reads as one chat), each in the order it was seen.
   for (const { c } of wanted) {

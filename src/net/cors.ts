@@ -36,8 +36,15 @@ export class CorsPolicy {
   /** null = any origin. */
   private readonly allowed: ReadonlySet<string> | null;
 
-  constructor(allowOrigins?: readonly string[] | null, private readonly secure = false) {
-    const list = (allowOrigins ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean).map(normaliseOrigin);
+  constructor(
+    allowOrigins?: readonly string[] | null,
+    private readonly secure = false,
+  ) {
+    const list = (allowOrigins ?? [])
+      .flatMap((o) => o.split(','))
+      .map((o) => o.trim())
+      .filter(Boolean)
+      .map(normaliseOrigin);
     this.allowed = list.length === 0 || list.includes('*') ? null : new Set(list);
   }
 
@@ -71,10 +78,22 @@ export class CorsPolicy {
     const origin = CorsPolicy.originOf(req);
     if (origin !== undefined && origin !== 'null') {
       if (!this.allows(req)) return {};
-      return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'Origin' };
+      return {
+        'access-control-allow-origin': origin,
+        'access-control-allow-credentials': 'true',
+        'access-control-expose-headers': EXPOSED_HEADERS,
+        vary: 'Origin',
+      };
     }
-    if (origin === 'null' && this.allowed !== null) return this.allows(req) ? { 'access-control-allow-origin': 'null', 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'Origin' } : {};
-    return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS, ...(this.allowed ? { vary: 'Origin' } : {}) };
+    if (origin === 'null' && this.allowed !== null)
+      return this.allows(req)
+        ? { 'access-control-allow-origin': 'null', 'access-control-expose-headers': EXPOSED_HEADERS, vary: 'Origin' }
+        : {};
+    return {
+      'access-control-allow-origin': '*',
+      'access-control-expose-headers': EXPOSED_HEADERS,
+      ...(this.allowed ? { vary: 'Origin' } : {}),
+    };
   }
 
   /** The refusal message for a request whose Origin is not allowed, or null when it may go on. */

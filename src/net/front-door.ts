@@ -96,7 +96,10 @@ export class FrontDoor {
     const wildcard = isWildcardHost(host);
     this.bound = { port: actual, host, wildcard, url: listeningUrl(this.secure, host, actual) };
     if (wildcard) {
-      this.opts.logger.info({ host, port: actual }, `listening on every interface (${host}); other machines reach it at this machine's address, port ${actual}`);
+      this.opts.logger.info(
+        { host, port: actual },
+        `listening on every interface (${host}); other machines reach it at this machine's address, port ${actual}`,
+      );
     }
     return this.bound;
   }

@@ -3,8 +3,17 @@
 
 /** Hop-by-hop headers, plus the framing headers each leg computes for itself (Content-Length). */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
-  'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade', 'content-length',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
 ]);
 
 /** Whether a (lower-case) header name belongs to one connection only. */

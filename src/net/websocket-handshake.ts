@@ -7,7 +7,9 @@ import { errorBody } from '../protocol/errors.js';
 /** Why a WebSocket handshake is malformed (RFC 6455 §4.2.1), or null when it is well-formed. */
 export function websocketHandshakeProblem(req: IncomingMessage): string | null {
   if ((req.method ?? 'GET').toUpperCase() !== 'GET') return `a WebSocket handshake must be a GET, not ${req.method}`;
-  const upgrade = String(req.headers.upgrade ?? '').trim().toLowerCase();
+  const upgrade = String(req.headers.upgrade ?? '')
+    .trim()
+    .toLowerCase();
   if (upgrade !== 'websocket') return `Upgrade: ${JSON.stringify(req.headers.upgrade ?? '')} is not a WebSocket handshake`;
   const key = req.headers['sec-websocket-key'];
   if (typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key.trim())) return 'missing or invalid Sec-WebSocket-Key header';
@@ -17,7 +19,13 @@ export function websocketHandshakeProblem(req: IncomingMessage): string | null {
 }
 
 /** Answers an upgrade request with a plain HTTP response instead of 101, and closes the socket. */
-export function writeUpgradeRefusal(socket: Duplex, status: number, headers: Record<string, string>, body: Buffer, statusMessage?: string): void {
+export function writeUpgradeRefusal(
+  socket: Duplex,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer,
+  statusMessage?: string,
+): void {
   if (socket.destroyed) return;
   const all: Record<string, string> = { ...headers, 'content-length': String(body.length), connection: 'close' };
   let head = `HTTP/1.1 ${status} ${statusMessage ?? STATUS_CODES[status] ?? 'Unknown'}\r\n`;
@@ -27,7 +35,14 @@ export function writeUpgradeRefusal(socket: Duplex, status: number, headers: Rec
 }
 
 /** Refuses an upgrade with a Direct Line error body (`{error:{code,message}}`, src/protocol/errors.ts). */
-export function writeUpgradeError(socket: Duplex, status: number, code: string, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): void {
+export function writeUpgradeError(
+  socket: Duplex,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
+): void {
   const body = Buffer.from(JSON.stringify(errorBody(code, message, extra)));
   writeUpgradeRefusal(socket, status, { 'content-type': 'application/json; charset=utf-8', ...headers }, body);
 }

@@ -3,7 +3,13 @@
 // when the replay could not answer a request.
 import { dirname, join, relative } from 'node:path';
 import { test as base, expect, type TestInfo } from '@playwright/test';
-import { PLAYWRIGHT_VCR_MODES, routeDirectLine, type DirectLineRoute, type PlaywrightVcrMode, type RouteDirectLineOptions } from './route.js';
+import {
+  PLAYWRIGHT_VCR_MODES,
+  routeDirectLine,
+  type DirectLineRoute,
+  type PlaywrightVcrMode,
+  type RouteDirectLineOptions,
+} from './route.js';
 
 export interface DirectLineFixtureOptions extends Partial<Omit<RouteDirectLineOptions, 'logger'>> {
   /** Folder of the per-test cassettes (default DLVCR_CASSETTE_DIR, else `recordings` beside the Playwright config). */
@@ -33,31 +39,39 @@ export function defaultCassettePath(info: Pick<TestInfo, 'file' | 'titlePath' | 
 }
 
 function safeName(s: string): string {
-  return s.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '-').replace(/^\.+/, '').slice(0, 180);
+  return s
+    .replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '-')
+    .replace(/^\.+/, '')
+    .slice(0, 180);
 }
 
 export const test = base.extend<{ directline: DirectLineRoute; directlineOptions: DirectLineFixtureOptions }>({
   directlineOptions: [{}, { option: true }],
   // Automatic, so a page is never left talking to the real service because a test did not ask for the
   // fixture; lazy, so a test that never talks to Direct Line needs no cassette and writes none.
-  directline: [async ({ context, directlineOptions }, use, testInfo) => {
-    const { cassetteDir, failOnUnmatched = true, ...opts } = directlineOptions;
-    const mode = opts.mode ?? modeFromEnv();
-    const cassette = opts.cassette ?? defaultCassettePath(testInfo, cassetteDir);
-    const upstream = opts.upstream ?? process.env.DLVCR_UPSTREAM;
-    const route = await routeDirectLine(context, { ...opts, mode, cassette, upstream, lazy: true });
-    await use(route);
-    await route.close();
-    if (route.startError) {
-      const hint = route.mode === 'replay' ? ' (replay mode: record the cassette first with DLVCR_MODE=record or auto)' : '';
-      throw new Error(`directline-vcr could not start the ${route.mode === 'replay' ? 'replay' : 'recorder'} for ${cassette}${hint}: ${route.startError.message}`);
-    }
-    const report = route.mismatchReport();
-    if (report) {
-      await testInfo.attach('directline-vcr mismatches', { body: report, contentType: 'text/plain' });
-      if (failOnUnmatched) throw new Error(report);
-    }
-  }, { auto: true }],
+  directline: [
+    async ({ context, directlineOptions }, use, testInfo) => {
+      const { cassetteDir, failOnUnmatched = true, ...opts } = directlineOptions;
+      const mode = opts.mode ?? modeFromEnv();
+      const cassette = opts.cassette ?? defaultCassettePath(testInfo, cassetteDir);
+      const upstream = opts.upstream ?? process.env.DLVCR_UPSTREAM;
+      const route = await routeDirectLine(context, { ...opts, mode, cassette, upstream, lazy: true });
+      await use(route);
+      await route.close();
+      if (route.startError) {
+        const hint = route.mode === 'replay' ? ' (replay mode: record the cassette first with DLVCR_MODE=record or auto)' : '';
+        throw new Error(
+          `directline-vcr could not start the ${route.mode === 'replay' ? 'replay' : 'recorder'} for ${cassette}${hint}: ${route.startError.message}`,
+        );
+      }
+      const report = route.mismatchReport();
+      if (report) {
+        await testInfo.attach('directline-vcr mismatches', { body: report, contentType: 'text/plain' });
+        if (failOnUnmatched) throw new Error(report);
+      }
+    },
+    { auto: true },
+  ],
 });
 
 export { expect };

@@ -9,7 +9,17 @@ export interface LocalResponse {
 }
 
 /** Not forwarded: hop-by-hop headers, the browser's Host (the local server is named by the URL) and HTTP/2 pseudo-headers. */
-const DROPPED_REQUEST = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length']);
+const DROPPED_REQUEST = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'content-length',
+]);
 const DROPPED_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
 
 export function forwardToLocal(url: string, method: string, headers: Record<string, string>, body: Buffer | null): Promise<LocalResponse> {

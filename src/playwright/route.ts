@@ -67,21 +67,32 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
   let starting: Promise<Vcr> | null = null;
   const start = (): Promise<Vcr> => {
     // Per-test cassettes live in folders of their own, made when the first one is written.
-    starting ??= (mode === 'record' ? mkdir(dirname(opts.cassette), { recursive: true }) : Promise.resolve(undefined)).then(() => startVcr({ mode, cassette: opts.cassette, upstream: opts.upstream, speed: opts.speed, redact: opts.redact, logger: opts.logger }))
-      .then((v) => {
-        vcr = v;
-        opts.logger?.info({ mode, cassette: v.cassettePath, server: v.url }, `routing Direct Line to ${mode === 'replay' ? 'the replay' : 'the recorder'} at ${v.url}`);
-        return v;
-      }, (err: Error) => {
-        startError = err;
-        throw err;
-      });
+    starting ??= (mode === 'record' ? mkdir(dirname(opts.cassette), { recursive: true }) : Promise.resolve(undefined))
+      .then(() =>
+        startVcr({ mode, cassette: opts.cassette, upstream: opts.upstream, speed: opts.speed, redact: opts.redact, logger: opts.logger }),
+      )
+      .then(
+        (v) => {
+          vcr = v;
+          opts.logger?.info(
+            { mode, cassette: v.cassettePath, server: v.url },
+            `routing Direct Line to ${mode === 'replay' ? 'the replay' : 'the recorder'} at ${v.url}`,
+          );
+          return v;
+        },
+        (err: Error) => {
+          startError = err;
+          throw err;
+        },
+      );
     return starting;
   };
   if (!opts.lazy) await start();
   const extra = opts.hosts ?? [];
   const localPath = (v: Vcr, pathname: string): string =>
-    pathname === HOSTED_BASE_PATH || pathname.startsWith(`${HOSTED_BASE_PATH}/`) ? v.domain.slice(v.url.length) + pathname.slice(HOSTED_BASE_PATH.length) : pathname;
+    pathname === HOSTED_BASE_PATH || pathname.startsWith(`${HOSTED_BASE_PATH}/`)
+      ? v.domain.slice(v.url.length) + pathname.slice(HOSTED_BASE_PATH.length)
+      : pathname;
   const isHttp = (url: URL) => (url.protocol === 'https:' || url.protocol === 'http:') && isDirectLineHost(url.hostname, extra);
   const isWs = (url: URL) => (url.protocol === 'wss:' || url.protocol === 'ws:') && isDirectLineHost(url.hostname, extra);
   let closed = false;
@@ -93,9 +104,19 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
     const url = new URL(request.url());
     try {
       const vcr = await start();
-      const res = await forwardToLocal(`${vcr.url}${localPath(vcr, url.pathname)}${url.search}`, request.method(), await request.allHeaders(), request.postDataBuffer());
+      const res = await forwardToLocal(
+        `${vcr.url}${localPath(vcr, url.pathname)}${url.search}`,
+        request.method(),
+        await request.allHeaders(),
+        request.postDataBuffer(),
+      );
       // The server named itself in streamUrls and attachment URLs: the page keeps seeing the host it called.
-      const body = rewriteLocalOrigins(res.body, res.headers['content-type'], vcr.url, url.protocol === 'http:' ? url.origin : `https://${url.host}`);
+      const body = rewriteLocalOrigins(
+        res.body,
+        res.headers['content-type'],
+        vcr.url,
+        url.protocol === 'http:' ? url.origin : `https://${url.host}`,
+      );
       await route.fulfill({ status: res.status, headers: res.headers, body });
     } catch (err) {
       opts.logger?.warn({ err: (err as Error).message, path: url.pathname }, 'routed Direct Line request failed');
@@ -148,8 +169,12 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
   return {
     mode,
     cassettePath: opts.cassette,
-    get vcr() { return vcr; },
-    get startError() { return startError; },
+    get vcr() {
+      return vcr;
+    },
+    get startError() {
+      return startError;
+    },
     summary,
     mismatchReport: () => mismatchReport(summary(), opts.cassette),
     close() {
@@ -180,12 +205,15 @@ function sendableCode(code: number | undefined): number | undefined {
 /** What the fixture puts into a failing test: each request the cassette could not answer, and what it expected. */
 export function mismatchReport(summary: ReplaySummary | null, cassette: string): string | null {
   if (!summary || summary.unmatched === 0) return null;
-  const lines = summary.unmatchedRequests.map((u) =>
-    `  No recorded request matches ${u.method} ${u.path} (${u.route}): ${u.reason}${u.expected ? `; expected next: ${u.expected}` : ''}`);
+  const lines = summary.unmatchedRequests.map(
+    (u) =>
+      `  No recorded request matches ${u.method} ${u.path} (${u.route}): ${u.reason}${u.expected ? `; expected next: ${u.expected}` : ''}`,
+  );
   const more = summary.unmatched > lines.length ? [`  … and ${summary.unmatched - lines.length} more`] : [];
   return [
     `directline-vcr: the cassette ${cassette} could not answer ${summary.unmatched} request${summary.unmatched === 1 ? '' : 's'} (ReplayMismatch):`,
-    ...lines, ...more,
+    ...lines,
+    ...more,
     'If the conversation changed on purpose, re-record it: DLVCR_MODE=record npx playwright test',
   ].join('\n');
 }

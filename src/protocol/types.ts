@@ -1,7 +1,12 @@
 // The Direct Line objects this tool reads (docs/protocol.md). Only the fields we use
 // are typed; everything else passes through untouched.
 
-export interface ChannelAccount { id?: string; name?: string; role?: string; [k: string]: unknown }
+export interface ChannelAccount {
+  id?: string;
+  name?: string;
+  role?: string;
+  [k: string]: unknown;
+}
 
 export interface Activity {
   type?: string;
@@ -16,7 +21,10 @@ export interface Activity {
   [k: string]: unknown;
 }
 
-export interface ActivitySet { activities: Activity[]; watermark?: string | null }
+export interface ActivitySet {
+  activities: Activity[];
+  watermark?: string | null;
+}
 
 export interface Conversation {
   conversationId?: string;

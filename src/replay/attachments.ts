@@ -12,9 +12,7 @@ export interface SessionIds {
   readonly model: { readonly recordedId: string | null };
 }
 
-export type AttachmentLookup =
-  | { kind: 'recorded'; recordedPath: string; ev: HttpEvent }
-  | { kind: 'unrecorded'; recordedPath: string };
+export type AttachmentLookup = { kind: 'recorded'; recordedPath: string; ev: HttpEvent } | { kind: 'unrecorded'; recordedPath: string };
 
 export class RecordedAttachments {
   /** Recorded path → the recorded GET served for it (the last 2xx one, else the last one). */
@@ -58,7 +56,10 @@ export class RecordedAttachments {
       const live = s.liveId;
       const recorded = s.model.recordedId;
       if (!live || !recorded || live === recorded) continue;
-      for (const [l, r] of [[live, recorded], [encodeURIComponent(live), encodeURIComponent(recorded)]]) {
+      for (const [l, r] of [
+        [live, recorded],
+        [encodeURIComponent(live), encodeURIComponent(recorded)],
+      ]) {
         if (livePath.includes(l)) {
           const path = livePath.split(l).join(r);
           if (!out.includes(path)) out.push(path);

@@ -46,20 +46,37 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
   if (match !== 'strict' && match !== 'loose') throw new RangeError(`match must be 'strict' or 'loose', got ${String(opts.match)}`);
   const inspector = opts.inspector
     ? replayInspector(cassette, file ? basename(file) : 'cassette', {
-      logger,
-      ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
-    })
+        logger,
+        ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
+      })
     : null;
   const server = new ReplayServer({
-    catalog, speed, logger, publicUrl: opts.publicUrl, cassetteFile: file, demoPage, tls, cors, faults, observe: inspector?.observe, instance, match,
+    catalog,
+    speed,
+    logger,
+    publicUrl: opts.publicUrl,
+    cassetteFile: file,
+    demoPage,
+    tls,
+    cors,
+    faults,
+    observe: inspector?.observe,
+    instance,
+    match,
   });
   if (inspector) server.door.handle(inspector.handler, 'first'); // /_vcr/ before the demo page and Direct Line routes
   const host = opts.host ?? '127.0.0.1';
   const { port, url } = await server.listen(opts.port ?? 0, host);
   const forward = opts.forward
-    ? await attachForwardProxy(server.door.server, opts.forward === true ? {} : opts.forward, logger).catch(async (err: Error) => { await server.close(); throw err; })
+    ? await attachForwardProxy(server.door.server, opts.forward === true ? {} : opts.forward, logger).catch(async (err: Error) => {
+        await server.close();
+        throw err;
+      })
     : null;
-  logger.info({ url, basePath: catalog.basePath, conversations: catalog.models.length, speed, match, allowOrigin: cors.describe() }, 'replay server listening');
+  logger.info(
+    { url, basePath: catalog.basePath, conversations: catalog.models.length, speed, match, allowOrigin: cors.describe() },
+    'replay server listening',
+  );
   if (faults.active) logger.info({ faults: faults.ruleTexts, seed: faults.seed }, `injecting ${faults.ruleTexts.length} fault rule(s)`);
   return {
     url,
@@ -93,8 +110,7 @@ function checkPublicUrl(raw: string): void {
   if (!url || !/^(https?|wss?):$/.test(url.protocol)) {
     const got = JSON.stringify(raw);
     throw new RangeError(
-      `publicUrl must be an absolute http://, https://, ws:// or wss:// URL (where clients reach this server), ` +
-        `got ${got}`,
+      `publicUrl must be an absolute http://, https://, ws:// or wss:// URL (where clients reach this server), ` + `got ${got}`,
     );
   }
 }

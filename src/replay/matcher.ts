@@ -110,7 +110,8 @@ export function compareShapes(route: RouteName, live: RequestShape, recorded: Re
       const a = lf[i];
       const b = rf[i];
       // Compare what both sides know (a recording may lack a header).
-      if (a.name !== undefined && b.name !== undefined && a.name !== b.name) return `file ${i + 1} is named ${JSON.stringify(a.name)}, the cassette recorded ${JSON.stringify(b.name)}`;
+      if (a.name !== undefined && b.name !== undefined && a.name !== b.name)
+        return `file ${i + 1} is named ${JSON.stringify(a.name)}, the cassette recorded ${JSON.stringify(b.name)}`;
       if (a.contentType !== undefined && b.contentType !== undefined && a.contentType !== b.contentType) {
         return `file ${i + 1} has content type ${a.contentType}, the cassette recorded ${b.contentType}`;
       }
@@ -123,7 +124,8 @@ export function compareShapes(route: RouteName, live: RequestShape, recorded: Re
 
 function compareSummaries(live: ActivitySummary, rec: ActivitySummary): string | null {
   if (live.type !== rec.type) return `activity type ${JSON.stringify(live.type)} differs from the recorded ${JSON.stringify(rec.type)}`;
-  if (live.text !== rec.text) return `activity text ${JSON.stringify(clip(live.text))} differs from the recorded ${JSON.stringify(clip(rec.text))}`;
+  if (live.text !== rec.text)
+    return `activity text ${JSON.stringify(clip(live.text))} differs from the recorded ${JSON.stringify(clip(rec.text))}`;
   if ((live.type === 'event' || live.type === 'invoke') && live.name !== rec.name) {
     return `${live.type} name ${JSON.stringify(live.name ?? null)} differs from the recorded ${JSON.stringify(rec.name ?? null)}`;
   }
@@ -133,7 +135,12 @@ function compareSummaries(live: ActivitySummary, rec: ActivitySummary): string |
 /** The recorded request as shown in mismatch errors and summaries. */
 export function describeRecorded(ev: HttpEvent): { json: Record<string, unknown>; line: string } {
   const shape = shapeOfRecorded(ev);
-  const json: Record<string, unknown> = { method: ev.request.method, path: ev.request.path, route: ev.route, status: ev.response?.status ?? null };
+  const json: Record<string, unknown> = {
+    method: ev.request.method,
+    path: ev.request.path,
+    route: ev.route,
+    status: ev.response?.status ?? null,
+  };
   if (shape.summary) json.activity = clipSummary(shape.summary);
   if (shape.files) json.files = shape.files;
   return { json, line: lineOf(ev.request.method, ev.request.path, shape) };
@@ -148,7 +155,8 @@ export function describeLive(method: string, path: string, route: RouteName, sha
 
 function lineOf(method: string, path: string, shape: RequestShape): string {
   let line = `${method} ${path}`;
-  if (shape.summary) line += ` ${shape.summary.type}${shape.summary.name ? ` ${shape.summary.name}` : ''} ${JSON.stringify(clip(shape.summary.text))}`;
+  if (shape.summary)
+    line += ` ${shape.summary.type}${shape.summary.name ? ` ${shape.summary.name}` : ''} ${JSON.stringify(clip(shape.summary.text))}`;
   if (shape.files?.length) line += ` files ${shape.files.map((f) => `${f.name ?? '?'} (${f.contentType ?? '?'})`).join(', ')}`;
   return line;
 }

@@ -89,10 +89,13 @@ export class ReleaseScheduler<T extends Schedulable = Schedulable> {
         const target = Math.max(instant ? causeAt : causeAt + this.delayOf(item) / this.speed, this.lastTarget);
         const wait = target - this.clock();
         if (wait > FINE_MS) {
-          this.timer = setTimeout(() => {
-            this.timer = null;
-            this.pump();
-          }, Math.floor(wait - FINE_MS / 2));
+          this.timer = setTimeout(
+            () => {
+              this.timer = null;
+              this.pump();
+            },
+            Math.floor(wait - FINE_MS / 2),
+          );
           return;
         }
         if (wait > DUE_MS) {

@@ -9,8 +9,14 @@ import { decodeBody } from '../cassette/body.js';
 import { errorBody } from '../protocol/errors.js';
 import type { Activity, ChannelAccount } from '../protocol/types.js';
 import {
-  ATTACH_CAUSE, SESSION_CAUSE, httpCause,
-  type ActivitiesItem, type ConversationModel, type LogEntry, type RecordedRequest, type StreamItem,
+  ATTACH_CAUSE,
+  SESSION_CAUSE,
+  httpCause,
+  type ActivitiesItem,
+  type ConversationModel,
+  type LogEntry,
+  type RecordedRequest,
+  type StreamItem,
 } from './conversation-model.js';
 import { keptHeaders, jsonReply, type Reply } from './http-io.js';
 import { userIdOfStartBody } from '../model/index.js';
@@ -88,7 +94,12 @@ export class Session {
   private closed = false;
 
   /** `liveId`: the id a resuming client already uses (see resume()); otherwise one is made for this session. */
-  constructor(readonly n: number, readonly model: ConversationModel, private readonly ctx: SessionContext, liveId?: string) {
+  constructor(
+    readonly n: number,
+    readonly model: ConversationModel,
+    private readonly ctx: SessionContext,
+    liveId?: string,
+  ) {
     this.liveId = liveId ?? (model.recordedId === null ? null : liveConversationId(model.recordedId, n, ctx.instance));
     this.subst = new Substituter({
       recordedConversationId: model.recordedId,
@@ -98,7 +109,13 @@ export class Session {
       streamUrl: (recorded, watermark) => this.streamUrl(recorded, watermark),
       attachmentUrl: (recorded) => this.attachmentUrl(recorded),
     });
-    this.scheduler = new ReleaseScheduler(model.items, ctx.speed, (i) => this.release(i), ctx.clock, (item) => this.delayOf(item));
+    this.scheduler = new ReleaseScheduler(
+      model.items,
+      ctx.speed,
+      (i) => this.release(i),
+      ctx.clock,
+      (item) => this.delayOf(item),
+    );
   }
 
   /** Starts the clock of causes: items recorded before any client action count from here. */
@@ -182,9 +199,10 @@ export class Session {
     // conversation (a page reloaded with its token): so does replay, and nothing recorded is used up.
     if (!recorded && queue.length > 0 && req.route === Route.conversationsStart) return this.repeatStart(req, queue[queue.length - 1]);
     if (!recorded) {
-      const reason = queue.length === 0
-        ? `the recorded conversation has no ${req.route} request`
-        : `all ${queue.length} recorded ${req.route} request(s) of this conversation were already used`;
+      const reason =
+        queue.length === 0
+          ? `the recorded conversation has no ${req.route} request`
+          : `all ${queue.length} recorded ${req.route} request(s) of this conversation were already used`;
       return { kind: 'mismatch', status: 404, reason, expected: null, shape };
     }
     const why = matchDecision(req.route, shape, shapeOfRecorded(recorded.ev), this.ctx.match ?? 'strict');
@@ -246,7 +264,8 @@ export class Session {
       body = { sessionId: randomBytes(16).toString('hex') };
     } else {
       body = { conversationId: this.liveId, token: this.freshToken('token'), expires_in: 3600 };
-      if (req.route === Route.conversationsReconnect) body.streamUrl = this.buildStreamUrl(nonEmpty(req.query.get('watermark')) ?? '-', this.freshToken('streamToken'), []);
+      if (req.route === Route.conversationsReconnect)
+        body.streamUrl = this.buildStreamUrl(nonEmpty(req.query.get('watermark')) ?? '-', this.freshToken('streamToken'), []);
     }
     this.ctx.logger.debug({ route: req.route, session: this.n }, 'no recorded request left: synthesized a 200');
     return { kind: 'reply', reply: jsonReply(200, body), delay: 0, matched: null, quiet: false };
@@ -267,7 +286,10 @@ export class Session {
     const res = ev.response;
     if (!res) {
       // The upstream was unreachable while recording; the client got a 502 then and gets it now.
-      return jsonReply(502, errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'));
+      return jsonReply(
+        502,
+        errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'),
+      );
     }
     const headers = keptHeaders(res.headers, (v) => this.subst.text(v));
     let body: Buffer | string;
@@ -281,12 +303,17 @@ export class Session {
 
   /** A recorded JSON body as this session sends it: from its shared template, else substituted value by value. */
   private recordedJson(ev: HttpEvent, json: unknown, watermark: string | undefined): string {
-    const template = watermark === undefined ? replyTemplateOf(ev, json, this.model, (url) => this.ctx.isUpstreamUrl?.(url) ?? false) : null;
+    const template =
+      watermark === undefined ? replyTemplateOf(ev, json, this.model, (url) => this.ctx.isUpstreamUrl?.(url) ?? false) : null;
     const live = this.subst.liveUserId;
     const rec = this.model.recordedId;
     if (template && !(live !== undefined && rec && live.includes(rec))) {
       return template.render({
-        recordedConversationId: rec, liveConversationId: this.liveId, recordedUserId: this.model.userId, liveUserId: live, token: (p) => this.tokenFor(p),
+        recordedConversationId: rec,
+        liveConversationId: this.liveId,
+        recordedUserId: this.model.userId,
+        liveUserId: live,
+        token: (p) => this.tokenFor(p),
       });
     }
     return JSON.stringify(this.subst.json(json, watermark));
@@ -326,8 +353,12 @@ export class Session {
     if (live !== undefined && rec && live.includes(rec)) return null;
     const first = item.entries[0];
     return template.render({
-      recordedConversationId: rec, liveConversationId: this.liveId, recordedUserId: this.model.userId, liveUserId: live,
-      token: (p) => this.tokenFor(p), releasedAt: (first !== undefined ? this.releasedAt.get(first) : undefined) ?? serviceTimestamp(new Date()),
+      recordedConversationId: rec,
+      liveConversationId: this.liveId,
+      recordedUserId: this.model.userId,
+      liveUserId: live,
+      token: (p) => this.tokenFor(p),
+      releasedAt: (first !== undefined ? this.releasedAt.get(first) : undefined) ?? serviceTimestamp(new Date()),
     });
   }
 
@@ -412,7 +443,11 @@ export class Session {
     const t = url.searchParams.get('t');
     const extra: Array<[string, string]> = [];
     for (const [k, v] of url.searchParams) if (k !== 't' && k !== 'watermark') extra.push([k, this.subst.text(v)]);
-    return this.buildStreamUrl(watermark ?? url.searchParams.get('watermark') ?? '-', t ? this.tokenFor(t) : this.freshToken('streamToken'), extra);
+    return this.buildStreamUrl(
+      watermark ?? url.searchParams.get('watermark') ?? '-',
+      t ? this.tokenFor(t) : this.freshToken('streamToken'),
+      extra,
+    );
   }
 
   /**

@@ -29,8 +29,11 @@ export class StreamHub {
   private attempts = 0;
 
   constructor(
-    private readonly session: Session, private readonly wss: WebSocketServer, private readonly logger: Logger,
-    private readonly faults: FaultPlan, private readonly faultScope: string,
+    private readonly session: Session,
+    private readonly wss: WebSocketServer,
+    private readonly logger: Logger,
+    private readonly faults: FaultPlan,
+    private readonly faultScope: string,
   ) {}
 
   /** Handles the live client's next upgrade to this session's stream. */
@@ -47,10 +50,17 @@ export class StreamHub {
     if (recorded && recorded.status !== 101) {
       // A recorded failed handshake (e.g. 403 for a t= past its 60 s) is answered the same way.
       const res = recorded.response;
-      const body = res?.body && 'json' in res.body ? Buffer.from(JSON.stringify(this.session.subst.json(res.body.json)))
-        : res?.body && 'text' in res.body ? Buffer.from(this.session.subst.text(res.body.text)) : decodeBody(res?.body ?? null);
+      const body =
+        res?.body && 'json' in res.body
+          ? Buffer.from(JSON.stringify(this.session.subst.json(res.body.json)))
+          : res?.body && 'text' in res.body
+            ? Buffer.from(this.session.subst.text(res.body.text))
+            : decodeBody(res?.body ?? null);
       const headers = res ? keptHeaders(res.headers, (v) => this.session.subst.text(v)) : {};
-      this.logger.info({ route: Route.stream, status: recorded.status, session: this.session.n, socket: ordinal }, 'replayed a refused stream handshake');
+      this.logger.info(
+        { route: Route.stream, status: recorded.status, session: this.session.n, socket: ordinal },
+        'replayed a refused stream handshake',
+      );
       refuseUpgrade(socket, { status: recorded.status, headers, body }, cors);
       return;
     }
@@ -62,7 +72,10 @@ export class StreamHub {
       this.logger.info({ route: Route.stream, status: 101, session: this.session.n, socket: ordinal }, 'stream opened');
       ws.on('message', (data, isBinary) => {
         // Client frames (the empty pings of DirectLineJS) are accepted and ignored.
-        this.logger.debug({ session: this.session.n, socket: ordinal, bytes: Buffer.isBuffer(data) ? data.length : 0, isBinary }, 'client frame ignored');
+        this.logger.debug(
+          { session: this.session.n, socket: ordinal, bytes: Buffer.isBuffer(data) ? data.length : 0, isBinary },
+          'client frame ignored',
+        );
       });
       ws.on('close', (code) => {
         this.sockets.delete(live);
@@ -84,7 +97,10 @@ export class StreamHub {
           const fresh = item.entries.filter((i) => i > s.after);
           if (fresh.length === 0) continue;
           const log = this.session.model.log;
-          const watermark = fresh.map((i) => log[i].watermark).filter((w) => w !== undefined).at(-1);
+          const watermark = fresh
+            .map((i) => log[i].watermark)
+            .filter((w) => w !== undefined)
+            .at(-1);
           this.send(s, JSON.stringify({ activities: fresh.map((i) => this.session.serveActivity(log[i])), watermark }), false);
           continue;
         }
@@ -152,6 +168,7 @@ export class StreamHub {
   private send(s: LiveSocket, payload: string | Buffer, binary: boolean): void {
     if (s.ws.readyState !== WebSocket.OPEN) return;
     s.tap.send(payload, binary);
-    if (!binary && typeof payload === 'string') this.logger.debug({ session: this.session.n, socket: s.ordinal, bytes: payload.length }, 'frame sent');
+    if (!binary && typeof payload === 'string')
+      this.logger.debug({ session: this.session.n, socket: s.ordinal, bytes: payload.length }, 'frame sent');
   }
 }

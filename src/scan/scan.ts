@@ -8,13 +8,13 @@ import { isPlaceholder } from '../cassette/placeholders.js';
 import { formatJsonPath, walkJsonStrings, type JsonPath } from './json-walk.js';
 
 export type FindingKind =
-  | 'directline-secret'   // a Direct Line / Web Chat site secret
-  | 'jwt'                 // a JSON Web Token (Direct Line tokens and stream tokens are JWTs)
-  | 'bearer'              // `Bearer <credential>`
-  | 'authorization'       // an Authorization-type header with another scheme or a bare credential
-  | 'url-token'           // `t=` / `token=` URL parameter, or `t` in a recorded query
-  | 'json-key'            // a token / secret / password / ... key with a value
-  | 'custom';             // a user-supplied pattern
+  | 'directline-secret' // a Direct Line / Web Chat site secret
+  | 'jwt' // a JSON Web Token (Direct Line tokens and stream tokens are JWTs)
+  | 'bearer' // `Bearer <credential>`
+  | 'authorization' // an Authorization-type header with another scheme or a bare credential
+  | 'url-token' // `t=` / `token=` URL parameter, or `t` in a recorded query
+  | 'json-key' // a token / secret / password / ... key with a value
+  | 'custom'; // a user-supplied pattern
 
 export interface Finding {
   file: string;
@@ -49,8 +49,28 @@ const URL_TOKEN = /(?:[?&#;]|^)(t|token|access_token)=([^&#\s"'<>\\]*)/gi;
 // A JSON key/value inside a string (a frame's exact text) or inside text that is not JSON.
 const EMBEDDED_KEY = /"([A-Za-z0-9_-]{1,40})"\s*:\s*"((?:[^"\\\n]|\\.){1,2000})"/g;
 
-const SECRET_KEY_EXACT = new Set(['token', 'secret', 'password', 'passwd', 'pwd', 'apikey', 'subscriptionkey', 'clientsecret', 'connectionstring', 'sastoken', 'privatekey']);
-const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'api-key', 'ocp-apim-subscription-key']);
+const SECRET_KEY_EXACT = new Set([
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'pwd',
+  'apikey',
+  'subscriptionkey',
+  'clientsecret',
+  'connectionstring',
+  'sastoken',
+  'privatekey',
+]);
+const AUTH_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'ocp-apim-subscription-key',
+]);
 
 function isSecretKey(key: string): boolean {
   const k = key.toLowerCase().replace(/[-_]/g, '');
@@ -80,7 +100,10 @@ class Collector {
   private readonly seen = new Set<string>();
   private readonly patterns: RegExp[];
 
-  constructor(readonly file: string, patterns: RegExp[] = []) {
+  constructor(
+    readonly file: string,
+    patterns: RegExp[] = [],
+  ) {
     this.patterns = patterns.map((p) => new RegExp(p.source, p.flags.includes('g') ? p.flags : p.flags + 'g'));
   }
 
@@ -132,7 +155,9 @@ class Collector {
       let v = m[2];
       try {
         v = decodeURIComponent(v);
-      } catch { /* keep it raw */ }
+      } catch {
+        /* keep it raw */
+      }
       const w = where(m.index);
       this.add(w.path, w.line, 'url-token', v);
     }
@@ -151,7 +176,9 @@ class Collector {
         let v = m[2];
         try {
           v = JSON.parse(`"${m[2]}"`) as string;
-        } catch { /* keep it raw */ }
+        } catch {
+          /* keep it raw */
+        }
         const w = where(m.index);
         const cred = /^bearer\s+(\S+)$/i.exec(v.trim());
         this.add(w.path, w.line, cred ? 'bearer' : 'json-key', cred ? cred[1] : v.trim());
@@ -228,7 +255,10 @@ export async function scanCassetteFile(file: string, opts: Omit<ScanOptions, 'fi
 }
 
 /** Scans several files (a pre-commit hook passes the staged ones); files that cannot be read are reported in `errors`. */
-export async function scanFiles(files: string[], opts: Omit<ScanOptions, 'file'> = {}): Promise<{ findings: Finding[]; errors: Array<{ file: string; message: string }> }> {
+export async function scanFiles(
+  files: string[],
+  opts: Omit<ScanOptions, 'file'> = {},
+): Promise<{ findings: Finding[]; errors: Array<{ file: string; message: string }> }> {
   const findings: Finding[] = [];
   const errors: Array<{ file: string; message: string }> = [];
   for (const file of files) {
@@ -243,5 +273,8 @@ export async function scanFiles(files: string[], opts: Omit<ScanOptions, 'file'>
 
 /** `file:line  kind  path  excerpt`, one finding a line. */
 export function formatFindings(findings: Finding[]): string {
-  return findings.map((f) => `${f.file}${f.line !== undefined ? `:${f.line}` : ''}  ${f.kind}  ${f.path}  ${f.excerpt}`).join('\n') + (findings.length ? '\n' : '');
+  return (
+    findings.map((f) => `${f.file}${f.line !== undefined ? `:${f.line}` : ''}  ${f.kind}  ${f.path}  ${f.excerpt}`).join('\n') +
+    (findings.length ? '\n' : '')
+  );
 }

@@ -57,7 +57,10 @@ export class LiveConversation {
   private pollInFlight: Promise<void> | null = null;
   private closed = false;
 
-  constructor(private readonly plan: ConversationPlan, private readonly opts: DriveOptions) {}
+  constructor(
+    private readonly plan: ConversationPlan,
+    private readonly opts: DriveOptions,
+  ) {}
 
   async run(): Promise<void> {
     // Turn 0 (the welcome) begins with the start; turn n with the n-th activity the user sent. The driver
@@ -79,7 +82,10 @@ export class LiveConversation {
         } else if (step.kind === 'http') {
           const before = this.botArrivals.length;
           await this.send(step);
-          if (step.route === Route.conversationsStart && step === this.plan.steps.find((s) => s.kind === 'http' && s.route === Route.conversationsStart)) {
+          if (
+            step.route === Route.conversationsStart &&
+            step === this.plan.steps.find((s) => s.kind === 'http' && s.route === Route.conversationsStart)
+          ) {
             pending = { turn: 0, arrivals: before };
           }
         } else if (step.kind === 'open') {
@@ -136,7 +142,8 @@ export class LiveConversation {
     let body: Blob | undefined;
     if (step.body) {
       const json = bodyJson(step.body);
-      const bytes = json !== undefined && !('base64' in step.body) ? Buffer.from(JSON.stringify(this.liveJson(json))) : decodeBody(step.body);
+      const bytes =
+        json !== undefined && !('base64' in step.body) ? Buffer.from(JSON.stringify(this.liveJson(json))) : decodeBody(step.body);
       body = new Blob([new Uint8Array(bytes)]);
     }
     let res: Response;
@@ -173,7 +180,8 @@ export class LiveConversation {
       }
       return;
     }
-    if (isObject(recorded) && isObject(live)) for (const k of Object.keys(recorded)) if (Object.hasOwn(live, k)) this.learn(recorded[k], live[k], k);
+    if (isObject(recorded) && isObject(live))
+      for (const k of Object.keys(recorded)) if (Object.hasOwn(live, k)) this.learn(recorded[k], live[k], k);
   }
 
   /** With only a token: the conversation it belongs to is the one a start with it reports. */
@@ -191,7 +199,7 @@ export class LiveConversation {
     if (learnt) return `${m[1]} ${learnt}`;
     const { secret, token } = this.opts.credentials;
     const isSecret = placeholderKind(value) === 'secret';
-    const cred = isSecret ? secret ?? token : token ?? secret;
+    const cred = isSecret ? (secret ?? token) : (token ?? secret);
     return cred ? `${m[1]} ${cred}` : undefined;
   }
 
@@ -207,13 +215,17 @@ export class LiveConversation {
     if (v === null || typeof v !== 'object' || depth > 256) return v;
     if (Array.isArray(v)) return v.map((x) => this.liveJson(x, depth + 1));
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: this.liveJson(x, depth + 1), enumerable: true, writable: true, configurable: true });
+    for (const [k, x] of Object.entries(v))
+      Object.defineProperty(out, k, { value: this.liveJson(x, depth + 1), enumerable: true, writable: true, configurable: true });
     return out;
   }
 
   private async open(step: OpenStep): Promise<void> {
     const url = (step.streamToken && this.live.get(`stream:${step.streamToken}`)) || this.live.get('stream:latest');
-    if (!url) throw new VerifyError(`conversation ${this.plan.ordinal + 1}: the recording opened a stream, but no live start or reconnect gave a streamUrl`);
+    if (!url)
+      throw new VerifyError(
+        `conversation ${this.plan.ordinal + 1}: the recording opened a stream, but no live start or reconnect gave a streamUrl`,
+      );
     const ws = new WebSocket(url);
     this.sockets.set(step.socket, ws);
     ws.on('message', (data, isBinary) => {
@@ -222,7 +234,9 @@ export class LiveConversation {
       if (text.trim() === '') return;
       try {
         this.receive(JSON.parse(text));
-      } catch { /* not JSON: nothing to count */ }
+      } catch {
+        /* not JSON: nothing to count */
+      }
     });
     ws.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'verify: stream error'));
     await new Promise<void>((resolve) => {
@@ -251,7 +265,10 @@ export class LiveConversation {
     url.searchParams.set('watermark', this.watermark ?? '');
     const cred = this.currentToken ?? this.opts.credentials.secret ?? this.opts.credentials.token;
     try {
-      const res = await fetch(url, { headers: cred ? { authorization: `Bearer ${cred}` } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const res = await fetch(url, {
+        headers: cred ? { authorization: `Bearer ${cred}` } : {},
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
       if (res.ok) this.receive(await res.json());
     } catch (err) {
       this.opts.logger.warn({ err: (err as Error).message }, 'verify: poll failed');
@@ -278,12 +295,20 @@ export class LiveConversation {
     this.closed = true;
     if (this.polling) clearTimeout(this.polling);
     await this.pollInFlight;
-    await Promise.all([...this.sockets.values()].map((ws) => new Promise<void>((resolve) => {
-      if (ws.readyState === WebSocket.CLOSED) return resolve();
-      ws.once('close', () => resolve());
-      ws.close(1000);
-      setTimeout(() => { ws.terminate(); resolve(); }, 2000).unref();
-    })));
+    await Promise.all(
+      [...this.sockets.values()].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === WebSocket.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            ws.close(1000);
+            setTimeout(() => {
+              ws.terminate();
+              resolve();
+            }, 2000).unref();
+          }),
+      ),
+    );
     this.sockets.clear();
   }
 }

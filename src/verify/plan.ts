@@ -57,7 +57,9 @@ const BODY_HEADERS = ['content-type', 'content-disposition'];
 /** The plans of every conversation that has something to re-drive (a start or a send). */
 export function planConversations(cassette: Cassette): ConversationPlan[] {
   const model = readModel(cassette);
-  return model.conversations.map((c) => planOf(c, model.basePath)).filter((p) => p.steps.some((s) => s.kind === 'http' && (s.route === Route.conversationsStart || s.turn !== undefined)));
+  return model.conversations
+    .map((c) => planOf(c, model.basePath))
+    .filter((p) => p.steps.some((s) => s.kind === 'http' && (s.route === Route.conversationsStart || s.turn !== undefined)));
 }
 
 function planOf(c: ConversationView, basePath: string): ConversationPlan {
@@ -79,8 +81,14 @@ function planOf(c: ConversationView, basePath: string): ConversationPlan {
       const headers: Record<string, string> = {};
       for (const h of BODY_HEADERS) if (ev.request.headers[h] !== undefined) headers[h] = ev.request.headers[h];
       const step: HttpStep = {
-        kind: 'http', route: x.route, method: ev.request.method, subPath: sub, query: { ...ev.request.query }, headers,
-        body: ev.request.body, recordedResponse: ev.response ? ev.response.body : null,
+        kind: 'http',
+        route: x.route,
+        method: ev.request.method,
+        subPath: sub,
+        query: { ...ev.request.query },
+        headers,
+        body: ev.request.body,
+        recordedResponse: ev.response ? ev.response.body : null,
       };
       if (ev.request.headers.authorization !== undefined) step.authorization = ev.request.headers.authorization;
       if (x.policy.send) step.turn = ++turn;

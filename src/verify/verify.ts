@@ -69,39 +69,63 @@ export async function verifyCassette(opts: VerifyOptions): Promise<VerifyResult>
   const token = opts.token ?? nonEmpty(process.env.DIRECTLINE_TOKEN);
   if (secret) credentials.secret = secret;
   else if (token) credentials.token = token;
-  else throw new VerifyError('verify needs the bot\'s Direct Line secret or a token: set DIRECTLINE_SECRET (or DIRECTLINE_TOKEN), or verify.secret in directline-vcr.config.json; it is never taken from the command line');
+  else
+    throw new VerifyError(
+      "verify needs the bot's Direct Line secret or a token: set DIRECTLINE_SECRET (or DIRECTLINE_TOKEN), or verify.secret in directline-vcr.config.json; it is never taken from the command line",
+    );
   const upstream = opts.upstream ?? `${recorded.upstream.origin}${recorded.upstream.basePath}`;
   const plans = planConversations(recorded);
   if (plans.length === 0) throw new VerifyError(`${file ?? 'the cassette'} has no conversation to re-drive (no start, no activity sent)`);
   if (credentials.token && plans.length > 1) {
-    throw new VerifyError(`the cassette has ${plans.length} conversations, but a token (DIRECTLINE_TOKEN) opens only one: give the secret (DIRECTLINE_SECRET)`);
+    throw new VerifyError(
+      `the cassette has ${plans.length} conversations, but a token (DIRECTLINE_TOKEN) opens only one: give the secret (DIRECTLINE_SECRET)`,
+    );
   }
-  const expected = new Map(cassetteTurns(recorded, new ActivityNormaliser()).conversations.map((c) => {
-    const counts: number[] = [];
-    for (const t of c.turns) counts[t.index] = t.replies.length;
-    return [c.ordinal, counts] as const;
-  }));
+  const expected = new Map(
+    cassetteTurns(recorded, new ActivityNormaliser()).conversations.map((c) => {
+      const counts: number[] = [];
+      for (const t of c.turns) counts[t.index] = t.replies.length;
+      return [c.ordinal, counts] as const;
+    }),
+  );
 
   const work = await mkdtemp(join(tmpdir(), 'dlvcr-verify-'));
   try {
     const newFile = join(work, file ? basename(file) : 'verify.json');
     const recorder = await startRecorder({
-      upstream, cassette: newFile, port: 0, host: '127.0.0.1', logger, redact: opts.redact,
-      ca: opts.ca, insecure: opts.insecure, proxy: opts.proxy,
+      upstream,
+      cassette: newFile,
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      redact: opts.redact,
+      ca: opts.ca,
+      insecure: opts.insecure,
+      proxy: opts.proxy,
     });
     try {
       for (const plan of plans) {
-        logger.info({ conversation: plan.ordinal + 1, steps: plan.steps.length }, `verify: re-driving conversation ${plan.ordinal + 1} against ${upstream}`);
+        logger.info(
+          { conversation: plan.ordinal + 1, steps: plan.steps.length },
+          `verify: re-driving conversation ${plan.ordinal + 1} against ${upstream}`,
+        );
         await new LiveConversation(plan, {
-          domain: recorder.domain, credentials, settleMs: opts.settleMs ?? DEFAULT_SETTLE_MS,
-          expectedReplies: expected.get(plan.ordinal) ?? [], logger,
+          domain: recorder.domain,
+          credentials,
+          settleMs: opts.settleMs ?? DEFAULT_SETTLE_MS,
+          expectedReplies: expected.get(plan.ordinal) ?? [],
+          logger,
         }).run();
       }
     } finally {
       await recorder.close();
     }
     const recording = await loadCassette(newFile);
-    const diff = diffCassettes(recorded, recording, { ...opts, sourceA: file ?? undefined, sourceB: opts.out ? resolve(opts.out) : 'the live bot' });
+    const diff = diffCassettes(recorded, recording, {
+      ...opts,
+      sourceA: file ?? undefined,
+      sourceB: opts.out ? resolve(opts.out) : 'the live bot',
+    });
     let out: string | null = null;
     if (opts.out) {
       out = resolve(opts.out);

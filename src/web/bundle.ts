@@ -39,7 +39,9 @@ export function findWebChatBundle(from: string = import.meta.url): WebChatBundle
           const file = join(dir, 'dist', 'webchat.js');
           return existsSync(file) ? { file, version: typeof pkg.version === 'string' ? pkg.version : 'unknown' } : null;
         }
-      } catch { /* unreadable manifest: keep walking up */ }
+      } catch {
+        /* unreadable manifest: keep walking up */
+      }
     }
     const parent = dirname(dir);
     if (parent === dir) return null;

@@ -58,7 +58,9 @@ export function createDemoPage(opts: DemoPageOptions): DemoPageHandler {
     if (opts.bundle === undefined) bundle = findWebChatBundle();
     if (!bundle && !warned) {
       warned = true;
-      opts.logger?.warn(`Web Chat demo page: botframework-webchat is not installed, so / shows only install instructions. Install it with: ${WEBCHAT_INSTALL_COMMAND}`);
+      opts.logger?.warn(
+        `Web Chat demo page: botframework-webchat is not installed, so / shows only install instructions. Install it with: ${WEBCHAT_INSTALL_COMMAND}`,
+      );
     }
     return bundle ?? null;
   };
@@ -78,7 +80,13 @@ export function createDemoPage(opts: DemoPageOptions): DemoPageHandler {
     if (path === '/webchat.js') {
       const b = currentBundle();
       if (!b) {
-        send(res, method, 404, 'text/plain; charset=utf-8', Buffer.from(`botframework-webchat is not installed; install it with: ${WEBCHAT_INSTALL_COMMAND}\n`));
+        send(
+          res,
+          method,
+          404,
+          'text/plain; charset=utf-8',
+          Buffer.from(`botframework-webchat is not installed; install it with: ${WEBCHAT_INSTALL_COMMAND}\n`),
+        );
         return true;
       }
       serveBundle(req, res, method, b, opts.logger);
@@ -169,7 +177,9 @@ function isTypedMessage(x: ExchangeView): boolean {
  */
 export function replayDemoPageOptions(cassette: Cassette, file?: string | null): DemoPageOptions {
   // A page that generates its token when the recording did; else a fixed token (replay accepts any).
-  const opening = readModel(cassette).conversations.flatMap((c) => c.exchanges).find((x) => x.policy.opensSession === 'new');
+  const opening = readModel(cassette)
+    .conversations.flatMap((c) => c.exchanges)
+    .find((x) => x.policy.opensSession === 'new');
   const generate = opening?.route === Route.tokensGenerate;
   const messages = recordedUserMessages(cassette);
   return {

@@ -168,12 +168,16 @@ const BOOT = `
 `;
 
 function header(c: PageContent, extra: string): string {
-  const badge = c.mode === 'replay'
-    ? '<span class="badge badge-replay">replay</span>'
-    : '<span class="badge badge-record">recording</span>';
-  const what = c.mode === 'replay'
-    ? (c.title ? `Replaying cassette <code>${escapeHtml(c.title)}</code> offline` : 'Replaying a cassette offline')
-    : (c.title ? `Recording this conversation to <code>${escapeHtml(c.title)}</code>` : 'Proxying this conversation (not recording)');
+  const badge =
+    c.mode === 'replay' ? '<span class="badge badge-replay">replay</span>' : '<span class="badge badge-record">recording</span>';
+  const what =
+    c.mode === 'replay'
+      ? c.title
+        ? `Replaying cassette <code>${escapeHtml(c.title)}</code> offline`
+        : 'Replaying a cassette offline'
+      : c.title
+        ? `Recording this conversation to <code>${escapeHtml(c.title)}</code>`
+        : 'Proxying this conversation (not recording)';
   const note = c.note ? `<p>${escapeHtml(c.note)}</p>` : '';
   return `<header id="dlvcr-header"><h1>${badge}directline-vcr</h1><p>${what}${extra}</p>${note}</header>`;
 }

@@ -25,33 +25,44 @@ interface Cli {
 }
 
 function record(cwd: string, args: string[]): Cli {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'record', '--log-level', 'info', '--no-demo-page', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, 'record', '--log-level', 'info', '--no-demo-page', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   // 'close': the process has exited and its output has all been read.
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  const domain = within(new Promise<string>((resolve, reject) => {
-    const check = setInterval(() => {
-      const m = /domain = (http:\/\/\S+)/.exec(out);
-      if (m) {
+  const domain = within(
+    new Promise<string>((resolve, reject) => {
+      const check = setInterval(() => {
+        const m = /domain = (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearInterval(check);
+          resolve(m[1]!);
+        }
+      }, 10);
+      void exited.then((code) => {
         clearInterval(check);
-        resolve(m[1]!);
-      }
-    }, 10);
-    void exited.then((code) => {
-      clearInterval(check);
-      reject(new Error(`exited with ${code} before printing the domain:\n${out}`));
-    });
-  }), 'the recorder to print its domain', 15_000);
+        reject(new Error(`exited with ${code} before printing the domain:\n${out}`));
+      });
+    }),
+    'the recorder to print its domain',
+    15_000,
+  );
   domain.catch(() => {});
-  const output = () => out.split('\n').map((line) => {
-    try {
-      return (JSON.parse(line) as { msg: string }).msg;
-    } catch {
-      return line;
-    }
-  }).join('\n');
+  const output = () =>
+    out
+      .split('\n')
+      .map((line) => {
+        try {
+          return (JSON.parse(line) as { msg: string }).msg;
+        } catch {
+          return line;
+        }
+      })
+      .join('\n');
   return { child, output, exited, domain };
 }
 
@@ -59,18 +70,32 @@ test('record finds ./directline-vcr.config.json, uses its upstream/port and rule
   const tmp = await tempDir();
   const emu = await startEmulator({
     basePath: '/custom/dl',
-    bot: { reply: (a) => (a.type === 'message' ? [{ type: 'message', text: 'code vault-7f3a9c1e5b, key ACME-KEY-31337', channelData: { secretThing: 'vault-7f3a9c1e5b' } }] : []) },
+    bot: {
+      reply: (a) =>
+        a.type === 'message'
+          ? [{ type: 'message', text: 'code vault-7f3a9c1e5b, key ACME-KEY-31337', channelData: { secretThing: 'vault-7f3a9c1e5b' } }]
+          : [],
+    },
   });
   let cli: Cli | undefined;
   try {
-    await writeFile(tmp.file('directline-vcr.config.json'), JSON.stringify({ upstream: emu.domain, port: 0, redact: { jsonPaths: ['..channelData.secretThing'] } }));
+    await writeFile(
+      tmp.file('directline-vcr.config.json'),
+      JSON.stringify({ upstream: emu.domain, port: 0, redact: { jsonPaths: ['..channelData.secretThing'] } }),
+    );
     cli = record(tmp.dir, ['--cassette', 'out.json', '--redact-pattern', 'ACME-KEY-\\d+']);
     const domain = await cli.domain;
     assert.match(domain, /^http:\/\/127\.0\.0\.1:\d+\/custom\/dl$/, 'the upstream (its path) and port 0 came from the file');
-    assert.match(cli.output(), /using the config file .*directline-vcr\.config\.json \(found in the current directory; --no-config ignores it\)/);
+    assert.match(
+      cli.output(),
+      /using the config file .*directline-vcr\.config\.json \(found in the current directory; --no-config ignores it\)/,
+    );
     const start = await call(domain, 'POST', '/conversations', { bearer: emu.secret });
     const id: string = start.json.conversationId;
-    await call(domain, 'POST', `/conversations/${id}/activities`, { bearer: start.json.token, body: { type: 'message', from: { id: 'u' }, text: 'hi' } });
+    await call(domain, 'POST', `/conversations/${id}/activities`, {
+      bearer: start.json.token,
+      body: { type: 'message', from: { id: 'u' }, text: 'hi' },
+    });
     await eventually(async () => {
       const page = await call(domain, 'GET', `/conversations/${id}/activities?watermark=`, { bearer: start.json.token });
       return page.json.activities.some((a: any) => a.text?.startsWith('code vault-'));

@@ -7,19 +7,36 @@ import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { startEmulator, type BotScript } from '../emulator/index.js';
 import { StreamClient } from '../record/helpers.js';
-import { ConfigError, loadConfig, parseConfig, loadCassette, scanCassetteFile, startRecorder, type HttpEvent, type WsMessageEvent } from 'directline-vcr';
+import {
+  ConfigError,
+  loadConfig,
+  parseConfig,
+  loadCassette,
+  scanCassetteFile,
+  startRecorder,
+  type HttpEvent,
+  type WsMessageEvent,
+} from 'directline-vcr';
 import { tempDir } from '../support/fs.js';
 import { call } from '../support/http.js';
 
-const SECRET = 'vault-7f3a9c1e5b';        // in the bot's reply: channelData.secretThing and the text
+const SECRET = 'vault-7f3a9c1e5b'; // in the bot's reply: channelData.secretThing and the text
 const PASSWORD = 'hunter2-correct-horse'; // posted by the user in value.password
-const ORDER = 'ORDER-482913';             // in the user's text, caught by a pattern
-const LEFTOVER = 'ACME-KEY-31337';        // in the bot's text; no rule covers it
+const ORDER = 'ORDER-482913'; // in the user's text, caught by a pattern
+const LEFTOVER = 'ACME-KEY-31337'; // in the bot's text; no rule covers it
 
 const bot: BotScript = {
-  reply: (a) => (a.type === 'message'
-    ? [{ type: 'message', text: `Your vault code is ${SECRET}; key ${LEFTOVER}`, channelData: { secretThing: SECRET, keep: 'visible' }, delayMs: 10 }]
-    : []),
+  reply: (a) =>
+    a.type === 'message'
+      ? [
+          {
+            type: 'message',
+            text: `Your vault code is ${SECRET}; key ${LEFTOVER}`,
+            channelData: { secretThing: SECRET, keep: 'visible' },
+            delayMs: 10,
+          },
+        ]
+      : [],
 };
 
 const PLACEHOLDER = /^DLVCR_CUSTOM_\d+$/;
@@ -29,13 +46,20 @@ test('record with rules from a config file: custom secrets become stable DLVCR_C
   const emu = await startEmulator({ bot });
   try {
     const configFile = tmp.file('directline-vcr.config.json');
-    await writeFile(configFile, JSON.stringify({
-      upstream: emu.domain,
-      port: 0,
-      flushInterval: 20,
-      // `..value.password`: the posted activity ($.value.password) and its echo (activities[*].value.password).
-      redact: { jsonPaths: ['activities[*].channelData.secretThing', '..value.password'], patterns: ['ORDER-\\d{6}'] },
-    }, null, 2));
+    await writeFile(
+      configFile,
+      JSON.stringify(
+        {
+          upstream: emu.domain,
+          port: 0,
+          flushInterval: 20,
+          // `..value.password`: the posted activity ($.value.password) and its echo (activities[*].value.password).
+          redact: { jsonPaths: ['activities[*].channelData.secretThing', '..value.password'], patterns: ['ORDER-\\d{6}'] },
+        },
+        null,
+        2,
+      ),
+    );
     const config = await loadConfig(configFile);
     assert.equal(config.file, configFile);
     assert.deepEqual(config.record.redact.jsonPaths, ['activities[*].channelData.secretThing', '..value.password']);
@@ -80,7 +104,8 @@ test('record with rules from a config file: custom secrets become stable DLVCR_C
 
     // The reply, as the stream carried it and as the poll answered it: one placeholder for the secret,
     // in channelData (the JSON path) and in the text (the same value, learnt from the path).
-    const frames = c.events.filter((e): e is WsMessageEvent => e.type === 'ws.message' && e.from === 'server' && 'json' in e.data)
+    const frames = c.events
+      .filter((e): e is WsMessageEvent => e.type === 'ws.message' && e.from === 'server' && 'json' in e.data)
       .flatMap((e) => ((e.data as { json: any }).json.activities ?? []) as any[]);
     const polledActivities = (http.find((e) => e.route === 'activities.get')!.response!.body as { json: any }).json.activities as any[];
     const replies = [...frames, ...polledActivities].filter((a) => a.channelData?.secretThing !== undefined);
@@ -108,7 +133,11 @@ test('record with rules from a config file: custom secrets become stable DLVCR_C
       assert.match(f.path, /^events\[\d+\]\..*text$/);
       assert.ok(!f.excerpt.includes(LEFTOVER), 'a finding never shows the whole value');
     }
-    assert.deepEqual(findings.filter((f) => f.kind !== 'custom'), [], 'nothing else looks like a secret');
+    assert.deepEqual(
+      findings.filter((f) => f.kind !== 'custom'),
+      [],
+      'nothing else looks like a secret',
+    );
   } finally {
     await emu.close();
     await tmp.cleanup();
@@ -122,11 +151,36 @@ test('a broken config file is an error that names the file and the key', async (
       { name: 'not-json.json', content: '{ "redact": { "patterns": [ } }', key: null, problem: /not valid JSON/ },
       { name: 'array.json', content: '[]', key: null, problem: /expected a JSON object/ },
       { name: 'typo.json', content: '{ "redcat": { "headers": ["x-key"] } }', key: 'redcat', problem: /unknown key \(known: .*redact/ },
-      { name: 'typo-inside.json', content: '{ "redact": { "jsonpath": ["$.a"] } }', key: 'redact.jsonpath', problem: /unknown key \(known: headers, jsonKeys, jsonPaths, patterns\)/ },
-      { name: 'path.json', content: '{ "redact": { "jsonPaths": ["$.ok", "activities[x].secret"] } }', key: 'redact.jsonPaths[1]', problem: /not a valid JSON path: expected \[\*\], \[number\] or \["name"\]/ },
-      { name: 'regex.json', content: '{ "redact": { "patterns": ["(unclosed"] } }', key: 'redact.patterns[0]', problem: /not a valid regular expression/ },
-      { name: 'flags.json', content: '{ "redact": { "patterns": [{ "source": "x", "flags": "q" }] } }', key: 'redact.patterns[0]', problem: /not a valid regular expression/ },
-      { name: 'types.json', content: '{ "port": "4978", "mode": "replay", "upstream": "ftp://example" }', key: 'upstream', problem: /not an http:\/\/ or https:\/\/ URL.*port: .*expected number.*mode: /s },
+      {
+        name: 'typo-inside.json',
+        content: '{ "redact": { "jsonpath": ["$.a"] } }',
+        key: 'redact.jsonpath',
+        problem: /unknown key \(known: headers, jsonKeys, jsonPaths, patterns\)/,
+      },
+      {
+        name: 'path.json',
+        content: '{ "redact": { "jsonPaths": ["$.ok", "activities[x].secret"] } }',
+        key: 'redact.jsonPaths[1]',
+        problem: /not a valid JSON path: expected \[\*\], \[number\] or \["name"\]/,
+      },
+      {
+        name: 'regex.json',
+        content: '{ "redact": { "patterns": ["(unclosed"] } }',
+        key: 'redact.patterns[0]',
+        problem: /not a valid regular expression/,
+      },
+      {
+        name: 'flags.json',
+        content: '{ "redact": { "patterns": [{ "source": "x", "flags": "q" }] } }',
+        key: 'redact.patterns[0]',
+        problem: /not a valid regular expression/,
+      },
+      {
+        name: 'types.json',
+        content: '{ "port": "4978", "mode": "replay", "upstream": "ftp://example" }',
+        key: 'upstream',
+        problem: /not an http:\/\/ or https:\/\/ URL.*port: .*expected number.*mode: /s,
+      },
     ];
     for (const c of cases) {
       const file = tmp.file(c.name);
@@ -140,7 +194,13 @@ test('a broken config file is an error that names the file and the key', async (
         return true;
       });
     }
-    await assert.rejects(loadConfig(tmp.file('missing.json')), (err: any) => err instanceof ConfigError && /cannot read the config file \(ENOENT\)/.test(err.message) && err.message.startsWith(tmp.file('missing.json')));
+    await assert.rejects(
+      loadConfig(tmp.file('missing.json')),
+      (err: any) =>
+        err instanceof ConfigError &&
+        /cannot read the config file \(ENOENT\)/.test(err.message) &&
+        err.message.startsWith(tmp.file('missing.json')),
+    );
   } finally {
     await tmp.cleanup();
   }
@@ -152,7 +212,15 @@ test('an empty config is valid, and pattern flags are honoured', async () => {
     const file = tmp.file('c.json');
     await writeFile(file, '{}');
     assert.deepEqual((await loadConfig(file)).record, { redact: {} });
-    await writeFile(file, JSON.stringify({ $schema: 'x', mode: 'auto', host: '::1', redact: { headers: ['X-Api-Key'], jsonKeys: ['pin'], patterns: ['a\\d', { source: 'secret-[a-z]+', flags: 'i' }] } }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        $schema: 'x',
+        mode: 'auto',
+        host: '::1',
+        redact: { headers: ['X-Api-Key'], jsonKeys: ['pin'], patterns: ['a\\d', { source: 'secret-[a-z]+', flags: 'i' }] },
+      }),
+    );
     const c = await loadConfig(file);
     assert.equal(c.mode, 'auto');
     assert.equal(c.record.host, '::1');

@@ -17,7 +17,11 @@ import { tempDir } from '../support/fs.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const bin = (p: string) => join(ROOT, 'node_modules', p);
 
-interface Run { code: number | null; out: string; ms: number }
+interface Run {
+  code: number | null;
+  out: string;
+  ms: number;
+}
 
 /** Runs `node ...args` in the project folder; kills it after `limitMs`. */
 function node(args: string[], limitMs = 60_000): Promise<Run> {
@@ -34,10 +38,12 @@ function node(args: string[], limitMs = 60_000): Promise<Run> {
     out += `\n[killed after ${limitMs} ms]`;
     child.kill('SIGKILL');
   }, limitMs);
-  return new Promise((resolve) => child.once('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, out, ms: Date.now() - started });
-  }));
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, ms: Date.now() - started });
+    }),
+  );
 }
 
 function newestMtime(dir: string): number {
@@ -56,13 +62,25 @@ async function ensureDistIsCurrent(): Promise<void> {
   assert.equal(r.code, 0, `building dist/ failed:\n${r.out}`);
 }
 
-interface Report { numTotalTests: number; numPassedTests: number; numFailedTests: number }
+interface Report {
+  numTotalTests: number;
+  numPassedTests: number;
+  numFailedTests: number;
+}
 
 test('Vitest runs a test that replays a conversation through `directline-vcr`', async (t) => {
   const tmp = await tempDir();
   try {
     const report = tmp.file('vitest.json');
-    const r = await node([bin('vitest/vitest.mjs'), 'run', '--config', 'test/api/runners/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+    const r = await node([
+      bin('vitest/vitest.mjs'),
+      'run',
+      '--config',
+      'test/api/runners/vitest.config.ts',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${report}`,
+    ]);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /Tests\s+1 passed \(1\)/, r.out);
     const json = JSON.parse(await readFile(report, 'utf8')) as Report;
@@ -78,7 +96,14 @@ test('Jest (ESM) runs a test that replays a conversation through `directline-vcr
   const tmp = await tempDir();
   try {
     const report = tmp.file('jest.json');
-    const r = await node(['--experimental-vm-modules', bin('jest/bin/jest.js'), '--config', 'test/api/runners/jest.config.mjs', '--json', `--outputFile=${report}`]);
+    const r = await node([
+      '--experimental-vm-modules',
+      bin('jest/bin/jest.js'),
+      '--config',
+      'test/api/runners/jest.config.mjs',
+      '--json',
+      `--outputFile=${report}`,
+    ]);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /Tests:\s+1 passed, 1 total/, r.out);
     const json = JSON.parse(await readFile(report, 'utf8')) as Report;

@@ -13,12 +13,17 @@ import { botBubble, collectErrors, ensureDirFor, launchChromium, SELECTORS, send
 const DEMO = fileURLToPath(new URL('../../recordings/demo.json', import.meta.url));
 const SHOT = fileURLToPath(new URL('../../test-artifacts/demo-replay.png', import.meta.url));
 const DOCS_SHOT = fileURLToPath(new URL('../../docs/demo-replay.png', import.meta.url));
-const STREAMED = 'It records a Direct Line conversation (HTTP and WebSocket) into a cassette, replays it offline with the recorded timing, and imports transcripts, chatdown files and scripts like this one. This answer was livestreamed chunk by chunk, as a copilot streams. That is the whole demo: record your own bot with directline-vcr record.';
+const STREAMED =
+  'It records a Direct Line conversation (HTTP and WebSocket) into a cassette, replays it offline with the recorded timing, and imports transcripts, chatdown files and scripts like this one. This answer was livestreamed chunk by chunk, as a copilot streams. That is the whole demo: record your own bot with directline-vcr record.';
 
 describe('the shipped demo in Web Chat', () => {
   let browser: Browser | undefined;
-  before(async () => { browser = await launchChromium(); });
-  after(async () => { await browser?.close(); });
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
 
   it('replays offline at speed 2 by clicking the buttons: card, image, livestream', { timeout: 60_000 }, async () => {
     const replayer = await startReplayer({ cassette: DEMO, speed: 2, demoPage: true });
@@ -38,7 +43,11 @@ describe('the shipped demo in Web Chat', () => {
 
       await click('Show me a picture');
       const src = `${replayer.url}/attachments/`;
-      await page.waitForFunction((prefix) => [...document.images].some((i) => i.src.startsWith(prefix) && i.complete && i.naturalWidth === 640), src, { timeout: 10_000 });
+      await page.waitForFunction(
+        (prefix) => [...document.images].some((i) => i.src.startsWith(prefix) && i.complete && i.naturalWidth === 640),
+        src,
+        { timeout: 10_000 },
+      );
 
       await click('What can directline-vcr do?');
       await botBubble(page, STREAMED).waitFor({ timeout: 15_000 });

@@ -10,7 +10,13 @@ import { pino } from 'pino';
 import type { Cassette } from '../../src/cassette/schema.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import {
-  createDemoPage, DEMO_TOKEN, findWebChatBundle, recordedUserMessages, replayDemoPageOptions, WEBCHAT_INSTALL_COMMAND, type DemoPageOptions,
+  createDemoPage,
+  DEMO_TOKEN,
+  findWebChatBundle,
+  recordedUserMessages,
+  replayDemoPageOptions,
+  WEBCHAT_INSTALL_COMMAND,
+  type DemoPageOptions,
 } from '../../src/web/index.js';
 import { startEmulator } from '../emulator/index.js';
 
@@ -28,13 +34,26 @@ async function serve(opts: DemoPageOptions): Promise<string> {
     res.end('declined');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 function captureLogger() {
   const lines: Array<{ level: number; msg: string }> = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (s: string) => {
+        lines.push(JSON.parse(s));
+      },
+    },
+  );
   return { logger, lines };
 }
 
@@ -73,14 +92,24 @@ describe('demo page', () => {
     assert.equal(head.status, 200);
 
     assert.equal((await fetch(`${url}/favicon.ico`)).status, 204);
-    for (const [method, path] of [['POST', '/'], ['GET', '/v3/directline/conversations'], ['GET', '/other'], ['OPTIONS', '/']] as const) {
+    for (const [method, path] of [
+      ['POST', '/'],
+      ['GET', '/v3/directline/conversations'],
+      ['GET', '/other'],
+      ['OPTIONS', '/'],
+    ] as const) {
       assert.equal((await fetch(`${url}${path}`, { method })).status, 418, `${method} ${path} is not the page's`);
     }
   });
 
   it('escapes the cassette name and the note; the boot config cannot close its script tag', async () => {
     const evil = '</script><script>alert(1)</script>&"\'.json';
-    const url = await serve({ basePath: '/v3/directline', title: evil, note: `<img src=x onerror=alert(2)> ${evil}`, credentials: { token: '</script>\u2028' } });
+    const url = await serve({
+      basePath: '/v3/directline',
+      title: evil,
+      note: `<img src=x onerror=alert(2)> ${evil}`,
+      credentials: { token: '</script>\u2028' },
+    });
     const html = await (await fetch(`${url}/`)).text();
     assert.ok(!html.includes('<script>alert(1)'), 'title not interpolated raw');
     assert.ok(!html.includes('<img src=x'), 'note not interpolated raw');
@@ -120,13 +149,20 @@ describe('demo page', () => {
 
   it('replayDemoPageOptions: token or generate from how the first conversation began, and the messages to type', () => {
     const http = (route: RouteName, conversationId: string | null, body: unknown = null) => ({
-      type: 'http' as const, t: 0, conversationId, route, duration: 1,
+      type: 'http' as const,
+      t: 0,
+      conversationId,
+      route,
+      duration: 1,
       request: { method: 'POST', path: '/x', query: {}, headers: {}, body: body === null ? null : { json: body } },
       response: { status: 200, headers: {}, body: null },
     });
     const base: Omit<Cassette, 'events'> = {
-      version: 1, tool: { name: 'directline-vcr', version: '0' }, createdAt: '2026-01-01T00:00:00Z',
-      upstream: { origin: 'https://directline.botframework.com', basePath: '/v3/directline' }, redaction: { placeholders: {} },
+      version: 1,
+      tool: { name: 'directline-vcr', version: '0' },
+      createdAt: '2026-01-01T00:00:00Z',
+      upstream: { origin: 'https://directline.botframework.com', basePath: '/v3/directline' },
+      redaction: { placeholders: {} },
     };
     const started: Cassette = {
       ...base,
@@ -162,7 +198,10 @@ describe('demo page', () => {
     assert.equal(withPage.demoPageUrl, `${withPage.url}/`);
     const html = await (await fetch(withPage.demoPageUrl!)).text();
     assert.deepEqual(configOf(html), { mode: 'record', basePath: '/v3/directline', credentials: 'ask' });
-    const start = await fetch(`${withPage.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emulator.secret}` } });
+    const start = await fetch(`${withPage.domain}/conversations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emulator.secret}` },
+    });
     assert.equal(start.status, 201);
     assert.match(((await start.json()) as { streamUrl: string }).streamUrl, new RegExp(`^ws://127\\.0\\.0\\.1:${withPage.port}/`));
   });

@@ -30,13 +30,21 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}; the Web Chat browser tests need it. ` +
-      'Install it with: apt-get update && apt-get install -y chromium  (Debian; see .ci/apt-packages), ' +
-      'or point DLVCR_CHROMIUM at a Chromium/Chrome binary.',
+        'Install it with: apt-get update && apt-get install -y chromium  (Debian; see .ci/apt-packages), ' +
+        'or point DLVCR_CHROMIUM at a Chromium/Chrome binary.',
     );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -60,7 +68,9 @@ export async function sendAsPerson(page: Page, text: string): Promise<void> {
 
 /** The bot's bubble with exactly this text (user bubbles excluded). */
 export function botBubble(page: Page, text: string) {
-  return page.locator(`${SELECTORS.bubble}:not(${SELECTORS.userBubble})`).filter({ hasText: new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) });
+  return page
+    .locator(`${SELECTORS.bubble}:not(${SELECTORS.userBubble})`)
+    .filter({ hasText: new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) });
 }
 
 export function userBubble(page: Page, text: string) {
@@ -85,7 +95,12 @@ export async function storeActivities(page: Page): Promise<StoredActivity[]> {
     const w = window as unknown as { directLineVcr?: { store?: { getState(): { activities: any[] } } } };
     const state = w.directLineVcr?.store?.getState();
     if (!state) throw new Error('window.directLineVcr.store is missing: the demo page did not start Web Chat');
-    return state.activities.map((a: any) => ({ type: a.type, text: a.text, role: a.from?.role, sendStatus: a.channelData?.['webchat:send-status'] }));
+    return state.activities.map((a: any) => ({
+      type: a.type,
+      text: a.text,
+      role: a.from?.role,
+      sendStatus: a.channelData?.['webchat:send-status'],
+    }));
   });
 }
 

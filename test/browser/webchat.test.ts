@@ -12,7 +12,17 @@ import { loadCassette } from '../../src/cassette/load.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import { startEmulator, type BotReplyStep } from '../emulator/index.js';
-import { botBubble, collectErrors, ensureDirFor, launchChromium, SELECTORS, sendAsPerson, sendFailed, userBubble, waitAllSent } from './support.js';
+import {
+  botBubble,
+  collectErrors,
+  ensureDirFor,
+  launchChromium,
+  SELECTORS,
+  sendAsPerson,
+  sendFailed,
+  userBubble,
+  waitAllSent,
+} from './support.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const CASSETTE = `${ARTIFACTS}webchat-demo.json`;
@@ -46,13 +56,18 @@ after(async () => {
 /** Runs MESSAGES as a person would and checks what Web Chat shows after each. */
 async function converse(page: Page, errors: string[], typingScreenshot?: string): Promise<void> {
   const why = () => (errors.length ? `\nbrowser errors:\n${errors.join('\n')}` : '');
-  await botBubble(page, WELCOME).waitFor({ timeout: 10_000 }).catch((err: Error) => assert.fail(`no welcome bubble: ${err.message}${why()}`));
+  await botBubble(page, WELCOME)
+    .waitFor({ timeout: 10_000 })
+    .catch((err: Error) => assert.fail(`no welcome bubble: ${err.message}${why()}`));
   for (const text of MESSAGES) {
     await sendAsPerson(page, text);
-    await page.locator(SELECTORS.typing).waitFor({ state: 'visible', timeout: 5_000 })
+    await page
+      .locator(SELECTORS.typing)
+      .waitFor({ state: 'visible', timeout: 5_000 })
       .catch((err: Error) => assert.fail(`no typing indicator after sending "${text}": ${err.message}${why()}`));
     if (typingScreenshot && text === MESSAGES[0]) await page.screenshot({ path: typingScreenshot });
-    await botBubble(page, `You said: ${text}`).waitFor({ timeout: 10_000 })
+    await botBubble(page, `You said: ${text}`)
+      .waitFor({ timeout: 10_000 })
       .catch((err: Error) => assert.fail(`no reply bubble for "${text}": ${err.message}${why()}`));
     // A message from the bot ends its typing.
     await page.locator(SELECTORS.typing).waitFor({ state: 'hidden', timeout: 5_000 });
@@ -89,7 +104,10 @@ describe('Web Chat demo page in Chromium', () => {
       const page = await context.newPage();
       const errors = collectErrors(page);
       await page.goto(recorder.demoPageUrl);
-      assert.match(await page.locator('#dlvcr-header').innerText(), /RECORDING[\s\S]*directline-vcr[\s\S]*Recording this conversation to webchat-demo\.json/i);
+      assert.match(
+        await page.locator('#dlvcr-header').innerText(),
+        /RECORDING[\s\S]*directline-vcr[\s\S]*Recording this conversation to webchat-demo\.json/i,
+      );
       // The secret goes into the page's form, as a person would give it (never to the recorder).
       await page.locator('#dlvcr-value').fill(emulator.secret);
       await page.locator('#dlvcr-credentials button[type=submit]').click();
@@ -129,7 +147,9 @@ describe('Web Chat demo page in Chromium', () => {
     assert.equal(summary.conversations, 1);
   });
 
-  it('(c) takes the secret from #secret= in the page URL, removes it from the address bar, reports a refused one', { timeout: 20_000 }, async () => {
+  it('(c) takes the secret from #secret= in the page URL, removes it from the address bar, reports a refused one', {
+    timeout: 20_000,
+  }, async () => {
     const emulator = await startEmulator({});
     cleanups.push(() => emulator.close());
     const proxy = await startRecorder({ upstream: emulator.domain, demoPage: true }); // no cassette: passthrough
@@ -139,7 +159,9 @@ describe('Web Chat demo page in Chromium', () => {
       const page = await context.newPage();
       const errors = collectErrors(page);
       await page.goto(`${proxy.demoPageUrl}#secret=${encodeURIComponent(emulator.secret)}`);
-      await botBubble(page, WELCOME).waitFor({ timeout: 10_000 }).catch((err: Error) => assert.fail(`${err.message}\n${errors.join('\n')}`));
+      await botBubble(page, WELCOME)
+        .waitFor({ timeout: 10_000 })
+        .catch((err: Error) => assert.fail(`${err.message}\n${errors.join('\n')}`));
       assert.equal(page.url(), proxy.demoPageUrl, 'the secret is gone from the address bar');
       assert.equal(await page.locator('#dlvcr-credentials').isVisible(), false, 'no form when the URL carries the secret');
       assert.match(await page.locator('#dlvcr-header').innerText(), /Proxying this conversation \(not recording\)/);

@@ -14,7 +14,10 @@ test('a second lock of the same cassette is refused, naming the file, the lock a
     const first = await CassetteLock.acquire(file, { port: 4978, url: 'http://127.0.0.1:4978' });
     assert.equal(first.lockFile, lockFileOf(file));
     assert.deepEqual(JSON.parse(readFileSync(first.lockFile, 'utf8')), { ...first.holder });
-    const err = await CassetteLock.acquire(file).then(() => null, (e: unknown) => e);
+    const err = await CassetteLock.acquire(file).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof CassetteLockedError, String(err));
     assert.equal(err.code, 'CASSETTE_LOCKED');
     assert.equal(err.holder?.pid, process.pid);
@@ -37,14 +40,25 @@ test('a lock left by a killed process is taken over, and the taker is told who h
   try {
     const file = tmp.file('c.json');
     // A real holder in another process, killed with SIGKILL: it cannot release anything.
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=dlvcr-source', '-e',
-      `import('${new URL('../../src/cassette/lock.ts', import.meta.url).pathname}').then(async (m) => { await m.CassetteLock.acquire(${JSON.stringify(file)}, { port: 1234 }); console.log('locked'); setInterval(() => {}, 1000); })`],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=dlvcr-source',
+        '-e',
+        `import('${new URL('../../src/cassette/lock.ts', import.meta.url).pathname}').then(async (m) => { await m.CassetteLock.acquire(${JSON.stringify(file)}, { port: 1234 }); console.log('locked'); setInterval(() => {}, 1000); })`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
       child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
     });
-    await assert.rejects(CassetteLock.acquire(file), (e: unknown) => e instanceof CassetteLockedError && e.holder?.pid === child.pid && e.holder?.port === 1234);
+    await assert.rejects(
+      CassetteLock.acquire(file),
+      (e: unknown) => e instanceof CassetteLockedError && e.holder?.pid === child.pid && e.holder?.port === 1234,
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const told: Array<number | undefined> = [];

@@ -25,13 +25,29 @@ const UPSTREAM = { origin: 'http://127.0.0.1:1', basePath: '/v3/directline' };
 const MANUAL = 600_000;
 
 function frame(t: number, text: string, socket = 0): CassetteEvent {
-  return { type: 'ws.message', t, conversationId: 'conv-1', socket, from: 'server', data: { json: { activities: [{ type: 'message', text }], watermark: String(t) } } };
+  return {
+    type: 'ws.message',
+    t,
+    conversationId: 'conv-1',
+    socket,
+    from: 'server',
+    data: { json: { activities: [{ type: 'message', text }], watermark: String(t) } },
+  };
 }
 
 function exchange(t: number, text: string): HttpEvent {
   return {
-    type: 'http', t, conversationId: 'conv-1', route: 'activities.post',
-    request: { method: 'POST', path: '/v3/directline/conversations/conv-1/activities', query: {}, headers: { authorization: 'Bearer DLVCR_TOKEN_1' }, body: { json: { type: 'message', text } } },
+    type: 'http',
+    t,
+    conversationId: 'conv-1',
+    route: 'activities.post',
+    request: {
+      method: 'POST',
+      path: '/v3/directline/conversations/conv-1/activities',
+      query: {},
+      headers: { authorization: 'Bearer DLVCR_TOKEN_1' },
+      body: { json: { type: 'message', text } },
+    },
     response: { status: 200, headers: { 'content-type': 'application/json' }, body: { json: { id: `conv-1|${t}` } } },
     duration: 20,
   };
@@ -64,7 +80,8 @@ test('after every flush the file is byte-identical to stringifyCassette of the d
     for (let round = 0; round < 12; round++) {
       for (let i = 0; i < 1 + (round % 4) * 7; i++) w.append(frame(w.now(), `${TEXTS[n++ % TEXTS.length]} #${n}`, round % 3));
       // (A placeholder named __proto__ too: an own key, as JSON.parse makes it.)
-      if (round % 3 === 1) w.setPlaceholders({ ...w.data.redaction.placeholders, [`DLVCR_TOKEN_${round}`]: 'token', ...JSON.parse('{"__proto__":"custom"}') });
+      if (round % 3 === 1)
+        w.setPlaceholders({ ...w.data.redaction.placeholders, [`DLVCR_TOKEN_${round}`]: 'token', ...JSON.parse('{"__proto__":"custom"}') });
       const before = { ...w.stats };
       await w.flush();
       const text = await onDisk(file);
@@ -97,10 +114,19 @@ for (const mode of ['shadow', 'in-place'] as const satisfies readonly AppendFile
     const tmp = await tempDir();
     const file = tmp.file('low.json');
     const adapter = new AppendFile(file, { parse: (s) => parseCassette(s, file), mode });
-    const db = new Low<Cassette>(adapter, { version: 1, tool: { name: 't', version: '0' }, createdAt: 'now', upstream: UPSTREAM, redaction: { placeholders: {} }, events: [] });
+    const db = new Low<Cassette>(adapter, {
+      version: 1,
+      tool: { name: 't', version: '0' },
+      createdAt: 'now',
+      upstream: UPSTREAM,
+      redaction: { placeholders: {} },
+      events: [],
+    });
     // FileHandle.prototype.writev, wrapped: the next write can be cut short or fail.
     const probe = await open(file, 'w');
-    const proto = Object.getPrototypeOf(probe) as { writev: (bufs: Buffer[], pos: number) => Promise<{ bytesWritten: number; buffers: Buffer[] }> };
+    const proto = Object.getPrototypeOf(probe) as {
+      writev: (bufs: Buffer[], pos: number) => Promise<{ bytesWritten: number; buffers: Buffer[] }>;
+    };
     await probe.close();
     const original = proto.writev;
     let next: 'short' | 'fail' | null = null;
@@ -207,7 +233,18 @@ test('holds: events at or after a held time stay off the disk until the hold is 
     assert.equal(assertPrefixOnDisk(text, w.snapshot(), 'while held'), 1, 'only the event before the hold is on disk');
     assert.match(text, /DLVCR_TOKEN_1/, 'the tail (placeholders) is current even while events are held');
     // The exchange completes: captured (inserted before the 5 frames), then released.
-    capture.http({ t, conversationId: 'conv-1', route: 'activities.post', method: 'POST', path: '/v3/directline/conversations/conv-1/activities', query: {}, requestHeaders: {}, requestBody: null, response: { status: 200, headers: {}, body: null }, duration: 3 });
+    capture.http({
+      t,
+      conversationId: 'conv-1',
+      route: 'activities.post',
+      method: 'POST',
+      path: '/v3/directline/conversations/conv-1/activities',
+      query: {},
+      requestHeaders: {},
+      requestBody: null,
+      response: { status: 200, headers: {}, body: null },
+      duration: 3,
+    });
     release();
     release(); // harmless
     await w.flush();
@@ -215,12 +252,18 @@ test('holds: events at or after a held time stay off the disk until the hold is 
     // The second hold (t2 > t) still holds the frames stamped after t2, but the exchange (t) is written.
     const k = assertPrefixOnDisk(text, w.snapshot(), 'after the first release');
     assert.equal(k, 2);
-    assert.deepEqual((JSON.parse(text) as Cassette).events.map((e) => e.type), ['ws.message', 'http']);
+    assert.deepEqual(
+      (JSON.parse(text) as Cassette).events.map((e) => e.type),
+      ['ws.message', 'http'],
+    );
     release2();
     await w.flush();
     text = await onDisk(file);
     assert.equal(text, stringifyCassette(w.snapshot()));
-    assert.deepEqual(w.snapshot().events.map((e) => e.type), ['ws.message', 'http', 'ws.message', 'ws.message', 'ws.message', 'ws.message', 'ws.message']);
+    assert.deepEqual(
+      w.snapshot().events.map((e) => e.type),
+      ['ws.message', 'http', 'ws.message', 'ws.message', 'ws.message', 'ws.message', 'ws.message'],
+    );
     assert.equal(w.stats.fullWrites, 1, 'no full rewrite: the exchange was inserted after the written part');
     await w.close();
   } finally {
@@ -252,7 +295,10 @@ test('a hold older than maxHoldMs (1 s) stops holding: the events behind it reac
         }
         await sleep(10);
       }
-      assert.ok(onDiskAt >= 1000 && onDiskAt < 1000 + FLUSH + 400, `the held events reached the disk ${Math.round(onDiskAt)} ms after the hold (expected ≈ 1000 ms)`);
+      assert.ok(
+        onDiskAt >= 1000 && onDiskAt < 1000 + FLUSH + 400,
+        `the held events reached the disk ${Math.round(onDiskAt)} ms after the hold (expected ≈ 1000 ms)`,
+      );
       const fullBefore = w.stats.fullWrites;
       // Later frames keep flowing to the disk at the flush interval while the hold is still open.
       const n1 = (await loadCassette(file)).events.length;
@@ -346,14 +392,17 @@ test('append mode continues an existing cassette (any layout): the first write r
   try {
     // An existing cassette in another layout (redaction before events, as older versions wrote it).
     const old: Cassette = {
-      version: 1, tool: { name: 'directline-vcr', version: '0.0.1' }, createdAt: '2026-01-01T00:00:00.000Z', upstream: UPSTREAM,
+      version: 1,
+      tool: { name: 'directline-vcr', version: '0.0.1' },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      upstream: UPSTREAM,
       redaction: { placeholders: { DLVCR_SECRET_1: 'secret' } },
       events: [frame(0, 'old 0'), frame(5000, 'old 1', 1)],
     };
     await writeFile(file, JSON.stringify(old, null, 2));
     const w = await CassetteWriter.create(file, { upstream: UPSTREAM, flushIntervalMs: MANUAL, append: true });
     assert.equal(w.stats.fullWrites, 1);
-    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()), 'rewritten in this writer\'s layout');
+    assert.equal(await onDisk(file), stringifyCassette(w.snapshot()), "rewritten in this writer's layout");
     assert.equal(w.data.createdAt, old.createdAt);
     assert.ok(w.now() >= 5000, 'new events are stamped after the last old one');
     w.append(frame(w.now(), 'new'));
@@ -362,7 +411,10 @@ test('append mode continues an existing cassette (any layout): the first write r
     assert.equal(w.stats.incrementalWrites, 1);
     await w.close();
     const c = await loadCassette(file);
-    assert.deepEqual(c.events.map((e) => (e as { data: { json: { activities: Array<{ text: string }> } } }).data.json.activities[0].text), ['old 0', 'old 1', 'new']);
+    assert.deepEqual(
+      c.events.map((e) => (e as { data: { json: { activities: Array<{ text: string }> } } }).data.json.activities[0].text),
+      ['old 0', 'old 1', 'new'],
+    );
     assert.deepEqual(c.redaction.placeholders, { DLVCR_SECRET_1: 'secret' });
     // A cassette that does not exist yet: append mode starts a fresh one.
     const w2 = await CassetteWriter.create(tmp.file('new.json'), { upstream: UPSTREAM, flushIntervalMs: MANUAL, append: true });
@@ -406,38 +458,43 @@ test('random appends, inserts, holds, releases and placeholder changes: after ev
   const tmp = await tempDir();
   let run = 0;
   try {
-    await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
-      const file = tmp.file(`p-${run++}.json`);
-      const w = await CassetteWriter.create(file, { upstream: UPSTREAM, flushIntervalMs: MANUAL });
-      let clock = 0;
-      const holds: Array<{ t: number; release: () => void }> = [];
-      let placeholders = 0;
-      try {
-        for (const o of [...ops, { kind: 'flush' as const }]) {
-          if (o.kind === 'frames') for (let i = 0; i < o.n; i++) w.append(frame((clock += 1), `f${clock} ${TEXTS[clock % TEXTS.length]}`));
-          else if (o.kind === 'insert') w.append(exchange(Math.max(0, clock - o.back) + 0.5, 'inserted'));
-          else if (o.kind === 'hold') holds.push({ t: (clock += 1), release: w.hold(clock) });
-          else if (o.kind === 'release' && holds.length) holds.splice(o.which % holds.length, 1)[0].release();
-          else if (o.kind === 'placeholder') w.setPlaceholders({ ...w.data.redaction.placeholders, [`DLVCR_TOKEN_${++placeholders}`]: 'token' });
-          else if (o.kind === 'flush') {
-            await w.flush();
-            const text = await onDisk(file);
-            const k = assertPrefixOnDisk(text, w.snapshot(), 'after a flush');
-            // Everything before the oldest open hold is on disk (holds are younger than maxHoldMs here).
-            const oldest = Math.min(Infinity, ...holds.map((h) => h.t));
-            const stable = w.snapshot().events.filter((e) => e.t < oldest).length;
-            assert.ok(k >= stable, `${k} events on disk, ${stable} before the oldest hold`);
-            assert.deepEqual((JSON.parse(text) as Cassette).redaction, w.data.redaction, 'the tail is current');
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
+        const file = tmp.file(`p-${run++}.json`);
+        const w = await CassetteWriter.create(file, { upstream: UPSTREAM, flushIntervalMs: MANUAL });
+        let clock = 0;
+        const holds: Array<{ t: number; release: () => void }> = [];
+        let placeholders = 0;
+        try {
+          for (const o of [...ops, { kind: 'flush' as const }]) {
+            if (o.kind === 'frames')
+              for (let i = 0; i < o.n; i++) w.append(frame((clock += 1), `f${clock} ${TEXTS[clock % TEXTS.length]}`));
+            else if (o.kind === 'insert') w.append(exchange(Math.max(0, clock - o.back) + 0.5, 'inserted'));
+            else if (o.kind === 'hold') holds.push({ t: (clock += 1), release: w.hold(clock) });
+            else if (o.kind === 'release' && holds.length) holds.splice(o.which % holds.length, 1)[0].release();
+            else if (o.kind === 'placeholder')
+              w.setPlaceholders({ ...w.data.redaction.placeholders, [`DLVCR_TOKEN_${++placeholders}`]: 'token' });
+            else if (o.kind === 'flush') {
+              await w.flush();
+              const text = await onDisk(file);
+              const k = assertPrefixOnDisk(text, w.snapshot(), 'after a flush');
+              // Everything before the oldest open hold is on disk (holds are younger than maxHoldMs here).
+              const oldest = Math.min(Infinity, ...holds.map((h) => h.t));
+              const stable = w.snapshot().events.filter((e) => e.t < oldest).length;
+              assert.ok(k >= stable, `${k} events on disk, ${stable} before the oldest hold`);
+              assert.deepEqual((JSON.parse(text) as Cassette).redaction, w.data.redaction, 'the tail is current');
+            }
           }
+          await w.close();
+          assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
+          parseCassette(await onDisk(file), file);
+        } catch (err) {
+          await w.close().catch(() => undefined);
+          throw err;
         }
-        await w.close();
-        assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
-        parseCassette(await onDisk(file), file);
-      } catch (err) {
-        await w.close().catch(() => undefined);
-        throw err;
-      }
-    }), { numRuns: 60, seed: 20261125 });
+      }),
+      { numRuns: 60, seed: 20261125 },
+    );
   } finally {
     await tmp.cleanup();
   }
@@ -460,7 +517,11 @@ test('written events no hold needs are dropped from memory; the file, eventCount
     for (let i = 1001; i < 1101; i++) w.append(frame(i, 'after the hold'));
     w.append(frame(1000, 'before the hold'));
     await w.flush();
-    assert.deepEqual(w.data.events.map((e) => e.t), Array.from({ length: 100 }, (_, k) => 1001 + k), 'kept: the events after the hold');
+    assert.deepEqual(
+      w.data.events.map((e) => e.t),
+      Array.from({ length: 100 }, (_, k) => 1001 + k),
+      'kept: the events after the hold',
+    );
     w.append(exchange(1000.5, 'the held exchange'));
     release();
     await w.flush();
@@ -470,7 +531,10 @@ test('written events no hold needs are dropped from memory; the file, eventCount
     await w.flush();
     const c = await loadCassette(file);
     assert.equal(c.events.length, 1103);
-    assert.deepEqual(c.events.slice(500, 503).map((e) => e.t), [500, 500.5, 501]);
+    assert.deepEqual(
+      c.events.slice(500, 503).map((e) => e.t),
+      [500, 500.5, 501],
+    );
     assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));
     await w.close();
     assert.equal(await onDisk(file), stringifyCassette(w.snapshot()));

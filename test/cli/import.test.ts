@@ -16,16 +16,24 @@ const TSX = import.meta.resolve('tsx');
 /** Runs the CLI; `said` is what it logged (pino writes JSON lines when not on a terminal), one message a line. */
 function cli(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string; said: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=dlvcr-source', '--import', TSX, `${ROOT}/src/cli/main.ts`, ...args], { cwd, timeout: 30_000 }, (err, stdout, stderr) => {
-      const said = (stdout + stderr).split('\n').map((l) => {
-        try {
-          return (JSON.parse(l) as { msg?: string }).msg ?? l;
-        } catch {
-          return l;
-        }
-      }).join('\n');
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, said });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=dlvcr-source', '--import', TSX, `${ROOT}/src/cli/main.ts`, ...args],
+      { cwd, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const said = (stdout + stderr)
+          .split('\n')
+          .map((l) => {
+            try {
+              return (JSON.parse(l) as { msg?: string }).msg ?? l;
+            } catch {
+              return l;
+            }
+          })
+          .join('\n');
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, said });
+      },
+    );
   });
 }
 
@@ -35,8 +43,18 @@ test('import writes a cassette inspect reads, for each format; the format comes 
     folder.withDemoAssets();
     folder.write('talk.yaml', 'turns:\n  - bot: { text: Hi, image: picture.png }\n  - user: Hello\n  - bot: Bye\n');
     folder.write('talk.chat', 'user: Hello\nbot: [Typing] Hi! [Attachment=card.json adaptivecard]\n');
-    folder.write('talk.txt', JSON.stringify([{ type: 'message', text: 'Hello', from: { id: 'u', role: 'user' } }, { type: 'message', text: 'Hi', from: { id: 'b', role: 'bot' } }]));
-    for (const [input, extra, from] of [['talk.yaml', [], 'script'], ['talk.chat', [], 'chat'], ['talk.txt', ['--from', 'transcript'], 'transcript']] as const) {
+    folder.write(
+      'talk.txt',
+      JSON.stringify([
+        { type: 'message', text: 'Hello', from: { id: 'u', role: 'user' } },
+        { type: 'message', text: 'Hi', from: { id: 'b', role: 'bot' } },
+      ]),
+    );
+    for (const [input, extra, from] of [
+      ['talk.yaml', [], 'script'],
+      ['talk.chat', [], 'chat'],
+      ['talk.txt', ['--from', 'transcript'], 'transcript'],
+    ] as const) {
       const r = await cli(['import', input, '-o', 'out.json', ...extra], folder.dir);
       assert.equal(r.code, 0, r.stderr);
       const c = await loadCassette(folder.file('out.json'));
@@ -85,7 +103,12 @@ test('the shipped demo script imports to the shipped cassette (but for the impor
     const r = await cli(['import', 'recordings/demo/demo.yaml', '-o', folder.file('demo.json')]);
     assert.equal(r.code, 0, r.stderr);
     // createdAt and the activity timestamps derived from it are the time of the import.
-    const timeless = (file: string) => JSON.parse(readFileSync(file, 'utf8').replace(/"(createdAt|timestamp)":"[^"]*"/g, '"$1":null').replace(/"createdAt": "[^"]*"/, '"createdAt":null'));
+    const timeless = (file: string) =>
+      JSON.parse(
+        readFileSync(file, 'utf8')
+          .replace(/"(createdAt|timestamp)":"[^"]*"/g, '"$1":null')
+          .replace(/"createdAt": "[^"]*"/, '"createdAt":null'),
+      );
     assert.deepEqual(timeless(folder.file('demo.json')), timeless(`${ROOT}/recordings/demo.json`));
   } finally {
     await folder.cleanup();

@@ -24,8 +24,9 @@ export interface PageServer {
 /** Serves a blank page that loads dist/directline.js, on 127.0.0.1 (another origin than the proxy: CORS). */
 export async function startPageServer(): Promise<PageServer> {
   const script = readFileSync(DIRECTLINE_BROWSER_BUILD);
-  const html = '<!doctype html><html><head><meta charset="utf-8"><title>directlinejs conformance</title>'
-    + '<script src="/directline.js"></script></head><body></body></html>';
+  const html =
+    '<!doctype html><html><head><meta charset="utf-8"><title>directlinejs conformance</title>' +
+    '<script src="/directline.js"></script></head><body></body></html>';
   const server: Server = createServer((req, res) => {
     if (req.url === '/directline.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': String(script.length) });
@@ -45,10 +46,11 @@ export async function startPageServer(): Promise<PageServer> {
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -81,11 +83,19 @@ function instrumentXhr(): void {
   const proto = XMLHttpRequest.prototype as XMLHttpRequest & { conformanceLog?: Record<string, unknown> };
   const open = proto.open;
   const send = proto.send;
-  proto.open = function (this: XMLHttpRequest & { conformanceLog?: Record<string, unknown> }, method: string, url: string | URL, ...rest: unknown[]) {
+  proto.open = function (
+    this: XMLHttpRequest & { conformanceLog?: Record<string, unknown> },
+    method: string,
+    url: string | URL,
+    ...rest: unknown[]
+  ) {
     this.conformanceLog = { method, url: String(url) };
     return (open as (...a: unknown[]) => void).call(this, method, url, ...rest);
   } as typeof proto.open;
-  proto.send = function (this: XMLHttpRequest & { conformanceLog?: Record<string, unknown> }, body?: Document | XMLHttpRequestBodyInit | null) {
+  proto.send = function (
+    this: XMLHttpRequest & { conformanceLog?: Record<string, unknown> },
+    body?: Document | XMLHttpRequestBodyInit | null,
+  ) {
     const log = this.conformanceLog;
     if (log) {
       w.conformanceXhr.push(log);
@@ -103,21 +113,32 @@ function instrumentXhr(): void {
         log.blobs = w.conformanceBlobs.length;
         w.conformanceBlobs.push(blobs);
       }
-      this.addEventListener('loadend', () => { log.status = this.status; });
+      this.addEventListener('loadend', () => {
+        log.status = this.status;
+      });
     }
     return send.call(this, body);
   };
 }
 
 export class BrowserClient {
-  private constructor(readonly page: Page, readonly pageErrors: string[]) {}
+  private constructor(
+    readonly page: Page,
+    readonly pageErrors: string[],
+  ) {}
 
   /** Opens the page and starts `new DirectLine.DirectLine(options)` there, subscribed to activity$. */
-  static async start(browser: Browser, pageUrl: string, options: { domain: string; secret?: string; token?: string; webSocket?: boolean }): Promise<BrowserClient> {
+  static async start(
+    browser: Browser,
+    pageUrl: string,
+    options: { domain: string; secret?: string; token?: string; webSocket?: boolean },
+  ): Promise<BrowserClient> {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console.error: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+    });
     await page.addInitScript(instrumentXhr);
     await page.goto(pageUrl);
     await page.evaluate((opts) => {
@@ -127,7 +148,10 @@ export class BrowserClient {
       const state = { dl, statuses: [] as number[], activities: [] as unknown[], errors: [] as string[] };
       w.conformance = state;
       dl.connectionStatus$.subscribe((s: number) => state.statuses.push(s));
-      dl.activity$.subscribe((a: unknown) => state.activities.push(a), (e: unknown) => state.errors.push(String((e as Error)?.message ?? e)));
+      dl.activity$.subscribe(
+        (a: unknown) => state.activities.push(a),
+        (e: unknown) => state.errors.push(String((e as Error)?.message ?? e)),
+      );
     }, options);
     return new BrowserClient(page, errors);
   }
@@ -135,7 +159,11 @@ export class BrowserClient {
   snapshot(): Promise<BrowserSnapshot> {
     return this.page.evaluate(() => {
       const s = (window as unknown as { conformance: { statuses: number[]; activities: unknown[]; errors: string[] } }).conformance;
-      return JSON.parse(JSON.stringify({ statuses: s.statuses, activities: s.activities, errors: s.errors })) as { statuses: number[]; activities: any[]; errors: string[] };
+      return JSON.parse(JSON.stringify({ statuses: s.statuses, activities: s.activities, errors: s.errors })) as {
+        statuses: number[];
+        activities: any[];
+        errors: string[];
+      };
     });
   }
 
@@ -146,8 +174,10 @@ export class BrowserClient {
       const snap = await this.snapshot();
       if (predicate(snap.activities)) return snap;
       if (Date.now() > deadline) {
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} in Chromium; statuses ${JSON.stringify(snap.statuses)}, ` +
-          `activities ${JSON.stringify(snap.activities.map((a) => `${a.type}:${a.text ?? ''}`))}, errors ${JSON.stringify([...snap.errors, ...this.pageErrors])}`);
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what} in Chromium; statuses ${JSON.stringify(snap.statuses)}, ` +
+            `activities ${JSON.stringify(snap.activities.map((a) => `${a.type}:${a.text ?? ''}`))}, errors ${JSON.stringify([...snap.errors, ...this.pageErrors])}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -155,23 +185,40 @@ export class BrowserClient {
 
   /** postActivity in the page; resolves with what it emits (the id, or "retry"). */
   post(activity: Record<string, unknown>): Promise<string> {
-    return this.page.evaluate((a) => new Promise<string>((resolve, reject) => {
-      const s = (window as unknown as { conformance: { dl: any } }).conformance;
-      s.dl.postActivity(a).subscribe((id: string) => resolve(id), (e: unknown) => reject(new Error(String((e as Error)?.message ?? e))));
-    }), activity);
+    return this.page.evaluate(
+      (a) =>
+        new Promise<string>((resolve, reject) => {
+          const s = (window as unknown as { conformance: { dl: any } }).conformance;
+          s.dl.postActivity(a).subscribe(
+            (id: string) => resolve(id),
+            (e: unknown) => reject(new Error(String((e as Error)?.message ?? e))),
+          );
+        }),
+      activity,
+    );
   }
 
   /**
    * Posts a message whose attachment is a file made in the page: its contentUrl is a blob: URL, which the
    * client GETs (arraybuffer) and sends as a multipart part to …/upload (reference §4.2 step 6).
    */
-  postWithFile(message: Record<string, unknown>, file: { name: string; type: string; content: string }): Promise<{ id: string; contentUrl: string }> {
-    return this.page.evaluate(({ m, f }) => new Promise<{ id: string; contentUrl: string }>((resolve, reject) => {
-      const s = (window as unknown as { conformance: { dl: any } }).conformance;
-      const contentUrl = URL.createObjectURL(new Blob([f.content], { type: f.type }));
-      const activity = { ...m, attachments: [{ contentType: f.type, contentUrl, name: f.name }] };
-      s.dl.postActivity(activity).subscribe((id: string) => resolve({ id, contentUrl }), (e: unknown) => reject(new Error(String((e as Error)?.message ?? e))));
-    }), { m: message, f: file });
+  postWithFile(
+    message: Record<string, unknown>,
+    file: { name: string; type: string; content: string },
+  ): Promise<{ id: string; contentUrl: string }> {
+    return this.page.evaluate(
+      ({ m, f }) =>
+        new Promise<{ id: string; contentUrl: string }>((resolve, reject) => {
+          const s = (window as unknown as { conformance: { dl: any } }).conformance;
+          const contentUrl = URL.createObjectURL(new Blob([f.content], { type: f.type }));
+          const activity = { ...m, attachments: [{ contentType: f.type, contentUrl, name: f.name }] };
+          s.dl.postActivity(activity).subscribe(
+            (id: string) => resolve({ id, contentUrl }),
+            (e: unknown) => reject(new Error(String((e as Error)?.message ?? e))),
+          );
+        }),
+      { m: message, f: file },
+    );
   }
 
   /** Every XMLHttpRequest the page opened, FormData parts with their contents. */
@@ -183,13 +230,22 @@ export class BrowserClient {
         const entry: Record<string, unknown> = { method: log.method, url: log.url, status: log.status };
         if (log.parts) {
           const blobs = w.conformanceBlobs[log.blobs as number];
-          entry.parts = await Promise.all((log.parts as Array<Record<string, any>>).map(async (p) => (
-            p.blob === undefined ? { name: p.name, text: p.value } : { name: p.name, filename: p.filename, type: p.type, text: await blobs[p.blob].text() }
-          )));
+          entry.parts = await Promise.all(
+            (log.parts as Array<Record<string, any>>).map(async (p) =>
+              p.blob === undefined
+                ? { name: p.name, text: p.value }
+                : { name: p.name, filename: p.filename, type: p.type, text: await blobs[p.blob].text() },
+            ),
+          );
         }
         out.push(entry);
       }
-      return out as unknown as Array<{ method: string; url: string; status?: number; parts?: Array<{ name: string; filename?: string; type?: string; text: string }> }>;
+      return out as unknown as Array<{
+        method: string;
+        url: string;
+        status?: number;
+        parts?: Array<{ name: string; filename?: string; type?: string; text: string }>;
+      }>;
     });
   }
 
@@ -199,7 +255,9 @@ export class BrowserClient {
   }
 
   end(): Promise<void> {
-    return this.page.evaluate(() => { (window as unknown as { conformance: { dl: { end(): void } } }).conformance.dl.end(); });
+    return this.page.evaluate(() => {
+      (window as unknown as { conformance: { dl: { end(): void } } }).conformance.dl.end();
+    });
   }
 
   close(): Promise<void> {

@@ -95,35 +95,53 @@ export class ClientProbe {
   constructor(private readonly domain: string) {}
 
   /** DirectLineJS does `new services.WebSocket(streamUrl)` and uses onopen/onclose/onmessage/send/close. */
-  readonly WebSocket = ((probe: ClientProbe) => function ProbedWebSocket(url: string) {
-    const log: SocketLog = { n: probe.sockets.length + 1, url, createdAt: Date.now(), pings: 0, pingTimes: [], otherSent: 0, keepAlives: 0, sets: 0 };
-    probe.sockets.push(log);
-    const ws = new WebSocket(url);
-    const send = ws.send.bind(ws) as (data: unknown, ...rest: unknown[]) => void;
-    (ws as unknown as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data, ...rest) => {
-      if (data === '') {
-        log.pings++;
-        log.pingTimes.push(Date.now());
-      } else log.otherSent++;
-      probe.notify();
-      send(data, ...rest);
-    };
-    ws.on('open', () => { log.openedAt = Date.now(); probe.notify(); });
-    ws.on('message', (data) => {
-      const text = data.toString();
-      if (text.trim() === '') log.keepAlives++;
-      else {
-        log.sets++;
-        try {
-          const wm = (JSON.parse(text) as { watermark?: unknown }).watermark;
-          if (typeof wm === 'string' && wm !== '') log.lastWatermark = wm;
-        } catch { /* the client would throw on it; counted as a set anyway */ }
-      }
-      probe.notify();
-    });
-    ws.on('close', (code, reason) => { log.closed = { code, reason: reason.toString(), at: Date.now() }; probe.notify(); });
-    return ws;
-  })(this) as unknown as typeof globalThis.WebSocket;
+  readonly WebSocket = ((probe: ClientProbe) =>
+    function ProbedWebSocket(url: string) {
+      const log: SocketLog = {
+        n: probe.sockets.length + 1,
+        url,
+        createdAt: Date.now(),
+        pings: 0,
+        pingTimes: [],
+        otherSent: 0,
+        keepAlives: 0,
+        sets: 0,
+      };
+      probe.sockets.push(log);
+      const ws = new WebSocket(url);
+      const send = ws.send.bind(ws) as (data: unknown, ...rest: unknown[]) => void;
+      (ws as unknown as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data, ...rest) => {
+        if (data === '') {
+          log.pings++;
+          log.pingTimes.push(Date.now());
+        } else log.otherSent++;
+        probe.notify();
+        send(data, ...rest);
+      };
+      ws.on('open', () => {
+        log.openedAt = Date.now();
+        probe.notify();
+      });
+      ws.on('message', (data) => {
+        const text = data.toString();
+        if (text.trim() === '') log.keepAlives++;
+        else {
+          log.sets++;
+          try {
+            const wm = (JSON.parse(text) as { watermark?: unknown }).watermark;
+            if (typeof wm === 'string' && wm !== '') log.lastWatermark = wm;
+          } catch {
+            /* the client would throw on it; counted as a set anyway */
+          }
+        }
+        probe.notify();
+      });
+      ws.on('close', (code, reason) => {
+        log.closed = { code, reason: reason.toString(), at: Date.now() };
+        probe.notify();
+      });
+      return ws;
+    })(this) as unknown as typeof globalThis.WebSocket;
 
   /** rxjs 5's Observable.ajax, logged. */
   readonly ajax = (request: AjaxRequest): RxObservable => {
@@ -137,13 +155,28 @@ export class ClientProbe {
       const sub = stripBase(u.pathname, base);
       if (sub !== null) route = matchRoute(request.method ?? 'GET', sub).route;
     }
-    const log: RequestLog = { method: request.method ?? 'GET', url, route, bearer: auth?.[1], botAgent: headers['x-ms-bot-agent'], at: Date.now() };
+    const log: RequestLog = {
+      method: request.method ?? 'GET',
+      url,
+      route,
+      bearer: auth?.[1],
+      botAgent: headers['x-ms-bot-agent'],
+      at: Date.now(),
+    };
     this.requests.push(log);
     this.notify();
     if (!Observable.ajax) throw new Error('Observable.ajax is missing: load botframework-directlinejs first');
     return Observable.ajax(request).do(
-      (res: { status: number }) => { log.status = res.status; log.doneAt = Date.now(); this.notify(); },
-      (err: { status?: number }) => { log.status = err.status ?? 0; log.doneAt = Date.now(); this.notify(); },
+      (res: { status: number }) => {
+        log.status = res.status;
+        log.doneAt = Date.now();
+        this.notify();
+      },
+      (err: { status?: number }) => {
+        log.status = err.status ?? 0;
+        log.doneAt = Date.now();
+        this.notify();
+      },
     );
   };
 
@@ -164,8 +197,12 @@ export class ClientProbe {
       const poll = setInterval(done, 50);
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; sockets ${JSON.stringify(this.sockets.map(describeSocket))}, ` +
-          `requests ${JSON.stringify(this.requests.slice(-8).map((r) => `${r.method} ${r.route} ${r.status ?? '…'}`))}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; sockets ${JSON.stringify(this.sockets.map(describeSocket))}, ` +
+              `requests ${JSON.stringify(this.requests.slice(-8).map((r) => `${r.method} ${r.route} ${r.status ?? '…'}`))}`,
+          ),
+        );
       }, timeoutMs);
       const cleanup = (): void => {
         clearInterval(poll);

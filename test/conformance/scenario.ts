@@ -15,7 +15,14 @@ import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import type { DirectLine } from 'botframework-directlinejs';
 import type { Emulator } from '../emulator/index.js';
-import { activitiesOf, createDirectLine, endDirectLine, postAndWait, statusLog, type CreateDirectLineOptions } from '../support/directline-client.js';
+import {
+  activitiesOf,
+  createDirectLine,
+  endDirectLine,
+  postAndWait,
+  statusLog,
+  type CreateDirectLineOptions,
+} from '../support/directline-client.js';
 import { ClientProbe, refreshWarpScheduler, type SocketLog } from './probes.js';
 import { BrowserClient } from './browser-client.js';
 import { sleep } from '../support/async.js';
@@ -68,10 +75,19 @@ export class NodeClient {
   readonly probe: ClientProbe;
   readonly dl: DirectLine;
 
-  constructor(domain: string, readonly user: string, options: Omit<CreateDirectLineOptions, 'domain'> & { scheduler?: unknown }) {
+  constructor(
+    domain: string,
+    readonly user: string,
+    options: Omit<CreateDirectLineOptions, 'domain'> & { scheduler?: unknown },
+  ) {
     this.probe = new ClientProbe(domain);
     // The client's injectable services (lib/directLine.js makeServices); see probes.ts.
-    const withServices: CreateDirectLineOptions & Record<string, unknown> = { domain, ...options, WebSocket: this.probe.WebSocket, ajax: this.probe.ajax };
+    const withServices: CreateDirectLineOptions & Record<string, unknown> = {
+      domain,
+      ...options,
+      WebSocket: this.probe.WebSocket,
+      ajax: this.probe.ajax,
+    };
     this.dl = createDirectLine(withServices);
   }
 
@@ -90,8 +106,10 @@ export class NodeClient {
       const acts = activitiesOf(this.dl);
       if (pred(acts)) return [...acts];
       if (Date.now() > deadline) {
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; statuses ${JSON.stringify(statusLog(this.dl))}, ` +
-          `activities ${JSON.stringify(acts.map(shape))}`);
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; statuses ${JSON.stringify(statusLog(this.dl))}, ` +
+            `activities ${JSON.stringify(acts.map(shape))}`,
+        );
       }
       await sleep(20);
     }
@@ -118,8 +136,10 @@ export interface Ctx {
 
 export function shape(a: any): string {
   const role = a.from?.role ?? '?';
-  const files = Array.isArray(a.attachments) && a.attachments.length
-    ? ` [${a.attachments.map((x: any) => `${x.name} ${x.contentType}`).join(', ')}]` : '';
+  const files =
+    Array.isArray(a.attachments) && a.attachments.length
+      ? ` [${a.attachments.map((x: any) => `${x.name} ${x.contentType}`).join(', ')}]`
+      : '';
   return `${a.type}:${role}:${a.text ?? ''}${files}`;
 }
 
@@ -150,13 +170,20 @@ export function comparable(a: any, all: any[], proxyOrigin?: string): unknown {
  * A user message as Web Chat posts it: with a random per-send channelData.clientActivityID that its echo must
  * carry back (reference §4.8, trap 7) — random per run, so the replay cannot pass by serving the recorded one.
  */
-const msg = (text: string, from: string) => ({ type: 'message', text, from: { id: from }, channelData: { clientActivityID: cid() } }) as any;
+const msg = (text: string, from: string) =>
+  ({ type: 'message', text, from: { id: from }, channelData: { clientActivityID: cid() } }) as any;
 const cid = (): string => `cid-${randomUUID()}`;
 
 /** The echo carries the sender's clientActivityID; the bot's answer (a message with this text, or endOfConversation) replies to the echo. */
 function assertLinked(acts: any[], echo: any, sent: any, answerText: string | 'endOfConversation'): void {
-  assert.equal(echo?.channelData?.clientActivityID, sent.channelData.clientActivityID, 'the echo carries the clientActivityID of this send');
-  const answer = acts.find((a) => (answerText === 'endOfConversation' ? a.type === answerText : a.type === 'message' && a.text === answerText));
+  assert.equal(
+    echo?.channelData?.clientActivityID,
+    sent.channelData.clientActivityID,
+    'the echo carries the clientActivityID of this send',
+  );
+  const answer = acts.find((a) =>
+    answerText === 'endOfConversation' ? a.type === answerText : a.type === 'message' && a.text === answerText,
+  );
   assert.equal(answer?.replyToId, echo.id, `the bot's answer replies to the echo`);
 }
 const hasText = (text: string) => (acts: any[]) => acts.some((a) => a.text === text);
@@ -165,7 +192,10 @@ const hasType = (type: string) => (acts: any[]) => acts.some((a) => a.type === t
 /** Ids are unique and every non-typing activity is the server's history, in order: nothing lost, nothing twice. */
 async function assertNothingLostOrDuplicated(ctx: Ctx, conversationId: string, activities: any[]): Promise<void> {
   const ids = activities.map((a) => a.id);
-  assert.ok(ids.every((id) => typeof id === 'string' && id !== ''), 'every activity has an id');
+  assert.ok(
+    ids.every((id) => typeof id === 'string' && id !== ''),
+    'every activity has an id',
+  );
   assert.equal(new Set(ids).size, ids.length, `no activity twice: ${JSON.stringify(ids)}`);
   const server = await ctx.history(conversationId);
   assert.deepEqual(
@@ -220,8 +250,11 @@ async function endClient(client: NodeClient): Promise<Facts> {
 export const SCENARIO: Step[] = [
   // ---- A: secret, WebSocket, pings, dropped socket and the client's own reconnect ----------------------
   {
-    id: 'A1', client: 'A', title: 'start with a secret (WebSocket)',
-    statuses: [0, 1, 2], activities: [WELCOME],
+    id: 'A1',
+    client: 'A',
+    title: 'start with a secret (WebSocket)',
+    statuses: [0, 1, 2],
+    activities: [WELCOME],
     asserts: 'first request POST /conversations with the secret as bearer; socket #1 opened at the proxy with watermark=-',
     async run(ctx) {
       const a = new NodeClient(ctx.domain, USER_A, { secret: SECRET, webSocket: true, timeout: PING_MS, random: () => 0 });
@@ -238,18 +271,32 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'A2', client: 'A', title: 'message round trip on the socket',
-    statuses: [], activities: ['message:user:hello', 'typing:bot:', 'message:bot:You said: hello'],
+    id: 'A2',
+    client: 'A',
+    title: 'message round trip on the socket',
+    statuses: [],
+    activities: ['message:user:hello', 'typing:bot:', 'message:bot:You said: hello'],
     asserts: 'postActivity emits the echo id',
     run: (ctx) => roundTrip(ctx.a!, 'hello', USER_A, 'You said: hello'),
   },
   {
-    id: 'A3', client: 'A', title: `pings: '' every timeout (${PING_MS} ms instead of 20 s)`,
-    statuses: [], activities: [],
-    asserts: "≥ 2 '' frames sent on socket #1 about a timeout apart; the socket stays open; server keep-alives reach the client and emit nothing",
+    id: 'A3',
+    client: 'A',
+    title: `pings: '' every timeout (${PING_MS} ms instead of 20 s)`,
+    statuses: [],
+    activities: [],
+    asserts:
+      "≥ 2 '' frames sent on socket #1 about a timeout apart; the socket stays open; server keep-alives reach the client and emit nothing",
     async run(ctx) {
       const a = ctx.a!;
-      const s1 = await a.probe.waitFor(() => { const s = socket(a, 1); return s.pings >= 2 && s.keepAlives >= 1 && s; }, "two pings on socket #1", 4000);
+      const s1 = await a.probe.waitFor(
+        () => {
+          const s = socket(a, 1);
+          return s.pings >= 2 && s.keepAlives >= 1 && s;
+        },
+        'two pings on socket #1',
+        4000,
+      );
       assert.equal(s1.closed, undefined, 'socket #1 is still open after the pings');
       // Recording: the drop (A4) comes DROP_MARGIN_MS after the second ping, so that at speed 1 the replayed
       // close (timed from the 'hello' post) also lands well after the replay client's second ping.
@@ -262,9 +309,13 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'A4', client: 'A', title: 'the server drops the socket',
-    statuses: [], activities: [],
-    asserts: 'record: emulator.dropSocket; replay: the recorded server close; socket #1 closes 1011 "server closed the stream"; the status stays Online',
+    id: 'A4',
+    client: 'A',
+    title: 'the server drops the socket',
+    statuses: [],
+    activities: [],
+    asserts:
+      'record: emulator.dropSocket; replay: the recorded server close; socket #1 closes 1011 "server closed the stream"; the status stays Online',
     async run(ctx) {
       const a = ctx.a!;
       ctx.vars.watermarkAtDrop = socket(a, 1).lastWatermark;
@@ -278,8 +329,11 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'A5', client: 'A', title: 'post while the socket is down (REST)',
-    statuses: [], activities: [],
+    id: 'A5',
+    client: 'A',
+    title: 'post while the socket is down (REST)',
+    statuses: [],
+    activities: [],
     asserts: 'postActivity still works (an id, not "retry") and nothing arrives: the echo and reply wait on the server',
     async run(ctx) {
       const a = ctx.a!;
@@ -294,9 +348,13 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'A6', client: 'A', title: "the client's own reconnect with its watermark",
-    statuses: [], activities: ['message:user:while the socket is down', 'message:bot:You said: while the socket is down'],
-    asserts: 'GET /conversations/{id}?watermark=<watermark at the drop> ≥ 3 s after the close, then socket #2 at the proxy with that watermark; the missed echo and reply arrive once (typing is not stored, so it is gone)',
+    id: 'A6',
+    client: 'A',
+    title: "the client's own reconnect with its watermark",
+    statuses: [],
+    activities: ['message:user:while the socket is down', 'message:bot:You said: while the socket is down'],
+    asserts:
+      'GET /conversations/{id}?watermark=<watermark at the drop> ≥ 3 s after the close, then socket #2 at the proxy with that watermark; the missed echo and reply arrive once (typing is not stored, so it is gone)',
     async run(ctx) {
       const a = ctx.a!;
       const wm = ctx.vars.watermarkAtDrop as string;
@@ -319,8 +377,11 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'A7', client: 'A', title: 'the conversation goes on over socket #2',
-    statuses: [], activities: ['message:user:after the reconnect', 'typing:bot:', 'message:bot:You said: after the reconnect'],
+    id: 'A7',
+    client: 'A',
+    title: 'the conversation goes on over socket #2',
+    statuses: [],
+    activities: ['message:user:after the reconnect', 'typing:bot:', 'message:bot:You said: after the reconnect'],
     asserts: 'round trip on socket #2; the client pings on socket #2 too',
     async run(ctx) {
       const a = ctx.a!;
@@ -330,8 +391,11 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'A8', client: 'A', title: 'end of conversation',
-    statuses: [5], activities: ['message:user:end', 'endOfConversation:bot:'],
+    id: 'A8',
+    client: 'A',
+    title: 'end of conversation',
+    statuses: [5],
+    activities: ['message:user:end', 'endOfConversation:bot:'],
     asserts: "'end' → endOfConversation; end() → Ended; socket #2 closed by the client; every activity once, the stored history complete",
     async run(ctx) {
       const a = ctx.a!;
@@ -345,17 +409,25 @@ export const SCENARIO: Step[] = [
 
   // ---- B: token, polling, refresh ----------------------------------------------------------------------
   {
-    id: 'B1', client: 'B', title: 'start with a token from tokens/generate (polling)',
-    statuses: [0, 1, 2], activities: [WELCOME],
+    id: 'B1',
+    client: 'B',
+    title: 'start with a token from tokens/generate (polling)',
+    statuses: [0, 1, 2],
+    activities: [WELCOME],
     asserts: 'tokens/generate (secret) → token; POST /conversations with that token; GET …/activities polls; no WebSocket',
     async run(ctx) {
       const gen = await fetch(`${ctx.domain}/tokens/generate`, {
-        method: 'POST', headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' }, body: JSON.stringify({ user: { id: USER_B } }),
+        method: 'POST',
+        headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user: { id: USER_B } }),
       });
       assert.equal(gen.status, 200);
       const { token } = (await gen.json()) as { token: string };
       const b = new NodeClient(ctx.domain, USER_B, {
-        token, webSocket: false, pollingInterval: 200, scheduler: refreshWarpScheduler(REFRESH_WARP_MS),
+        token,
+        webSocket: false,
+        pollingInterval: 200,
+        scheduler: refreshWarpScheduler(REFRESH_WARP_MS),
       });
       ctx.b = b;
       await b.waitFor(hasText('Welcome to the emulator bot!'), 'the welcome');
@@ -372,12 +444,23 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'B2', client: 'B', title: "token refresh (the client's own timer; 15 min warped to 1 s)",
-    statuses: [], activities: [],
-    asserts: 'two POST /tokens/refresh, each with the token then current as bearer; each answer becomes the client\'s token; no ExpiredToken',
+    id: 'B2',
+    client: 'B',
+    title: "token refresh (the client's own timer; 15 min warped to 1 s)",
+    statuses: [],
+    activities: [],
+    asserts:
+      "two POST /tokens/refresh, each with the token then current as bearer; each answer becomes the client's token; no ExpiredToken",
     async run(ctx) {
       const b = ctx.b!;
-      const refreshes = await b.probe.waitFor(() => { const r = b.probe.of('tokens.refresh'); return r.length >= 2 && r[1]!.status !== undefined ? r : undefined; }, 'two token refreshes', 4000);
+      const refreshes = await b.probe.waitFor(
+        () => {
+          const r = b.probe.of('tokens.refresh');
+          return r.length >= 2 && r[1]!.status !== undefined ? r : undefined;
+        },
+        'two token refreshes',
+        4000,
+      );
       const [r1, r2] = refreshes;
       assert.equal(r1!.status, 200);
       assert.equal(r2!.status, 200);
@@ -385,14 +468,24 @@ export const SCENARIO: Step[] = [
       assert.ok(r2!.bearer && r2!.bearer !== r1!.bearer, 'the second refresh is made with the token the first one returned');
       assert.match(r1!.botAgent ?? '', /^DirectLine\/3\.0 \(directlinejs 0\.15\.8\)$/);
       const since = r1!.at - (ctx.vars.onlineAt as number);
-      assert.ok(since >= REFRESH_WARP_MS - 100 && since < REFRESH_WARP_MS + 500, `first refresh ${since} ms after Online: the (warped) 15-min timer`);
-      await b.probe.waitFor(() => b.field('token') !== r2!.bearer && b.field('token'), 'the client to take the second refresh answer', 2000);
+      assert.ok(
+        since >= REFRESH_WARP_MS - 100 && since < REFRESH_WARP_MS + 500,
+        `first refresh ${since} ms after Online: the (warped) 15-min timer`,
+      );
+      await b.probe.waitFor(
+        () => b.field('token') !== r2!.bearer && b.field('token'),
+        'the client to take the second refresh answer',
+        2000,
+      );
       return { refreshes: 2, refreshBearerChain: true, tokenReplaced: true };
     },
   },
   {
-    id: 'B3', client: 'B', title: 'polling goes on with the refreshed token after the first one expired',
-    statuses: [], activities: ['message:user:hello', 'message:bot:You said: hello'],
+    id: 'B3',
+    client: 'B',
+    title: 'polling goes on with the refreshed token after the first one expired',
+    statuses: [],
+    activities: ['message:user:hello', 'message:bot:You said: hello'],
     asserts: `post after ${TOKEN_TTL_MS} ms (the emulator's token lifetime in the record run) with the latest refreshed token; polls carry refreshed tokens; no typing in polling mode`,
     async run(ctx) {
       const b = ctx.b!;
@@ -401,14 +494,22 @@ export const SCENARIO: Step[] = [
       const facts = await roundTrip(b, 'hello', USER_B, 'You said: hello');
       const post = b.probe.of('activities.post').at(-1)!;
       // Tokens the refreshes returned: each later refresh is made with the previous answer; the last one is held.
-      const refreshedTokens = new Set([...b.probe.of('tokens.refresh').slice(1).map((r) => r.bearer), b.field('token')]);
+      const refreshedTokens = new Set([
+        ...b.probe
+          .of('tokens.refresh')
+          .slice(1)
+          .map((r) => r.bearer),
+        b.field('token'),
+      ]);
       assert.ok(refreshedTokens.has(post.bearer), 'the post carries a token a refresh returned');
       const lastPoll = b.probe.of('activities.get').at(-1)!;
       assert.ok(refreshedTokens.has(lastPoll.bearer), 'polls carry a token a refresh returned');
       assert.equal(lastPoll.status, 200);
       if (ctx.mode === 'record') {
         // The start token is dead by now: only the refresh kept the client going.
-        const res = await fetch(`${ctx.emu!.domain}/conversations/${b.field('conversationId')}/activities`, { headers: { authorization: `Bearer ${ctx.vars.startToken}` } });
+        const res = await fetch(`${ctx.emu!.domain}/conversations/${b.field('conversationId')}/activities`, {
+          headers: { authorization: `Bearer ${ctx.vars.startToken}` },
+        });
         assert.equal(res.status, 403, 'the emulator refuses the start token (expired)');
         await res.body?.cancel();
       }
@@ -416,8 +517,11 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'B4', client: 'B', title: 'end of conversation (polling)',
-    statuses: [5], activities: ['message:user:end', 'endOfConversation:bot:'],
+    id: 'B4',
+    client: 'B',
+    title: 'end of conversation (polling)',
+    statuses: [5],
+    activities: ['message:user:end', 'endOfConversation:bot:'],
     asserts: "'end' → endOfConversation; end() → Ended; polling and refreshing stop; every activity once, the stored history complete",
     async run(ctx) {
       const b = ctx.b!;
@@ -435,8 +539,11 @@ export const SCENARIO: Step[] = [
 
   // ---- C: Chromium, upload ---------------------------------------------------------------------------
   {
-    id: 'C1', client: 'C', title: 'start with a secret in Chromium (dist/directline.js, WebSocket)',
-    statuses: [0, 1, 2], activities: [WELCOME],
+    id: 'C1',
+    client: 'C',
+    title: 'start with a secret in Chromium (dist/directline.js, WebSocket)',
+    statuses: [0, 1, 2],
+    activities: [WELCOME],
     asserts: 'the browser build of the same client version, cross-origin (CORS) from a loopback page',
     async run(ctx) {
       const c = await BrowserClient.start(ctx.browser, ctx.pageUrl, { domain: ctx.domain, secret: SECRET, webSocket: true });
@@ -450,9 +557,13 @@ export const SCENARIO: Step[] = [
     },
   },
   {
-    id: 'C2', client: 'C', title: 'upload with an attachment',
-    statuses: [], activities: [`message:user:here is a file [${FILE.name} ${FILE.type}]`, 'typing:bot:', 'message:bot:Received 1 attachment(s)'],
-    asserts: 'the client GETs the blob: contentUrl, then POSTs multipart to …/upload?userId=: an activity part (application/vnd.microsoft.activity, attachment without contentUrl) and the file part with its bytes; postActivity emits the echo id',
+    id: 'C2',
+    client: 'C',
+    title: 'upload with an attachment',
+    statuses: [],
+    activities: [`message:user:here is a file [${FILE.name} ${FILE.type}]`, 'typing:bot:', 'message:bot:Received 1 attachment(s)'],
+    asserts:
+      'the client GETs the blob: contentUrl, then POSTs multipart to …/upload?userId=: an activity part (application/vnd.microsoft.activity, attachment without contentUrl) and the file part with its bytes; postActivity emits the echo id',
     async run(ctx) {
       const c = ctx.c!;
       const sent = { type: 'message', text: 'here is a file', from: { id: USER_C }, channelData: { clientActivityID: cid() } };
@@ -464,23 +575,33 @@ export const SCENARIO: Step[] = [
       assertLinked(snap.activities, echo, sent, 'Received 1 attachment(s)');
       assert.equal(echo.attachments.length, 1);
       assert.equal(typeof echo.attachments[0].contentUrl, 'string');
-      assert.notEqual(echo.attachments[0].contentUrl, contentUrl, 'the echo carries the service\'s URL, not the page\'s blob:');
+      assert.notEqual(echo.attachments[0].contentUrl, contentUrl, "the echo carries the service's URL, not the page's blob:");
       const xhr = await c.xhr();
       const conversationId = await c.field('conversationId');
       const get = xhr.findIndex((x) => x.method === 'GET' && x.url === contentUrl);
-      const upload = xhr.findIndex((x) => x.method === 'POST' && x.url === `${ctx.domain}/conversations/${conversationId}/upload?userId=${USER_C}`);
-      assert.ok(get >= 0, 'the client fetched the attachment\'s contentUrl');
+      const upload = xhr.findIndex(
+        (x) => x.method === 'POST' && x.url === `${ctx.domain}/conversations/${conversationId}/upload?userId=${USER_C}`,
+      );
+      assert.ok(get >= 0, "the client fetched the attachment's contentUrl");
       assert.equal(xhr[get]!.status, 200);
       assert.ok(upload > get, 'then posted the upload');
       assert.equal(xhr[upload]!.status, 200);
       assert.ok(!xhr.some((x) => x.method === 'POST' && x.url.endsWith('/activities') && x.parts), 'no FormData went to /activities');
       const parts = xhr[upload]!.parts ?? [];
-      assert.deepEqual(parts.map((p) => [p.name, p.filename ?? null, p.type ?? null]), [
-        ['activity', 'blob', 'application/vnd.microsoft.activity'], ['file', FILE.name, FILE.type],
-      ]);
+      assert.deepEqual(
+        parts.map((p) => [p.name, p.filename ?? null, p.type ?? null]),
+        [
+          ['activity', 'blob', 'application/vnd.microsoft.activity'],
+          ['file', FILE.name, FILE.type],
+        ],
+      );
       const template = JSON.parse(parts[0]!.text);
       assert.equal(template.text, 'here is a file');
-      assert.deepEqual(template.attachments, [{ contentType: FILE.type, name: FILE.name }], 'the activity part has the attachment without its contentUrl');
+      assert.deepEqual(
+        template.attachments,
+        [{ contentType: FILE.type, name: FILE.name }],
+        'the activity part has the attachment without its contentUrl',
+      );
       assert.equal(parts[1]!.text, FILE.content, 'the file part carries the bytes behind the blob: URL');
       if (ctx.mode === 'record') {
         // The emulator serves the stored file behind the echo's contentUrl.
@@ -489,12 +610,21 @@ export const SCENARIO: Step[] = [
       }
       // Where the echo's contentUrl points and what it serves now (checked by the todo test in lifecycle.test.ts).
       ctx.vars.attachment = { url: echo.attachments[0].contentUrl, ...(await tryFetch(echo.attachments[0].contentUrl)) };
-      return { blobContentUrlFetched: true, multipartUpload: parts.map((p) => p.name).join('+'), postActivityEmittedEchoId: true, echoCarriesClientActivityId: true, replyToEcho: true };
+      return {
+        blobContentUrlFetched: true,
+        multipartUpload: parts.map((p) => p.name).join('+'),
+        postActivityEmittedEchoId: true,
+        echoCarriesClientActivityId: true,
+        replyToEcho: true,
+      };
     },
   },
   {
-    id: 'C3', client: 'C', title: 'end of conversation (Chromium)',
-    statuses: [5], activities: ['message:user:end', 'endOfConversation:bot:'],
+    id: 'C3',
+    client: 'C',
+    title: 'end of conversation (Chromium)',
+    statuses: [5],
+    activities: ['message:user:end', 'endOfConversation:bot:'],
     asserts: "'end' → endOfConversation; end() → Ended; no page errors; every activity once, the stored history complete",
     async run(ctx) {
       const c = ctx.c!;
@@ -502,7 +632,12 @@ export const SCENARIO: Step[] = [
       const id = await c.post(sent);
       assert.notEqual(id, 'retry');
       const acts = (await c.waitForActivities(hasType('endOfConversation'), 'endOfConversation')).activities;
-      assertLinked(acts, acts.find((a) => a.id === id), sent, 'endOfConversation');
+      assertLinked(
+        acts,
+        acts.find((a) => a.id === id),
+        sent,
+        'endOfConversation',
+      );
       await c.end();
       const snap = await c.snapshot();
       assert.deepEqual(c.pageErrors, [], 'no page errors');

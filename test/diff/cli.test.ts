@@ -13,9 +13,14 @@ const DEMO = 'recordings/demo.json';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'diff', ...args], { cwd: ROOT, timeout: 30_000, env: { ...process.env, NO_COLOR: '' } }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'diff', ...args],
+      { cwd: ROOT, timeout: 30_000, env: { ...process.env, NO_COLOR: '' } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 99) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -34,7 +39,10 @@ test('diff CLI: exit codes, text, JSON, JUnit, colour and the config file', asyn
     await writeFile(tmp.file('b.json'), text);
     const diff = await cli([DEMO, tmp.file('b.json'), '--junit', tmp.file('j.xml'), '--no-config']);
     assert.equal(diff.code, 1, diff.stderr);
-    assert.match(diff.stdout, /@@ conversation 1: 1 of 5 turn\(s\) differ @@\n {2}turn 2 "Show me a card":\n {2}- replies\[\d\]\.text: "Here is an Adaptive Card:/);
+    assert.match(
+      diff.stdout,
+      /@@ conversation 1: 1 of 5 turn\(s\) differ @@\n {2}turn 2 "Show me a card":\n {2}- replies\[\d\]\.text: "Here is an Adaptive Card:/,
+    );
     assert.doesNotMatch(diff.stdout, /\x1b\[/, 'no colour when stdout is not a terminal');
     assert.match((await cli([DEMO, tmp.file('b.json'), '--color', '--no-config'])).stdout, /\x1b\[31m- replies/);
     assert.equal(XMLValidator.validate(await readFile(tmp.file('j.xml'), 'utf8')), true);

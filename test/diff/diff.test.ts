@@ -32,7 +32,10 @@ test('diff: two recordings of one conversation are the same, over the stream and
     assert.equal(diffCassettes(a, p).equal, true);
     const changed = await record(changedBot({ replies: { bye: [{ text: 'Ciao' }] } }), 'polling', tmp.file('c.json'));
     const dc = diffCassettes(a, changed, { sourceA: 'a.json', sourceB: 'c.json' });
-    assert.deepEqual(dc.conversations[0]!.turns.map((t) => t.verdict), ['same', 'same', 'changed']);
+    assert.deepEqual(
+      dc.conversations[0]!.turns.map((t) => t.verdict),
+      ['same', 'same', 'changed'],
+    );
     assert.deepEqual(dc.conversations[0]!.turns[2]!.changes, [{ path: 'replies[0].text', a: 'You said: bye', b: 'Ciao' }]);
     assert.deepEqual([dc.a, dc.b], [{ source: 'a.json' }, { source: 'c.json' }]);
   } finally {
@@ -48,7 +51,10 @@ test('diff: a volatile field differs until --ignore names it, from the activity 
     const b = await record(bot, 'stream', tmp.file('b.json'));
     const plain = diffCassettes(a, b);
     assert.equal(plain.equal, false);
-    assert.deepEqual(plain.conversations[0]!.turns.flatMap((t) => t.changes.map((c) => c.path)), ['replies[0].channelData.requestId', 'replies[0].channelData.requestId']);
+    assert.deepEqual(
+      plain.conversations[0]!.turns.flatMap((t) => t.changes.map((c) => c.path)),
+      ['replies[0].channelData.requestId', 'replies[0].channelData.requestId'],
+    );
     for (const ignore of ['channelData.requestId', 'activities[*].channelData.requestId', '..requestId']) {
       assert.equal(diffCassettes(a, b, { ignore: [ignore] }).equal, true, ignore);
     }
@@ -68,7 +74,10 @@ test('diff: --timing reports a turn whose first reply came later by more than th
     // Without typing first the reply list changed too; compare only what --timing adds.
     const withTiming = diffCassettes(a, b, { timingMs: 300 });
     const extra = withTiming.conversations[0]!.turns[2]!.changes.filter((c) => c.path === 'timing.firstReplyMs');
-    assert.equal(noTiming.conversations[0]!.turns[2]!.changes.some((c) => c.path === 'timing.firstReplyMs'), false);
+    assert.equal(
+      noTiming.conversations[0]!.turns[2]!.changes.some((c) => c.path === 'timing.firstReplyMs'),
+      false,
+    );
     assert.equal(extra.length, 1);
     assert.ok((extra[0]!.b as number) - (extra[0]!.a as number) > 300, JSON.stringify(extra));
     assert.equal(withTiming.conversations[0]!.turns[1]!.changes.length, 0, 'the unchanged turn keeps its timing within 300 ms');

@@ -27,9 +27,7 @@ export interface TokenRecord {
   replayAfter?: number;
 }
 
-export type Credential =
-  | { kind: 'secret' }
-  | { kind: 'token'; token: string; record: TokenRecord };
+export type Credential = { kind: 'secret' } | { kind: 'token'; token: string; record: TokenRecord };
 
 export const BOT_ID = 'emulator-bot';
 const SITE_ID = 'emulator-site';
@@ -93,7 +91,7 @@ export class TokenStore {
     const value = match[1]!;
     if (value === this.secret) return { kind: 'secret' };
     const record = this.tokens.get(value);
-    if (!record || record.kind !== 'conversation') {
+    if (record?.kind !== 'conversation') {
       throw new HttpError(403, 'BadArgument', 'Security token not valid for this conversation');
     }
     if (Date.now() >= record.expiresAtMs) throw new HttpError(403, 'TokenExpired', 'Token expired');
@@ -110,7 +108,7 @@ export class TokenStore {
   /** Validates a stream `t=`; late connects fail the upgrade with 403 (§2.1, §6.3). */
   verifyStreamToken(t: string | null): TokenRecord {
     const record = t ? this.tokens.get(t) : undefined;
-    if (!record || record.kind !== 'stream') throw new HttpError(403, 'BadArgument', 'Security token not valid');
+    if (record?.kind !== 'stream') throw new HttpError(403, 'BadArgument', 'Security token not valid');
     if (Date.now() >= record.expiresAtMs) throw new HttpError(403, 'TokenExpired', 'Token expired');
     return record;
   }

@@ -113,7 +113,12 @@ export class Bot {
     this.timers.clear();
   }
 
-  private play(conversation: Conversation, steps: BotReplyStep[], recipient: ChannelAccount | undefined, replyToId: string | undefined): void {
+  private play(
+    conversation: Conversation,
+    steps: BotReplyStep[],
+    recipient: ChannelAccount | undefined,
+    replyToId: string | undefined,
+  ): void {
     let index = 0;
     // The open livestream: its id is the id the service gave its first activity, which the bot learns back.
     let stream: { id: string; sequence: number } | null = null;
@@ -121,25 +126,28 @@ export class Bot {
     const next = (): void => {
       if (this.disposed || index >= steps.length) return;
       const step = steps[index++]!;
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (this.disposed) return;
-        const activity = botActivity(step, recipient, replyToId);
-        if (step.livestream) {
-          const sequence = (stream?.sequence ?? 0) + 1;
-          activity.channelData = {
-            ...(step.channelData as object | undefined),
-            streamType: step.livestream,
-            ...(step.livestream === 'final' ? {} : { streamSequence: sequence }),
-            ...(stream ? { streamId: stream.id } : {}),
-          };
-          const added = conversation.add(activity);
-          stream = step.livestream === 'final' ? null : { id: stream?.id ?? (added.activity.id as string), sequence };
-        } else {
-          conversation.add(activity);
-        }
-        next();
-      }, Math.max(0, step.delayMs ?? 0));
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          if (this.disposed) return;
+          const activity = botActivity(step, recipient, replyToId);
+          if (step.livestream) {
+            const sequence = (stream?.sequence ?? 0) + 1;
+            activity.channelData = {
+              ...(step.channelData as object | undefined),
+              streamType: step.livestream,
+              ...(step.livestream === 'final' ? {} : { streamSequence: sequence }),
+              ...(stream ? { streamId: stream.id } : {}),
+            };
+            const added = conversation.add(activity);
+            stream = step.livestream === 'final' ? null : { id: stream?.id ?? (added.activity.id as string), sequence };
+          } else {
+            conversation.add(activity);
+          }
+          next();
+        },
+        Math.max(0, step.delayMs ?? 0),
+      );
       this.timers.add(timer);
     };
     next();

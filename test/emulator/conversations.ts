@@ -85,9 +85,7 @@ export class Conversation {
 
   /** Stored activities with a sequence above `after` (undefined = whole retained history). */
   storedAfter(after: number | undefined): Delivery[] {
-    return this.log
-      .filter((e) => after === undefined || e.seq > after)
-      .map((e) => ({ activity: e.activity, watermark: String(e.seq) }));
+    return this.log.filter((e) => after === undefined || e.seq > after).map((e) => ({ activity: e.activity, watermark: String(e.seq) }));
   }
 
   /** Sequence of the newest stored activity, -1 when nothing is stored yet. */

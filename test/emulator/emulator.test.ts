@@ -118,7 +118,9 @@ function upgrade(url: string): Promise<{ status: number; body: any; contentType?
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, contentType: res.headers['content-type'] }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined, contentType: res.headers['content-type'] }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -190,7 +192,11 @@ test('authorization: 401 without credentials, 403 for unknown, foreign or expire
     assert.equal((await emuCall(emu, 'GET', `/conversations/${a.conversationId}/activities`, { auth: a.token })).status, 200);
 
     await sleep(350);
-    for (const [method, path] of [['POST', '/tokens/refresh'], ['POST', '/conversations'], ['GET', `/conversations/${a.conversationId}/activities`]] as const) {
+    for (const [method, path] of [
+      ['POST', '/tokens/refresh'],
+      ['POST', '/conversations'],
+      ['GET', `/conversations/${a.conversationId}/activities`],
+    ] as const) {
       const expired = await emuCall(emu, method, path, { auth: a.token });
       assert.equal(expired.status, 403, `${method} ${path}`);
       assert.equal(expired.json.error.code, 'TokenExpired');
@@ -287,11 +293,17 @@ test('post activity: stamped echo with channelData untouched, typing only on the
 
       // GET never returns typing; watermarks are decimal strings.
       const all = await emuCall(emu, 'GET', `/conversations/${id}/activities?watermark=`);
-      assert.deepEqual(all.json.activities.map((a: any) => a.text), ['Welcome to the emulator bot!', 'hello', 'You said: hello']);
+      assert.deepEqual(
+        all.json.activities.map((a: any) => a.text),
+        ['Welcome to the emulator bot!', 'hello', 'You said: hello'],
+      );
       assert.equal(all.json.watermark, '3');
       assert.deepEqual(all.json.activities[1], echo, 'GET and WS deliver the same echo');
       const after1 = await emuCall(emu, 'GET', `/conversations/${id}/activities?watermark=1`);
-      assert.deepEqual(after1.json.activities.map((a: any) => a.text), ['You said: hello']);
+      assert.deepEqual(
+        after1.json.activities.map((a: any) => a.text),
+        ['You said: hello'],
+      );
       const none = await emuCall(emu, 'GET', `/conversations/${id}/activities?watermark=3`);
       assert.deepEqual(none.json, { activities: [], watermark: '3' });
     } finally {
@@ -315,23 +327,43 @@ test('default bot scripts: burst, end, and a custom script', async () => {
     assert.deepEqual(botTexts.slice(1).sort(), ['endOfConversation:', 'message:burst 1/3', 'message:burst 2/3', 'message:burst 3/3']);
   });
 
-  await withEmulator({ bot: { welcome: [], postDelayMs: 0, reply: (a) => [{ type: 'event', text: `got ${a.type}`, delayMs: 10 }] } }, async (emu) => {
-    const { json } = await startConversation(emu);
-    const id = json.conversationId;
-    await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'event', name: 'x', from: { id: 'u' } } });
-    const acts = await eventually(async () => {
-      const r = await emuCall(emu, 'GET', `/conversations/${id}/activities`);
-      return r.json.activities.length >= 2 && r.json.activities;
-    }, 'custom reply');
-    assert.deepEqual(acts.map((a: any) => `${a.type}:${a.text ?? ''}`), ['event:', 'event:got event']);
-  });
+  await withEmulator(
+    { bot: { welcome: [], postDelayMs: 0, reply: (a) => [{ type: 'event', text: `got ${a.type}`, delayMs: 10 }] } },
+    async (emu) => {
+      const { json } = await startConversation(emu);
+      const id = json.conversationId;
+      await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'event', name: 'x', from: { id: 'u' } } });
+      const acts = await eventually(async () => {
+        const r = await emuCall(emu, 'GET', `/conversations/${id}/activities`);
+        return r.json.activities.length >= 2 && r.json.activities;
+      }, 'custom reply');
+      assert.deepEqual(
+        acts.map((a: any) => `${a.type}:${a.text ?? ''}`),
+        ['event:', 'event:got event'],
+      );
+    },
+  );
 
-  await withEmulator({ bot: { reply: () => { throw new Error('bot crashed'); } } }, async (emu) => {
-    const { json } = await startConversation(emu);
-    const res = await emuCall(emu, 'POST', `/conversations/${json.conversationId}/activities`, { body: { type: 'message', text: 'boom', from: { id: 'u' } } });
-    assert.equal(res.status, 502);
-    assert.deepEqual(res.json, { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 });
-  });
+  await withEmulator(
+    {
+      bot: {
+        reply: () => {
+          throw new Error('bot crashed');
+        },
+      },
+    },
+    async (emu) => {
+      const { json } = await startConversation(emu);
+      const res = await emuCall(emu, 'POST', `/conversations/${json.conversationId}/activities`, {
+        body: { type: 'message', text: 'boom', from: { id: 'u' } },
+      });
+      assert.equal(res.status, 502);
+      assert.deepEqual(res.json, {
+        error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' },
+        httpStatusCode: 500,
+      });
+    },
+  );
 });
 
 test("livestream ('stream'): growing typing chunks 50–80 ms apart, streamId = the first chunk's id, then one final message", async () => {
@@ -349,10 +381,16 @@ test("livestream ('stream'): growing typing chunks 50–80 ms apart, streamId = 
     const final = streamed.at(-1)!;
     assert.equal(interim.length, LIVESTREAM_CHUNKS);
     assert.ok(interim.every((a) => a.type === 'typing' && a.channelData.streamType === 'streaming'));
-    assert.deepEqual(interim.map((a) => a.channelData.streamSequence), Array.from({ length: LIVESTREAM_CHUNKS }, (_, i) => i + 1));
+    assert.deepEqual(
+      interim.map((a) => a.channelData.streamSequence),
+      Array.from({ length: LIVESTREAM_CHUNKS }, (_, i) => i + 1),
+    );
     assert.equal(interim[0].channelData.streamId, undefined, 'the first chunk opens the stream: no streamId');
     const streamId = interim[0].id;
-    assert.ok(streamed.slice(1).every((a) => a.channelData.streamId === streamId), 'streamId is the id the emulator gave the first chunk');
+    assert.ok(
+      streamed.slice(1).every((a) => a.channelData.streamId === streamId),
+      'streamId is the id the emulator gave the first chunk',
+    );
     for (let i = 1; i < interim.length; i++) {
       const [before, now] = [interim[i - 1].text, interim[i].text];
       assert.ok(now.startsWith(before) && now.length > before.length, `chunk ${i + 1} grows`);
@@ -361,10 +399,16 @@ test("livestream ('stream'): growing typing chunks 50–80 ms apart, streamId = 
     assert.ok(LIVESTREAM_TEXT.startsWith(interim.at(-1).text));
     // Chained timers only wait at least their delay: no chunk comes sooner than 50 ms after the one before.
     const frameGaps = arrivals.slice(-LIVESTREAM_CHUNKS).map((t, i, all) => (i ? t - all[i - 1]! : 50));
-    assert.ok(frameGaps.every((g) => g >= 45), `gaps ${frameGaps.map((g) => g.toFixed(0)).join(' ')}`);
+    assert.ok(
+      frameGaps.every((g) => g >= 45),
+      `gaps ${frameGaps.map((g) => g.toFixed(0)).join(' ')}`,
+    );
     // Typing is never stored: a poll sees only the final message of the stream.
     const polled = (await emuCall(emu, 'GET', `/conversations/${id}/activities`)).json.activities;
-    assert.deepEqual(polled.filter((a: any) => a.channelData?.streamType).map((a: any) => a.type), ['message']);
+    assert.deepEqual(
+      polled.filter((a: any) => a.channelData?.streamType).map((a: any) => a.type),
+      ['message'],
+    );
     await stream.close();
   });
 });
@@ -374,7 +418,10 @@ test('reconnect: fresh stream URL; with a watermark the stream replays after it,
     const start = await startConversation(emu);
     const id = start.json.conversationId;
     await emuCall(emu, 'POST', `/conversations/${id}/activities`, { body: { type: 'message', text: 'one', from: { id: 'u' } } });
-    await eventually(async () => (await emuCall(emu, 'GET', `/conversations/${id}/activities`)).json.activities.length === 3, 'reply to one');
+    await eventually(
+      async () => (await emuCall(emu, 'GET', `/conversations/${id}/activities`)).json.activities.length === 3,
+      'reply to one',
+    );
 
     const rec = await emuCall(emu, 'GET', `/conversations/${id}?watermark=1`);
     assert.equal(rec.status, 200);
@@ -419,11 +466,23 @@ test('upload: multipart with an activity part and files, raw single file, bytes 
     const boundary = '----emulatorBoundary7MA4YWxkTrZu0gW';
     const part = (headers: string, data: Buffer | string): Buffer =>
       Buffer.concat([Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(data), Buffer.from('\r\n')]);
-    const template = { type: 'message', text: 'see files', from: { id: 'u7', name: 'Up' }, channelData: { clientActivityID: 'up-1' }, attachments: [{ contentType: 'image/png', name: 'a.png' }] };
+    const template = {
+      type: 'message',
+      text: 'see files',
+      from: { id: 'u7', name: 'Up' },
+      channelData: { clientActivityID: 'up-1' },
+      attachments: [{ contentType: 'image/png', name: 'a.png' }],
+    };
     const body = Buffer.concat([
-      part('Content-Disposition: form-data; name="activity"; filename="blob"\r\nContent-Type: application/vnd.microsoft.activity', JSON.stringify(template)),
+      part(
+        'Content-Disposition: form-data; name="activity"; filename="blob"\r\nContent-Type: application/vnd.microsoft.activity',
+        JSON.stringify(template),
+      ),
       part('Content-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png', png),
-      part('Content-Disposition: form-data; name="file"; filename="notes.txt"\r\nContent-Type: text/plain', 'line1\r\n--not-a-boundary\r\n'),
+      part(
+        'Content-Disposition: form-data; name="file"; filename="notes.txt"\r\nContent-Type: text/plain',
+        'line1\r\n--not-a-boundary\r\n',
+      ),
       Buffer.from(`--${boundary}--\r\n`),
     ]);
     const up = await emuCall(emu, 'POST', `/conversations/${id}/upload?userId=u7`, {
@@ -441,7 +500,13 @@ test('upload: multipart with an activity part and files, raw single file, bytes 
     assert.equal(echo.text, 'see files');
     assert.deepEqual(echo.channelData, { clientActivityID: 'up-1' });
     assert.deepEqual(echo.from, { id: 'u7', name: 'Up', role: 'user' });
-    assert.deepEqual(echo.attachments.map((a: any) => [a.contentType, a.name]), [['image/png', 'a.png'], ['text/plain', 'notes.txt']]);
+    assert.deepEqual(
+      echo.attachments.map((a: any) => [a.contentType, a.name]),
+      [
+        ['image/png', 'a.png'],
+        ['text/plain', 'notes.txt'],
+      ],
+    );
     for (const a of echo.attachments) assert.ok(a.contentUrl.startsWith(`${emu.domain}/attachments/`), a.contentUrl);
     const img = await fetch(echo.attachments[0].contentUrl);
     assert.equal(img.headers.get('content-type'), 'image/png');
@@ -463,10 +528,16 @@ test('upload: multipart with an activity part and files, raw single file, bytes 
     const e2 = all.find((a: any) => a.id === up2.json.id);
     assert.equal(e2.type, 'message');
     assert.equal(e2.from.id, 'u8');
-    assert.deepEqual(e2.attachments.map((a: any) => [a.contentType, a.name]), [['text/plain', 'hello.txt']]);
+    assert.deepEqual(
+      e2.attachments.map((a: any) => [a.contentType, a.name]),
+      [['text/plain', 'hello.txt']],
+    );
     const e3 = all.find((a: any) => a.id === up3.json.id);
     assert.equal(e3.from.id, 'u9');
-    assert.deepEqual(e3.attachments.map((a: any) => [a.contentType, a.name]), [['image/jpeg', 'x.jpg']]);
+    assert.deepEqual(
+      e3.attachments.map((a: any) => [a.contentType, a.name]),
+      [['image/jpeg', 'x.jpg']],
+    );
     assert.deepEqual(Buffer.from(await (await fetch(e3.attachments[0].contentUrl)).arrayBuffer()), png);
   });
 });
@@ -574,7 +645,10 @@ test('failNext: injected statuses with Direct Line bodies, counted, per route, b
     for (let i = 0; i < 2; i++) {
       const bad = await emuCall(emu, 'POST', `/conversations/${id}/activities`, msg);
       assert.equal(bad.status, 502);
-      assert.deepEqual(bad.json, { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 });
+      assert.deepEqual(bad.json, {
+        error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' },
+        httpStatusCode: 500,
+      });
     }
     assert.equal((await emuCall(emu, 'GET', `/conversations/${id}/activities`)).status, 500);
     const ok = await emuCall(emu, 'POST', `/conversations/${id}/activities`, msg);
@@ -612,7 +686,10 @@ test('custom basePath serves REST and stream under the prefix only', async () =>
     } finally {
       await stream.close();
     }
-    const res = await fetch(`${emu.url}/v3/directline/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` } });
+    const res = await fetch(`${emu.url}/v3/directline/conversations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emu.secret}` },
+    });
     assert.equal(res.status, 404);
     assert.equal((await res.json()).error.code, 'BadArgument');
   });
@@ -628,7 +705,11 @@ test('routing errors, CORS preflight and the request log', async () => {
     const unknownConv = await emuCall(emu, 'GET', '/conversations/NoSuchConversation0000-us/activities');
     assert.equal(unknownConv.status, 404);
     assert.equal(unknownConv.json.error.code, 'BadArgument');
-    assert.equal((await emuCall(emu, 'POST', '/conversations/NoSuchConversation0000-us/activities', { body: { type: 'message', from: { id: 'u' } } })).status, 404);
+    assert.equal(
+      (await emuCall(emu, 'POST', '/conversations/NoSuchConversation0000-us/activities', { body: { type: 'message', from: { id: 'u' } } }))
+        .status,
+      404,
+    );
 
     const malformed = await emuCall(emu, 'POST', '/conversations', { body: '{"user":' });
     assert.equal(malformed.status, 400);
@@ -642,15 +723,24 @@ test('routing errors, CORS preflight and the request log', async () => {
 
     const pre = await fetch(`${emu.domain}/conversations`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://page.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-ms-bot-agent' },
+      headers: {
+        origin: 'http://page.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-ms-bot-agent',
+      },
     });
     assert.equal(pre.status, 200);
     assert.equal(pre.headers.get('access-control-allow-origin'), '*');
-    const allowed = pre.headers.get('access-control-allow-headers')!.split(',').map((h) => h.trim());
+    const allowed = pre.headers
+      .get('access-control-allow-headers')!
+      .split(',')
+      .map((h) => h.trim());
     for (const h of ['authorization', 'content-type', 'x-ms-bot-agent', 'x-requested-with']) assert.ok(allowed.includes(h), h);
 
     const port = new URL(emu.url).port;
-    const entry = emu.requests.find((r) => r.method === 'GET' && r.path === '/v3/directline/conversations/NoSuchConversation0000-us/activities');
+    const entry = emu.requests.find(
+      (r) => r.method === 'GET' && r.path === '/v3/directline/conversations/NoSuchConversation0000-us/activities',
+    );
     assert.ok(entry);
     assert.equal(entry.headers.host, `127.0.0.1:${port}`);
     assert.equal(entry.headers.authorization, `Bearer ${emu.secret}`);
@@ -666,10 +756,18 @@ test('botframework-directlinejs, WebSocket mode with a token: welcome, echo, typ
     const dl = createDirectLine({ domain: emu.domain, token: gen.token, webSocket: true });
     try {
       await waitForActivities(dl, (acts) => acts.some((a) => a.text === 'Welcome to the emulator bot!'));
-      const id = await postAndWait(dl, { type: 'message', text: 'hello ws', from: { id: 'user-ws' }, channelData: { clientActivityID: 'c-1' } } as any);
+      const id = await postAndWait(dl, {
+        type: 'message',
+        text: 'hello ws',
+        from: { id: 'user-ws' },
+        channelData: { clientActivityID: 'c-1' },
+      } as any);
       assert.equal(id, `${gen.conversationId}|0000001`);
       const acts = await waitForActivities(dl, (a) => a.some((x) => x.text === 'You said: hello ws'));
-      assert.deepEqual(acts.map((a) => a.type), ['message', 'message', 'typing', 'message']);
+      assert.deepEqual(
+        acts.map((a) => a.type),
+        ['message', 'message', 'typing', 'message'],
+      );
       assert.deepEqual(acts[1].channelData, { clientActivityID: 'c-1' });
       assert.equal((dl as any).conversationId, gen.conversationId);
       assert.deepEqual(statusLog(dl), [ConnectionStatus.Uninitialized, ConnectionStatus.Connecting, ConnectionStatus.Online]);
@@ -699,7 +797,11 @@ test('botframework-directlinejs, polling mode with a secret: no typing, GET with
       const id = await postAndWait(dl, { type: 'message', text: 'hello poll', from: { id: 'user-poll' } } as any);
       assert.match(id, /\|0000001$/);
       const acts = await waitForActivities(dl, (a) => a.some((x) => x.text === 'You said: hello poll'));
-      assert.deepEqual(acts.map((a) => a.type), ['message', 'message', 'message'], 'typing never reaches a polling client');
+      assert.deepEqual(
+        acts.map((a) => a.type),
+        ['message', 'message', 'message'],
+        'typing never reaches a polling client',
+      );
       const polls = emu.requests.filter((r) => r.method === 'GET' && r.path.includes('/activities?watermark='));
       assert.ok(polls.length >= 2);
       assert.equal(polls[0]!.path.split('watermark=')[1], '', 'first poll has an empty watermark');
@@ -720,10 +822,17 @@ test('botframework-directlinejs reconnects after the server drops its socket and
       await waitForActivities(dl, (acts) => acts.length === 1);
       emu.dropSocket(gen.conversationId);
       // An activity produced while the client is disconnected must be replayed after the reconnect.
-      await emuCall(emu, 'POST', `/conversations/${gen.conversationId}/activities`, { body: { type: 'message', text: 'while away', from: { id: 'other' } } });
+      await emuCall(emu, 'POST', `/conversations/${gen.conversationId}/activities`, {
+        body: { type: 'message', text: 'while away', from: { id: 'other' } },
+      });
       const acts = await waitForActivities(dl, (a) => a.some((x) => x.text === 'You said: while away'), 6000);
-      assert.deepEqual(acts.filter((a) => a.type !== 'typing').map((a) => a.text), ['Welcome to the emulator bot!', 'while away', 'You said: while away']);
-      const reconnect = emu.requests.find((r) => r.method === 'GET' && r.path.startsWith(`/v3/directline/conversations/${gen.conversationId}?`));
+      assert.deepEqual(
+        acts.filter((a) => a.type !== 'typing').map((a) => a.text),
+        ['Welcome to the emulator bot!', 'while away', 'You said: while away'],
+      );
+      const reconnect = emu.requests.find(
+        (r) => r.method === 'GET' && r.path.startsWith(`/v3/directline/conversations/${gen.conversationId}?`),
+      );
       assert.ok(reconnect, 'reconnect GET was made');
       assert.ok(reconnect.path.endsWith('?watermark=0'), reconnect.path);
       assert.equal(emu.requests.filter((r) => r.path.includes('/stream')).length, 2);

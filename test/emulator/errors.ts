@@ -36,7 +36,7 @@ const responseCodings = new WeakMap<ServerResponse, ContentCoding>();
 
 /** Compression mode: the coding `accepted` allows among `offered` (in that order of preference), or undefined. */
 export function chooseCoding(acceptEncoding: string | string[] | undefined, offered: readonly ContentCoding[]): ContentCoding | undefined {
-  const header = (Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding ?? '').toLowerCase();
+  const header = (Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : (acceptEncoding ?? '')).toLowerCase();
   const accepted = new Map<string, number>();
   for (const part of header.split(',')) {
     const [name = '', ...params] = part.trim().split(';');
@@ -85,18 +85,28 @@ export function sendError(res: ServerResponse, err: HttpError): void {
 export function injectedError(status: number, retryAfter?: string): HttpError {
   const headers: Record<string, string> = retryAfter !== undefined ? { 'retry-after': retryAfter } : {};
   switch (status) {
-    case 400: return new HttpError(400, 'BadArgument', 'Injected bad request', {}, headers);
-    case 401: return new HttpError(401, 'BadArgument', 'Missing token or secret', {}, headers);
-    case 403: return new HttpError(403, 'TokenExpired', 'Token expired', {}, headers);
-    case 404: return new HttpError(404, 'BadArgument', 'Conversation not found', {}, headers);
+    case 400:
+      return new HttpError(400, 'BadArgument', 'Injected bad request', {}, headers);
+    case 401:
+      return new HttpError(401, 'BadArgument', 'Missing token or secret', {}, headers);
+    case 403:
+      return new HttpError(403, 'TokenExpired', 'Token expired', {}, headers);
+    case 404:
+      return new HttpError(404, 'BadArgument', 'Conversation not found', {}, headers);
     // 429 is undocumented for Direct Line (§1.5); the code name is a guess, the Retry-After header is what clients read.
-    case 429: return new HttpError(429, 'TooManyRequests', 'Too many requests', {}, headers);
-    case 500: return new HttpError(500, 'ServiceError', 'Internal server error', {}, headers);
+    case 429:
+      return new HttpError(429, 'TooManyRequests', 'Too many requests', {}, headers);
+    case 500:
+      return new HttpError(500, 'ServiceError', 'Internal server error', {}, headers);
     // 502 = the bot returned an error; the real body carries the bot's own status in httpStatusCode (§1.4).
-    case 502: return new HttpError(502, 'BotError', 'Failed to send activity: bot returned an error', { httpStatusCode: 500 }, headers);
-    case 503: return new HttpError(503, 'ServiceError', 'Service unavailable', {}, headers);
-    case 504: return new HttpError(504, 'BotError', 'Failed to send activity: bot timed out', { httpStatusCode: 504 }, headers);
-    default: return new HttpError(status, status >= 500 ? 'ServiceError' : 'BadArgument', `Injected status ${status}`, {}, headers);
+    case 502:
+      return new HttpError(502, 'BotError', 'Failed to send activity: bot returned an error', { httpStatusCode: 500 }, headers);
+    case 503:
+      return new HttpError(503, 'ServiceError', 'Service unavailable', {}, headers);
+    case 504:
+      return new HttpError(504, 'BotError', 'Failed to send activity: bot timed out', { httpStatusCode: 504 }, headers);
+    default:
+      return new HttpError(status, status >= 500 ? 'ServiceError' : 'BadArgument', `Injected status ${status}`, {}, headers);
   }
 }
 

@@ -6,8 +6,28 @@ import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { TokenStore, type Credential } from './auth.js';
 import { Bot } from './bot.js';
-import { ConversationStore, parseWatermark, type Activity, type ChannelAccount, type Conversation, type StoredFile } from './conversations.js';
-import { chooseCoding, compressResponse, field, HttpError, injectedError, parseJson, PREFLIGHT_HEADERS, CORS_HEADERS, readBody, sendError, sendJson, type ContentCoding } from './errors.js';
+import {
+  ConversationStore,
+  parseWatermark,
+  type Activity,
+  type ChannelAccount,
+  type Conversation,
+  type StoredFile,
+} from './conversations.js';
+import {
+  chooseCoding,
+  compressResponse,
+  field,
+  HttpError,
+  injectedError,
+  parseJson,
+  PREFLIGHT_HEADERS,
+  CORS_HEADERS,
+  readBody,
+  sendError,
+  sendJson,
+  type ContentCoding,
+} from './errors.js';
 import { headerParams, parseMultipart } from './multipart.js';
 import { StreamHub } from './stream.js';
 import type { Emulator, EmulatorOptions, FailRoute, RequestLogEntry } from './types.js';
@@ -47,7 +67,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const tokens = new TokenStore(secret, opts.tokenTtlMs ?? 3_600_000, opts.streamTokenTtlMs ?? 60_000);
   const conversations = new ConversationStore();
   const bot = new Bot(opts.bot);
-  const hub = new StreamHub({ basePath, keepAliveMs: opts.keepAliveMs ?? 0, tokens, conversations, perMessageDeflate: Boolean(opts.compression) });
+  const hub = new StreamHub({
+    basePath,
+    keepAliveMs: opts.keepAliveMs ?? 0,
+    tokens,
+    conversations,
+    perMessageDeflate: Boolean(opts.compression),
+  });
   const codings: ContentCoding[] = opts.compression === true ? ['br', 'gzip', 'deflate'] : opts.compression ? [opts.compression] : [];
   const requests: RequestLogEntry[] = [];
   const failures = new Map<FailRoute, Injected[]>();
@@ -59,7 +85,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   const delay = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const t = setTimeout(() => { pendingDelays.delete(t); resolve(); }, ms);
+      const t = setTimeout(() => {
+        pendingDelays.delete(t);
+        resolve();
+      }, ms);
       pendingDelays.add(t);
     });
 
@@ -67,7 +96,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     `${origin.replace(/^http/, 'ws')}${basePath}/conversations/${encodeURIComponent(conversationId)}/stream?watermark=${encodeURIComponent(watermark)}&t=${t}`;
 
   /** The part every user-sent activity goes through: stamping, echo, synchronous bot call (§1.3 (5), §1.6). */
-  const acceptUserActivity = async (conversation: Conversation, cred: Credential, input: Activity, fallbackUser?: string): Promise<string> => {
+  const acceptUserActivity = async (
+    conversation: Conversation,
+    cred: Credential,
+    input: Activity,
+    fallbackUser?: string,
+  ): Promise<string> => {
     const from = isObject(input.from) ? (input.from as Partial<ChannelAccount> & Record<string, unknown>) : undefined;
     const tokenUser = cred.kind === 'token' ? cred.record.claims.user : undefined;
     // A user embedded in the token overrides from.id (§1.6).
@@ -175,7 +209,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     },
 
     // (7) Upload: raw single file or multipart with optional activity part (§1.3 (7)).
-    'upload': async (req, res, url, [id]) => {
+    upload: async (req, res, url, [id]) => {
       const { conversation, cred } = authorise(req, id!);
       const body = await readBody(req);
       const contentType = req.headers['content-type'] ?? 'application/octet-stream';
@@ -188,7 +222,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
             if (!isObject(parsed)) throw new HttpError(400, 'BadArgument', 'The activity part must hold an activity object');
             template = parsed as Activity;
           } else {
-            files.push({ contentType: part.contentType ?? 'application/octet-stream', name: part.filename ?? part.name ?? 'file', data: part.data });
+            files.push({
+              contentType: part.contentType ?? 'application/octet-stream',
+              name: part.filename ?? part.name ?? 'file',
+              data: part.data,
+            });
           }
         }
       } else {
@@ -250,9 +288,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (candidates.length === 0) throw new HttpError(404, 'BadArgument', `Unknown route ${req.method} ${url.pathname}`);
     const route = candidates.find((r) => r.method === req.method);
     if (!route) {
-      throw new HttpError(405, 'BadArgument', `The requested resource does not support http method '${req.method}'`, {}, {
-        allow: candidates.map((r) => r.method).join(', '),
-      });
+      throw new HttpError(
+        405,
+        'BadArgument',
+        `The requested resource does not support http method '${req.method}'`,
+        {},
+        {
+          allow: candidates.map((r) => r.method).join(', '),
+        },
+      );
     }
     // Injected faults answer before anything else (no auth, no side effects).
     if (route.name !== 'attachments.get') {
@@ -260,7 +304,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       const fault = queue?.shift();
       if (fault) throw injectedError(fault.status, fault.retryAfter);
     }
-    const params = route.pattern.exec(sub!)!.slice(1).map((p) => decodeURIComponent(p));
+    const params = route.pattern
+      .exec(sub!)!
+      .slice(1)
+      .map((p) => decodeURIComponent(p));
     await handlers[route.name](req, res, url, params);
   }
 
@@ -274,7 +321,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path: req.url ?? '', headers: { ...req.headers }, ...servername(req) };
     requests.push(entry);
-    hub.handleUpgrade(req, socket, head, (ws) => { entry.wsExtensions = ws.extensions; });
+    hub.handleUpgrade(req, socket, head, (ws) => {
+      entry.wsExtensions = ws.extensions;
+    });
   });
   // Keep-alive sockets of clients (xhr2 uses the keep-alive global agent) must not crash the server on reset.
   server.on('clientError', (_err, socket) => socket.destroy());

@@ -76,16 +76,21 @@ export class StreamHub {
     const send = (d: Delivery): void => {
       if (ws.readyState !== WebSocket.OPEN) return;
       // Typing is not stored, so its set carries no watermark (§2.2).
-      ws.send(JSON.stringify(d.watermark === undefined ? { activities: [d.activity] } : { activities: [d.activity], watermark: d.watermark }));
+      ws.send(
+        JSON.stringify(d.watermark === undefined ? { activities: [d.activity] } : { activities: [d.activity], watermark: d.watermark }),
+      );
     };
     // Activities sent before the socket opened are replayed first (§2.2), then live ones; both happen in the
     // same tick, so nothing can slip in between.
     for (const d of conversation.storedAfter(replayAfter)) send(d);
     const unsubscribe = conversation.subscribe(send);
 
-    const keepAlive = this.opts.keepAliveMs > 0
-      ? setInterval(() => { if (ws.readyState === WebSocket.OPEN) ws.send(''); }, this.opts.keepAliveMs)
-      : undefined;
+    const keepAlive =
+      this.opts.keepAliveMs > 0
+        ? setInterval(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.send('');
+          }, this.opts.keepAliveMs)
+        : undefined;
 
     // Client frames: "" pings (DirectLineJS, §2.3) and anything else are ignored, like the service does.
     ws.on('message', () => {});
@@ -119,6 +124,8 @@ function rejectUpgrade(socket: Duplex, err: HttpError): void {
     ...Object.fromEntries(Object.entries(CORS_HEADERS)),
     Connection: 'close',
   };
-  const head = Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\r\n');
   socket.end(`HTTP/1.1 ${err.status} ${STATUS_CODES[err.status] ?? ''}\r\n${head}\r\n\r\n${body}`);
 }

@@ -41,7 +41,10 @@ dl.activity$.subscribe(
     texts.push(a.text ?? '');
     if (!sent && a.text === 'Welcome to the emulator bot!') {
       sent = true;
-      dl.postActivity({ type: 'message', from: { id: 'dl_node-app' }, text: say } as never).subscribe(() => undefined, (err: unknown) => finish(`post failed: ${String(err)}`));
+      dl.postActivity({ type: 'message', from: { id: 'dl_node-app' }, text: say } as never).subscribe(
+        () => undefined,
+        (err: unknown) => finish(`post failed: ${String(err)}`),
+      );
     }
     if (a.text === `You said: ${say}`) finish(null);
   },

@@ -48,14 +48,24 @@ function clientEnv(proxy: string, extra: Record<string, string>): NodeJS.Process
   return { ...env, HTTPS_PROXY: proxy, NODE_EXTRA_CA_CERTS: join(caDir, 'ca.pem'), ...extra };
 }
 
-async function runClient(proxy: string, transport: 'websocket' | 'polling', say: string): Promise<{ texts: string[]; error: string | null }> {
+async function runClient(
+  proxy: string,
+  transport: 'websocket' | 'polling',
+  say: string,
+): Promise<{ texts: string[]; error: string | null }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLIENT], {
-    cwd: ROOT, env: clientEnv(proxy, { DL_SECRET: DEFAULT_SECRET, DL_TRANSPORT: transport, DL_SAY: say }), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: clientEnv(proxy, { DL_SECRET: DEFAULT_SECRET, DL_TRANSPORT: transport, DL_SAY: say }),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  child.stdout.on('data', (c) => { out += c; });
-  child.stderr.on('data', (c) => { err += c; });
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    err += c;
+  });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const line = out.trim().split('\n').pop() ?? '';
   assert.ok(line.startsWith('{'), `the client printed no result (exit ${code}); stderr:\n${err}`);
@@ -68,7 +78,9 @@ function connect(proxyPort: number, authority: string): Promise<{ status: number
     req.on('connect', (res, socket, head) => {
       let body = head.toString('utf8');
       if (res.statusCode !== 200) {
-        socket.on('data', (c) => { body += c; });
+        socket.on('data', (c) => {
+          body += c;
+        });
         socket.on('end', () => resolve({ status: res.statusCode ?? 0, socket, body }));
         socket.on('close', () => resolve({ status: res.statusCode ?? 0, socket, body }));
       } else resolve({ status: 200, socket, body });
@@ -81,7 +93,9 @@ function connect(proxyPort: number, authority: string): Promise<{ status: number
 function getThrough(socket: Duplex, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = '';
-    socket.on('data', (c) => { data += c; });
+    socket.on('data', (c) => {
+      data += c;
+    });
     socket.on('end', () => resolve(data));
     socket.on('error', reject);
     socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
@@ -161,18 +175,43 @@ test('the CA is made once: ca.pem is a CA certificate, ca-key.pem has mode 0600,
 
 test('record --forward (CLI) makes the CA in ~/.directline-vcr and says how to trust it; --forward-only-directline refuses other hosts', async () => {
   const home = join(dir, 'home');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'record', '--upstream', emulator.domain, '--mode', 'passthrough', '--port', '0',
-    '--no-demo-page', '--no-config', '--forward', '--forward-only-directline', '--log-level', 'info'], { cwd: ROOT, env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'record',
+      '--upstream',
+      emulator.domain,
+      '--mode',
+      'passthrough',
+      '--port',
+      '0',
+      '--no-demo-page',
+      '--no-config',
+      '--forward',
+      '--forward-only-directline',
+      '--log-level',
+      'info',
+    ],
+    { cwd: ROOT, env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     let out = '';
     let err = '';
-    child.stderr.on('data', (c) => { err += c; });
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no domain line; stdout ${out}, stderr ${err}`)), 15_000);
       child.stdout.on('data', (c) => {
         out += c;
         const m = /domain = http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
       });
     });
     const caFile = join(home, '.directline-vcr', 'ca.pem');

@@ -38,22 +38,49 @@ test('chatdown instructions become activities with chatdown timing', async () =>
   assert.deepEqual(c.source, { kind: 'import', from: 'chat', file: c.source!.file });
   assert.match(c.source!.file, /trip\.chat$/);
   const acts = deliveredActivities(c);
-  assert.deepEqual(acts.map((a) => `${a.type}:${a.from?.name}`), [
-    'message:TravelBot', 'message:Joe', 'typing:TravelBot', 'message:TravelBot', 'typing:TravelBot', 'message:TravelBot', 'message:TravelBot', 'conversationUpdate:Joe',
-  ]);
-  assert.deepEqual((acts[0].suggestedActions as any).actions.map((x: any) => x.title), ['Show my trip', 'Help']);
+  assert.deepEqual(
+    acts.map((a) => `${a.type}:${a.from?.name}`),
+    [
+      'message:TravelBot',
+      'message:Joe',
+      'typing:TravelBot',
+      'message:TravelBot',
+      'typing:TravelBot',
+      'message:TravelBot',
+      'message:TravelBot',
+      'conversationUpdate:Joe',
+    ],
+  );
+  assert.deepEqual(
+    (acts[0].suggestedActions as any).actions.map((x: any) => x.title),
+    ['Show my trip', 'Help'],
+  );
   assert.equal(acts[3].text, 'Here it is:');
   assert.equal(acts[3].attachments?.[0].contentType, 'application/vnd.microsoft.card.adaptive');
   assert.equal((acts[3].attachments?.[0] as any).content.type, 'AdaptiveCard');
-  assert.equal(acts[5].text, 'And a picture of Lisbon, see [the guide](https://example.invalid/guide) [1].', 'a Markdown link and [1] stay text');
+  assert.equal(
+    acts[5].text,
+    'And a picture of Lisbon, see [the guide](https://example.invalid/guide) [1].',
+    'a Markdown link and [1] stay text',
+  );
   assert.equal(acts[5].attachments?.[0].contentType, 'image/png');
   assert.match(acts[5].attachments![0].contentUrl!, /^https:\/\/import\.directline-vcr\.invalid\/attachments\/[0-9a-f]{16}\/picture\.png$/);
   assert.equal(acts[6].attachmentLayout, 'carousel');
   const hero = acts[6].attachments?.[0] as any;
   assert.equal(hero.contentType, 'application/vnd.microsoft.card.hero');
-  assert.deepEqual([hero.content.title, hero.content.subtitle, hero.content.buttons.map((b: any) => b.value)], ['Alfama', '3 nights', ['Book', 'Skip']]);
-  assert.match(hero.content.images[0].url, /^data:image\/png;base64,iVBOR/, 'a card image from a file is inlined: URLs inside cards are fetched as they are');
-  assert.deepEqual((acts[7].membersAdded as any[]).map((m) => m.name), ['Susan']);
+  assert.deepEqual(
+    [hero.content.title, hero.content.subtitle, hero.content.buttons.map((b: any) => b.value)],
+    ['Alfama', '3 nights', ['Book', 'Skip']],
+  );
+  assert.match(
+    hero.content.images[0].url,
+    /^data:image\/png;base64,iVBOR/,
+    'a card image from a file is inlined: URLs inside cards are fetched as they are',
+  );
+  assert.deepEqual(
+    (acts[7].membersAdded as any[]).map((m) => m.name),
+    ['Susan'],
+  );
   assert.equal(c.events.filter((e) => e.type === 'http' && e.route === 'attachment').length, 1, 'one file, fetched once');
 
   // Timing: typing 100 ms after the post, the message [Delay=3000] after that, then chatdown's 2 s gaps.
@@ -64,13 +91,20 @@ test('chatdown instructions become activities with chatdown timing', async () =>
 
 test('the shipped example recordings/demo/trip.chat imports', async () => {
   const c = await importFile(fileURLToPath(new URL('../../recordings/demo/trip.chat', import.meta.url)));
-  assert.deepEqual(deliveredActivities(c).map((a) => a.type), ['message', 'message', 'typing', 'message', 'typing', 'message']);
+  assert.deepEqual(
+    deliveredActivities(c).map((a) => a.type),
+    ['message', 'message', 'typing', 'message', 'typing', 'message'],
+  );
 });
 
 describe('a .chat file in Web Chat', () => {
   let browser: Browser | undefined;
-  before(async () => { browser = await launchChromium(); });
-  after(async () => { await browser?.close(); });
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
 
   test('replays with the typing pause, the card rendered and the image served offline', { timeout: 60_000 }, async () => {
     const folder = await inputFolder();
@@ -85,7 +119,11 @@ describe('a .chat file in Web Chat', () => {
       await page.locator('.ac-adaptiveCard', { hasText: 'Your trip to Lisbon' }).waitFor({ timeout: 10_000 });
       const image = page.locator(`img[src^="${replayer.url}/attachments/"]`).first();
       await image.waitFor({ timeout: 10_000 });
-      await page.waitForFunction((src) => [...document.images].some((i) => i.src.startsWith(src) && i.complete && i.naturalWidth === 640), `${replayer.url}/attachments/`, { timeout: 10_000 });
+      await page.waitForFunction(
+        (src) => [...document.images].some((i) => i.src.startsWith(src) && i.complete && i.naturalWidth === 640),
+        `${replayer.url}/attachments/`,
+        { timeout: 10_000 },
+      );
       await page.locator('.webchat__bubble', { hasText: 'Alfama' }).first().waitFor({ timeout: 10_000 });
       await waitAllSent(page);
       assert.equal(replayer.summary().unmatched, 0);
@@ -103,11 +141,31 @@ describe('a .chat file in Web Chat', () => {
 
 describe('a .chat line the format does not allow is refused with the file and the line', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['text before any speaker', 'user=Joe\n\nHello there\nbot: hi', /bad\.chat:3: expected a speaker line such as "user: Hello" or "bot: Hi" \(speakers: bot, user, Joe\), found "Hello there"/],
-    ['an unknown instruction', 'user: hi\nbot: ok\n[Attachmnet=card.json]', /bad\.chat:3: unknown instruction \[Attachmnet=…\]; chatdown allows Typing, Delay=<ms>/],
-    ['a delay that is no number', 'user: hi\nbot: [Delay=soon] ok', /bad\.chat:2: \[Delay=…\] expects milliseconds, e\.g\. \[Delay=3000\]; found \[Delay=soon\]/],
-    ['a missing attachment file', 'user: hi\nbot: here\n[Attachment=nope.png]', /bad\.chat:3: attachment file "nope\.png" not found \(looked for .*nope\.png\); expected a file beside bad\.chat/],
-    ['an attachment without a content type', 'user: hi\nbot: [Attachment=notes.bin]', /bad\.chat:2: \[Attachment=notes\.bin\] needs a content type/],
+    [
+      'text before any speaker',
+      'user=Joe\n\nHello there\nbot: hi',
+      /bad\.chat:3: expected a speaker line such as "user: Hello" or "bot: Hi" \(speakers: bot, user, Joe\), found "Hello there"/,
+    ],
+    [
+      'an unknown instruction',
+      'user: hi\nbot: ok\n[Attachmnet=card.json]',
+      /bad\.chat:3: unknown instruction \[Attachmnet=…\]; chatdown allows Typing, Delay=<ms>/,
+    ],
+    [
+      'a delay that is no number',
+      'user: hi\nbot: [Delay=soon] ok',
+      /bad\.chat:2: \[Delay=…\] expects milliseconds, e\.g\. \[Delay=3000\]; found \[Delay=soon\]/,
+    ],
+    [
+      'a missing attachment file',
+      'user: hi\nbot: here\n[Attachment=nope.png]',
+      /bad\.chat:3: attachment file "nope\.png" not found \(looked for .*nope\.png\); expected a file beside bad\.chat/,
+    ],
+    [
+      'an attachment without a content type',
+      'user: hi\nbot: [Attachment=notes.bin]',
+      /bad\.chat:2: \[Attachment=notes\.bin\] needs a content type/,
+    ],
     ['an unclosed instruction', 'user: hi\nbot: [Typing\nok', /bad\.chat:2: unclosed instruction: "\[Typing" has no closing "\]"/],
     ['a bad layout', 'user: hi\nbot: [AttachmentLayout=grid] x', /bad\.chat:2: \[AttachmentLayout=…\] expects carousel or list/],
     ['an unknown card property', 'user: hi\nbot: [HeroCard=\ntitle=A\ncolour=red]', /bad\.chat:4: unknown card property "colour"/],

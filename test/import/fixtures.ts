@@ -54,12 +54,14 @@ export async function importText(name: string, text: string, opts: ImportOptions
 export function deliveredActivities(c: Cassette): Activity[] {
   return c.events
     .filter((e): e is WsMessageEvent => e.type === 'ws.message' && e.from === 'server' && 'json' in e.data)
-    .flatMap((e) => ((e.data as { json: { activities: Activity[] } }).json.activities));
+    .flatMap((e) => (e.data as { json: { activities: Activity[] } }).json.activities);
 }
 
 /** The texts of the bot's message bubbles in Web Chat, top to bottom. */
 export function botBubbleTexts(page: Page): Promise<string[]> {
-  return page.evaluate(() => [...document.querySelectorAll('.webchat__bubble:not(.webchat__bubble--from-user)')].map((e) => (e.textContent ?? '').trim()));
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.webchat__bubble:not(.webchat__bubble--from-user)')].map((e) => (e.textContent ?? '').trim()),
+  );
 }
 
 /**

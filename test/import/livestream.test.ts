@@ -36,20 +36,28 @@ test('a stream becomes interim typing activities and a final message, as Web Cha
   const frames = c.events.filter((e) => e.type === 'ws.message').slice(-acts.length);
   const gaps = frames.slice(1).map((f, i) => f.t - frames[i].t);
   assert.deepEqual(gaps, new Array(CHUNKS.length).fill(60));
-  const watermarks = frames.map((f) => ((f as { data: { json: { watermark?: string } } }).data.json.watermark));
+  const watermarks = frames.map((f) => (f as { data: { json: { watermark?: string } } }).data.json.watermark);
   assert.deepEqual(watermarks.slice(0, -1), new Array(CHUNKS.length).fill(undefined), 'typing frames carry no watermark');
   assert.ok(watermarks[watermarks.length - 1], 'the final message has one');
 });
 
 describe('a livestream in Web Chat', () => {
   let browser: Browser | undefined;
-  before(async () => { browser = await launchChromium(); });
-  after(async () => { await browser?.close(); });
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
 
   test('the bubble fills up chunk by chunk and ends as one message', { timeout: 60_000 }, async (t) => {
     const folder = await inputFolder();
     // 150 ms between chunks: slow enough that a loaded machine still renders most steps.
-    const replayer = await startReplayer({ cassette: await importFile(folder.write('stream.yaml', script('150ms'))), speed: 1, demoPage: true });
+    const replayer = await startReplayer({
+      cassette: await importFile(folder.write('stream.yaml', script('150ms'))),
+      speed: 1,
+      demoPage: true,
+    });
     try {
       const page = await browser!.newPage({ viewport: { width: 520, height: 600 } });
       const errors = collectErrors(page);
@@ -63,7 +71,8 @@ describe('a livestream in Web Chat', () => {
       t.diagnostic(`${samples.length} distinct bubble texts seen for ${CHUNKS.length} chunks`);
       // Progressive: several distinct texts, each a strict prefix of the next, ending with the whole answer.
       assert.ok(samples.length >= 5, `only ${samples.length} distinct texts seen while streaming: ${JSON.stringify(samples)}`);
-      for (let i = 1; i < samples.length; i++) assert.ok(samples[i].startsWith(samples[i - 1]) && samples[i] !== samples[i - 1], `not growing: ${JSON.stringify(samples)}`);
+      for (let i = 1; i < samples.length; i++)
+        assert.ok(samples[i].startsWith(samples[i - 1]) && samples[i] !== samples[i - 1], `not growing: ${JSON.stringify(samples)}`);
       assert.equal(samples[samples.length - 1], CHUNKS.join('').trim());
       const bubbles = (await botBubbleTexts(page)).filter((t) => t.startsWith('Streaming'));
       assert.deepEqual(bubbles, [CHUNKS.join('').trim()], 'one bubble for the whole stream');

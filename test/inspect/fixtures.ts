@@ -47,7 +47,11 @@ export class CassetteBuilder {
 
   http(s: HttpSpec): this {
     const body = (v: unknown): Body => (v === undefined ? null : typeof v === 'string' ? { text: v } : { json: v });
-    const headers: Record<string, string> = { authorization: 'Bearer DLVCR_TOKEN_1', 'x-ms-bot-agent': 'DirectLine/3.0 (directlinejs 0.15.8)', ...s.headers };
+    const headers: Record<string, string> = {
+      authorization: 'Bearer DLVCR_TOKEN_1',
+      'x-ms-bot-agent': 'DirectLine/3.0 (directlinejs 0.15.8)',
+      ...s.headers,
+    };
     if (s.body !== undefined) headers['content-type'] ??= 'application/json';
     const e: HttpEvent = {
       type: 'http',
@@ -63,9 +67,20 @@ export class CassetteBuilder {
     return this;
   }
 
-  wsOpen(s: { t: number; socket: number; conversationId: string; watermark?: string; streamToken?: string; status?: number; refusal?: unknown }): this {
+  wsOpen(s: {
+    t: number;
+    socket: number;
+    conversationId: string;
+    watermark?: string;
+    streamToken?: string;
+    status?: number;
+    refusal?: unknown;
+  }): this {
     this.events.push({
-      type: 'ws.open', t: s.t, conversationId: s.conversationId, socket: s.socket,
+      type: 'ws.open',
+      t: s.t,
+      conversationId: s.conversationId,
+      socket: s.socket,
       path: `${this.basePath}/conversations/${s.conversationId}/stream`,
       query: { watermark: s.watermark ?? '-', t: s.streamToken ?? 'DLVCR_STREAMTOKEN_1' },
       status: s.status ?? 101,
@@ -92,8 +107,23 @@ export class CassetteBuilder {
     return this;
   }
 
-  wsClose(s: { t: number; socket: number; conversationId: string; by: 'server' | 'client' | 'proxy'; code: number; reason?: string }): this {
-    this.events.push({ type: 'ws.close', t: s.t, conversationId: s.conversationId, socket: s.socket, by: s.by, code: s.code, reason: s.reason ?? '' });
+  wsClose(s: {
+    t: number;
+    socket: number;
+    conversationId: string;
+    by: 'server' | 'client' | 'proxy';
+    code: number;
+    reason?: string;
+  }): this {
+    this.events.push({
+      type: 'ws.close',
+      t: s.t,
+      conversationId: s.conversationId,
+      socket: s.socket,
+      by: s.by,
+      code: s.code,
+      reason: s.reason ?? '',
+    });
     return this;
   }
 
@@ -156,16 +186,27 @@ export const SCENARIO = {
 
 export function scenario(): CassetteBuilder {
   const b = new CassetteBuilder();
-  b.placeholder('DLVCR_SECRET_1', 'secret').placeholder('DLVCR_TOKEN_1', 'token').placeholder('DLVCR_TOKEN_2', 'token')
+  b.placeholder('DLVCR_SECRET_1', 'secret')
+    .placeholder('DLVCR_TOKEN_1', 'token')
+    .placeholder('DLVCR_TOKEN_2', 'token')
     .placeholder('DLVCR_STREAMTOKEN_1', 'streamToken');
 
   // ---- conversation 1: WebSocket
   const W = WS_CONV;
   b.http({
-    t: 0, route: 'conversations.start', method: 'POST', path: '/conversations', headers: { authorization: 'Bearer DLVCR_SECRET_1' },
-    body: { user: { id: USER.id }, locale: 'en-US' }, status: 201, duration: 45,
+    t: 0,
+    route: 'conversations.start',
+    method: 'POST',
+    path: '/conversations',
+    headers: { authorization: 'Bearer DLVCR_SECRET_1' },
+    body: { user: { id: USER.id }, locale: 'en-US' },
+    status: 201,
+    duration: 45,
     response: {
-      conversationId: W, token: 'DLVCR_TOKEN_1', expires_in: 3600, referenceGrammarId: '2ea0374a-8a49-4f7e-a7c4-6b6a7c7f5c40',
+      conversationId: W,
+      token: 'DLVCR_TOKEN_1',
+      expires_in: 3600,
+      referenceGrammarId: '2ea0374a-8a49-4f7e-a7c4-6b6a7c7f5c40',
       streamUrl: `wss://directline.botframework.com${BASE}/conversations/${W}/stream?watermark=-&t=DLVCR_STREAMTOKEN_1`,
     },
   });
@@ -173,29 +214,53 @@ export function scenario(): CassetteBuilder {
   b.frame(80, 1, W, [act(W, 0, 80, BOT, { type: 'message', text: 'Welcome to the emulator bot!' })], '0');
   b.keepAlive(5080, 1, W).keepAlive(10080, 1, W).keepAlive(15080, 1, W);
   b.http({
-    t: 16000, route: 'activities.post', method: 'POST', path: `/conversations/${W}/activities`, conversationId: W, duration: 40,
+    t: 16000,
+    route: 'activities.post',
+    method: 'POST',
+    path: `/conversations/${W}/activities`,
+    conversationId: W,
+    duration: 40,
     body: { type: 'message', text: LONG_TEXT, from: USER, channelData: { clientActivityID: 'c1' } },
     response: { id: `${W}|0000001` },
   });
   b.frame(16010, 1, W, [act(W, 1, 16010, USER, { type: 'message', text: LONG_TEXT, channelData: { clientActivityID: 'c1' } })], '1');
-  b.frame(16020, 1, W, [{ type: 'typing', id: 'typing-1', from: BOT, conversation: { id: W }, channelId: 'directline', timestamp: ts(16020) }]);
+  b.frame(16020, 1, W, [
+    { type: 'typing', id: 'typing-1', from: BOT, conversation: { id: W }, channelId: 'directline', timestamp: ts(16020) },
+  ]);
   b.frame(18420, 1, W, [act(W, 2, 18420, BOT, { type: 'message', text: `You said: ${LONG_TEXT}`, replyToId: `${W}|0000001` })], '2');
   b.ping(20060, 1, W);
   b.http({
-    t: 21000, route: 'activities.post', method: 'POST', path: `/conversations/${W}/activities`, conversationId: W, duration: 30,
+    t: 21000,
+    route: 'activities.post',
+    method: 'POST',
+    path: `/conversations/${W}/activities`,
+    conversationId: W,
+    duration: 30,
     body: { type: 'message', text: 'burst 3', from: USER, channelData: { clientActivityID: 'c2' } },
     response: { id: `${W}|0000003` },
   });
   b.frame(21008, 1, W, [act(W, 3, 21008, USER, { type: 'message', text: 'burst 3', channelData: { clientActivityID: 'c2' } })], '3');
-  b.frame(21012, 1, W, [{ type: 'typing', id: 'typing-2', from: BOT, conversation: { id: W }, channelId: 'directline', timestamp: ts(21012) }]);
+  b.frame(21012, 1, W, [
+    { type: 'typing', id: 'typing-2', from: BOT, conversation: { id: W }, channelId: 'directline', timestamp: ts(21012) },
+  ]);
   b.frame(21100, 1, W, [act(W, 4, 21100, BOT, { type: 'message', text: 'burst 1/3', replyToId: `${W}|0000003` })], '4');
-  b.frame(21105, 1, W, [act(W, 5, 21105, BOT, {
-    type: 'message', text: 'burst 2/3', replyToId: `${W}|0000003`,
-    attachments: [
-      { contentType: 'image/png', name: 'chart.png', contentUrl: `${ORIGIN}/attachments/${W}/0000005/0/chart.png?t=DLVCR_TOKEN_2` },
-      { contentType: 'application/vnd.microsoft.card.hero', content: { title: 'A card' } },
+  b.frame(
+    21105,
+    1,
+    W,
+    [
+      act(W, 5, 21105, BOT, {
+        type: 'message',
+        text: 'burst 2/3',
+        replyToId: `${W}|0000003`,
+        attachments: [
+          { contentType: 'image/png', name: 'chart.png', contentUrl: `${ORIGIN}/attachments/${W}/0000005/0/chart.png?t=DLVCR_TOKEN_2` },
+          { contentType: 'application/vnd.microsoft.card.hero', content: { title: 'A card' } },
+        ],
+      }),
     ],
-  })], '5');
+    '5',
+  );
   b.frame(21110, 1, W, [act(W, 6, 21110, BOT, { type: 'message', text: 'burst 3/3', replyToId: `${W}|0000003` })], '6');
   b.keepAlive(26000, 1, W).keepAlive(31000, 1, W).keepAlive(36000, 1, W).ping(40060, 1, W).keepAlive(41000, 1, W).ping(60060, 1, W);
   b.wsClose({ t: 62000, socket: 1, conversationId: W, by: 'server', code: 1011, reason: 'server closed the stream' });
@@ -203,40 +268,77 @@ export function scenario(): CassetteBuilder {
   // ---- conversation 2: polling (activities without roles: the client's are recognised by the ids it got back)
   const P = POLL_CONV;
   b.http({
-    t: 2000, route: 'conversations.start', method: 'POST', path: '/conversations', headers: { authorization: 'Bearer DLVCR_SECRET_1' },
-    status: 201, duration: 50,
+    t: 2000,
+    route: 'conversations.start',
+    method: 'POST',
+    path: '/conversations',
+    headers: { authorization: 'Bearer DLVCR_SECRET_1' },
+    status: 201,
+    duration: 50,
     response: {
-      conversationId: P, token: 'DLVCR_TOKEN_2', expires_in: 3600,
+      conversationId: P,
+      token: 'DLVCR_TOKEN_2',
+      expires_in: 3600,
       streamUrl: `wss://europe.directline.botframework.com${BASE}/conversations/${P}/stream?watermark=-&t=DLVCR_STREAMTOKEN_1`,
     },
   });
-  const get = (t: number, watermark: string, activities: Activity[], next: string) => b.http({
-    t, route: 'activities.get', method: 'GET', path: `/conversations/${P}/activities`, conversationId: P, query: { watermark },
-    headers: { authorization: 'Bearer DLVCR_TOKEN_2' }, response: { activities, watermark: next }, duration: 20,
-  });
+  const get = (t: number, watermark: string, activities: Activity[], next: string) =>
+    b.http({
+      t,
+      route: 'activities.get',
+      method: 'GET',
+      path: `/conversations/${P}/activities`,
+      conversationId: P,
+      query: { watermark },
+      headers: { authorization: 'Bearer DLVCR_TOKEN_2' },
+      response: { activities, watermark: next },
+      duration: 20,
+    });
   const welcome = act(P, 0, 2040, POLL_BOT, { type: 'message', text: 'Welcome! What pizza would you like?' });
   get(2100, '', [welcome], '0');
   get(3100, '0', [], '0');
   b.http({
-    t: 4000, route: 'activities.post', method: 'POST', path: `/conversations/${P}/activities`, conversationId: P, duration: 1200,
+    t: 4000,
+    route: 'activities.post',
+    method: 'POST',
+    path: `/conversations/${P}/activities`,
+    conversationId: P,
+    duration: 1200,
     headers: { authorization: 'Bearer DLVCR_TOKEN_2' },
     body: { type: 'message', text: 'order pizza', from: POLL_USER },
-    status: 502, response: { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 },
+    status: 502,
+    response: { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 },
   });
   const firstTry = act(P, 1, 4010, POLL_USER, { type: 'message', text: 'order pizza' });
   get(5300, '0', [firstTry], '1');
   b.http({
-    t: 6000, route: 'activities.post', method: 'POST', path: `/conversations/${P}/activities`, conversationId: P, duration: 60,
+    t: 6000,
+    route: 'activities.post',
+    method: 'POST',
+    path: `/conversations/${P}/activities`,
+    conversationId: P,
+    duration: 60,
     headers: { authorization: 'Bearer DLVCR_TOKEN_2' },
     body: { type: 'message', text: 'margherita please', from: POLL_USER },
     response: { id: `${P}|0000002` },
   });
   const order = act(P, 2, 6010, POLL_USER, { type: 'message', text: 'margherita please' });
-  const reply = act(P, 3, 6050, { ...POLL_BOT, role: 'bot' }, { type: 'message', text: 'One margherita, coming up.', replyToId: `${P}|0000002` });
+  const reply = act(
+    P,
+    3,
+    6050,
+    { ...POLL_BOT, role: 'bot' },
+    { type: 'message', text: 'One margherita, coming up.', replyToId: `${P}|0000002` },
+  );
   get(6300, '1', [order, reply], '3');
   get(7300, '1', [reply], '3'); // the same activity again (a client re-polling an old watermark)
   b.http({
-    t: 8000, route: 'tokens.refresh', method: 'POST', path: '/tokens/refresh', conversationId: P, duration: 3,
+    t: 8000,
+    route: 'tokens.refresh',
+    method: 'POST',
+    path: '/tokens/refresh',
+    conversationId: P,
+    duration: 3,
     headers: { authorization: 'Bearer DLVCR_TOKEN_2' },
     error: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 20.1.2.3:443' },
   });

@@ -58,7 +58,10 @@ test('one entry per http event and one websocket entry with every frame of the s
   const [sock] = ws;
   assert.equal(sock.request.method, 'GET');
   assert.equal(sock.response.status, 101);
-  assert.match(sock.request.url, new RegExp(`^wss://directline\\.botframework\\.com/v3/directline/conversations/${WS_CONV}/stream\\?watermark=-&t=DLVCR_STREAMTOKEN_1$`));
+  assert.match(
+    sock.request.url,
+    new RegExp(`^wss://directline\\.botframework\\.com/v3/directline/conversations/${WS_CONV}/stream\\?watermark=-&t=DLVCR_STREAMTOKEN_1$`),
+  );
   const msgs = sock._webSocketMessages!;
   assert.equal(msgs.length, SCENARIO.wsSocketFrames);
   assert.equal(msgs.filter((m) => m.type === 'send').length, SCENARIO.wsClientFrames);
@@ -78,7 +81,10 @@ test('http entries carry url, times, status, bodies and sizes', () => {
   const entries = har.log.entries;
   // Sorted by start time, each computed from createdAt + t.
   const starts = entries.map((e) => Date.parse(e.startedDateTime));
-  assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
+  assert.deepEqual(
+    starts,
+    [...starts].sort((a, b) => a - b),
+  );
   assert.equal(entries[0].startedDateTime, '2026-06-12T12:53:39.000Z');
 
   const failed = entries.find((e) => e.response.status === 502)!;
@@ -92,7 +98,10 @@ test('http entries carry url, times, status, bodies and sizes', () => {
   assert.equal(failed.response.content.size, Buffer.byteLength(failed.response.content.text!));
   assert.equal(JSON.parse(failed.request.postData!.text).text, 'order pizza');
   assert.equal(failed.request.bodySize, Buffer.byteLength(failed.request.postData!.text));
-  assert.deepEqual(failed.request.headers.find((h) => h.name === 'authorization'), { name: 'authorization', value: 'Bearer DLVCR_TOKEN_2' });
+  assert.deepEqual(
+    failed.request.headers.find((h) => h.name === 'authorization'),
+    { name: 'authorization', value: 'Bearer DLVCR_TOKEN_2' },
+  );
 
   const poll = entries.find((e) => e.request.url.endsWith('/activities?watermark=0'))!;
   assert.deepEqual(poll.request.queryString, [{ name: 'watermark', value: '0' }]);
@@ -113,7 +122,10 @@ test('http entries carry url, times, status, bodies and sizes', () => {
 
 test('pages: one per conversation, entries linked by pageref; can be turned off', () => {
   const har = toHar(scenario().build());
-  assert.deepEqual(har.log.pages!.map((p) => p.title), [`Direct Line conversation ${WS_CONV}`, `Direct Line conversation ${POLL_CONV}`]);
+  assert.deepEqual(
+    har.log.pages!.map((p) => p.title),
+    [`Direct Line conversation ${WS_CONV}`, `Direct Line conversation ${POLL_CONV}`],
+  );
   const ids = new Set(har.log.pages!.map((p) => p.id));
   assert.ok(har.log.entries.every((e) => e.pageref && ids.has(e.pageref)));
   const bare = toHar(scenario().build(), { pages: false });
@@ -127,20 +139,49 @@ test('a refused upgrade, binary frames and a text upload body still make a valid
   const C = 'Q1w2E3r4T5y6U7i8O9p0Aa-us';
   b.http({ t: 0, route: 'conversations.start', method: 'POST', path: '/conversations', status: 200, response: { conversationId: C } });
   b.wsOpen({ t: 10, socket: 1, conversationId: C });
-  b.http({ t: 20, route: 'upload', method: 'POST', path: `/conversations/${C}/upload`, conversationId: C, query: { userId: 'u1' }, headers: { 'content-type': 'text/plain' }, body: 'file contents', response: { id: `${C}|0000001` } });
+  b.http({
+    t: 20,
+    route: 'upload',
+    method: 'POST',
+    path: `/conversations/${C}/upload`,
+    conversationId: C,
+    query: { userId: 'u1' },
+    headers: { 'content-type': 'text/plain' },
+    body: 'file contents',
+    response: { id: `${C}|0000001` },
+  });
   const raw = b.raw();
-  raw.events.push({ type: 'ws.message', t: 30, conversationId: C, socket: 1, from: 'server', data: { base64: Buffer.from([1, 2, 3]).toString('base64') } });
+  raw.events.push({
+    type: 'ws.message',
+    t: 30,
+    conversationId: C,
+    socket: 1,
+    from: 'server',
+    data: { base64: Buffer.from([1, 2, 3]).toString('base64') },
+  });
   raw.events.push({ type: 'ws.close', t: 40, conversationId: C, socket: 1, by: 'client', code: 1005, reason: '' });
   raw.events.push({
-    type: 'ws.open', t: 50, conversationId: C, socket: 2, path: `/custom/dl/conversations/${C}/stream`, query: { watermark: '1', t: 'DLVCR_STREAMTOKEN_2' }, status: 403,
-    response: { status: 403, headers: { 'content-type': 'application/json' }, body: { json: { error: { code: 'TokenExpired', message: 'Token expired' } } } },
+    type: 'ws.open',
+    t: 50,
+    conversationId: C,
+    socket: 2,
+    path: `/custom/dl/conversations/${C}/stream`,
+    query: { watermark: '1', t: 'DLVCR_STREAMTOKEN_2' },
+    status: 403,
+    response: {
+      status: 403,
+      headers: { 'content-type': 'application/json' },
+      body: { json: { error: { code: 'TokenExpired', message: 'Token expired' } } },
+    },
   });
   const har = roundTrip(toHar(raw));
   const r = validateHar(har);
   assert.ok(r.ok, r.errors);
   const [s1, s2] = har.log.entries.filter((e) => e._resourceType === 'websocket');
   assert.match(s1.request.url, /^ws:\/\/127\.0\.0\.1:3978\/custom\/dl\/conversations\//);
-  assert.deepEqual(s1._webSocketMessages, [{ type: 'receive', time: Date.parse('2026-06-12T12:53:39.030Z') / 1000, opcode: 2, data: 'AQID' }]);
+  assert.deepEqual(s1._webSocketMessages, [
+    { type: 'receive', time: Date.parse('2026-06-12T12:53:39.030Z') / 1000, opcode: 2, data: 'AQID' },
+  ]);
   assert.equal(s2.response.status, 403);
   assert.equal(JSON.parse(s2.response.content.text!).error.code, 'TokenExpired');
   assert.deepEqual(s2._webSocketMessages, []);

@@ -22,11 +22,20 @@ test('lists both conversations, each under its own heading, in order of appearan
 test('http rows: time, arrow, method, route, path below the base, status and duration', () => {
   const out = renderTimeline(scenario().build(), { color: false });
   assert.match(out, /^ +\+0\.000s +→ POST conversations\.start \/conversations +← 201 Created +45 ms$/m);
-  assert.match(out, /^ +\+4\.000s +→ POST activities\.post \/conversations\/ZyXwVu…\/activities +← 502 Bad Gateway +1\.2 s +BotError: Failed to send activity/m);
-  assert.match(out, /^ +\+3\.100s +→ GET activities\.get \/conversations\/ZyXwVu…\/activities\?watermark=0 +← 200 OK +20 ms +0 activities, watermark 0$/m);
+  assert.match(
+    out,
+    /^ +\+4\.000s +→ POST activities\.post \/conversations\/ZyXwVu…\/activities +← 502 Bad Gateway +1\.2 s +BotError: Failed to send activity/m,
+  );
+  assert.match(
+    out,
+    /^ +\+3\.100s +→ GET activities\.get \/conversations\/ZyXwVu…\/activities\?watermark=0 +← 200 OK +20 ms +0 activities, watermark 0$/m,
+  );
   assert.match(out, /^ +\+8\.000s +→ POST tokens\.refresh \/tokens\/refresh +← no response .*ECONNREFUSED/m);
   // A poll lists what it got, one activity a line.
-  assert.match(out, /activities\?watermark=1 .* 2 activities, watermark 3\n +↳ message user "r_k2j3h4g5" \(echo\): "margherita please"\n +↳ message bot "Pizza Bot": "One margherita, coming up\."/);
+  assert.match(
+    out,
+    /activities\?watermark=1 .* 2 activities, watermark 3\n +↳ message user "r_k2j3h4g5" \(echo\): "margherita please"\n +↳ message bot "Pizza Bot": "One margherita, coming up\."/,
+  );
 });
 
 test('stream rows: open with watermark, frames summarised with role, name and cut text, close with code and reason', () => {
@@ -54,7 +63,10 @@ test('consecutive keep-alives fold into one line with their number and span; cli
   assert.equal(lines(out).filter((l) => /keep-alive/.test(l)).length, 2, 'no keep-alive printed on its own');
   const rows = renderTimeline(scenario().build(), { json: true });
   const folds = rows.filter((r) => r.kind === 'keepalive');
-  assert.deepEqual(folds.map((r) => r.count), [SCENARIO.firstKeepAlives, SCENARIO.laterKeepAlives]);
+  assert.deepEqual(
+    folds.map((r) => r.count),
+    [SCENARIO.firstKeepAlives, SCENARIO.laterKeepAlives],
+  );
   assert.equal(folds[0].events.length, SCENARIO.firstKeepAlives);
 });
 
@@ -65,7 +77,10 @@ test('pauses over a second before an upstream frame are shown; the threshold is 
   assert.ok(gap > 0, 'the 2.4 s the bot took after typing');
   assert.match(ls[gap - 1], /typing/);
   assert.match(ls[gap + 1], /You said/);
-  assert.ok(ls.some((l) => l.trim() === '… 40.9 s …'), 'the quiet time before the server closed the socket');
+  assert.ok(
+    ls.some((l) => l.trim() === '… 40.9 s …'),
+    'the quiet time before the server closed the socket',
+  );
   // Client think time is not a wait of the replay: no gap line before a client request.
   const gapLine = /^\s*… [\d.]+ s …$/;
   assert.ok(!ls.some((l, i) => gapLine.test(l) && / → /.test(ls[i + 1] ?? '')));
@@ -104,7 +119,10 @@ test('filters: one conversation (id or prefix), and row types', () => {
   const ws = renderTimeline(c, { json: true, types: ['ws'] }).filter((r) => r.kind !== 'gap');
   assert.ok(ws.every((r) => r.kind.startsWith('ws') || r.kind === 'keepalive' || r.kind === 'ping'));
   const errors = renderTimeline(c, { json: true, types: ['error'] });
-  assert.deepEqual(errors.filter((r) => r.kind !== 'gap').map((r) => ('status' in r ? r.status : r.code)), [1011, 502, null]);
+  assert.deepEqual(
+    errors.filter((r) => r.kind !== 'gap').map((r) => ('status' in r ? r.status : r.code)),
+    [1011, 502, null],
+  );
 });
 
 test('json rows: the same rows as the text, machine-readable and without colour', () => {
@@ -117,24 +135,54 @@ test('json rows: the same rows as the text, machine-readable and without colour'
   assert.equal(rows.length, printed);
   const post = rows.find((r) => r.kind === 'http' && r.status === 502)!;
   assert.deepEqual(
-    { conversationId: post.conversationId, method: post.method, route: post.route, path: post.path, duration: post.duration, t: post.t, at: post.at, direction: post.direction },
-    { conversationId: POLL_CONV, method: 'POST', route: 'activities.post', path: `/conversations/${POLL_CONV}/activities`, duration: 1200, t: 4000, at: '+4.000s', direction: 'client→upstream' },
+    {
+      conversationId: post.conversationId,
+      method: post.method,
+      route: post.route,
+      path: post.path,
+      duration: post.duration,
+      t: post.t,
+      at: post.at,
+      direction: post.direction,
+    },
+    {
+      conversationId: POLL_CONV,
+      method: 'POST',
+      route: 'activities.post',
+      path: `/conversations/${POLL_CONV}/activities`,
+      duration: 1200,
+      t: 4000,
+      at: '+4.000s',
+      direction: 'client→upstream',
+    },
   );
   assert.match(post.text, /^→ POST activities\.post .*502 Bad Gateway/);
   const open = rows.find((r) => r.kind === 'ws.open')!;
   assert.equal(open.watermark, '-');
   const close = rows.find((r) => r.kind === 'ws.close')!;
-  assert.deepEqual([close.closedBy, close.code, close.reason, close.direction], ['server', 1011, 'server closed the stream', 'upstream→client']);
+  assert.deepEqual(
+    [close.closedBy, close.code, close.reason, close.direction],
+    ['server', 1011, 'server closed the stream', 'upstream→client'],
+  );
   // events point back into the cassette
   assert.equal(c.events[close.events[0]].type, 'ws.close');
   // grouped rows are the same rows
-  assert.deepEqual(buildTimeline(c).flatMap((g) => g.rows), rows);
+  assert.deepEqual(
+    buildTimeline(c).flatMap((g) => g.rows),
+    rows,
+  );
 });
 
 test('events with no conversation, a refused upgrade and non-activity frames', () => {
   const b = new CassetteBuilder();
   const C = 'Q1w2E3r4T5y6U7i8O9p0Aa-us';
-  b.http({ t: 0, route: 'tokens.generate', method: 'POST', path: '/tokens/generate', response: { conversationId: C, token: 'DLVCR_TOKEN_1', expires_in: 3600 } });
+  b.http({
+    t: 0,
+    route: 'tokens.generate',
+    method: 'POST',
+    path: '/tokens/generate',
+    response: { conversationId: C, token: 'DLVCR_TOKEN_1', expires_in: 3600 },
+  });
   b.http({ t: 5, route: 'unknown', method: 'GET', path: '/health', status: 404, response: 'Not Found' });
   b.wsOpen({ t: 10, socket: 1, conversationId: C, status: 403, refusal: { error: { code: 'TokenExpired', message: 'Token expired' } } });
   const raw = b.raw();

@@ -7,17 +7,20 @@ test('the stream conversation: every distinct activity once, in order, typing in
   const c = scenario().build();
   const t = toTranscript(c, { conversation: WS_CONV });
   assert.equal(t.length, SCENARIO.wsActivities);
-  assert.deepEqual(t.map((a) => `${a.from!.role}:${a.type}:${a.text ?? ''}`), [
-    'bot:message:Welcome to the emulator bot!',
-    `user:message:${LONG_TEXT}`,
-    'bot:typing:',
-    `bot:message:You said: ${LONG_TEXT}`,
-    'user:message:burst 3',
-    'bot:typing:',
-    'bot:message:burst 1/3',
-    'bot:message:burst 2/3',
-    'bot:message:burst 3/3',
-  ]);
+  assert.deepEqual(
+    t.map((a) => `${a.from!.role}:${a.type}:${a.text ?? ''}`),
+    [
+      'bot:message:Welcome to the emulator bot!',
+      `user:message:${LONG_TEXT}`,
+      'bot:typing:',
+      `bot:message:You said: ${LONG_TEXT}`,
+      'user:message:burst 3',
+      'bot:typing:',
+      'bot:message:burst 1/3',
+      'bot:message:burst 2/3',
+      'bot:message:burst 3/3',
+    ],
+  );
   assert.ok(t.every((a) => a.conversation && (a.conversation as { id: string }).id === WS_CONV));
   assert.ok(t.every((a) => a.channelId === 'directline'));
   // recipient: the other side
@@ -38,10 +41,16 @@ test('typing can be dropped', () => {
 test('polling: activities from GET responses, deduplicated by id, roles inferred from what the client posted', () => {
   const t = toTranscript(scenario().build(), { conversation: POLL_CONV });
   assert.equal(t.length, SCENARIO.pollActivities);
-  assert.deepEqual(t.map((a) => a.id), [0, 1, 2, 3].map((n) => `${POLL_CONV}|000000${n}`));
+  assert.deepEqual(
+    t.map((a) => a.id),
+    [0, 1, 2, 3].map((n) => `${POLL_CONV}|000000${n}`),
+  );
   // No role was recorded on these: the echo of a successful send is matched by the id the POST returned,
   // the echo of the failed (502) one by the user id the client posted as; everything else is the bot.
-  assert.deepEqual(t.map((a) => a.from!.role), ['bot', 'user', 'user', 'bot']);
+  assert.deepEqual(
+    t.map((a) => a.from!.role),
+    ['bot', 'user', 'user', 'bot'],
+  );
   assert.equal(t[0].recipient!.id, 'r_k2j3h4g5');
   assert.equal(t[1].recipient!.id, 'pizza-bot');
 });
@@ -70,16 +79,32 @@ test('a sent activity whose echo never came is added where it was sent (unless t
   const b = new CassetteBuilder();
   b.http({ t: 0, route: 'conversations.start', method: 'POST', path: '/conversations', status: 201, response: { conversationId: C } });
   b.http({
-    t: 100, route: 'activities.get', method: 'GET', path: `/conversations/${C}/activities`, conversationId: C,
+    t: 100,
+    route: 'activities.get',
+    method: 'GET',
+    path: `/conversations/${C}/activities`,
+    conversationId: C,
     response: { activities: [{ type: 'message', id: `${C}|0000000`, from: { id: 'bot' }, text: 'hi' }], watermark: '0' },
   });
   b.http({
-    t: 200, route: 'activities.post', method: 'POST', path: `/conversations/${C}/activities`, conversationId: C, duration: 50,
-    body: { type: 'message', text: 'last words', from: { id: 'u1' } }, response: { id: `${C}|0000001` },
+    t: 200,
+    route: 'activities.post',
+    method: 'POST',
+    path: `/conversations/${C}/activities`,
+    conversationId: C,
+    duration: 50,
+    body: { type: 'message', text: 'last words', from: { id: 'u1' } },
+    response: { id: `${C}|0000001` },
   });
   const c = b.build();
   const t = toTranscript(c);
-  assert.deepEqual(t.map((a) => [a.id, a.from!.role, a.text]), [[`${C}|0000000`, 'bot', 'hi'], [`${C}|0000001`, 'user', 'last words']]);
+  assert.deepEqual(
+    t.map((a) => [a.id, a.from!.role, a.text]),
+    [
+      [`${C}|0000000`, 'bot', 'hi'],
+      [`${C}|0000001`, 'user', 'last words'],
+    ],
+  );
   assert.equal(t[1].timestamp, '2026-06-12T12:53:39.250Z', 'no timestamp recorded: when the send completed');
   assert.deepEqual(t[1].conversation, { id: C });
   assert.equal(toTranscript(c, { includeUnechoed: false }).length, 1);

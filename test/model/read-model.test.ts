@@ -21,7 +21,17 @@ describe('read model', () => {
     assert.equal(c.sockets[0].ordinal, 1);
     assert.ok(c.sockets[0].frames.length >= 10);
     const texts = c.log.filter((a) => !a.typing).map((a) => a.activity.text);
-    assert.deepEqual(texts, ['Welcome to the emulator bot!', 'hello', 'You said: hello', 'burst 3', 'burst 1/3', 'burst 2/3', 'burst 3/3', 'slow', 'slow reply']);
+    assert.deepEqual(texts, [
+      'Welcome to the emulator bot!',
+      'hello',
+      'You said: hello',
+      'burst 3',
+      'burst 1/3',
+      'burst 2/3',
+      'burst 3/3',
+      'slow',
+      'slow reply',
+    ]);
     // The welcome follows the stream open; "You said: hello" follows the POST of "hello", which is its echo's cause too.
     const byText = (t: string) => c.log.find((a) => a.activity.text === t)!;
     assert.equal(byText('Welcome to the emulator bot!').cause.kind, 'attach');
@@ -49,8 +59,25 @@ describe('read model', () => {
     const b = new CassetteBuilder();
     const c = new ConversationScript(b, 'GrOuPiNgAAAAAAAAAAAAAA-us');
     // A refused generate ties to nothing; a generate whose response names its conversation joins it.
-    b.http({ t: 0, conversationId: null, route: 'tokens.generate', method: 'POST', path: '/tokens/generate', status: 403, response: { error: { code: 'BadArgument', message: 'no' } }, duration: 5 });
-    b.http({ t: 10, conversationId: null, route: 'tokens.generate', method: 'POST', path: '/tokens/generate', response: { conversationId: c.id, token: 'DLVCR_TOKEN_1' }, duration: 5 });
+    b.http({
+      t: 0,
+      conversationId: null,
+      route: 'tokens.generate',
+      method: 'POST',
+      path: '/tokens/generate',
+      status: 403,
+      response: { error: { code: 'BadArgument', message: 'no' } },
+      duration: 5,
+    });
+    b.http({
+      t: 10,
+      conversationId: null,
+      route: 'tokens.generate',
+      method: 'POST',
+      path: '/tokens/generate',
+      response: { conversationId: c.id, token: 'DLVCR_TOKEN_1' },
+      duration: 5,
+    });
     c.start(20);
     const socket = c.open(50);
     c.frame(60, [c.bot('hi')], '0');
@@ -59,7 +86,10 @@ describe('read model', () => {
     const raw = structuredClone(cassette) as Cassette;
     for (const e of raw.events) if (e.type !== 'http') e.conversationId = null;
     const m = readModel(validateCassette(raw));
-    assert.deepEqual(m.conversations.map((x) => x.id), [null, c.id]);
+    assert.deepEqual(
+      m.conversations.map((x) => x.id),
+      [null, c.id],
+    );
     assert.equal(m.conversations[0].exchanges[0].event.response?.status, 403);
     const conv = m.conversations[1];
     assert.equal(conv.exchanges.length, 2, 'the generate that named the conversation is in it');
@@ -78,7 +108,14 @@ describe('read model', () => {
     const cassette = b.build();
     cassette.events.push({ type: 'ws.message', t: 40, conversationId: c.id, socket: 99, from: 'server', data: { text: '' } });
     const [conv] = readModel(cassette).conversations;
-    assert.deepEqual(conv.sockets.map((s) => [s.socket, s.ordinal]), [[first, 1], [second, 2], [99, 3]]);
+    assert.deepEqual(
+      conv.sockets.map((s) => [s.socket, s.ordinal]),
+      [
+        [first, 1],
+        [second, 2],
+        [99, 3],
+      ],
+    );
     assert.equal(conv.sockets[0].close?.event.code, 1011);
     assert.equal(conv.sockets[2].open, null);
   });

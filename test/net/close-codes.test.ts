@@ -7,7 +7,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { clipCloseReason, closeLike, isSendableCloseCode } from '../../src/net/close-codes.js';
 
 test('sendable close codes follow RFC 6455 (as ws validates them)', () => {
-  for (const code of [1000, 1001, 1002, 1003, 1007, 1008, 1011, 1012, 1013, 1014, 3000, 4000, 4999]) assert.equal(isSendableCloseCode(code), true, String(code));
+  for (const code of [1000, 1001, 1002, 1003, 1007, 1008, 1011, 1012, 1013, 1014, 3000, 4000, 4999])
+    assert.equal(isSendableCloseCode(code), true, String(code));
   for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000]) assert.equal(isSendableCloseCode(code), false, String(code));
 });
 
@@ -27,7 +28,9 @@ async function mirrored(code: number, reason: string): Promise<{ code: number; r
   try {
     const serverSide = new Promise<WebSocket>((r) => wss.once('connection', r));
     const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`);
-    const closed = new Promise<{ code: number; reason: string }>((r) => client.once('close', (c, why) => r({ code: c, reason: why.toString() })));
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      client.once('close', (c, why) => r({ code: c, reason: why.toString() })),
+    );
     client.on('error', () => undefined);
     closeLike(await serverSide, code, reason);
     return await closed;

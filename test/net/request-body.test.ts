@@ -30,11 +30,14 @@ async function withServer(limit: number, fn: (port: number, errors: unknown[]) =
 /** Sends `chunks` (chunked when `declared` is undefined) and reads the answer. */
 function post(port: number, chunks: Buffer[], declared?: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: declared === undefined ? {} : { 'content-length': String(declared) } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/', headers: declared === undefined ? {} : { 'content-length': String(declared) } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     for (const c of chunks) req.write(c);
     req.end();
@@ -55,7 +58,10 @@ test('over the limit, declared or streamed: BodyTooLargeError (code BODY_TOO_LAR
     const declared = await post(port, [Buffer.alloc(1001, 0x61)], 1001);
     assert.equal(declared.status, 413);
     assert.deepEqual(JSON.parse(declared.body), { error: { code: 'BadArgument', message: 'request body over the 1000-byte limit' } });
-    const streamed = await post(port, Array.from({ length: 20 }, () => Buffer.alloc(100, 0x62)));
+    const streamed = await post(
+      port,
+      Array.from({ length: 20 }, () => Buffer.alloc(100, 0x62)),
+    );
     assert.equal(streamed.status, 413);
     assert.equal(errors.length, 2);
     for (const e of errors) {

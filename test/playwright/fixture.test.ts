@@ -17,14 +17,30 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EXAMPLE_CONFIG = join(ROOT, 'examples', 'playwright', 'playwright.config.ts');
 const MISMATCH_CONFIG = join(ROOT, 'test', 'playwright', 'playwright.config.ts');
 
-interface JsonResult { status: string; errors: Array<{ message?: string }> }
-interface JsonSpec { title: string; ok: boolean; tests: Array<{ results: JsonResult[] }> }
-interface JsonSuite { specs?: JsonSpec[]; suites?: JsonSuite[] }
-interface JsonReport { suites: JsonSuite[]; stats: { expected: number; unexpected: number; skipped: number; flaky: number } }
+interface JsonResult {
+  status: string;
+  errors: Array<{ message?: string }>;
+}
+interface JsonSpec {
+  title: string;
+  ok: boolean;
+  tests: Array<{ results: JsonResult[] }>;
+}
+interface JsonSuite {
+  specs?: JsonSpec[];
+  suites?: JsonSuite[];
+}
+interface JsonReport {
+  suites: JsonSuite[];
+  stats: { expected: number; unexpected: number; skipped: number; flaky: number };
+}
 
 function specsOf(report: JsonReport): JsonSpec[] {
   const out: JsonSpec[] = [];
-  const walk = (s: JsonSuite) => { out.push(...(s.specs ?? [])); (s.suites ?? []).forEach(walk); };
+  const walk = (s: JsonSuite) => {
+    out.push(...(s.specs ?? []));
+    (s.suites ?? []).forEach(walk);
+  };
   report.suites.forEach(walk);
   return out;
 }
@@ -43,7 +59,10 @@ let dir: string;
 let cassettes: string;
 let runs = 0;
 
-async function playwright(config: string, env: Record<string, string>): Promise<{ code: number | null; report: JsonReport; output: string }> {
+async function playwright(
+  config: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; report: JsonReport; output: string }> {
   const reportFile = join(dir, `report-${++runs}.json`);
   const child = spawn('npx', ['playwright', 'test', '--config', config, '--reporter=json', '--output', join(dir, `output-${runs}`)], {
     cwd: ROOT,
@@ -60,15 +79,22 @@ async function playwright(config: string, env: Record<string, string>): Promise<
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (c) => { output += c; });
-  child.stderr.on('data', (c) => { output += c; });
+  child.stdout.on('data', (c) => {
+    output += c;
+  });
+  child.stderr.on('data', (c) => {
+    output += c;
+  });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.ok(existsSync(reportFile), `playwright wrote no JSON report (exit ${code}):\n${output}`);
   return { code, report: JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport, output };
 }
 
 function failures(report: JsonReport): string {
-  return specsOf(report).filter((s) => !s.ok).map((s) => `${s.title}: ${s.tests.flatMap((t) => t.results.flatMap((r) => r.errors.map((e) => e.message))).join('\n')}`).join('\n');
+  return specsOf(report)
+    .filter((s) => !s.ok)
+    .map((s) => `${s.title}: ${s.tests.flatMap((t) => t.results.flatMap((r) => r.errors.map((e) => e.message))).join('\n')}`)
+    .join('\n');
 }
 
 let emulator: Emulator | null = null;
@@ -94,20 +120,39 @@ test('record: the page talks to the hosted host; the fixture records it through 
     DIRECT_LINE_TOKEN_URL: `${emu.domain}/tokens/generate`,
   });
   assert.equal(code, 0, failures(report));
-  assert.deepEqual(specsOf(report).map((s) => [s.title, s.ok]), [['answers over the WebSocket', true], ['answers when polling', true]]);
+  assert.deepEqual(
+    specsOf(report).map((s) => [s.title, s.ok]),
+    [
+      ['answers over the WebSocket', true],
+      ['answers when polling', true],
+    ],
+  );
 
   const ws = JSON.parse(await readFile(join(cassettes, 'chat.spec.ts', 'answers over the WebSocket.json'), 'utf8'));
   const polling = JSON.parse(await readFile(join(cassettes, 'chat.spec.ts', 'answers when polling.json'), 'utf8'));
   assert.equal(ws.upstream.origin, new URL(emu.domain).origin);
-  assert.ok(ws.events.some((e: any) => e.type === 'ws.open'), 'the WebSocket test recorded a stream');
-  assert.ok(ws.events.some((e: any) => e.type === 'ws.message' && JSON.stringify(e.data).includes('You said: hello')), 'the reply came over the stream');
+  assert.ok(
+    ws.events.some((e: any) => e.type === 'ws.open'),
+    'the WebSocket test recorded a stream',
+  );
+  assert.ok(
+    ws.events.some((e: any) => e.type === 'ws.message' && JSON.stringify(e.data).includes('You said: hello')),
+    'the reply came over the stream',
+  );
   assert.ok(!polling.events.some((e: any) => e.type === 'ws.open'), 'the polling test opened no stream');
-  assert.ok(polling.events.some((e: any) => e.route === 'activities.get'), 'the polling test polled');
+  assert.ok(
+    polling.events.some((e: any) => e.route === 'activities.get'),
+    'the polling test polled',
+  );
   for (const c of [ws, polling]) {
     const text = JSON.stringify(c);
     assert.ok(!text.includes(DEFAULT_SECRET));
     const start = c.events.find((e: any) => e.route === 'conversations.start');
-    assert.match(JSON.stringify(start.request.headers), /Bearer DLVCR_TOKEN_\d+/, 'the token from the backend is a placeholder in the cassette');
+    assert.match(
+      JSON.stringify(start.request.headers),
+      /Bearer DLVCR_TOKEN_\d+/,
+      'the token from the backend is a placeholder in the cassette',
+    );
   }
 });
 
@@ -116,7 +161,13 @@ test('replay: the same specs pass offline (the emulator is gone)', async () => {
   emulator = null;
   const { code, report } = await playwright(EXAMPLE_CONFIG, { DLVCR_MODE: 'replay' });
   assert.equal(code, 0, failures(report));
-  assert.deepEqual(specsOf(report).map((s) => [s.title, s.ok]), [['answers over the WebSocket', true], ['answers when polling', true]]);
+  assert.deepEqual(
+    specsOf(report).map((s) => [s.title, s.ok]),
+    [
+      ['answers over the WebSocket', true],
+      ['answers when polling', true],
+    ],
+  );
 });
 
 test('replay: a test that sends an unrecorded message fails with the mismatch text', async () => {
@@ -128,5 +179,8 @@ test('replay: a test that sends an unrecorded message fails with the mismatch te
   assert.equal(report.stats.unexpected, 1);
   const messages = spec.tests[0].results[0].errors.map((e) => e.message ?? '').join('\n');
   assert.match(messages, /could not answer 1 request \(ReplayMismatch\)/);
-  assert.match(messages, /No recorded request matches POST \/v3\/directline\/conversations\/[^ ]+\/activities \(activities\.post\): activity text "a message nobody recorded" differs from the recorded "hello"/);
+  assert.match(
+    messages,
+    /No recorded request matches POST \/v3\/directline\/conversations\/[^ ]+\/activities \(activities\.post\): activity text "a message nobody recorded" differs from the recorded "hello"/,
+  );
 });

@@ -9,6 +9,8 @@ try {
   process.once('SIGTERM', () => void vcr.close().then(() => process.exit(0)));
 } catch (err) {
   const e = err as NodeJS.ErrnoException & { holder?: { pid: number } };
-  process.stdout.write(JSON.stringify({ ok: false, code: e.code, message: e.message, holderPid: e.holder?.pid ?? null, pid: process.pid }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ ok: false, code: e.code, message: e.message, holderPid: e.holder?.pid ?? null, pid: process.pid }) + '\n',
+  );
   process.exit(3);
 }

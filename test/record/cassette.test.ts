@@ -32,7 +32,9 @@ test('the cassette on disk parses at every moment while 2,000 frames are recorde
     return originalWrite.call(this);
   };
   let renames = 0;
-  const watcher = watch(tmp.dir, (_event, name) => { if (name === basename(file)) renames++; });
+  const watcher = watch(tmp.dir, (_event, name) => {
+    if (name === basename(file)) renames++;
+  });
   const FLUSH_MS = 50;
   const rec = await startRecorder({ upstream: up.domain, cassette: file, flushIntervalMs: FLUSH_MS });
   try {
@@ -44,7 +46,12 @@ test('the cassette on disk parses at every moment while 2,000 frames are recorde
       let i = 0;
       const tick = () => {
         for (let n = 0; n < 20 && i < FRAMES; n++, i++) {
-          s.ws.send(JSON.stringify({ activities: [{ type: 'message', id: `conv-1|${String(i).padStart(7, '0')}`, text: `frame ${i}` }], watermark: String(i) }));
+          s.ws.send(
+            JSON.stringify({
+              activities: [{ type: 'message', id: `conv-1|${String(i).padStart(7, '0')}`, text: `frame ${i}` }],
+              watermark: String(i),
+            }),
+          );
         }
         if (i < FRAMES) setTimeout(tick, 5);
       };
@@ -52,7 +59,11 @@ test('the cassette on disk parses at every moment while 2,000 frames are recorde
     };
     const client = await StreamClient.open(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/conv-1/stream?t=x`);
     let done = false;
-    const received = client.waitFor((c) => c.frames.length === FRAMES, `${FRAMES} frames`, 15_000).finally(() => { done = true; });
+    const received = client
+      .waitFor((c) => c.frames.length === FRAMES, `${FRAMES} frames`, 15_000)
+      .finally(() => {
+        done = true;
+      });
 
     // Read and parse the file as often as we can while the frames flow.
     let reads = 0;
@@ -82,14 +93,19 @@ test('the cassette on disk parses at every moment while 2,000 frames are recorde
     assert.ok(reads >= 20, `read the file ${reads} times`);
     assert.ok(seenCounts.size >= 3, `saw ${seenCounts.size} different versions while recording (reads happened during the burst)`);
     assert.equal(wsMessages(final).length, FRAMES);
-    assert.deepEqual(recordedActivities(final).map((a) => a.text), Array.from({ length: FRAMES }, (_, i) => `frame ${i}`));
+    assert.deepEqual(
+      recordedActivities(final).map((a) => a.text),
+      Array.from({ length: FRAMES }, (_, i) => `frame ${i}`),
+    );
     assert.ok(writes >= seenCounts.size - 1, `${writes} writes, ${seenCounts.size} versions seen`);
     // The writer's promise: at most one write per flush interval (plus the explicit flush), however many frames.
     assert.ok(writes <= Math.ceil(elapsed / FLUSH_MS) + 1, `${writes} writes in ${Math.round(elapsed)} ms`);
     assert.ok(writes <= FRAMES / 20, `${writes} full-file writes for ${FRAMES} frames`);
     assert.ok(renames <= writes + 1, `the kernel saw ${renames} renames for ${writes} writes`);
     // Measured numbers, for the record.
-    t.diagnostic(`cassette writes: ${writes} (renames seen by fs.watch: ${renames}) for ${FRAMES} frames in ${Math.round(elapsed)} ms; ${reads} reads, ${seenCounts.size} versions seen, 0 parse failures`);
+    t.diagnostic(
+      `cassette writes: ${writes} (renames seen by fs.watch: ${renames}) for ${FRAMES} frames in ${Math.round(elapsed)} ms; ${reads} reads, ${seenCounts.size} versions seen, 0 parse failures`,
+    );
   } finally {
     Low.prototype.write = originalWrite;
     watcher.close();
@@ -103,8 +119,11 @@ test('malformed cassettes: each problem is a CassetteError naming the file and w
   const tmp = await tempDir();
   try {
     const good = {
-      version: 1, tool: { name: 'directline-vcr', version: '0.1.0' }, createdAt: '2026-01-01T00:00:00.000Z',
-      upstream: { origin: 'http://127.0.0.1:1', basePath: '/v3/directline' }, redaction: { placeholders: {} },
+      version: 1,
+      tool: { name: 'directline-vcr', version: '0.1.0' },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      upstream: { origin: 'http://127.0.0.1:1', basePath: '/v3/directline' },
+      redaction: { placeholders: {} },
       events: [
         { type: 'ws.open', t: 0, conversationId: 'c', socket: 0, path: '/v3/directline/conversations/c/stream', query: {}, status: 101 },
         { type: 'ws.message', t: 1, conversationId: 'c', socket: 0, from: 'server', data: { text: '' } },
@@ -137,17 +156,30 @@ test('malformed cassettes: each problem is a CassetteError naming the file and w
       },
       { name: 'missing.json', content: null, expect: [/ENOENT/] },
     ];
-    assert.equal((await (async () => { await writeFile(tmp.file('good.json'), goodText); return loadCassette(tmp.file('good.json')); })()).events.length, 4, 'the base case loads');
+    assert.equal(
+      (
+        await (async () => {
+          await writeFile(tmp.file('good.json'), goodText);
+          return loadCassette(tmp.file('good.json'));
+        })()
+      ).events.length,
+      4,
+      'the base case loads',
+    );
     for (const c of cases) {
       const path = tmp.file(c.name);
       if (c.content !== null) await writeFile(path, c.content);
-      await assert.rejects(loadCassette(path), (err: unknown) => {
-        assert.ok(err instanceof CassetteError, `${c.name}: ${String(err)}`);
-        assert.equal(err.file, path);
-        assert.ok(err.message.startsWith(`${path}: `), `${c.name}: the message names the file: ${err.message}`);
-        for (const re of c.expect) assert.match(err.message, re, c.name);
-        return true;
-      }, c.name);
+      await assert.rejects(
+        loadCassette(path),
+        (err: unknown) => {
+          assert.ok(err instanceof CassetteError, `${c.name}: ${String(err)}`);
+          assert.equal(err.file, path);
+          assert.ok(err.message.startsWith(`${path}: `), `${c.name}: the message names the file: ${err.message}`);
+          for (const re of c.expect) assert.match(err.message, re, c.name);
+          return true;
+        },
+        c.name,
+      );
     }
   } finally {
     await tmp.cleanup();
@@ -158,7 +190,7 @@ test('schema/cassette.schema.json is current, and a recorded cassette validates 
   const onDisk = await readFile(new URL('../../schema/cassette.schema.json', import.meta.url), 'utf8');
   const generated = cassetteJsonSchema();
   assert.deepEqual(JSON.parse(onDisk), generated, 'regenerate with `npm run schema`');
-  assert.equal(onDisk, JSON.stringify(generated, null, 2) + '\n', 'the file has the generator\'s exact form');
+  assert.equal(onDisk, JSON.stringify(generated, null, 2) + '\n', "the file has the generator's exact form");
 
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   (require('ajv-formats') as (a: Ajv2020) => Ajv2020)(ajv);
@@ -170,7 +202,10 @@ test('schema/cassette.schema.json is current, and a recorded cassette validates 
     const start = await call(rec.domain, 'POST', '/conversations', { bearer: gen.json.token, body: { user: { id: 'dl_u' } } });
     const s = await StreamClient.open(start.json.streamUrl);
     s.ws.send('');
-    await call(rec.domain, 'POST', `/conversations/${start.json.conversationId}/activities`, { bearer: start.json.token, body: { type: 'message', text: 'hello', from: { id: 'dl_u' } } });
+    await call(rec.domain, 'POST', `/conversations/${start.json.conversationId}/activities`, {
+      bearer: start.json.token,
+      body: { type: 'message', text: 'hello', from: { id: 'dl_u' } },
+    });
     await s.waitForText('You said: hello');
     await s.waitFor((c) => c.frames.includes(''), 'a keep-alive');
     await call(rec.domain, 'POST', '/tokens/refresh', { bearer: 'not-a-token' });

@@ -24,13 +24,21 @@ interface Cli {
 }
 
 async function spawnRecorder(args: string[]): Promise<Cli> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'record', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'record', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const domain = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no domain line within 15 s; stdout ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no domain line within 15 s; stdout ${JSON.stringify(out)}, stderr ${JSON.stringify(err)}`)),
+      15_000,
+    );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const m = /domain = (http:\/\/\S+)/.exec(out);
@@ -39,7 +47,10 @@ async function spawnRecorder(args: string[]): Promise<Cli> {
         resolve(m[1]!);
       }
     });
-    void exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`exited with ${code} before printing the domain; stderr ${err}`)); });
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before printing the domain; stderr ${err}`));
+    });
   });
   return { child, domain, stderr: () => err, exited };
 }
@@ -53,7 +64,18 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     let s: StreamClient | undefined;
     try {
       // A flush interval far longer than the test: only the signal's flush can write the frames.
-      cli = await spawnRecorder(['--upstream', emu.domain, '--cassette', file, '--port', '0', '--flush-interval', '60000', '--log-level', 'warn']);
+      cli = await spawnRecorder([
+        '--upstream',
+        emu.domain,
+        '--cassette',
+        file,
+        '--port',
+        '0',
+        '--flush-interval',
+        '60000',
+        '--log-level',
+        'warn',
+      ]);
       assert.match(cli.domain, /^http:\/\/127\.0\.0\.1:\d+\/v3\/directline$/);
       const start = await call(cli.domain, 'POST', '/conversations', { bearer: emu.secret });
       assert.equal(start.status, 201);
@@ -71,7 +93,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         };
       });
       const post = await call(cli.domain, 'POST', `/conversations/${start.json.conversationId}/activities`, {
-        bearer: emu.secret, body: { type: 'message', text: 'burst 20', from: { id: 'u' } },
+        bearer: emu.secret,
+        body: { type: 'message', text: 'burst 20', from: { id: 'u' } },
       });
       assert.equal(post.status, 200);
       await within(signalled, 'the last burst frame');
@@ -81,12 +104,23 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       assert.equal(onDisk, 0, 'nothing but the header was on disk before the signal');
 
       const cas = await loadCassette(file);
-      const recorded = wsMessages(cas).filter((m) => m.from === 'server').map((m) => decodeFrame(m.data).payload);
+      const recorded = wsMessages(cas)
+        .filter((m) => m.from === 'server')
+        .map((m) => decodeFrame(m.data).payload);
       assert.equal(s.frames.length, 23, 'welcome, echo, typing and 20 burst frames'); // sanity of the scenario
       assert.deepEqual(recorded, s.frames, 'every frame the client saw is in the cassette, byte for byte');
-      assert.deepEqual(httpEvents(cas).map((e) => [e.route, e.response?.status]), [['conversations.start', 201], ['activities.post', 200]]);
+      assert.deepEqual(
+        httpEvents(cas).map((e) => [e.route, e.response?.status]),
+        [
+          ['conversations.start', 201],
+          ['activities.post', 200],
+        ],
+      );
       const closes = cas.events.filter((e): e is WsCloseEvent => e.type === 'ws.close');
-      assert.deepEqual(closes.map((e) => [e.by, e.code, e.reason]), [['proxy', 1001, 'directline-vcr stopped']]);
+      assert.deepEqual(
+        closes.map((e) => [e.by, e.code, e.reason]),
+        [['proxy', 1001, 'directline-vcr stopped']],
+      );
     } finally {
       if (cli && cli.child.exitCode === null && cli.child.signalCode === null) {
         cli.child.kill('SIGKILL');

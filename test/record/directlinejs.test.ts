@@ -34,25 +34,43 @@ async function runScript(domain: string, mode: Mode, auth: { token?: string; sec
 /** Waits until the emulator got no request for `quietMs` (the client's last poll is answered). */
 async function settle(emu: Emulator, quietMs = 350): Promise<void> {
   let n = -1;
-  await eventually(async () => {
-    if (emu.requests.length === n) return true;
-    n = emu.requests.length;
-    await sleep(quietMs);
-    return false;
-  }, 'the emulator to go quiet', 5000);
+  await eventually(
+    async () => {
+      if (emu.requests.length === n) return true;
+      n = emu.requests.length;
+      await sleep(quietMs);
+      return false;
+    },
+    'the emulator to go quiet',
+    5000,
+  );
 }
 
 const EXPECTED: Record<Mode, string[]> = {
   websocket: [
-    'message:Welcome to the emulator bot!:bot', 'message:hello:user', 'typing::bot', 'message:You said: hello:bot',
-    'message:burst 3:user', 'typing::bot', 'message:burst 1/3:bot', 'message:burst 2/3:bot', 'message:burst 3/3:bot',
-    'message:end:user', 'endOfConversation::bot',
+    'message:Welcome to the emulator bot!:bot',
+    'message:hello:user',
+    'typing::bot',
+    'message:You said: hello:bot',
+    'message:burst 3:user',
+    'typing::bot',
+    'message:burst 1/3:bot',
+    'message:burst 2/3:bot',
+    'message:burst 3/3:bot',
+    'message:end:user',
+    'endOfConversation::bot',
   ],
   // Typing is WS-only (reference §2.6).
   polling: [
-    'message:Welcome to the emulator bot!:bot', 'message:hello:user', 'message:You said: hello:bot',
-    'message:burst 3:user', 'message:burst 1/3:bot', 'message:burst 2/3:bot', 'message:burst 3/3:bot',
-    'message:end:user', 'endOfConversation::bot',
+    'message:Welcome to the emulator bot!:bot',
+    'message:hello:user',
+    'message:You said: hello:bot',
+    'message:burst 3:user',
+    'message:burst 1/3:bot',
+    'message:burst 2/3:bot',
+    'message:burst 3/3:bot',
+    'message:end:user',
+    'endOfConversation::bot',
   ],
 };
 
@@ -68,7 +86,10 @@ for (const mode of ['websocket', 'polling'] as const) {
     const emu = await startEmulator({});
     let direct: any[];
     try {
-      const auth = mode === 'websocket' ? { token: (await call(emu.domain, 'POST', '/tokens/generate', { bearer: emu.secret })).json.token } : { secret: emu.secret };
+      const auth =
+        mode === 'websocket'
+          ? { token: (await call(emu.domain, 'POST', '/tokens/generate', { bearer: emu.secret })).json.token }
+          : { secret: emu.secret };
       direct = await runScript(emu.domain, mode, auth);
     } finally {
       await emu.close();
@@ -84,7 +105,10 @@ for (const mode of ['websocket', 'polling'] as const) {
       }
       const proxied = await runScript(rec.domain, mode, mode === 'websocket' ? { token: generated.json.token } : { secret: emu.secret });
       assert.deepEqual(proxied.map(shape), direct.map(shape), 'the client sees the same activities in the same order');
-      assert.deepEqual(proxied.map((a) => a.from?.id), direct.map((a) => a.from?.id));
+      assert.deepEqual(
+        proxied.map((a) => a.from?.id),
+        direct.map((a) => a.from?.id),
+      );
 
       const [conversationId] = emu.conversations();
       assert.ok(conversationId);
@@ -101,7 +125,10 @@ for (const mode of ['websocket', 'polling'] as const) {
         cassette = await load();
       }
       assertNonDecreasingT(cassette.events);
-      assert.ok(cassette.events.every((e) => e.conversationId === conversationId), 'every event carries the conversation id');
+      assert.ok(
+        cassette.events.every((e) => e.conversationId === conversationId),
+        'every event carries the conversation id',
+      );
       assert.equal(cassette.upstream.origin, emu.url);
       assert.equal(cassette.upstream.basePath, '/v3/directline');
 
@@ -196,10 +223,22 @@ test('streamUrl: start and reconnect answers point the client at the proxy; the 
 
     const c = await load();
     const [startEv, reEv] = httpEvents(c).filter((e) => e.route === 'conversations.start' || e.route === 'conversations.reconnect');
-    assert.equal((startEv!.response!.body as any).json.streamUrl, `${emuWs}/v3/directline/conversations/${id}/stream?watermark=-&t=DLVCR_STREAMTOKEN_1`);
-    assert.equal((reEv!.response!.body as any).json.streamUrl, `${emuWs}/v3/directline/conversations/${id}/stream?watermark=0&t=DLVCR_STREAMTOKEN_2`);
+    assert.equal(
+      (startEv!.response!.body as any).json.streamUrl,
+      `${emuWs}/v3/directline/conversations/${id}/stream?watermark=-&t=DLVCR_STREAMTOKEN_1`,
+    );
+    assert.equal(
+      (reEv!.response!.body as any).json.streamUrl,
+      `${emuWs}/v3/directline/conversations/${id}/stream?watermark=0&t=DLVCR_STREAMTOKEN_2`,
+    );
     const opens = c.events.filter((e): e is WsOpenEvent => e.type === 'ws.open');
-    assert.deepEqual(opens.map((o) => o.query), [{ watermark: '-', t: 'DLVCR_STREAMTOKEN_1' }, { watermark: '0', t: 'DLVCR_STREAMTOKEN_2' }]);
+    assert.deepEqual(
+      opens.map((o) => o.query),
+      [
+        { watermark: '-', t: 'DLVCR_STREAMTOKEN_1' },
+        { watermark: '0', t: 'DLVCR_STREAMTOKEN_2' },
+      ],
+    );
     assert.equal(c.redaction.placeholders.DLVCR_STREAMTOKEN_2, 'streamToken');
   });
 });
@@ -227,14 +266,22 @@ test('streamUrl with a non-default upstream prefix; requests outside the prefix 
       assert.match(r.json.error.message, /\/custom\/dl/, 'the message names the prefix it serves');
     }
     // A stream upgrade outside the prefix is refused the same way.
-    const outside = await tryUpgrade(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/${id}/stream?watermark=-&t=${emu.issuedTokens().at(-1)}`);
+    const outside = await tryUpgrade(
+      `ws://127.0.0.1:${rec.port}/v3/directline/conversations/${id}/stream?watermark=-&t=${emu.issuedTokens().at(-1)}`,
+    );
     assert.equal(outside.status, 404);
     assert.equal(typeof JSON.parse(outside.body).error.code, 'string');
     assert.equal(emu.requests.length, before, 'nothing outside the prefix reached the emulator');
 
     const c = await load();
-    assert.deepEqual(httpEvents(c).map((e) => e.route), ['conversations.start']);
+    assert.deepEqual(
+      httpEvents(c).map((e) => e.route),
+      ['conversations.start'],
+    );
     assert.equal(c.upstream.basePath, '/custom/dl');
-    assert.equal((httpEvents(c)[0]!.response!.body as any).json.streamUrl, `${emu.url.replace(/^http/, 'ws')}/custom/dl/conversations/${id}/stream?watermark=-&t=DLVCR_STREAMTOKEN_1`);
+    assert.equal(
+      (httpEvents(c)[0]!.response!.body as any).json.streamUrl,
+      `${emu.url.replace(/^http/, 'ws')}/custom/dl/conversations/${id}/stream?watermark=-&t=DLVCR_STREAMTOKEN_1`,
+    );
   });
 });

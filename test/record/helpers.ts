@@ -35,7 +35,15 @@ export async function withRig(
     const cassette = tmp.file('cassette.json');
     rec = await startRecorder({ upstream: emu.domain, cassette, port: 0, ...opts.recorder });
     const r = rec;
-    await fn({ emu, rec: r, cassette, load: async () => { await r.flush(); return loadCassette(cassette); } });
+    await fn({
+      emu,
+      rec: r,
+      cassette,
+      load: async () => {
+        await r.flush();
+        return loadCassette(cassette);
+      },
+    });
   } finally {
     await rec?.close();
     await emu.close();
@@ -79,7 +87,11 @@ export class StreamClient {
   }
 
   waitForText(text: string, timeoutMs = 4000): Promise<StreamClient> {
-    return this.waitFor((c) => c.activities.some((a) => a.text === text), `"${text}"; got ${JSON.stringify(this.activities.map((a) => a.text ?? a.type))}`, timeoutMs);
+    return this.waitFor(
+      (c) => c.activities.some((a) => a.text === text),
+      `"${text}"; got ${JSON.stringify(this.activities.map((a) => a.text ?? a.type))}`,
+      timeoutMs,
+    );
   }
 
   /** The close this client saw, failing after `ms` if none comes. */
@@ -104,7 +116,10 @@ export class StreamClient {
  * Tries a WebSocket upgrade with the ws client and reports how it was refused: the status and body
  * the 'unexpected-response' event carries. Resolves with status 101 when it opened instead.
  */
-export function tryUpgrade(url: string, opts: WebSocket.ClientOptions = {}): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+export function tryUpgrade(
+  url: string,
+  opts: WebSocket.ClientOptions = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { handshakeTimeout: 5000, ...opts });
     ws.once('error', (err) => reject(err)); // e.g. the handshake timeout; a no-op once settled
@@ -172,7 +187,9 @@ export async function startMiniUpstream(): Promise<MiniUpstream> {
         received: [],
         closed: new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }))),
       };
-      ws.on('message', (data, binary) => s.received.push({ text: binary ? Buffer.from(data as Buffer).toString('base64') : data.toString(), binary }));
+      ws.on('message', (data, binary) =>
+        s.received.push({ text: binary ? Buffer.from(data as Buffer).toString('base64') : data.toString(), binary }),
+      );
       ws.on('error', () => {});
       up.sockets.push(s);
       up.onConnection?.(s);

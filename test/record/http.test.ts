@@ -44,10 +44,17 @@ test('tokens: generate and refresh through the proxy; 401/403 pass through as re
 
     const c = await load();
     const ev = httpEvents(c);
-    assert.deepEqual(ev.map((e) => [e.route, e.response?.status]), [
-      ['tokens.generate', 200], ['tokens.refresh', 200], ['tokens.generate', 401], ['conversations.start', 403],
-      ['conversations.start', 201], ['conversations.start', 200],
-    ]);
+    assert.deepEqual(
+      ev.map((e) => [e.route, e.response?.status]),
+      [
+        ['tokens.generate', 200],
+        ['tokens.refresh', 200],
+        ['tokens.generate', 401],
+        ['conversations.start', 403],
+        ['conversations.start', 201],
+        ['conversations.start', 200],
+      ],
+    );
     // Error bodies are recorded exactly as the client got them.
     assert.deepEqual((ev[2]!.response!.body as any).json, missing.json);
     assert.deepEqual((ev[3]!.response!.body as any).json, bad.json);
@@ -63,7 +70,10 @@ test('tokens: generate and refresh through the proxy; 401/403 pass through as re
     assert.equal(ev[1]!.request.headers.authorization, `Bearer ${genToken}`);
     assert.equal(ev[4]!.request.headers.authorization, `Bearer ${refToken}`);
     assert.equal(ev[5]!.request.headers.authorization, `Bearer ${refToken}`);
-    assert.deepEqual(ev.map((e) => e.conversationId), [gen.json.conversationId, gen.json.conversationId, null, null, gen.json.conversationId, gen.json.conversationId]);
+    assert.deepEqual(
+      ev.map((e) => e.conversationId),
+      [gen.json.conversationId, gen.json.conversationId, null, null, gen.json.conversationId, gen.json.conversationId],
+    );
   });
 });
 
@@ -78,19 +88,29 @@ test('upload: multipart and raw uploads are answered as the emulator answers; th
     form.append('activity', new Blob([JSON.stringify(activity)], { type: 'application/vnd.microsoft.activity' }));
     form.append('file', new Blob([binary], { type: 'image/png' }), 'pic.png');
     form.append('file', new Blob(['hello file'], { type: 'text/plain' }), 'hello.txt');
-    const up = await fetch(`${rec.domain}/conversations/${id}/upload?userId=u-up`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` }, body: form });
+    const up = await fetch(`${rec.domain}/conversations/${id}/upload?userId=u-up`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emu.secret}` },
+      body: form,
+    });
     assert.equal(up.status, 200);
     assert.equal(up.headers.get('content-type'), JSON_UTF8);
     assert.deepEqual(await up.json(), { id: `${id}|0000000` });
     // The same upload straight to the emulator, on a conversation of its own, gets the same answer.
     const other = (await call(emu.domain, 'POST', '/conversations', { bearer: emu.secret })).json.conversationId;
-    const direct = await fetch(`${emu.domain}/conversations/${other}/upload?userId=u-up`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` }, body: form });
+    const direct = await fetch(`${emu.domain}/conversations/${other}/upload?userId=u-up`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emu.secret}` },
+      body: form,
+    });
     assert.equal(direct.status, 200);
     assert.equal(direct.headers.get('content-type'), JSON_UTF8);
     assert.deepEqual(await direct.json(), { id: `${other}|0000000` });
 
     const raw = await call(rec.domain, 'POST', `/conversations/${id}/upload?userId=u-raw`, {
-      bearer: emu.secret, raw: 'plain text file', headers: { 'content-type': 'text/plain', 'content-disposition': 'attachment; filename="note.txt"' },
+      bearer: emu.secret,
+      raw: 'plain text file',
+      headers: { 'content-type': 'text/plain', 'content-disposition': 'attachment; filename="note.txt"' },
     });
     assert.equal(raw.status, 200);
     assert.deepEqual(raw.json, { id: `${id}|0000001` });
@@ -100,9 +120,18 @@ test('upload: multipart and raw uploads are answered as the emulator answers; th
     const [echo, rawEcho] = all.json.activities.filter((a: any) => a.from.role === 'user');
     assert.equal(echo.text, 'two files');
     assert.deepEqual(echo.channelData, { clientActivityID: 'up-1' });
-    assert.deepEqual(echo.attachments.map((a: any) => [a.contentType, a.name]), [['image/png', 'pic.png'], ['text/plain', 'hello.txt']]);
+    assert.deepEqual(
+      echo.attachments.map((a: any) => [a.contentType, a.name]),
+      [
+        ['image/png', 'pic.png'],
+        ['text/plain', 'hello.txt'],
+      ],
+    );
     assert.deepEqual(Buffer.from(await (await fetch(echo.attachments[0].contentUrl)).arrayBuffer()), binary);
-    assert.deepEqual(rawEcho.attachments.map((a: any) => [a.contentType, a.name]), [['text/plain', 'note.txt']]);
+    assert.deepEqual(
+      rawEcho.attachments.map((a: any) => [a.contentType, a.name]),
+      [['text/plain', 'note.txt']],
+    );
 
     const c = await load();
     const [multi, single] = httpEvents(c).filter((e) => e.route === 'upload');
@@ -114,9 +143,14 @@ test('upload: multipart and raw uploads are answered as the emulator answers; th
     assert.match(type, /^multipart\/form-data; boundary=/);
     assert.ok('base64' in multi.request.body!, 'a multipart body with binary parts is kept as base64');
     const parts = parseMultipart(Buffer.from((multi.request.body as { base64: string }).base64, 'base64'), type);
-    assert.deepEqual(parts.map((p) => [p.name, p.filename, p.contentType]), [
-      ['activity', 'blob', 'application/vnd.microsoft.activity'], ['file', 'pic.png', 'image/png'], ['file', 'hello.txt', 'text/plain'],
-    ]);
+    assert.deepEqual(
+      parts.map((p) => [p.name, p.filename, p.contentType]),
+      [
+        ['activity', 'blob', 'application/vnd.microsoft.activity'],
+        ['file', 'pic.png', 'image/png'],
+        ['file', 'hello.txt', 'text/plain'],
+      ],
+    );
     assert.deepEqual(JSON.parse(parts[0]!.data.toString()), activity);
     assert.deepEqual(parts[1]!.data, binary);
     assert.equal(parts[2]!.data.toString(), 'hello file');
@@ -179,13 +213,20 @@ function rawRequest(port: number, text: string): Promise<string> {
     sock.on('end', () => resolve(out));
     sock.on('close', () => resolve(out));
     sock.on('error', reject);
-    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error('no answer')); });
+    sock.setTimeout(3000, () => {
+      sock.destroy();
+      reject(new Error('no answer'));
+    });
   });
 }
 
 test('absolute-form requests get 400, CONNECT is not served, neither reaches the upstream; a forged Host header still goes to the configured upstream only', async () => {
   await withRig({}, async ({ emu, rec, load }) => {
-    for (const target of ['http://evil.example/', `http://evil.example/v3/directline/conversations`, `http://127.0.0.1:${new URL(emu.url).port}/v3/directline/conversations`]) {
+    for (const target of [
+      'http://evil.example/',
+      `http://evil.example/v3/directline/conversations`,
+      `http://127.0.0.1:${new URL(emu.url).port}/v3/directline/conversations`,
+    ]) {
       const answer = await rawRequest(rec.port, `GET ${target} HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n`);
       assert.match(answer, /^HTTP\/1\.1 400 /, target);
       const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
@@ -197,14 +238,20 @@ test('absolute-form requests get 400, CONNECT is not served, neither reaches the
 
     // A forged Host: the request still goes to the emulator, with the emulator's own Host (changeOrigin).
     const forged = await new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const req = httpRequest({
-        host: '127.0.0.1', port: rec.port, method: 'POST', path: '/v3/directline/conversations',
-        headers: { host: 'evil.example', authorization: `Bearer ${emu.secret}`, 'content-type': 'application/json' },
-      }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: rec.port,
+          method: 'POST',
+          path: '/v3/directline/conversations',
+          headers: { host: 'evil.example', authorization: `Bearer ${emu.secret}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+        },
+      );
       req.on('error', reject);
       req.end('{}');
     });
@@ -214,12 +261,17 @@ test('absolute-form requests get 400, CONNECT is not served, neither reaches the
     assert.equal(emu.conversations().length, 1);
 
     // A stream upgrade with a forged Host and a made-up t= goes to the emulator too (and is refused there).
-    const ws = await tryUpgrade(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/${forged.body.conversationId}/stream?t=bogus`, { headers: { host: 'evil.example' } });
+    const ws = await tryUpgrade(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/${forged.body.conversationId}/stream?t=bogus`, {
+      headers: { host: 'evil.example' },
+    });
     assert.equal(ws.status, 403);
     assert.equal(emu.requests.length, 2);
     assert.equal(emu.requests[1]!.headers.host, new URL(emu.url).host);
 
     const c = await load();
-    assert.deepEqual(httpEvents(c).map((e) => e.route), ['conversations.start']);
+    assert.deepEqual(
+      httpEvents(c).map((e) => e.route),
+      ['conversations.start'],
+    );
   });
 });

@@ -25,14 +25,20 @@ test('API: a second recorder of a cassette being recorded refuses to start; the 
     const first = await startRecorder({ upstream: emu.domain, cassette: file });
     const start = await call(first.domain, 'POST', '/conversations', { bearer: emu.secret });
     assert.equal(start.status, 201);
-    const err = await startRecorder({ upstream: emu.domain, cassette: file }).then(() => null, (e: unknown) => e);
+    const err = await startRecorder({ upstream: emu.domain, cassette: file }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof CassetteLockedError, String(err));
     assert.ok(err.message.includes(file), err.message);
     assert.match(err.message, new RegExp(`pid ${process.pid}, listening at http://127\\.0\\.0\\.1:${first.port}`));
     // The refused recorder let go of its port and never touched the file.
     await first.close();
     const c = await loadCassette(file);
-    assert.deepEqual(httpEvents(c).map((e) => e.route), ['conversations.start']);
+    assert.deepEqual(
+      httpEvents(c).map((e) => e.route),
+      ['conversations.start'],
+    );
     assert.equal(existsSync(lockFileOf(file)), false, 'the lock is gone after close()');
     // Now free: another recorder may take it.
     const next = await startRecorder({ upstream: emu.domain, cassette: file, append: true });
@@ -51,7 +57,11 @@ test('CLI: a second `record` of the same cassette exits 2 naming the holder; a S
   try {
     const start = await call(first.domain, 'POST', '/conversations', { bearer: emu.secret });
     assert.equal(start.status, 201);
-    const second = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'record', '--port', '0', '--upstream', emu.domain, '--cassette', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const second = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'record', '--port', '0', '--upstream', emu.domain, '--cassette', file],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     second.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const code = await new Promise<number | null>((r) => second.once('exit', r));
@@ -64,9 +74,15 @@ test('CLI: a second `record` of the same cassette exits 2 naming the holder; a S
     const log = collectingLogger();
     const next = await startRecorder({ upstream: emu.domain, cassette: file, append: true, logger: log.logger });
     await next.close();
-    assert.match(log.text(), new RegExp(`took over the lock of .*c\\.json: its holder \\(pid ${first.pid}, listening at http://127\\.0\\.0\\.1:${first.port}`));
+    assert.match(
+      log.text(),
+      new RegExp(`took over the lock of .*c\\.json: its holder \\(pid ${first.pid}, listening at http://127\\.0\\.0\\.1:${first.port}`),
+    );
     // append: the killed recorder's exchange (on disk before the kill) is still there.
-    assert.deepEqual(httpEvents(await loadCassette(file)).map((e) => e.route), ['conversations.start']);
+    assert.deepEqual(
+      httpEvents(await loadCassette(file)).map((e) => e.route),
+      ['conversations.start'],
+    );
   } finally {
     await first.kill();
     await emu.close();
@@ -74,10 +90,22 @@ test('CLI: a second `record` of the same cassette exits 2 naming the holder; a S
   }
 });
 
-interface WorkerResult { ok: boolean; mode?: string; domain?: string; code?: string; message?: string; holderPid?: number | null; pid: number }
+interface WorkerResult {
+  ok: boolean;
+  mode?: string;
+  domain?: string;
+  code?: string;
+  message?: string;
+  holderPid?: number | null;
+  pid: number;
+}
 
 function startWorker(cassette: string, upstream: string) {
-  const child = spawn(process.execPath, ['--conditions=dlvcr-source', '--import', 'tsx', 'test/record/auto-worker.ts', cassette, upstream], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=dlvcr-source', '--import', 'tsx', 'test/record/auto-worker.ts', cassette, upstream],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const result = new Promise<WorkerResult>((resolve, reject) => {
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -111,7 +139,10 @@ test('auto mode from two worker processes on one missing cassette: one records, 
     const holder = workers.find((w) => w.child.pid === recording[0]!.pid)!;
     holder.child.kill('SIGTERM');
     assert.equal(await holder.exited, 0);
-    assert.deepEqual(httpEvents(await loadCassette(file)).map((e) => e.route), ['conversations.start']);
+    assert.deepEqual(
+      httpEvents(await loadCassette(file)).map((e) => e.route),
+      ['conversations.start'],
+    );
     // The cassette now holds a recording: the next worker replays it.
     const third = startWorker(file, emu.domain);
     workers.push(third);

@@ -7,7 +7,8 @@ import { collectingLogger, httpEvents, StreamClient, withRig } from './helpers.j
 import { eventually } from '../support/async.js';
 import { call } from '../support/http.js';
 
-const bodyJson = (e: HttpEvent | undefined, side: 'request' | 'response'): any => ((side === 'request' ? e!.request.body : e!.response!.body) as { json: any }).json;
+const bodyJson = (e: HttpEvent | undefined, side: 'request' | 'response'): any =>
+  ((side === 'request' ? e!.request.body : e!.response!.body) as { json: any }).json;
 const bearerOf = (e: HttpEvent | undefined): string | undefined => e!.request.headers.authorization?.replace(/^Bearer /, '');
 
 test('redaction: the secret and every issued token are absent from the cassette and the log; placeholders are stable', async () => {
@@ -29,7 +30,8 @@ test('redaction: the secret and every issued token are absent from the cassette 
     // Secrets where they do not belong: in message text and channelData, in a query parameter, in a header.
     const leaky = `my secret is ${emu.secret} and my token is ${ref.json.token}.`;
     await call(rec.domain, 'POST', `/conversations/${id}/activities?token=${encodeURIComponent(ref.json.token)}`, {
-      bearer: ref.json.token, body: { ...user, text: leaky, channelData: { note: emu.secret, t: ref.json.token } },
+      bearer: ref.json.token,
+      body: { ...user, text: leaky, channelData: { note: emu.secret, t: ref.json.token } },
     });
     await s2.waitForText(`You said: ${leaky}`);
     await call(rec.domain, 'GET', `/conversations/${id}/activities?watermark=`, { bearer: ref.json.token });
@@ -37,7 +39,10 @@ test('redaction: the secret and every issued token are absent from the cassette 
     await s2.closedWithin();
     await s1.close();
 
-    const c = await eventually(async () => { const x = await load(); return x.events.filter((e) => e.type === 'ws.close').length === 2 && x; }, 'both closes');
+    const c = await eventually(async () => {
+      const x = await load();
+      return x.events.filter((e) => e.type === 'ws.close').length === 2 && x;
+    }, 'both closes');
     const text = await readFile(cassette, 'utf8');
     const logText = log.text();
     assert.ok(log.lines.length > 20, 'the log captured the session');

@@ -37,20 +37,32 @@ test('keep-alive frames from the server and empty pings from the client are rela
   const tmp = await tempDir();
   const rec = await startRecorder({ upstream: up.domain, cassette: tmp.file('c.json') });
   try {
-    up.onConnection = (m) => { m.ws.send(''); m.ws.send(' \r\n'); };
+    up.onConnection = (m) => {
+      m.ws.send('');
+      m.ws.send(' \r\n');
+    };
     const s = await StreamClient.open(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/conv-1/stream?t=abc`);
     await s.waitFor((c) => c.frames.length === 2, 'two keep-alives');
     assert.deepEqual(s.frames, ['', ' \r\n']);
     s.ws.send('');
     s.ws.send('  ');
     await eventually(() => up.sockets[0]?.received.length === 2, 'pings at the upstream');
-    assert.deepEqual(up.sockets[0]!.received, [{ text: '', binary: false }, { text: '  ', binary: false }]);
+    assert.deepEqual(up.sockets[0]!.received, [
+      { text: '', binary: false },
+      { text: '  ', binary: false },
+    ]);
     await s.close();
     await rec.flush();
     const c = await loadCassette(tmp.file('c.json'));
-    assert.deepEqual(wsMessages(c).map((m) => [m.from, m.data]), [
-      ['server', { text: '' }], ['server', { text: ' \r\n' }], ['client', { text: '' }], ['client', { text: '  ' }],
-    ]);
+    assert.deepEqual(
+      wsMessages(c).map((m) => [m.from, m.data]),
+      [
+        ['server', { text: '' }],
+        ['server', { text: ' \r\n' }],
+        ['client', { text: '' }],
+        ['client', { text: '  ' }],
+      ],
+    );
   } finally {
     await rec.close();
     await up.close();
@@ -72,19 +84,35 @@ test('close codes: a server close reaches the client with its code and reason; c
     const r2 = await call(rec.domain, 'GET', `/conversations/${id}`, { bearer: emu.secret });
     const s2 = await StreamClient.open(r2.json.streamUrl);
     assert.deepEqual(await s1.closedWithin(), { code: 4000, reason: 'collision' });
-    await call(rec.domain, 'POST', `/conversations/${id}/activities`, { bearer: emu.secret, body: { type: 'message', text: 'hi', from: { id: 'u' } } });
+    await call(rec.domain, 'POST', `/conversations/${id}/activities`, {
+      bearer: emu.secret,
+      body: { type: 'message', text: 'hi', from: { id: 'u' } },
+    });
     await s2.waitForText('You said: hi');
     assert.equal(s1.activities.length, 0);
     await s2.close();
 
-    const c = await eventually(async () => { const x = await load(); return closesOf(x.events).length === 3 && x; }, 'three closes');
+    const c = await eventually(async () => {
+      const x = await load();
+      return closesOf(x.events).length === 3 && x;
+    }, 'three closes');
     const opens = c.events.filter((e): e is WsOpenEvent => e.type === 'ws.open');
-    assert.deepEqual(opens.map((o) => [o.socket, o.status]), [[0, 101], [1, 101], [2, 101]]);
-    assert.deepEqual(closesOf(c.events).map((e) => [e.socket, e.by, e.code, e.reason]), [
-      [0, 'server', 1011, 'reason'],
-      [1, 'server', 4000, 'collision'],
-      [2, 'client', 1005, ''],
-    ]);
+    assert.deepEqual(
+      opens.map((o) => [o.socket, o.status]),
+      [
+        [0, 101],
+        [1, 101],
+        [2, 101],
+      ],
+    );
+    assert.deepEqual(
+      closesOf(c.events).map((e) => [e.socket, e.by, e.code, e.reason]),
+      [
+        [0, 'server', 1011, 'reason'],
+        [1, 'server', 4000, 'collision'],
+        [2, 'client', 1005, ''],
+      ],
+    );
     assert.ok(closesOf(c.events).every((e) => e.conversationId === id));
     // No frame is recorded on a socket after its close.
     for (const close of closesOf(c.events)) {
@@ -116,11 +144,14 @@ test('close codes: a client close reaches the upstream with its code and reason 
 
     await rec.flush();
     const cas = await loadCassette(tmp.file('c.json'));
-    assert.deepEqual(closesOf(cas.events).map((e) => [e.socket, e.by, e.code, e.reason]), [
-      [0, 'client', 4001, 'bye'],
-      [1, 'client', 1005, ''],
-      [2, 'server', 4999, 'x'.repeat(123)],
-    ]);
+    assert.deepEqual(
+      closesOf(cas.events).map((e) => [e.socket, e.by, e.code, e.reason]),
+      [
+        [0, 'client', 4001, 'bye'],
+        [1, 'client', 1005, ''],
+        [2, 'server', 4999, 'x'.repeat(123)],
+      ],
+    );
     assert.ok(closesOf(cas.events).every((e) => e.conversationId === 'conv-1'));
   } finally {
     await rec.close();
@@ -146,11 +177,17 @@ test('a refused stream handshake (expired t=) reaches the client as the same 403
     // A fresh stream URL works again through the same proxy.
     const re = await call(rec.domain, 'GET', `/conversations/${id}`, { bearer: emu.secret });
     const s = await StreamClient.open(re.json.streamUrl);
-    await call(rec.domain, 'POST', `/conversations/${id}/activities`, { bearer: emu.secret, body: { type: 'message', text: 'back', from: { id: 'u' } } });
+    await call(rec.domain, 'POST', `/conversations/${id}/activities`, {
+      bearer: emu.secret,
+      body: { type: 'message', text: 'back', from: { id: 'u' } },
+    });
     await s.waitForText('You said: back');
     await s.close();
 
-    const c = await eventually(async () => { const x = await load(); return closesOf(x.events).length === 1 && x; }, 'the close');
+    const c = await eventually(async () => {
+      const x = await load();
+      return closesOf(x.events).length === 1 && x;
+    }, 'the close');
     const opens = c.events.filter((e): e is WsOpenEvent => e.type === 'ws.open');
     assert.equal(opens.length, 2);
     const refused = opens[0]!;
@@ -159,11 +196,14 @@ test('a refused stream handshake (expired t=) reaches the client as the same 403
     assert.equal(refused.path, `/v3/directline/conversations/${id}/stream`);
     assert.equal(refused.query.t, 'DLVCR_STREAMTOKEN_1');
     assert.equal(refused.response?.status, 403);
-    assert.deepEqual((refused.response?.body as { json: unknown }).json, JSON.parse(direct.body));
+    assert.deepEqual((refused.response!.body as { json: unknown }).json, JSON.parse(direct.body));
     assert.match(refused.response?.headers['content-type'] ?? '', /^application\/json/);
     assert.equal(wsMessages(c, refused.socket).length, 0);
     assert.ok(!closesOf(c.events).some((e) => e.socket === refused.socket), 'a refused socket has no close');
     assert.equal(opens[1]!.status, 101);
-    assert.deepEqual(httpEvents(c).map((e) => e.route), ['conversations.start', 'conversations.reconnect', 'activities.post']);
+    assert.deepEqual(
+      httpEvents(c).map((e) => e.route),
+      ['conversations.start', 'conversations.reconnect', 'activities.post'],
+    );
   });
 });

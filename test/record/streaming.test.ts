@@ -21,21 +21,31 @@ test('a send answer is streamed to the client: its first bytes arrive before the
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const tmp = await tempDir();
   const file = tmp.file('c.json');
-  const rec = await startRecorder({ upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v3/directline`, cassette: file });
+  const rec = await startRecorder({
+    upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v3/directline`,
+    cassette: file,
+  });
   try {
-    const body = await within(new Promise<string>((resolve, reject) => {
-      const req = request(`${rec.domain}/conversations/conv-1/activities`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          text += d;
-          if (held && text === '{"id":"conv-1|') held.end('0000001"}'); // the first part came through on its own
-        });
-        res.on('end', () => resolve(text));
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify({ type: 'message', text: 'hi' }));
-    }), 'the streamed answer');
+    const body = await within(
+      new Promise<string>((resolve, reject) => {
+        const req = request(
+          `${rec.domain}/conversations/conv-1/activities`,
+          { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+              text += d;
+              if (held && text === '{"id":"conv-1|') held.end('0000001"}'); // the first part came through on its own
+            });
+            res.on('end', () => resolve(text));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ type: 'message', text: 'hi' }));
+      }),
+      'the streamed answer',
+    );
     assert.equal(body, '{"id":"conv-1|0000001"}');
     await rec.close();
     const [ev] = httpEvents(await loadCassette(file));

@@ -31,16 +31,22 @@ interface Busy {
 
 /** Starts STREAMS conversations through the recorder, each streaming a long burst (a frame every 5 ms). */
 async function busyStreams(rec: RecorderProcess, emu: Emulator, burst: number): Promise<Busy[]> {
-  return Promise.all(Array.from({ length: STREAMS }, async (_, i) => {
-    const start = await call(rec.domain, 'POST', '/conversations', { bearer: emu.secret, body: { user: { id: `crash-${i}` } } });
-    assert.equal(start.status, 201, start.text);
-    const stream = await Stream.open(start.json.streamUrl);
-    await stream.waitFor(() => stream.frames.length >= 1, 'welcome');
-    const post = call(rec.domain, 'POST', `/conversations/${encodeURIComponent(start.json.conversationId)}/activities`, {
-      bearer: emu.secret, body: { type: 'message', text: `burst ${burst}`, from: { id: `crash-${i}` } },
-    }).then((r) => ({ status: r.status }), (err: Error) => ({ error: String((err.cause as Error | undefined)?.message ?? err.message) }));
-    return { id: start.json.conversationId as string, stream, post };
-  }));
+  return Promise.all(
+    Array.from({ length: STREAMS }, async (_, i) => {
+      const start = await call(rec.domain, 'POST', '/conversations', { bearer: emu.secret, body: { user: { id: `crash-${i}` } } });
+      assert.equal(start.status, 201, start.text);
+      const stream = await Stream.open(start.json.streamUrl);
+      await stream.waitFor(() => stream.frames.length >= 1, 'welcome');
+      const post = call(rec.domain, 'POST', `/conversations/${encodeURIComponent(start.json.conversationId)}/activities`, {
+        bearer: emu.secret,
+        body: { type: 'message', text: `burst ${burst}`, from: { id: `crash-${i}` } },
+      }).then(
+        (r) => ({ status: r.status }),
+        (err: Error) => ({ error: String((err.cause as Error | undefined)?.message ?? err.message) }),
+      );
+      return { id: start.json.conversationId as string, stream, post };
+    }),
+  );
 }
 
 function recordedFrames(c: Cassette, conversationId: string): { socket: number; frames: string[] } {
@@ -59,7 +65,9 @@ function assertPlaceholdersDeclared(text: string, c: Cassette): void {
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`${signal} in the middle of ${STREAMS} busy streams: exit 0, every frame the clients saw is in the cassette`, { timeout: 60_000 }, async () => {
+  test(`${signal} in the middle of ${STREAMS} busy streams: exit 0, every frame the clients saw is in the cassette`, {
+    timeout: 60_000,
+  }, async () => {
     const emu = await startEmulator({ bot: { postDelayMs: 300 } });
     const tmp = await tempDir();
     const file = tmp.file(`${signal}.json`);
@@ -85,7 +93,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         // Frames the upstream sent during the close handshake are captured but no longer delivered.
         extra += frames.length - seen.length;
         const closes = c.events.filter((e): e is WsCloseEvent => e.type === 'ws.close' && e.socket === socket);
-        assert.deepEqual(closes.map((e) => [e.by, e.code, e.reason]), [['proxy', 1001, 'directline-vcr stopped']]);
+        assert.deepEqual(
+          closes.map((e) => [e.by, e.code, e.reason]),
+          [['proxy', 1001, 'directline-vcr stopped']],
+        );
       }
       // The POSTs were in flight (the upstream takes 300 ms to answer them): each client got an answer or lost
       // its connection; an exchange is in the cassette exactly when it completed before the recorder stopped.
@@ -93,7 +104,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const recordedPosts = c.events.filter((e): e is HttpEvent => e.type === 'http' && e.route === 'activities.post');
       const answered = posts.filter((p) => 'status' in p && p.status === 200).length;
       assert.equal(recordedPosts.length, answered, `recorded POSTs vs answered ones: ${JSON.stringify(posts)}`);
-      console.log(`${signal} ${JSON.stringify({ framesSeen: busy.map((b) => b.stream.frames.length), capturedNotDelivered: extra, posts })}`);
+      console.log(
+        `${signal} ${JSON.stringify({ framesSeen: busy.map((b) => b.stream.frames.length), capturedNotDelivered: extra, posts })}`,
+      );
     } finally {
       await rec.kill();
       await emu.close();
@@ -102,14 +115,25 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-test(`SIGKILL (${KILL_ROUNDS} moments) with --flush-interval ${FLUSH_MS}: the cassette loads and lacks at most the last ${FLUSH_MS} ms + ${MARGIN_MS} ms`, { timeout: 30_000 + KILL_ROUNDS * 20_000 }, async () => {
+test(`SIGKILL (${KILL_ROUNDS} moments) with --flush-interval ${FLUSH_MS}: the cassette loads and lacks at most the last ${FLUSH_MS} ms + ${MARGIN_MS} ms`, {
+  timeout: 30_000 + KILL_ROUNDS * 20_000,
+}, async () => {
   const emu = await startEmulator({});
   const tmp = await tempDir();
   const results: Array<Record<string, unknown>> = [];
   try {
     for (let round = 0; round < KILL_ROUNDS; round++) {
       const file = tmp.file(`kill-${round}.json`);
-      const rec = await spawnRecorder(['--upstream', emu.domain, '--cassette', file, '--flush-interval', String(FLUSH_MS), '--log-level', 'warn']);
+      const rec = await spawnRecorder([
+        '--upstream',
+        emu.domain,
+        '--cassette',
+        file,
+        '--flush-interval',
+        String(FLUSH_MS),
+        '--log-level',
+        'warn',
+      ]);
       try {
         const busy = await busyStreams(rec, emu, 1000);
         // Kill 0.3 s, 0.8 s, 1.3 s … into the bursts.
@@ -132,16 +156,30 @@ test(`SIGKILL (${KILL_ROUNDS} moments) with --flush-interval ${FLUSH_MS}: the ca
           seenTotal += seen.length;
           onDisk += frames.length;
           assert.ok(frames.length <= seen.length, `the cassette holds ${frames.length} frames, the client saw ${seen.length}`);
-          assert.deepEqual(frames, seen.slice(0, frames.length).map((f) => f.text), 'what is on disk is what the client saw, in order');
+          assert.deepEqual(
+            frames,
+            seen.slice(0, frames.length).map((f) => f.text),
+            'what is on disk is what the client saw, in order',
+          );
           const firstMissing = seen[frames.length];
           if (firstMissing) {
             const gap = killedAt - firstMissing.at;
             worstGapMs = Math.max(worstGapMs, gap);
-            assert.ok(gap <= FLUSH_MS + MARGIN_MS, `a frame the client had ${gap.toFixed(0)} ms before the kill is not on disk (flush interval ${FLUSH_MS} ms + margin ${MARGIN_MS} ms)`);
+            assert.ok(
+              gap <= FLUSH_MS + MARGIN_MS,
+              `a frame the client had ${gap.toFixed(0)} ms before the kill is not on disk (flush interval ${FLUSH_MS} ms + margin ${MARGIN_MS} ms)`,
+            );
           }
         }
         const leftovers = (await readdir(tmp.dir)).filter((n) => n.includes(`kill-${round}`) && n !== `kill-${round}.json`);
-        results.push({ killAfterMs: 300 + 500 * round, framesSeen: seenTotal, framesOnDisk: onDisk, lostFrames: seenTotal - onDisk, oldestLostFrameMsBeforeKill: Math.round(worstGapMs), tempFilesLeft: leftovers.length });
+        results.push({
+          killAfterMs: 300 + 500 * round,
+          framesSeen: seenTotal,
+          framesOnDisk: onDisk,
+          lostFrames: seenTotal - onDisk,
+          oldestLostFrameMsBeforeKill: Math.round(worstGapMs),
+          tempFilesLeft: leftovers.length,
+        });
       } finally {
         await rec.kill();
       }

@@ -43,7 +43,16 @@ async function withRig(emulator: EmulatorOptions, fn: (rig: Rig) => Promise<void
   try {
     rec = await startRecorder({ upstream: `${tap.origin}/v3/directline`, cassette: file, flushIntervalMs: 50 });
     const r = rec;
-    await fn({ emu, tap, rec: r, file, load: async () => { await r.flush(); return loadCassette(file); } });
+    await fn({
+      emu,
+      tap,
+      rec: r,
+      file,
+      load: async () => {
+        await r.flush();
+        return loadCassette(file);
+      },
+    });
   } finally {
     await rec?.close();
     await tap.stop();
@@ -68,9 +77,10 @@ async function revive(tap: Tap, port: number): Promise<void> {
 const http = (c: Cassette): HttpEvent[] => c.events.filter((e): e is HttpEvent => e.type === 'http');
 const opens = (c: Cassette): WsOpenEvent[] => c.events.filter((e): e is WsOpenEvent => e.type === 'ws.open');
 const closes = (c: Cassette): WsCloseEvent[] => c.events.filter((e): e is WsCloseEvent => e.type === 'ws.close');
-const serverFrames = (c: Cassette, socket: number): string[] => c.events
-  .filter((e): e is WsMessageEvent => e.type === 'ws.message' && e.socket === socket && e.from === 'server')
-  .map((e) => decodeFrame(e.data).payload as string);
+const serverFrames = (c: Cassette, socket: number): string[] =>
+  c.events
+    .filter((e): e is WsMessageEvent => e.type === 'ws.message' && e.socket === socket && e.from === 'server')
+    .map((e) => decodeFrame(e.data).payload as string);
 const socketOf = (c: Cassette, conversationId: string): number => {
   const o = opens(c).filter((e) => e.conversationId === conversationId && e.status === 101);
   assert.ok(o.length > 0, `no recorded stream for ${conversationId}`);
@@ -84,7 +94,10 @@ async function startConversation(domain: string, secret: string): Promise<{ id: 
 }
 
 const say = (domain: string, secret: string, id: string, text: string) =>
-  call(domain, 'POST', `/conversations/${encodeURIComponent(id)}/activities`, { bearer: secret, body: { type: 'message', text, from: { id: 'u-faults' } } });
+  call(domain, 'POST', `/conversations/${encodeURIComponent(id)}/activities`, {
+    bearer: secret,
+    body: { type: 'message', text, from: { id: 'u-faults' } },
+  });
 
 test('upstream down at start: 502 with a Direct Line error body for HTTP and stream upgrades; the recorder serves once the upstream is back', async () => {
   const emu = await startEmulator({});
@@ -104,7 +117,10 @@ test('upstream down at start: 502 with a Direct Line error body for HTTP and str
       assert.match(down.json.error.message, /ECONNREFUSED/);
       assert.ok(!down.text.includes(emu.secret), 'the secret is not echoed');
     }
-    const refused = await Stream.open(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/abc/stream?t=x`).then(() => null, (err) => err);
+    const refused = await Stream.open(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/abc/stream?t=x`).then(
+      () => null,
+      (err) => err,
+    );
     assert.equal(refused?.status, 502);
     assert.equal(JSON.parse(refused.body).error.code, 'UpstreamUnreachable');
 
@@ -120,11 +136,20 @@ test('upstream down at start: 502 with a Direct Line error body for HTTP and str
     await rec.flush();
     const c = await loadCassette(file);
     const ev = http(c);
-    assert.deepEqual(ev.map((e) => [e.route, e.response?.status ?? null, e.error?.code ?? null]), [
-      ['conversations.start', null, 'ECONNREFUSED'], ['conversations.start', null, 'ECONNREFUSED'], ['conversations.start', null, 'ECONNREFUSED'],
-      ['conversations.start', 201, null], ['activities.post', 200, null],
-    ]);
-    assert.deepEqual(opens(c).map((o) => o.status), [502, 101]);
+    assert.deepEqual(
+      ev.map((e) => [e.route, e.response?.status ?? null, e.error?.code ?? null]),
+      [
+        ['conversations.start', null, 'ECONNREFUSED'],
+        ['conversations.start', null, 'ECONNREFUSED'],
+        ['conversations.start', null, 'ECONNREFUSED'],
+        ['conversations.start', 201, null],
+        ['activities.post', 200, null],
+      ],
+    );
+    assert.deepEqual(
+      opens(c).map((o) => o.status),
+      [502, 101],
+    );
   } finally {
     await rec.close();
     await tap.stop();
@@ -146,7 +171,7 @@ test('upstream dies under a stream: that client gets 1006, the cassette records 
     const burst = say(rec.domain, emu.secret, a.id, 'burst 300');
     await sa.waitFor(() => sa.count('"burst ') >= 20, 'burst frames on A', 10_000);
     const cut = tap.cut((c) => c.firstLine.includes(`/conversations/${a.id}/stream`));
-    assert.equal(cut, 1, 'the tap found A\'s upstream socket');
+    assert.equal(cut, 1, "the tap found A's upstream socket");
     const closedA = await sa.closed;
     assert.equal(closedA.code, 1006, 'no close frame came from the upstream, so none is forged for the client');
     assert.ok(sa.count('"burst 300/300"') === 0, 'the burst was cut short');
@@ -158,14 +183,24 @@ test('upstream dies under a stream: that client gets 1006, the cassette records 
 
     let c = await load();
     const sockA = socketOf(c, a.id);
-    assert.deepEqual(closes(c).filter((e) => e.socket === sockA).map((e) => [e.by, e.code]), [['server', 1006]]);
+    assert.deepEqual(
+      closes(c)
+        .filter((e) => e.socket === sockA)
+        .map((e) => [e.by, e.code]),
+      [['server', 1006]],
+    );
     const framesA = serverFrames(c, sockA);
-    assert.deepEqual(framesA.slice(0, sa.frames.length), sa.frames.map((f) => f.text), 'every frame A saw is recorded, in order');
+    assert.deepEqual(
+      framesA.slice(0, sa.frames.length),
+      sa.frames.map((f) => f.text),
+      'every frame A saw is recorded, in order',
+    );
     assert.ok(framesA.length - sa.frames.length <= 1, 'at most the frame in flight when the socket died is recorded without reaching A');
 
     // 2. The whole upstream goes away while a POST is in flight and B is streaming.
     const port = tap.port;
-    const postsToB = () => emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`${encodeURIComponent(b.id)}/activities`)).length;
+    const postsToB = () =>
+      emu.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`${encodeURIComponent(b.id)}/activities`)).length;
     const before = postsToB();
     const inFlight = say(rec.domain, emu.secret, b.id, 'lost in flight');
     await eventually(() => postsToB() > before, 'the POST reached the upstream (it takes 400 ms to answer)');
@@ -193,11 +228,22 @@ test('upstream dies under a stream: that client gets 1006, the cassette records 
 
     c = await load();
     const posts = http(c).filter((e) => e.route === 'activities.post' && e.conversationId === b.id);
-    assert.deepEqual(posts.map((e) => [e.response?.status ?? null, e.error?.code ?? null]), [
-      [200, null], [null, 'ECONNRESET'], [null, 'ECONNREFUSED'], [200, null],
-    ]);
+    assert.deepEqual(
+      posts.map((e) => [e.response?.status ?? null, e.error?.code ?? null]),
+      [
+        [200, null],
+        [null, 'ECONNRESET'],
+        [null, 'ECONNREFUSED'],
+        [200, null],
+      ],
+    );
     const sockB = opens(c).find((o) => o.conversationId === b.id && o.status === 101)!.socket;
-    assert.deepEqual(closes(c).filter((e) => e.socket === sockB).map((e) => [e.by, e.code]), [['server', 1006]]);
+    assert.deepEqual(
+      closes(c)
+        .filter((e) => e.socket === sockB)
+        .map((e) => [e.by, e.code]),
+      [['server', 1006]],
+    );
   });
 });
 
@@ -226,7 +272,10 @@ test('slow upstream: a POST that takes 3 s completes, is recorded with its durat
     const c = await load();
     const post = http(c).find((e) => e.route === 'activities.post')!;
     assert.equal(post.response?.status, 200);
-    assert.ok(post.duration >= 2990 && post.duration < tookMs + 50, `recorded duration ${post.duration} ms (client saw ${tookMs.toFixed(0)} ms)`);
+    assert.ok(
+      post.duration >= 2990 && post.duration < tookMs + 50,
+      `recorded duration ${post.duration} ms (client saw ${tookMs.toFixed(0)} ms)`,
+    );
     const reply = c.events.find((e) => e.type === 'ws.message' && JSON.stringify(e.data).includes('You said: take your time'))!;
     assert.ok(reply.t < post.t + post.duration, 'the reply frame is recorded before the POST response');
   });
@@ -241,22 +290,32 @@ test('a client that vanishes mid-stream or mid-handshake gets its upstream socke
     const upstreamSocket = [...tap.connections].find((c) => c.firstLine.includes(`/conversations/${a.id}/stream`));
     assert.ok(upstreamSocket, 'the tap sees the upstream stream');
     s.ws.terminate(); // no close frame, the TCP connection just goes away
-    await Promise.race([upstreamSocket.closed, sleep(3000).then(() => assert.fail('the upstream socket stayed open after the client vanished'))]);
+    await Promise.race([
+      upstreamSocket.closed,
+      sleep(3000).then(() => assert.fail('the upstream socket stayed open after the client vanished')),
+    ]);
     assert.equal((await burst).status, 200);
 
     const c = await eventually(async () => {
       const x = await load();
       return closes(x).some((e) => e.conversationId === a.id) && x;
     }, 'the close in the cassette');
-    assert.deepEqual(closes(c).filter((e) => e.conversationId === a.id).map((e) => [e.by, e.code]), [['client', 1006]]);
+    assert.deepEqual(
+      closes(c)
+        .filter((e) => e.conversationId === a.id)
+        .map((e) => [e.by, e.code]),
+      [['client', 1006]],
+    );
 
     // Mid-handshake: the upgrade request is sent and the client is gone before the recorder answers it.
     const url = new URL(a.streamUrl);
     for (let i = 0; i < 20; i++) {
       await new Promise<void>((resolve) => {
         const sock = connect(rec.port, '127.0.0.1', () => {
-          sock.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: 127.0.0.1:${rec.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+          sock.write(
+            `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: 127.0.0.1:${rec.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+              'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+          );
           setTimeout(() => {
             sock.resetAndDestroy();
             resolve();
@@ -265,7 +324,11 @@ test('a client that vanishes mid-stream or mid-handshake gets its upstream socke
         sock.on('error', () => resolve());
       });
     }
-    await eventually(() => ![...tap.connections].some((c) => c.firstLine.includes('/stream')), () => `upstream streams left open: ${[...tap.connections].map((c) => c.firstLine).join(', ')}`, 5000);
+    await eventually(
+      () => ![...tap.connections].some((c) => c.firstLine.includes('/stream')),
+      () => `upstream streams left open: ${[...tap.connections].map((c) => c.firstLine).join(', ')}`,
+      5000,
+    );
     // The recorder still works.
     const s2 = await Stream.open(a.streamUrl);
     await s2.waitFor(() => s2.count('Welcome') === 1, 'welcome after the vanishing clients');
@@ -289,11 +352,17 @@ test('a request on a kept-alive upstream socket that the upstream closes as it a
     assert.equal(emu.requests.length, before + (res.status === 200 ? 1 : 0), 'a refused request never reached the upstream');
     const c = await load();
     const post = http(c).find((e) => e.route === 'activities.post');
-    assert.equal(res.status, 200, `the client got ${res.status} ${res.text}; recorded as ${JSON.stringify(post?.error ?? post?.response?.status)}`);
+    assert.equal(
+      res.status,
+      200,
+      `the client got ${res.status} ${res.text}; recorded as ${JSON.stringify(post?.error ?? post?.response?.status)}`,
+    );
   });
 });
 
-test(`${CYCLES} connect/disconnect cycles leave no sockets or handles behind (recorder as a child process: /proc/<pid>/fd)`, { timeout: 120_000 }, async () => {
+test(`${CYCLES} connect/disconnect cycles leave no sockets or handles behind (recorder as a child process: /proc/<pid>/fd)`, {
+  timeout: 120_000,
+}, async () => {
   const emu = await startEmulator({ keepAliveMs: 0 });
   const tap = new Tap({ host: '127.0.0.1', port: Number(new URL(emu.url).port) });
   await tap.listen();
@@ -308,60 +377,81 @@ test(`${CYCLES} connect/disconnect cycles leave no sockets or handles behind (re
     // Few lanes: enough overlap to matter, little enough CPU to leave the suites running beside this one alone.
     const LANES = 4;
     // One conversation per lane: streams of one lane never overlap, so the upstream never sees a collision.
-    const lanes = await Promise.all(Array.from({ length: LANES }, () => plainRequest(rec.port, 'POST', '/v3/directline/conversations', emu.secret)));
+    const lanes = await Promise.all(
+      Array.from({ length: LANES }, () => plainRequest(rec.port, 'POST', '/v3/directline/conversations', emu.secret)),
+    );
     const convs = lanes.map((r) => {
       assert.equal(r.status, 201);
       return JSON.parse(r.body) as { conversationId: string; streamUrl: string };
     });
     const counts = { wsClean: 0, wsVanish: 0, http: 0, tcp: 0 };
     const t0 = performance.now();
-    await Promise.all(convs.map(async (conv, lane) => {
-      for (let i = lane; i < CYCLES; i += LANES) {
-        const mode = Math.floor(i / LANES) % 4;
-        if (mode === 0 || mode === 1) {
-          const s = await Stream.open(conv.streamUrl);
-          await s.waitFor(() => s.frames.length >= 1, 'the welcome');
-          if (mode === 0) {
-            await s.close(1000);
-            counts.wsClean++;
+    await Promise.all(
+      convs.map(async (conv, lane) => {
+        for (let i = lane; i < CYCLES; i += LANES) {
+          const mode = Math.floor(i / LANES) % 4;
+          if (mode === 0 || mode === 1) {
+            const s = await Stream.open(conv.streamUrl);
+            await s.waitFor(() => s.frames.length >= 1, 'the welcome');
+            if (mode === 0) {
+              await s.close(1000);
+              counts.wsClean++;
+            } else {
+              s.ws.terminate();
+              await s.closed;
+              counts.wsVanish++;
+            }
+          } else if (mode === 2) {
+            const r = await plainRequest(
+              rec.port,
+              'GET',
+              `/v3/directline/conversations/${encodeURIComponent(conv.conversationId)}/activities`,
+              emu.secret,
+            );
+            assert.equal(r.status, 200);
+            counts.http++;
           } else {
-            s.ws.terminate();
-            await s.closed;
-            counts.wsVanish++;
-          }
-        } else if (mode === 2) {
-          const r = await plainRequest(rec.port, 'GET', `/v3/directline/conversations/${encodeURIComponent(conv.conversationId)}/activities`, emu.secret);
-          assert.equal(r.status, 200);
-          counts.http++;
-        } else {
-          await new Promise<void>((resolve) => {
-            const sock = connect(rec.port, '127.0.0.1', () => {
-              if (i % 2) sock.write('GET /v3/directline/conv'); // half a request line
-              setImmediate(() => sock.destroy());
+            await new Promise<void>((resolve) => {
+              const sock = connect(rec.port, '127.0.0.1', () => {
+                if (i % 2) sock.write('GET /v3/directline/conv'); // half a request line
+                setImmediate(() => sock.destroy());
+              });
+              sock.on('close', () => resolve());
+              sock.on('error', () => {});
             });
-            sock.on('close', () => resolve());
-            sock.on('error', () => {});
-          });
-          counts.tcp++;
+            counts.tcp++;
+          }
         }
-      }
-    }));
+      }),
+    );
     const cyclesMs = performance.now() - t0;
 
     // Everything drains: the upstream sees no connection (idle keep-alive sockets of the recorder's agent are
     // closed by the emulator's 5 s keep-alive timeout), and the recorder holds as many sockets as when it was idle.
-    await eventually(() => tap.open === 0, () => `${tap.open} upstream connections still open: ${[...tap.connections].map((c) => c.firstLine).join(' | ')}`, 15_000, 50);
-    const after = await eventually(async () => {
-      const f = await fdsOf(rec.pid);
-      return f.sockets <= idle.sockets && f.total <= idle.total && f;
-    }, () => 'the recorder to close its sockets', 10_000, 50).catch(async (err) => {
+    await eventually(
+      () => tap.open === 0,
+      () => `${tap.open} upstream connections still open: ${[...tap.connections].map((c) => c.firstLine).join(' | ')}`,
+      15_000,
+      50,
+    );
+    const after = await eventually(
+      async () => {
+        const f = await fdsOf(rec.pid);
+        return f.sockets <= idle.sockets && f.total <= idle.total && f;
+      },
+      () => 'the recorder to close its sockets',
+      10_000,
+      50,
+    ).catch(async (err) => {
       const f = await fdsOf(rec.pid);
       assert.fail(`${(err as Error).message}: idle ${idle.sockets} sockets / ${idle.total} fds, now ${f.sockets} / ${f.total}`);
     });
     assert.equal(after.total, idle.total, `file descriptors: idle ${idle.total}, after ${after.total}`);
     assert.equal(activeHandles(), handlesBefore, 'handles of the test process');
     const rssAfter = rec.rss.last;
-    console.log(`cycles ${JSON.stringify({ cycles: CYCLES, ...counts, ms: Math.round(cyclesMs), recorderSockets: [idle.sockets, after.sockets], recorderFds: [idle.total, after.total], rssMB: [Math.round(rssBefore / 2 ** 20), Math.round(rssAfter / 2 ** 20)], tapConnections: tap.history.length })}`);
+    console.log(
+      `cycles ${JSON.stringify({ cycles: CYCLES, ...counts, ms: Math.round(cyclesMs), recorderSockets: [idle.sockets, after.sockets], recorderFds: [idle.total, after.total], rssMB: [Math.round(rssBefore / 2 ** 20), Math.round(rssAfter / 2 ** 20)], tapConnections: tap.history.length })}`,
+    );
 
     rec.child.kill('SIGTERM');
     assert.deepEqual(await rec.exited, { code: 0, signal: null }, rec.stderr().slice(-2000));
@@ -382,12 +472,23 @@ test(`${CYCLES} connect/disconnect cycles leave no sockets or handles behind (re
 /** One HTTP request on its own connection (no keep-alive), so nothing lingers on the client side. */
 function plainRequest(port: number, method: string, path: string, secret: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent: false, headers: { authorization: `Bearer ${secret}`, connection: 'close' }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent: false,
+        headers: { authorization: `Bearer ${secret}`, connection: 'close' },
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end();

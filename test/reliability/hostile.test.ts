@@ -51,7 +51,12 @@ before(async () => {
   emu = await startEmulator({});
   tap = new Tap({ host: '127.0.0.1', port: Number(new URL(emu.url).port) });
   await tap.listen();
-  rec = await startRecorder({ upstream: `${tap.origin}/v3/directline`, cassette: tmp.file('hostile.json'), maxBodyBytes: RECORDER_MAX_BODY, flushIntervalMs: 50 });
+  rec = await startRecorder({
+    upstream: `${tap.origin}/v3/directline`,
+    cassette: tmp.file('hostile.json'),
+    maxBodyBytes: RECORDER_MAX_BODY,
+    flushIntervalMs: 50,
+  });
   replay = await startReplayer({ cassette: wsCassette(), speed: 0 });
 
   const recStart = async () => {
@@ -71,7 +76,10 @@ before(async () => {
     return url.pathname + url.search;
   };
   targets.push({
-    name: 'recorder', port: rec.port, domain: rec.domain, basePath: '/v3/directline',
+    name: 'recorder',
+    port: rec.port,
+    domain: rec.domain,
+    basePath: '/v3/directline',
     streamPath: async () => pathOf((await recStart()).streamUrl),
     healthy: async () => {
       const conv = await recStart();
@@ -82,7 +90,10 @@ before(async () => {
     upstreamStreams: () => [...tap.connections].filter((c) => c.firstLine.includes('/stream')).length,
   });
   targets.push({
-    name: 'replay', port: replay.port, domain: replay.domain, basePath: '/v3/directline',
+    name: 'replay',
+    port: replay.port,
+    domain: replay.domain,
+    basePath: '/v3/directline',
     streamPath: async () => pathOf((await replayStart()).streamUrl),
     healthy: async () => {
       const conv = await replayStart();
@@ -121,9 +132,19 @@ for (const which of ['recorder', 'replay'] as const) {
       const path = await target.streamPath();
       const id = decodeURIComponent(/conversations\/([^/]+)\/stream/.exec(path)![1]!);
       // The recorder forwards it (the upstream judges it); the replayer refuses it as no JSON activity.
-      for (const body of ['{"type":"message","text":', 'not json at all', '[1,2', '\u0000\u00ff\u0001', '{"type":"message","text":"x"}}}']) {
+      for (const body of [
+        '{"type":"message","text":',
+        'not json at all',
+        '[1,2',
+        '\u0000\u00ff\u0001',
+        '{"type":"message","text":"x"}}}',
+      ]) {
         const bearer = which === 'recorder' ? emu.secret : 'whatever';
-        const r = await call(target.domain, 'POST', `/conversations/${encodeURIComponent(id)}/activities`, { bearer, raw: body, headers: { 'content-type': 'application/json' } });
+        const r = await call(target.domain, 'POST', `/conversations/${encodeURIComponent(id)}/activities`, {
+          bearer,
+          raw: body,
+          headers: { 'content-type': 'application/json' },
+        });
         assert.equal(r.status, 400, `${JSON.stringify(body)} → ${r.status} ${r.text}`);
         assert.equal(typeof r.json?.error?.code, 'string');
       }
@@ -134,18 +155,31 @@ for (const which of ['recorder', 'replay'] as const) {
       const target = t();
       const limit = which === 'recorder' ? RECORDER_MAX_BODY : 64 * 1024 * 1024;
       const requestsBefore = emu.requests.length;
-      const declared = await rawExchange(target.port, [
-        `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${limit + 1}\r\n\r\n{"a":`,
-      ], { untilResponse: true, timeoutMs: 5000 });
+      const declared = await rawExchange(
+        target.port,
+        [
+          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${limit + 1}\r\n\r\n{"a":`,
+        ],
+        { untilResponse: true, timeoutMs: 5000 },
+      );
       assert.equal(declared.status, 413, declared.text.slice(0, 300));
       assert.equal(errorOf(declared.text).code, 'BadArgument');
       // Chunked, no declared length: the limit is found while reading.
       const chunk = Buffer.alloc(1024 * 1024, 0x61);
-      const chunks: Buffer[] = [Buffer.from(`POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`)];
+      const chunks: Buffer[] = [
+        Buffer.from(
+          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+        ),
+      ];
       const needed = Math.ceil((limit + 1) / chunk.length);
-      for (let i = 0; i < needed; i++) chunks.push(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
+      for (let i = 0; i < needed; i++)
+        chunks.push(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
       const streamed = await rawExchange(target.port, chunks, { untilResponse: true, timeoutMs: 15_000 });
-      assert.equal(streamed.status, 413, `chunked over-limit body: ${JSON.stringify(streamed.text.slice(0, 300))} (closed by server: ${streamed.closedByServer})`);
+      assert.equal(
+        streamed.status,
+        413,
+        `chunked over-limit body: ${JSON.stringify(streamed.text.slice(0, 300))} (closed by server: ${streamed.closedByServer})`,
+      );
       assert.equal(errorOf(streamed.text).code, 'BadArgument');
       assert.equal(emu.requests.length, requestsBefore, 'nothing reached the upstream');
       await target.healthy();
@@ -155,18 +189,34 @@ for (const which of ['recorder', 'replay'] as const) {
       const target = t();
       const base = target.basePath;
       const paths = [
-        '/', '/nope', '/v3', `${base}`, `${base}/`, `${base}/conversations/x/y/z`, `${base}/%zz`, `${base}/conversations/%00/activities`,
-        `${base}/../../../../etc/passwd`, `${base}/%2e%2e/%2e%2e/admin`, `${base}/conversations/..%2f..%2fadmin/activities`,
-        `${base}/conversations/${'a'.repeat(6000)}/activities`, `${base}/tokens/generate?${'x='.repeat(2000)}`, '//evil.example/v3/directline/conversations',
+        '/',
+        '/nope',
+        '/v3',
+        `${base}`,
+        `${base}/`,
+        `${base}/conversations/x/y/z`,
+        `${base}/%zz`,
+        `${base}/conversations/%00/activities`,
+        `${base}/../../../../etc/passwd`,
+        `${base}/%2e%2e/%2e%2e/admin`,
+        `${base}/conversations/..%2f..%2fadmin/activities`,
+        `${base}/conversations/${'a'.repeat(6000)}/activities`,
+        `${base}/tokens/generate?${'x='.repeat(2000)}`,
+        '//evil.example/v3/directline/conversations',
       ];
       for (const path of paths) {
-        const r = await rawExchange(target.port, [`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`], { timeoutMs: 5000 });
+        const r = await rawExchange(target.port, [`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`], {
+          timeoutMs: 5000,
+        });
         assert.ok(r.status !== null && r.status >= 400 && r.status < 500, `${path.slice(0, 80)} → ${r.status} ${r.text.slice(0, 200)}`);
         errorOf(r.text);
       }
       // Header section over Node's limit: the server refuses it without a body, and survives.
       const huge = await rawExchange(target.port, [`GET ${base}/${'b'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`], { timeoutMs: 5000 });
-      assert.ok(huge.status === 431 || huge.status === 400 || (huge.status === null && huge.closedByServer), `a 20 kB request line → ${huge.status}`);
+      assert.ok(
+        huge.status === 431 || huge.status === 400 || (huge.status === null && huge.closedByServer),
+        `a 20 kB request line → ${huge.status}`,
+      );
       assert.deepEqual(canary.hits, []);
       await target.healthy();
     });
@@ -191,12 +241,19 @@ for (const which of ['recorder', 'replay'] as const) {
         else assert.ok(r.status !== null && !r.text.includes('canary'), `${line} → ${r.status} ${r.text.slice(0, 200)}`);
       }
       // A forged Host on an ordinary request: the request goes to the configured upstream only.
-      const forged = await rawExchange(target.port, [
-        `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: ${c}\r\nAuthorization: Bearer ${which === 'recorder' ? emu.secret : 'x'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
-      ], { timeoutMs: 5000 });
+      const forged = await rawExchange(
+        target.port,
+        [
+          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: ${c}\r\nAuthorization: Bearer ${which === 'recorder' ? emu.secret : 'x'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+        ],
+        { timeoutMs: 5000 },
+      );
       // 200: the replayer saw bearer x resume a conversation above (the absolute-form stream upgrade with t=x), and a
       // start with a conversation's token answers that conversation, as the service does.
-      assert.ok(forged.status === 201 || forged.status === 200 || forged.status === 404, `forged Host → ${forged.status} ${forged.text.slice(0, 200)}`);
+      assert.ok(
+        forged.status === 201 || forged.status === 200 || forged.status === 404,
+        `forged Host → ${forged.status} ${forged.text.slice(0, 200)}`,
+      );
       if (forged.status === 201 || forged.status === 200) {
         const body = JSON.parse(forged.text.slice(forged.text.indexOf('\r\n\r\n') + 4));
         // The stream URL names the Host the client used (the recorder reflects it by design, the replayer bound to
@@ -219,7 +276,15 @@ for (const which of ['recorder', 'replay'] as const) {
       const target = t();
       const base = target.basePath;
       const before = target.upstreamStreams();
-      for (const path of ['/', '/elsewhere/stream', `${base}/conversations`, `${base}/conversations/abc/activities`, `${base}/conversations/no-such-conversation/stream`, `${base}/conversations/${"x".repeat(300)}/stream?t=x`, `${base}/conversations//stream`]) {
+      for (const path of [
+        '/',
+        '/elsewhere/stream',
+        `${base}/conversations`,
+        `${base}/conversations/abc/activities`,
+        `${base}/conversations/no-such-conversation/stream`,
+        `${base}/conversations/${'x'.repeat(300)}/stream?t=x`,
+        `${base}/conversations//stream`,
+      ]) {
         const r = await rawExchange(target.port, [upgrade(path)], { timeoutMs: 5000 });
         assert.ok(r.status !== null && r.status >= 400 && r.status < 500, `${path} → ${r.status} ${r.text.slice(0, 200)}`);
         // The recorder forwards a stream request for an unknown conversation to the upstream, which refuses it.
@@ -284,7 +349,11 @@ for (const which of ['recorder', 'replay'] as const) {
         assert.ok(ws.socket.destroyed || ws.socket.readableEnded, `${what}: the server closed the connection`);
         assert.ok(codes.includes(ws.closeCode() ?? -1), `${what}: close code ${ws.closeCode()} (expected ${codes.join('/')})`);
         ws.socket.destroy();
-        await eventually(() => target.upstreamStreams() <= before, () => `${what}: ${target.upstreamStreams() - before} upstream stream(s) still open`, 3000);
+        await eventually(
+          () => target.upstreamStreams() <= before,
+          () => `${what}: ${target.upstreamStreams() - before} upstream stream(s) still open`,
+          3000,
+        );
       }
       await target.healthy();
     });
@@ -316,7 +385,11 @@ test('replay: a malformed handshake does not use up the recorded socket a real c
   const gen = await call(replay.domain, 'POST', '/tokens/generate', { bearer: 'x', body: { user: { id: 'dl_ordinal' } } });
   const st = await call(replay.domain, 'POST', '/conversations', { bearer: gen.json.token, body: { user: { id: 'dl_ordinal' } } });
   const u = new URL(st.json.streamUrl);
-  const bad = await rawExchange(replay.port, [`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`], { timeoutMs: 3000 });
+  const bad = await rawExchange(
+    replay.port,
+    [`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`],
+    { timeoutMs: 3000 },
+  );
   assert.equal(bad.status, 400);
   assert.match(errorOf(bad.text).message, /Sec-WebSocket-Key/);
   // The recorded socket #1 carries a keep-alive that the POST "burst 3" causes: the real client, whose upgrade is the
@@ -324,7 +397,10 @@ test('replay: a malformed handshake does not use up the recorded socket a real c
   const s = await Stream.open(st.json.streamUrl);
   const path = `/conversations/${encodeURIComponent(st.json.conversationId)}/activities`;
   for (const text of ['hello', 'burst 3']) {
-    const r = await call(replay.domain, 'POST', path, { bearer: st.json.token, body: { type: 'message', text, from: { id: 'dl_ordinal' }, channelData: { clientActivityID: `o-${text}` } } });
+    const r = await call(replay.domain, 'POST', path, {
+      bearer: st.json.token,
+      body: { type: 'message', text, from: { id: 'dl_ordinal' }, channelData: { clientActivityID: `o-${text}` } },
+    });
     assert.equal(r.status, 200, r.text);
   }
   await s.waitFor(() => s.frames.some((f) => f.text === ''), 'the recorded keep-alive of socket #1', 3000);
@@ -341,13 +417,22 @@ test('deeply nested JSON from a client (POST body, WebSocket frame) does not kil
   for (const via of ['POST body', 'WebSocket frame'] as const) {
     const depth = via === 'POST body' ? 3000 : 2000;
     const nested = `{"type":"message","text":"deep","from":{"id":"u"},"channelData":${'['.repeat(depth)}1${']'.repeat(depth)}}`;
-    const child = await spawnRecorder(['--upstream', emu.domain, '--cassette', tmp.file(`deep-${via.replace(' ', '-')}.json`), '--log-level', 'warn']);
+    const child = await spawnRecorder([
+      '--upstream',
+      emu.domain,
+      '--cassette',
+      tmp.file(`deep-${via.replace(' ', '-')}.json`),
+      '--log-level',
+      'warn',
+    ]);
     try {
       const st = await call(child.domain, 'POST', '/conversations', { bearer: emu.secret });
       assert.equal(st.status, 201);
       if (via === 'POST body') {
         await call(child.domain, 'POST', `/conversations/${encodeURIComponent(st.json.conversationId)}/activities`, {
-          bearer: emu.secret, raw: nested, headers: { 'content-type': 'application/json' },
+          bearer: emu.secret,
+          raw: nested,
+          headers: { 'content-type': 'application/json' },
         }).catch(() => undefined);
       } else {
         const s = await Stream.open(st.json.streamUrl);
@@ -357,9 +442,21 @@ test('deeply nested JSON from a client (POST body, WebSocket frame) does not kil
       }
       await sleep(300);
       const alive = child.child.exitCode === null && child.child.signalCode === null;
-      const next = alive ? await call(child.domain, 'POST', '/conversations', { bearer: emu.secret }).then((r) => r.status, () => 0) : 0;
+      const next = alive
+        ? await call(child.domain, 'POST', '/conversations', { bearer: emu.secret }).then(
+            (r) => r.status,
+            () => 0,
+          )
+        : 0;
       if (!alive || next !== 201) {
-        problems.push(`${via} nested ${depth} deep: recorder ${alive ? `answered the next request with ${next}` : `exited (${child.child.exitCode ?? child.child.signalCode})`}: ${child.stderr().split('\n').find((l) => l.includes('Error')) ?? ''}`);
+        problems.push(
+          `${via} nested ${depth} deep: recorder ${alive ? `answered the next request with ${next}` : `exited (${child.child.exitCode ?? child.child.signalCode})`}: ${
+            child
+              .stderr()
+              .split('\n')
+              .find((l) => l.includes('Error')) ?? ''
+          }`,
+        );
       }
     } finally {
       await child.kill();
@@ -390,7 +487,11 @@ describe('hostile cassettes', () => {
     ['an unknown event type', JSON.stringify({ ...good, events: [{ ...good.events[0], type: 'ftp' }] }), /events\[0\]/],
     ['a negative time', JSON.stringify({ ...good, events: [{ ...good.events[0], t: -1 }] }), /events\[0\]\.t/],
     ['time going backwards', JSON.stringify({ ...good, events: [good.events[1], good.events[0]] }), /time goes backwards/],
-    ['an HTTP status of 42', JSON.stringify({ ...good, events: [{ ...good.events[0], response: { status: 42, headers: {}, body: null } }] }), /status/],
+    [
+      'an HTTP status of 42',
+      JSON.stringify({ ...good, events: [{ ...good.events[0], response: { status: 42, headers: {}, body: null } }] }),
+      /status/,
+    ],
     ['an extra top-level key', JSON.stringify({ ...good, extra: true }), /invalid cassette/],
     ['a UTF-8 BOM', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(goodText)]), /not valid JSON/],
     ['UTF-16', Buffer.from(goodText, 'utf16le'), /not valid JSON/],
@@ -408,24 +509,39 @@ describe('hostile cassettes', () => {
         assert.match(err.message, message);
         return true;
       });
-      await assert.rejects(startReplayer({ cassette: file, speed: 0 }), (err: unknown) => err instanceof CassetteError && err.message.includes(file));
+      await assert.rejects(
+        startReplayer({ cassette: file, speed: 0 }),
+        (err: unknown) => err instanceof CassetteError && err.message.includes(file),
+      );
     });
   }
 
   test('missing file and a file over the size limit: CassetteError naming the file', async () => {
     const missing = tmp.file('no-such-cassette.json');
-    await assert.rejects(loadCassette(missing), (err: unknown) => err instanceof CassetteError && /ENOENT/.test(err.message) && err.message.includes(missing));
+    await assert.rejects(
+      loadCassette(missing),
+      (err: unknown) => err instanceof CassetteError && /ENOENT/.test(err.message) && err.message.includes(missing),
+    );
     // A sparse file just over the default limit of 512 MiB costs no disk and is refused before it is read.
     const big = tmp.file('huge.json');
     const fh = await open(big, 'w');
     await fh.truncate(512 * 1024 * 1024 + 1);
     await fh.close();
-    await assert.rejects(loadCassette(big), (err: unknown) => err instanceof CassetteError && /over the limit/.test(err.message) && err.message.includes(big));
-    await assert.rejects(startReplayer({ cassette: big }), (err: unknown) => err instanceof CassetteError && /over the limit/.test(err.message));
+    await assert.rejects(
+      loadCassette(big),
+      (err: unknown) => err instanceof CassetteError && /over the limit/.test(err.message) && err.message.includes(big),
+    );
+    await assert.rejects(
+      startReplayer({ cassette: big }),
+      (err: unknown) => err instanceof CassetteError && /over the limit/.test(err.message),
+    );
     // A small explicit limit applies to an ordinary cassette too.
     const ok = tmp.file('ok.json');
     await writeFile(ok, goodText);
-    await assert.rejects(loadCassette(ok, { maxBytes: 100 }), (err: unknown) => err instanceof CassetteError && /over the limit of 100 bytes/.test(err.message));
+    await assert.rejects(
+      loadCassette(ok, { maxBytes: 100 }),
+      (err: unknown) => err instanceof CassetteError && /over the limit of 100 bytes/.test(err.message),
+    );
   });
 
   // Found here: loadCassette once let readFile() errors (EISDIR for a folder) escape as plain Node errors.
@@ -454,7 +570,9 @@ describe('hostile cassettes', () => {
     const start = c.events.find((e) => e.type === 'http' && e.route === 'conversations.start')!;
     if (start.type !== 'http' || !start.response?.body || !('json' in start.response.body)) throw new Error('fixture changed');
     Object.assign(start.response.body.json as object, { deep: '@DEEP@', big: 'x'.repeat(5_000_000), constructor: 'c' });
-    const text = stringifyCassette(c).replace('"@DEEP@"', deep).replace('"constructor":"c"', '"constructor":"c","__proto__":{"polluted":true}');
+    const text = stringifyCassette(c)
+      .replace('"@DEEP@"', deep)
+      .replace('"constructor":"c"', '"constructor":"c","__proto__":{"polluted":true}');
     const file = tmp.file('pathological.json');
     await writeFile(file, text);
     const loaded = await loadCassette(file);
@@ -465,7 +583,10 @@ describe('hostile cassettes', () => {
       assert.equal(gen.status, 200);
       const st = await call(r.domain, 'POST', '/conversations', { bearer: gen.json.token, body: {} });
       // A body too deep to substitute fails as a clear 5xx with an error body; the server keeps serving.
-      assert.ok(st.status === 201 || (st.status >= 500 && typeof st.json?.error?.code === 'string'), `start → ${st.status} ${st.text.slice(0, 200)}`);
+      assert.ok(
+        st.status === 201 || (st.status >= 500 && typeof st.json?.error?.code === 'string'),
+        `start → ${st.status} ${st.text.slice(0, 200)}`,
+      );
       assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
       const again = await call(r.domain, 'POST', '/tokens/generate', { bearer: 'x', body: {} });
       assert.equal(again.status, 200, 'still serving');

@@ -60,9 +60,15 @@ interface Outcome {
 test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the recorder: nothing lost, duplicated or reordered; RSS bounded`, {
   timeout: SECONDS * 1000 + 180_000,
 }, async () => {
-  const emu = EMULATOR === 'inline'
-    ? await startEmulator({ keepAliveMs: KEEPALIVE_MS }).then((e) => ({ pid: process.pid, domain: e.domain, secret: e.secret, close: () => e.close() }))
-    : await spawnEmulator({ keepAliveMs: KEEPALIVE_MS });
+  const emu =
+    EMULATOR === 'inline'
+      ? await startEmulator({ keepAliveMs: KEEPALIVE_MS }).then((e) => ({
+          pid: process.pid,
+          domain: e.domain,
+          secret: e.secret,
+          close: () => e.close(),
+        }))
+      : await spawnEmulator({ keepAliveMs: KEEPALIVE_MS });
   const lag = monitorEventLoopDelay({ resolution: 20 });
   const tmp = await tempDir('dlvcr-soak-');
   const file = tmp.file('soak.json');
@@ -93,10 +99,19 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
         let post: Pick<Awaited<ReturnType<typeof call>>, 'status' | 'headers' | 'text' | 'json'>;
         for (let attempt = 0; ; attempt++) {
           const sent = call(target, 'POST', `/conversations/${encodeURIComponent(conversationId)}/activities`, {
-            bearer: emu.secret, body: { type: 'message', text: `burst ${BURST}`, from: { id: `soak-user-${i}` } }, timeoutMs: ROUND_TIMEOUT_MS,
+            bearer: emu.secret,
+            body: { type: 'message', text: `burst ${BURST}`, from: { id: `soak-user-${i}` } },
+            timeoutMs: ROUND_TIMEOUT_MS,
           });
           // Baseline only: the same keep-alive race hits the clients themselves against the emulator (5 s idle timeout).
-          post = BASELINE ? await sent.catch((err: Error) => ({ status: 502, headers: new Headers(), text: `ECONNRESET ${err.message}`, json: undefined })) : await sent;
+          post = BASELINE
+            ? await sent.catch((err: Error) => ({
+                status: 502,
+                headers: new Headers(),
+                text: `ECONNRESET ${err.message}`,
+                json: undefined,
+              }))
+            : await sent;
           // Known recorder issue (RELIABILITY.md): a request sent on a pooled keep-alive socket that the upstream
           // closed at the same moment is answered 502 ECONNRESET instead of being retried. The upstream never saw
           // it, so the client may send it again, as DirectLineJS does on a 5xx. Counted, checked below, reported.
@@ -107,7 +122,11 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
           break;
         }
         if (post.status !== 200) failedAt.push(Math.round((performance.now() - began) / 100) / 10);
-        assert.equal(post.status, 200, `conversation ${i} round ${rounds + 1} (${((performance.now() - began) / 1000).toFixed(1)} s): POST answered ${post.status} ${post.text}`);
+        assert.equal(
+          post.status,
+          200,
+          `conversation ${i} round ${rounds + 1} (${((performance.now() - began) / 1000).toFixed(1)} s): POST answered ${post.status} ${post.text}`,
+        );
         postIds.push(post.json.id);
         rounds++;
         await stream.waitFor(() => stream.count(last) >= rounds, `conversation ${i}: burst of round ${rounds}`, ROUND_TIMEOUT_MS);
@@ -125,19 +144,33 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
     const probe = async (base: string, into: Array<[number, number]>) => {
       while (performance.now() < deadline) {
         const t = performance.now();
-        await fetch(`${base}/__probe`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.arrayBuffer(), () => undefined);
+        await fetch(`${base}/__probe`, { signal: AbortSignal.timeout(30_000) }).then(
+          (r) => r.arrayBuffer(),
+          () => undefined,
+        );
         into.push([Math.round((t - began) / 100) / 10, Math.round(performance.now() - t)]);
         await sleep(100);
       }
     };
-    const probing = Promise.all([probe(rec.domain.replace(/\/v3\/directline$/, ''), probes.recorder), probe(new URL(emu.domain).origin, probes.emulator)]);
+    const probing = Promise.all([
+      probe(rec.domain.replace(/\/v3\/directline$/, ''), probes.recorder),
+      probe(new URL(emu.domain).origin, probes.emulator),
+    ]);
 
     const settled = await Promise.allSettled(Array.from({ length: CONVERSATIONS }, (_, i) => runConversation(i)));
     await probing;
-    const worst = (list: Array<[number, number]>) => [...list].sort((x, y) => y[1] - x[1]).slice(0, 3).map(([at, ms]) => `${ms} ms at ${at} s`);
+    const worst = (list: Array<[number, number]>) =>
+      [...list]
+        .sort((x, y) => y[1] - x[1])
+        .slice(0, 3)
+        .map(([at, ms]) => `${ms} ms at ${at} s`);
     const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [`#${i}: ${(s.reason as Error).message}`] : []));
-    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${CONVERSATIONS} conversations failed; failed POSTs at (s): ${JSON.stringify(failedAt.slice(0, 60))}; ` +
-      `slowest recorder probes: ${worst(probes.recorder)}; slowest emulator probes: ${worst(probes.emulator)}; peak RSS ${(rec.rss.peak / MB).toFixed(0)} MB; recorder stderr: ${rec.stderr().slice(-600)}`);
+    assert.deepEqual(
+      failures.slice(0, 5),
+      [],
+      `${failures.length} of ${CONVERSATIONS} conversations failed; failed POSTs at (s): ${JSON.stringify(failedAt.slice(0, 60))}; ` +
+        `slowest recorder probes: ${worst(probes.recorder)}; slowest emulator probes: ${worst(probes.emulator)}; peak RSS ${(rec.rss.peak / MB).toFixed(0)} MB; recorder stderr: ${rec.stderr().slice(-600)}`,
+    );
     const outcomes = settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
     const loadSeconds = (performance.now() - began) / 1000;
     lag.disable();
@@ -156,25 +189,51 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       clientFrames += o.stream.frames.length;
       clientActivities += seen.length;
       const seqs = seen.map((a) => seqOf(a.id));
-      assert.ok(seen.every((a) => typeof a.id === 'string' && a.id.startsWith(`${o.conversationId}|`)), `conversation ${o.i}: an activity of another conversation`);
-      assert.deepEqual(seqs, seqs.map((_, k) => k), `conversation ${o.i}: activity sequence numbers must be 0..n-1 (lost, duplicated or reordered)`);
+      assert.ok(
+        seen.every((a) => typeof a.id === 'string' && a.id.startsWith(`${o.conversationId}|`)),
+        `conversation ${o.i}: an activity of another conversation`,
+      );
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, k) => k),
+        `conversation ${o.i}: activity sequence numbers must be 0..n-1 (lost, duplicated or reordered)`,
+      );
       // welcome + per round: echo, typing, BURST messages
       assert.equal(seen.length, 1 + o.rounds * (BURST + 2), `conversation ${o.i}: ${seen.length} activities for ${o.rounds} rounds`);
-      const stored = await call(emu.domain, 'GET', `/conversations/${encodeURIComponent(o.conversationId)}/activities`, { bearer: emu.secret });
+      const stored = await call(emu.domain, 'GET', `/conversations/${encodeURIComponent(o.conversationId)}/activities`, {
+        bearer: emu.secret,
+      });
       assert.equal(stored.status, 200);
-      assert.deepEqual(seen.filter((a) => a.type !== 'typing').map((a) => a.id), stored.json.activities.map((a: any) => a.id), `conversation ${o.i}: stored activities`);
-      assert.deepEqual(o.postIds, seen.filter((a) => a.from?.role === 'user').map((a) => a.id), `conversation ${o.i}: POST ids are the echoes' ids`);
+      assert.deepEqual(
+        seen.filter((a) => a.type !== 'typing').map((a) => a.id),
+        stored.json.activities.map((a: any) => a.id),
+        `conversation ${o.i}: stored activities`,
+      );
+      assert.deepEqual(
+        o.postIds,
+        seen.filter((a) => a.from?.role === 'user').map((a) => a.id),
+        `conversation ${o.i}: POST ids are the echoes' ids`,
+      );
       assert.equal(o.closedCode, 1000);
     }
 
     roundMs.sort((x, y) => x - y);
     const pct = (q: number) => Math.round(roundMs[Math.min(roundMs.length - 1, Math.floor(q * roundMs.length))] ?? 0);
     if (BASELINE) {
-      console.log(`soak-baseline ${JSON.stringify({
-        conversations: CONVERSATIONS, seconds: SECONDS, rounds: roundsDone, clientResets: [...resets.values()].reduce((a, b) => a + b, 0), clientFrames, framesPerSecond: Math.round(clientFrames / loadSeconds),
-        roundMs: { p50: pct(0.5), p99: pct(0.99), max: Math.round(roundMs.at(-1) ?? 0) }, cpuSeconds: cpu, testLoopLagMaxMs: Math.round(lag.max / 1e6),
-        slowestProbeMs: { emulator: worst(probes.emulator)[0] },
-      })}`);
+      console.log(
+        `soak-baseline ${JSON.stringify({
+          conversations: CONVERSATIONS,
+          seconds: SECONDS,
+          rounds: roundsDone,
+          clientResets: [...resets.values()].reduce((a, b) => a + b, 0),
+          clientFrames,
+          framesPerSecond: Math.round(clientFrames / loadSeconds),
+          roundMs: { p50: pct(0.5), p99: pct(0.99), max: Math.round(roundMs.at(-1) ?? 0) },
+          cpuSeconds: cpu,
+          testLoopLagMaxMs: Math.round(lag.max / 1e6),
+          slowestProbeMs: { emulator: worst(probes.emulator)[0] },
+        })}`,
+      );
       return;
     }
 
@@ -219,31 +278,62 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       // upstream sent while the client's close handshake was under way: the recorder captures them as they come
       // from the upstream but can no longer deliver them (the client socket is CLOSING). Nothing else may differ.
       const k = seen.findIndex((text, j) => recorded[j] !== text);
-      assert.ok(k < 0 && recorded.length >= seen.length, `conversation ${o.i}: cassette has ${recorded.length} frames, the client saw ${seen.length}; first difference at ${k}: ${JSON.stringify(recorded[k])} vs ${JSON.stringify(seen[k])}`);
+      assert.ok(
+        k < 0 && recorded.length >= seen.length,
+        `conversation ${o.i}: cassette has ${recorded.length} frames, the client saw ${seen.length}; first difference at ${k}: ${JSON.stringify(recorded[k])} vs ${JSON.stringify(seen[k])}`,
+      );
       const extra = recorded.slice(seen.length);
-      assert.ok(extra.length <= 2 && extra.every((x) => x === ''), `conversation ${o.i}: frames in the cassette the client never saw: ${JSON.stringify(extra).slice(0, 300)}`);
+      assert.ok(
+        extra.length <= 2 && extra.every((x) => x === ''),
+        `conversation ${o.i}: frames in the cassette the client never saw: ${JSON.stringify(extra).slice(0, 300)}`,
+      );
       undeliveredKeepAlives += extra.length;
-      assert.deepEqual((closeOf.get(socket) ?? []).map((c) => [c.by, c.code]), [['client', 1000]], `conversation ${o.i}: the close`);
+      assert.deepEqual(
+        (closeOf.get(socket) ?? []).map((c) => [c.by, c.code]),
+        [['client', 1000]],
+        `conversation ${o.i}: the close`,
+      );
       const all = postsOf.get(o.conversationId) ?? [];
       const posts = all.filter((p) => p.response !== null);
       const reset = all.filter((p) => p.response === null);
       assert.equal(reset.length, resets.get(o.i) ?? 0, `conversation ${o.i}: recorded upstream errors vs the 502s the client got`);
       assert.ok(reset.every((p) => p.error?.code === 'ECONNRESET'));
-      assert.deepEqual(posts.map((p) => p.response?.status), o.postIds.map(() => 200), `conversation ${o.i}: recorded POSTs`);
-      assert.deepEqual(posts.map((p) => (p.response?.body as { json: { id: string } }).json.id), o.postIds, `conversation ${o.i}: recorded POST ids, in order`);
+      assert.deepEqual(
+        posts.map((p) => p.response?.status),
+        o.postIds.map(() => 200),
+        `conversation ${o.i}: recorded POSTs`,
+      );
+      assert.deepEqual(
+        posts.map((p) => (p.response!.body as { json: { id: string } }).json.id),
+        o.postIds,
+        `conversation ${o.i}: recorded POST ids, in order`,
+      );
     }
 
     const peakMb = rec.rss.peak / MB;
     const summary = {
-      conversations: CONVERSATIONS, seconds: SECONDS, burst: BURST, pauseMs: PAUSE_MS,
+      conversations: CONVERSATIONS,
+      seconds: SECONDS,
+      burst: BURST,
+      pauseMs: PAUSE_MS,
       loadSeconds: Number(loadSeconds.toFixed(1)),
-      rounds: roundsDone, upstreamResets502: [...resets.values()].reduce((a, b) => a + b, 0), clientFrames, undeliveredKeepAlives, clientActivities,
+      rounds: roundsDone,
+      upstreamResets502: [...resets.values()].reduce((a, b) => a + b, 0),
+      clientFrames,
+      undeliveredKeepAlives,
+      clientActivities,
       framesPerSecond: Math.round(clientFrames / loadSeconds),
       roundMs: { p50: pct(0.5), p99: pct(0.99), max: Math.round(roundMs.at(-1) ?? 0) },
-      cpuSeconds: cpu, testLoopLagMaxMs: Math.round(lag.max / 1e6), emulator: EMULATOR,
+      cpuSeconds: cpu,
+      testLoopLagMaxMs: Math.round(lag.max / 1e6),
+      emulator: EMULATOR,
       slowestProbeMs: { recorder: worst(probes.recorder)[0], emulator: worst(probes.emulator)[0] },
-      cassetteEvents: events.length, cassetteMB: Number((size / MB).toFixed(1)),
-      rssStartMB: Number((rssAtStart / MB).toFixed(0)), rssPeakMB: Number(peakMb.toFixed(0)), rssBudgetMB: MAX_RSS_MB, rssSamples: rec.rss.samples,
+      cassetteEvents: events.length,
+      cassetteMB: Number((size / MB).toFixed(1)),
+      rssStartMB: Number((rssAtStart / MB).toFixed(0)),
+      rssPeakMB: Number(peakMb.toFixed(0)),
+      rssBudgetMB: MAX_RSS_MB,
+      rssSamples: rec.rss.samples,
     };
     console.log(`soak ${JSON.stringify(summary)}`);
     assert.ok(roundsDone >= CONVERSATIONS, `every conversation completed at least one round (${roundsDone} rounds)`);

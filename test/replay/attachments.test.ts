@@ -13,7 +13,10 @@ import { StreamClient, startConversation } from './helpers.js';
 import { call } from '../support/http.js';
 import { tempDir, type TempDir } from '../support/fs.js';
 
-const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ff0c6c2d2a0000000049454e44ae426082', 'hex');
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ff0c6c2d2a0000000049454e44ae426082',
+  'hex',
+);
 const USER = 'dl_att-user';
 
 let tmp: TempDir;
@@ -35,10 +38,17 @@ async function replayer(...args: Parameters<typeof startReplayer>): Promise<Repl
 /** What Web Chat sends for a message with two files: an activity part and the files (fetch + FormData). */
 function uploadTwoFiles(domain: string, conversationId: string, token: string): Promise<Response> {
   const form = new FormData();
-  form.append('activity', new Blob([JSON.stringify({ type: 'message', text: 'two files', from: { id: USER } })], { type: 'application/vnd.microsoft.activity' }));
+  form.append(
+    'activity',
+    new Blob([JSON.stringify({ type: 'message', text: 'two files', from: { id: USER } })], { type: 'application/vnd.microsoft.activity' }),
+  );
   form.append('file', new Blob([PNG], { type: 'image/png' }), 'pic.png');
   form.append('file', new Blob(['never fetched'], { type: 'text/plain' }), 'notes.txt');
-  return fetch(`${domain}/conversations/${conversationId}/upload?userId=${USER}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  return fetch(`${domain}/conversations/${conversationId}/upload?userId=${USER}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
 }
 
 async function assertNotRecorded(url: string): Promise<void> {
@@ -54,7 +64,7 @@ async function assertNotRecorded(url: string): Promise<void> {
 }
 
 describe('record an upload against the emulator, replay it without the emulator', () => {
-  it('the echo\'s contentUrls point at the replayer (stream and poll) and serve the recorded bytes in every session; the file never fetched is a 404 saying so', async () => {
+  it("the echo's contentUrls point at the replayer (stream and poll) and serve the recorded bytes in every session; the file never fetched is a 404 saying so", async () => {
     const cassette = tmp.file('upload.json');
     const emu = await startEmulator();
     const rec = await startRecorder({ upstream: emu.domain, cassette });
@@ -86,9 +96,19 @@ describe('record an upload against the emulator, replay it without the emulator'
       await stream.arrivalOf('Received 2 attachment(s)');
       const echo = stream.activities().find((a) => a.text === 'two files')!;
       const urls = echo.attachments!.map((a) => a.contentUrl as string);
-      assert.deepEqual(urls, paths.map((p) => r.url + p), `session ${n}: same paths, on the replayer`);
-      const polled = (await call(r.domain, 'GET', `/conversations/${conv.conversationId}/activities`, { bearer: conv.token })).body.activities.find((a: any) => a.text === 'two files');
-      assert.deepEqual(polled.attachments.map((a: any) => a.contentUrl), urls, `session ${n}: the poll serves the same URLs`);
+      assert.deepEqual(
+        urls,
+        paths.map((p) => r.url + p),
+        `session ${n}: same paths, on the replayer`,
+      );
+      const polled = (
+        await call(r.domain, 'GET', `/conversations/${conv.conversationId}/activities`, { bearer: conv.token })
+      ).body.activities.find((a: any) => a.text === 'two files');
+      assert.deepEqual(
+        polled.attachments.map((a: any) => a.contentUrl),
+        urls,
+        `session ${n}: the poll serves the same URLs`,
+      );
 
       const file = await fetch(urls[0]!);
       assert.equal(file.status, 200);
@@ -99,7 +119,13 @@ describe('record an upload against the emulator, replay it without the emulator'
     }
     const summary = r.summary();
     assert.equal(summary.conversations, 2);
-    assert.deepEqual(summary.unmatchedRequests.map((u) => [u.method, u.route, u.path]), [['GET', 'attachment', paths[1]], ['GET', 'attachment', paths[1]]]);
+    assert.deepEqual(
+      summary.unmatchedRequests.map((u) => [u.method, u.route, u.path]),
+      [
+        ['GET', 'attachment', paths[1]],
+        ['GET', 'attachment', paths[1]],
+      ],
+    );
   });
 });
 
@@ -116,16 +142,34 @@ function pictureCassette(): Cassette {
   c.start(0, { bearer: 'DLVCR_SECRET_1' });
   c.open(100);
   const t = b.placeholder('DLVCR_STREAMTOKEN_7');
-  c.frame(150, [c.bot('a picture', {
-    attachments: [
-      { contentType: 'image/png', name: 'pic.png', contentUrl: `${UPSTREAM_ORIGIN}/attachments/${CONV}/f1/0?t=${t}`, thumbnailUrl: `${UPSTREAM_ORIGIN}/attachments/${CONV}/f1/thumb` },
-      { contentType: 'image/png', contentUrl: 'https://cdn.example.test/pic.png' },
+  c.frame(
+    150,
+    [
+      c.bot('a picture', {
+        attachments: [
+          {
+            contentType: 'image/png',
+            name: 'pic.png',
+            contentUrl: `${UPSTREAM_ORIGIN}/attachments/${CONV}/f1/0?t=${t}`,
+            thumbnailUrl: `${UPSTREAM_ORIGIN}/attachments/${CONV}/f1/thumb`,
+          },
+          { contentType: 'image/png', contentUrl: 'https://cdn.example.test/pic.png' },
+        ],
+      }),
     ],
-  })], '0');
+    '0',
+  );
   b.events.push({
-    type: 'http', t: 300, conversationId: CONV, route: 'attachment',
+    type: 'http',
+    t: 300,
+    conversationId: CONV,
+    route: 'attachment',
     request: { method: 'GET', path: `/attachments/${CONV}/f1/0`, query: { t }, headers: {}, body: null },
-    response: { status: 200, headers: { 'content-type': 'image/png', 'cache-control': 'private' }, body: { base64: PNG.toString('base64') } },
+    response: {
+      status: 200,
+      headers: { 'content-type': 'image/png', 'cache-control': 'private' },
+      body: { base64: PNG.toString('base64') },
+    },
     duration: 20,
   });
   c.close(500, 'client', 1005);
@@ -147,7 +191,8 @@ describe('attachment URLs with the conversation id in them', () => {
       assert.ok(!m[1]!.startsWith('DLVCR_'), 'the placeholder became a synthetic token');
       assert.equal(pic!.thumbnailUrl, `${r.url}/attachments/${conv.conversationId}/f1/thumb`);
       assert.equal(cdn!.contentUrl, 'https://cdn.example.test/pic.png', 'another origin: untouched');
-      const polled = (await call(r.domain, 'GET', `/conversations/${conv.conversationId}/activities`, { bearer: conv.token })).body.activities[0];
+      const polled = (await call(r.domain, 'GET', `/conversations/${conv.conversationId}/activities`, { bearer: conv.token })).body
+        .activities[0];
       assert.equal(polled.attachments[0].thumbnailUrl, pic!.thumbnailUrl);
 
       const file = await fetch(pic!.contentUrl as string);
@@ -173,10 +218,18 @@ describe('attachment URLs with the conversation id in them', () => {
     await stream.opened;
     const boundary = '----liveBoundary';
     const body = multipartBody(boundary, [
-      { name: 'activity', contentType: 'application/vnd.microsoft.activity', body: JSON.stringify({ type: 'message', text: 'see file', from: { id: conv.userId } }) },
+      {
+        name: 'activity',
+        contentType: 'application/vnd.microsoft.activity',
+        body: JSON.stringify({ type: 'message', text: 'see file', from: { id: conv.userId } }),
+      },
       { name: 'file', filename: 'hello.txt', contentType: 'text/plain', body: 'hello file' },
     ]);
-    const up = await call(r.domain, 'POST', `/conversations/${conv.conversationId}/upload?userId=${conv.userId}`, { bearer: conv.token, raw: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    const up = await call(r.domain, 'POST', `/conversations/${conv.conversationId}/upload?userId=${conv.userId}`, {
+      bearer: conv.token,
+      raw: body,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    });
     assert.equal(up.status, 200);
     await stream.arrivalOf('Received 1 attachment(s)');
     const echo = stream.activities().find((a) => a.text === 'see file')!;

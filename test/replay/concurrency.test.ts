@@ -13,25 +13,31 @@ after(async () => {
 });
 
 describe('sessions', () => {
-  it('100 concurrent clients each get their own full conversation and never see another one\'s frames', async () => {
+  it("100 concurrent clients each get their own full conversation and never see another one's frames", async () => {
     const r = await startReplayer({ cassette: wsCassette(), speed: 4 });
     open.push(r);
     const N = 100;
     const started = performance.now();
-    const results = await Promise.all(Array.from({ length: N }, async (_, i) => {
-      const conv = await startConversation(r.domain, { userId: `dl_client-${i}` });
-      const stream = new StreamClient(conv.streamUrl);
-      await stream.opened;
-      const path = `/conversations/${conv.conversationId}/activities`;
-      await stream.arrivalOf('Welcome to the emulator bot!', 15000);
-      for (const [text, until] of [['hello', 'You said: hello'], ['burst 3', 'burst 3/3'], ['slow', 'slow reply']] as const) {
-        const res = await call(r.domain, 'POST', path, { bearer: conv.token, body: userMessage(text, conv.userId, `cid-${i}-${text}`) });
-        assert.equal(res.status, 200);
-        await stream.arrivalOf(until, 15000);
-      }
-      stream.close();
-      return { i, conv, activities: stream.activities(), texts: stream.texts() };
-    }));
+    const results = await Promise.all(
+      Array.from({ length: N }, async (_, i) => {
+        const conv = await startConversation(r.domain, { userId: `dl_client-${i}` });
+        const stream = new StreamClient(conv.streamUrl);
+        await stream.opened;
+        const path = `/conversations/${conv.conversationId}/activities`;
+        await stream.arrivalOf('Welcome to the emulator bot!', 15000);
+        for (const [text, until] of [
+          ['hello', 'You said: hello'],
+          ['burst 3', 'burst 3/3'],
+          ['slow', 'slow reply'],
+        ] as const) {
+          const res = await call(r.domain, 'POST', path, { bearer: conv.token, body: userMessage(text, conv.userId, `cid-${i}-${text}`) });
+          assert.equal(res.status, 200);
+          await stream.arrivalOf(until, 15000);
+        }
+        stream.close();
+        return { i, conv, activities: stream.activities(), texts: stream.texts() };
+      }),
+    );
     const elapsed = performance.now() - started;
     console.log(`# ${N} concurrent clients replayed the conversation in ${elapsed.toFixed(0)} ms`);
     const ids = new Set<string>();
@@ -44,7 +50,7 @@ describe('sessions', () => {
         assert.ok(a.id!.startsWith(conv.conversationId + '|'), `client ${i} got ${a.id}`);
         if (a.from?.role === 'user') {
           assert.equal(a.from.id, `dl_client-${i}`);
-          assert.ok((a.channelData?.clientActivityID as string).startsWith(`cid-${i}-`));
+          assert.ok((a.channelData!.clientActivityID as string).startsWith(`cid-${i}-`));
         }
       }
     }
@@ -61,7 +67,11 @@ describe('sessions', () => {
       const c = new ConversationScript(b, `${id}CCCCCCCCCCCCCCCCC-us`);
       const t0 = n * 1000;
       c.generate(t0, { token: `DLVCR_TOKEN_${n * 2 + 1}` });
-      c.start(t0 + 50, { bearer: `DLVCR_TOKEN_${n * 2 + 1}`, token: `DLVCR_TOKEN_${n * 2 + 2}`, streamToken: `DLVCR_STREAMTOKEN_${n + 1}` });
+      c.start(t0 + 50, {
+        bearer: `DLVCR_TOKEN_${n * 2 + 1}`,
+        token: `DLVCR_TOKEN_${n * 2 + 2}`,
+        streamToken: `DLVCR_STREAMTOKEN_${n + 1}`,
+      });
       c.open(t0 + 100, { streamToken: `DLVCR_STREAMTOKEN_${n + 1}` });
       c.frame(t0 + 120, [c.bot(`welcome from ${id}`)], '0');
     }

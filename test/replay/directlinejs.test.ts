@@ -4,7 +4,13 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
 import {
-  ConnectionStatus, activitiesOf, createDirectLine, endDirectLine, postAndWait, statusLog, waitForActivities,
+  ConnectionStatus,
+  activitiesOf,
+  createDirectLine,
+  endDirectLine,
+  postAndWait,
+  statusLog,
+  waitForActivities,
 } from '../support/directline-client.js';
 import { POLL_TEXTS, WS_TEXTS, pollingCassette, wsCassette } from './fixtures.js';
 import { call } from '../support/http.js';
@@ -24,7 +30,11 @@ function message(text: string, cid: string) {
 /** Runs the WS cassette's conversation through a DirectLine client. */
 async function converse(dl: ReturnType<typeof createDirectLine>, timeoutMs = 5000): Promise<void> {
   await waitForActivities(dl, has('Welcome to the emulator bot!'), timeoutMs);
-  for (const [text, until] of [['hello', 'You said: hello'], ['burst 3', 'burst 3/3'], ['slow', 'slow reply']] as const) {
+  for (const [text, until] of [
+    ['hello', 'You said: hello'],
+    ['burst 3', 'burst 3/3'],
+    ['slow', 'slow reply'],
+  ] as const) {
     const id = await postAndWait(dl, message(text, `cid-${text}`));
     assert.match(id, /\|\d{7}$/, `postActivity emitted the id (${id})`);
     await waitForActivities(dl, has(until), timeoutMs);
@@ -44,7 +54,10 @@ describe('botframework-directlinejs against the replayer', () => {
       assert.equal(echo.channelData.clientActivityID, 'cid-hello');
       assert.equal(echo.from.id, 'dl_live-user');
       assert.ok(statusLog(dl).includes(ConnectionStatus.Online));
-      assert.ok(activitiesOf(dl).some((a) => a.type === 'typing'), 'typing reaches a stream client');
+      assert.ok(
+        activitiesOf(dl).some((a) => a.type === 'typing'),
+        'typing reaches a stream client',
+      );
     } finally {
       endDirectLine(dl);
     }

@@ -32,16 +32,41 @@ export class CassetteBuilder {
   }
 
   http(e: {
-    t: number; conversationId: string | null; route: RouteName; method: string; path: string; query?: Record<string, string>;
-    bearer?: string; requestHeaders?: Record<string, string>; requestBody?: unknown; status?: number; responseHeaders?: Record<string, string>;
-    response?: unknown; duration: number; error?: { code: string; message: string }; rawRequestBody?: Body;
+    t: number;
+    conversationId: string | null;
+    route: RouteName;
+    method: string;
+    path: string;
+    query?: Record<string, string>;
+    bearer?: string;
+    requestHeaders?: Record<string, string>;
+    requestBody?: unknown;
+    status?: number;
+    responseHeaders?: Record<string, string>;
+    response?: unknown;
+    duration: number;
+    error?: { code: string; message: string };
+    rawRequestBody?: Body;
   }): HttpEvent {
-    const headers: Record<string, string> = { 'x-ms-bot-agent': 'DirectLine/3.0 (directlinejs 0.15.8)', 'x-requested-with': 'XMLHttpRequest', ...e.requestHeaders };
+    const headers: Record<string, string> = {
+      'x-ms-bot-agent': 'DirectLine/3.0 (directlinejs 0.15.8)',
+      'x-requested-with': 'XMLHttpRequest',
+      ...e.requestHeaders,
+    };
     if (e.bearer) headers.authorization = `Bearer ${this.placeholder(e.bearer)}`;
     if (e.requestBody !== undefined) headers['content-type'] ??= 'application/json';
     const ev: HttpEvent = {
-      type: 'http', t: e.t, conversationId: e.conversationId, route: e.route,
-      request: { method: e.method, path: this.basePath + e.path, query: e.query ?? {}, headers, body: e.rawRequestBody ?? body(e.requestBody) },
+      type: 'http',
+      t: e.t,
+      conversationId: e.conversationId,
+      route: e.route,
+      request: {
+        method: e.method,
+        path: this.basePath + e.path,
+        query: e.query ?? {},
+        headers,
+        body: e.rawRequestBody ?? body(e.requestBody),
+      },
       response: e.error ? null : { status: e.status ?? 200, headers: { ...JSON_HEADERS, ...e.responseHeaders }, body: body(e.response) },
       duration: e.duration,
     };
@@ -52,14 +77,17 @@ export class CassetteBuilder {
 
   build(): Cassette {
     const events = [...this.events].sort((a, b) => a.t - b.t); // stable: same-t events keep insertion order
-    return validateCassette({
-      version: 1,
-      tool: { name: 'directline-vcr', version: '0.1.0' },
-      createdAt: '2026-06-12T12:53:39.000Z',
-      upstream: { origin: UPSTREAM_ORIGIN, basePath: this.basePath },
-      redaction: { placeholders: this.placeholders },
-      events,
-    }, '<fixture>');
+    return validateCassette(
+      {
+        version: 1,
+        tool: { name: 'directline-vcr', version: '0.1.0' },
+        createdAt: '2026-06-12T12:53:39.000Z',
+        upstream: { origin: UPSTREAM_ORIGIN, basePath: this.basePath },
+        redaction: { placeholders: this.placeholders },
+        events,
+      },
+      '<fixture>',
+    );
   }
 }
 
@@ -69,7 +97,11 @@ export class ConversationScript {
   private socketNo = -1;
   readonly stored: Array<{ activity: Activity; watermark: string }> = [];
 
-  constructor(readonly b: CassetteBuilder, readonly id: string, readonly userId = REC_USER) {}
+  constructor(
+    readonly b: CassetteBuilder,
+    readonly id: string,
+    readonly userId = REC_USER,
+  ) {}
 
   nextId(): string {
     return `${this.id}|${String(this.seq++).padStart(7, '0')}`;
@@ -81,19 +113,34 @@ export class ConversationScript {
 
   generate(t: number, opts: { duration?: number; token?: string } = {}): void {
     this.b.http({
-      t, conversationId: this.id, route: 'tokens.generate', method: 'POST', path: '/tokens/generate', bearer: 'DLVCR_SECRET_1',
-      requestBody: { user: { id: this.userId } }, response: { conversationId: this.id, token: this.b.placeholder(opts.token ?? 'DLVCR_TOKEN_1'), expires_in: 3600 },
+      t,
+      conversationId: this.id,
+      route: 'tokens.generate',
+      method: 'POST',
+      path: '/tokens/generate',
+      bearer: 'DLVCR_SECRET_1',
+      requestBody: { user: { id: this.userId } },
+      response: { conversationId: this.id, token: this.b.placeholder(opts.token ?? 'DLVCR_TOKEN_1'), expires_in: 3600 },
       duration: opts.duration ?? 25,
     });
   }
 
   start(t: number, opts: { bearer?: string; status?: number; duration?: number; token?: string; streamToken?: string } = {}): void {
     this.b.http({
-      t, conversationId: this.id, route: 'conversations.start', method: 'POST', path: '/conversations', bearer: opts.bearer ?? 'DLVCR_TOKEN_1',
-      requestBody: { user: { id: this.userId }, locale: 'en-US' }, status: opts.status ?? 201,
+      t,
+      conversationId: this.id,
+      route: 'conversations.start',
+      method: 'POST',
+      path: '/conversations',
+      bearer: opts.bearer ?? 'DLVCR_TOKEN_1',
+      requestBody: { user: { id: this.userId }, locale: 'en-US' },
+      status: opts.status ?? 201,
       response: {
-        conversationId: this.id, token: this.b.placeholder(opts.token ?? 'DLVCR_TOKEN_2'), expires_in: 3600,
-        streamUrl: this.streamUrl('-', opts.streamToken ?? 'DLVCR_STREAMTOKEN_1'), referenceGrammarId: '2ea0374a-1d5c-4b4e-a1f8-6f1b2c7d9e00',
+        conversationId: this.id,
+        token: this.b.placeholder(opts.token ?? 'DLVCR_TOKEN_2'),
+        expires_in: 3600,
+        streamUrl: this.streamUrl('-', opts.streamToken ?? 'DLVCR_STREAMTOKEN_1'),
+        referenceGrammarId: '2ea0374a-1d5c-4b4e-a1f8-6f1b2c7d9e00',
       },
       duration: opts.duration ?? 60,
     });
@@ -101,8 +148,19 @@ export class ConversationScript {
 
   reconnect(t: number, watermark: string, opts: { token: string; streamToken: string; duration?: number; bearer?: string }): void {
     this.b.http({
-      t, conversationId: this.id, route: 'conversations.reconnect', method: 'GET', path: `/conversations/${this.id}`, query: { watermark },
-      bearer: opts.bearer ?? 'DLVCR_TOKEN_2', response: { conversationId: this.id, token: this.b.placeholder(opts.token), expires_in: 3600, streamUrl: this.streamUrl(watermark, opts.streamToken) },
+      t,
+      conversationId: this.id,
+      route: 'conversations.reconnect',
+      method: 'GET',
+      path: `/conversations/${this.id}`,
+      query: { watermark },
+      bearer: opts.bearer ?? 'DLVCR_TOKEN_2',
+      response: {
+        conversationId: this.id,
+        token: this.b.placeholder(opts.token),
+        expires_in: 3600,
+        streamUrl: this.streamUrl(watermark, opts.streamToken),
+      },
       duration: opts.duration ?? 30,
     });
   }
@@ -111,9 +169,16 @@ export class ConversationScript {
     const socket = this.b.socket();
     this.socketNo = socket;
     this.b.events.push({
-      type: 'ws.open', t, conversationId: this.id, socket, path: `${this.b.basePath}/conversations/${this.id}/stream`,
-      query: { watermark: opts.watermark ?? '-', t: this.b.placeholder(opts.streamToken ?? 'DLVCR_STREAMTOKEN_1') }, status: opts.status ?? 101,
-      ...(opts.refusal !== undefined ? { response: { status: opts.status ?? 403, headers: JSON_HEADERS, body: { json: opts.refusal } } } : {}),
+      type: 'ws.open',
+      t,
+      conversationId: this.id,
+      socket,
+      path: `${this.b.basePath}/conversations/${this.id}/stream`,
+      query: { watermark: opts.watermark ?? '-', t: this.b.placeholder(opts.streamToken ?? 'DLVCR_STREAMTOKEN_1') },
+      status: opts.status ?? 101,
+      ...(opts.refusal !== undefined
+        ? { response: { status: opts.status ?? 403, headers: JSON_HEADERS, body: { json: opts.refusal } } }
+        : {}),
     });
     return socket;
   }
@@ -121,13 +186,27 @@ export class ConversationScript {
   /** A bot activity (not yet delivered anywhere). */
   bot(text: string, extra: Partial<Activity> = {}): Activity {
     return {
-      type: 'message', id: this.nextId(), timestamp: '2026-06-12T12:53:40.1234567Z', channelId: 'directline', from: BOT,
-      conversation: { id: this.id }, recipient: { id: this.userId, role: 'user' }, text, ...extra,
+      type: 'message',
+      id: this.nextId(),
+      timestamp: '2026-06-12T12:53:40.1234567Z',
+      channelId: 'directline',
+      from: BOT,
+      conversation: { id: this.id },
+      recipient: { id: this.userId, role: 'user' },
+      text,
+      ...extra,
     };
   }
 
   typing(): Activity {
-    return { type: 'typing', id: this.nextId(), timestamp: '2026-06-12T12:53:40.2Z', channelId: 'directline', from: BOT, conversation: { id: this.id } };
+    return {
+      type: 'typing',
+      id: this.nextId(),
+      timestamp: '2026-06-12T12:53:40.2Z',
+      channelId: 'directline',
+      from: BOT,
+      conversation: { id: this.id },
+    };
   }
 
   /** A frame on the current socket; a watermark is given for stored activities. */
@@ -151,27 +230,66 @@ export class ConversationScript {
   }
 
   /** POST .../activities of a user message; returns the echo (the activity the service stores for it). */
-  post(t: number, text: string, opts: { duration?: number; status?: number; response?: unknown; responseHeaders?: Record<string, string>; error?: { code: string; message: string }; type?: string; bearer?: string } = {}): Activity {
+  post(
+    t: number,
+    text: string,
+    opts: {
+      duration?: number;
+      status?: number;
+      response?: unknown;
+      responseHeaders?: Record<string, string>;
+      error?: { code: string; message: string };
+      type?: string;
+      bearer?: string;
+    } = {},
+  ): Activity {
     const clientActivityID = `rec-cid-${this.seq}`;
     const sent: Activity = {
-      type: opts.type ?? 'message', text, from: { id: this.userId, name: 'Recorded User', role: 'user' }, locale: 'en-US',
-      channelData: { clientActivityID }, channelId: 'webchat',
+      type: opts.type ?? 'message',
+      text,
+      from: { id: this.userId, name: 'Recorded User', role: 'user' },
+      locale: 'en-US',
+      channelData: { clientActivityID },
+      channelId: 'webchat',
     };
     const id = this.nextId();
     const ok = opts.status === undefined || (opts.status >= 200 && opts.status < 300);
     this.b.http({
-      t, conversationId: this.id, route: 'activities.post', method: 'POST', path: `/conversations/${this.id}/activities`, bearer: opts.bearer ?? 'DLVCR_TOKEN_2',
-      requestBody: sent, status: opts.status, response: opts.response ?? (ok ? { id } : undefined), responseHeaders: opts.responseHeaders,
-      duration: opts.duration ?? 80, error: opts.error,
+      t,
+      conversationId: this.id,
+      route: 'activities.post',
+      method: 'POST',
+      path: `/conversations/${this.id}/activities`,
+      bearer: opts.bearer ?? 'DLVCR_TOKEN_2',
+      requestBody: sent,
+      status: opts.status,
+      response: opts.response ?? (ok ? { id } : undefined),
+      responseHeaders: opts.responseHeaders,
+      duration: opts.duration ?? 80,
+      error: opts.error,
     });
-    return { ...sent, id, timestamp: '2026-06-12T12:53:41.0000001Z', channelId: 'directline', conversation: { id: this.id }, serviceUrl: 'https://directline.botframework.com/' };
+    return {
+      ...sent,
+      id,
+      timestamp: '2026-06-12T12:53:41.0000001Z',
+      channelId: 'directline',
+      conversation: { id: this.id },
+      serviceUrl: 'https://directline.botframework.com/',
+    };
   }
 
   /** GET .../activities (a poll) answering with these activities and watermark. */
   poll(t: number, watermark: string, activities: Activity[], newWatermark: string | null, duration = 12): void {
     this.b.http({
-      t, conversationId: this.id, route: 'activities.get', method: 'GET', path: `/conversations/${this.id}/activities`, query: { watermark },
-      bearer: 'DLVCR_TOKEN_2', response: { activities, watermark: newWatermark }, duration,
+      t,
+      conversationId: this.id,
+      route: 'activities.get',
+      method: 'GET',
+      path: `/conversations/${this.id}/activities`,
+      query: { watermark },
+      bearer: 'DLVCR_TOKEN_2',
+      response: { activities, watermark: newWatermark },
+      duration,
     });
   }
 }
@@ -224,10 +342,19 @@ export function wsCassette(opts: WsCassetteOptions = {}): Cassette {
     let t = 3300;
     if (opts.refusedHandshake) {
       c.reconnect(t, '10', { token: 'DLVCR_TOKEN_3', streamToken: 'DLVCR_STREAMTOKEN_2' });
-      c.open(t + 50, { watermark: '10', streamToken: 'DLVCR_STREAMTOKEN_2', status: 403, refusal: { error: { code: 'TokenExpired', message: 'Token expired' } } });
+      c.open(t + 50, {
+        watermark: '10',
+        streamToken: 'DLVCR_STREAMTOKEN_2',
+        status: 403,
+        refusal: { error: { code: 'TokenExpired', message: 'Token expired' } },
+      });
       t += 400;
     }
-    c.reconnect(t, '10', { token: 'DLVCR_TOKEN_4', streamToken: 'DLVCR_STREAMTOKEN_3', bearer: opts.refusedHandshake ? 'DLVCR_TOKEN_3' : 'DLVCR_TOKEN_2' });
+    c.reconnect(t, '10', {
+      token: 'DLVCR_TOKEN_4',
+      streamToken: 'DLVCR_STREAMTOKEN_3',
+      bearer: opts.refusedHandshake ? 'DLVCR_TOKEN_3' : 'DLVCR_TOKEN_2',
+    });
     c.open(t + 50, { watermark: '10', streamToken: 'DLVCR_STREAMTOKEN_3' });
     const after = c.post(t + 200, 'after', { duration: 100, bearer: 'DLVCR_TOKEN_4' });
     c.frame(t + 210, [after], '11');
@@ -241,7 +368,17 @@ export function wsCassette(opts: WsCassetteOptions = {}): Cassette {
 }
 
 /** Texts a client of wsCassette() receives, in order (the echoes carry the user's own texts). */
-export const WS_TEXTS = ['Welcome to the emulator bot!', 'hello', 'You said: hello', 'burst 3', 'burst 1/3', 'burst 2/3', 'burst 3/3', 'slow', 'slow reply'];
+export const WS_TEXTS = [
+  'Welcome to the emulator bot!',
+  'hello',
+  'You said: hello',
+  'burst 3',
+  'burst 1/3',
+  'burst 2/3',
+  'burst 3/3',
+  'slow',
+  'slow reply',
+];
 
 /**
  * One conversation recorded by a polling client (no stream, no typing): start 201 with the secret, a first
@@ -279,16 +416,41 @@ export function errorsCassette(): Cassette {
   const b = new CassetteBuilder();
   const a = new ConversationScript(b, ERR_CONV_A);
   a.start(0, { bearer: 'DLVCR_SECRET_1', duration: 40 });
-  a.post(100, 'too fast', { status: 429, responseHeaders: { 'retry-after': '5', 'x-ms-request-id': 'abc' }, response: { error: { code: 'TooManyRequests', message: 'Too many requests' } }, duration: 15 });
-  a.post(200, 'hello', { status: 502, response: { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 }, duration: 30 });
+  a.post(100, 'too fast', {
+    status: 429,
+    responseHeaders: { 'retry-after': '5', 'x-ms-request-id': 'abc' },
+    response: { error: { code: 'TooManyRequests', message: 'Too many requests' } },
+    duration: 15,
+  });
+  a.post(200, 'hello', {
+    status: 502,
+    response: { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 },
+    duration: 30,
+  });
   a.post(300, 'unreachable', { error: { code: 'ECONNREFUSED', message: 'directline-vcr could not reach the upstream' }, duration: 5 });
   b.http({
-    t: 400, conversationId: null, route: 'tokens.generate', method: 'POST', path: '/tokens/generate', bearer: 'DLVCR_SECRET_2',
-    status: 403, response: { error: { code: 'BadArgument', message: 'Site missing or invalid' } }, duration: 20,
+    t: 400,
+    conversationId: null,
+    route: 'tokens.generate',
+    method: 'POST',
+    path: '/tokens/generate',
+    bearer: 'DLVCR_SECRET_2',
+    status: 403,
+    response: { error: { code: 'BadArgument', message: 'Site missing or invalid' } },
+    duration: 20,
   });
   const c = new ConversationScript(b, ERR_CONV_B);
   c.start(500, { bearer: 'DLVCR_SECRET_1', status: 200, token: 'DLVCR_TOKEN_3', streamToken: 'DLVCR_STREAMTOKEN_2', duration: 30 });
-  b.http({ t: 600, conversationId: ERR_CONV_B, route: 'session.getsessionid', method: 'GET', path: '/session/getsessionid', bearer: 'DLVCR_TOKEN_3', response: { sessionId: 'recorded-session-id' }, duration: 10 });
+  b.http({
+    t: 600,
+    conversationId: ERR_CONV_B,
+    route: 'session.getsessionid',
+    method: 'GET',
+    path: '/session/getsessionid',
+    bearer: 'DLVCR_TOKEN_3',
+    response: { sessionId: 'recorded-session-id' },
+    duration: 10,
+  });
   return b.build();
 }
 
@@ -307,16 +469,39 @@ export function uploadCassette(): Cassette {
   ]);
   const id = c.nextId();
   b.http({
-    t: 300, conversationId: c.id, route: 'upload', method: 'POST', path: `/conversations/${c.id}/upload`, query: { userId: REC_USER }, bearer: 'DLVCR_TOKEN_2',
-    requestHeaders: { 'content-type': `multipart/form-data; boundary=${boundary}` }, rawRequestBody: { base64: multipart.toString('base64') },
-    response: { id }, duration: 50,
+    t: 300,
+    conversationId: c.id,
+    route: 'upload',
+    method: 'POST',
+    path: `/conversations/${c.id}/upload`,
+    query: { userId: REC_USER },
+    bearer: 'DLVCR_TOKEN_2',
+    requestHeaders: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    rawRequestBody: { base64: multipart.toString('base64') },
+    response: { id },
+    duration: 50,
   });
-  c.frame(320, [{ ...activity, id, channelId: 'directline', conversation: { id: c.id }, attachments: [{ contentType: 'text/plain', name: 'hello.txt', contentUrl: 'http://127.0.0.1:5555/attachments/x/0' }] }], '1');
+  c.frame(
+    320,
+    [
+      {
+        ...activity,
+        id,
+        channelId: 'directline',
+        conversation: { id: c.id },
+        attachments: [{ contentType: 'text/plain', name: 'hello.txt', contentUrl: 'http://127.0.0.1:5555/attachments/x/0' }],
+      },
+    ],
+    '1',
+  );
   c.frame(500, [c.bot('Received 1 attachment(s)')], '2');
   return b.build();
 }
 
-export function multipartBody(boundary: string, parts: Array<{ name: string; filename?: string; contentType: string; body: string }>): Buffer {
+export function multipartBody(
+  boundary: string,
+  parts: Array<{ name: string; filename?: string; contentType: string; body: string }>,
+): Buffer {
   let out = '';
   for (const p of parts) {
     out += `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\nContent-Type: ${p.contentType}\r\n\r\n${p.body}\r\n`;

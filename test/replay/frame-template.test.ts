@@ -18,8 +18,12 @@ function compareAll(cassette: Cassette, liveUser: string | undefined): { templat
   const model = catalog.models[0];
   const counts = { templated: 0, general: 0 };
   const session: Session = new Session(1, model, {
-    basePath: catalog.basePath, speed: 0, logger: createLogger({ level: 'silent' }), clock: () => 0,
-    registerToken: () => {}, isUpstreamUrl: (url) => url.startsWith(cassette.upstream.origin),
+    basePath: catalog.basePath,
+    speed: 0,
+    logger: createLogger({ level: 'silent' }),
+    clock: () => 0,
+    registerToken: () => {},
+    isUpstreamUrl: (url) => url.startsWith(cassette.upstream.origin),
     placeholderKind: (p) => readModel(cassette).placeholderKind(p),
     onRelease: (_s, item: StreamItem) => {
       if (item.kind !== 'activities' || !item.frame) return;
@@ -57,25 +61,46 @@ describe('frame templates', () => {
 describe('reply templates', () => {
   it('render a recorded JSON body exactly as the substitution walk does', () => {
     const body = {
-      conversationId: 'ConvAAAAAAAAAAAAAAAAAA-us', id: 'ConvAAAAAAAAAAAAAAAAAA-us|0000003', token: 'DLVCR_TOKEN_2', expires_in: 3600,
-      members: [{ id: 'dl_rec' }, { userId: 'dl_rec', name: 'x "y"' }], note: 'see DLVCR_TOKEN_2 and DLVCR_CUSTOM_1',
+      conversationId: 'ConvAAAAAAAAAAAAAAAAAA-us',
+      id: 'ConvAAAAAAAAAAAAAAAAAA-us|0000003',
+      token: 'DLVCR_TOKEN_2',
+      expires_in: 3600,
+      members: [{ id: 'dl_rec' }, { userId: 'dl_rec', name: 'x "y"' }],
+      note: 'see DLVCR_TOKEN_2 and DLVCR_CUSTOM_1',
     };
     const ids = { recordedId: 'ConvAAAAAAAAAAAAAAAAAA-us', userId: 'dl_rec' };
-    const tokens = new Map<string, string>([['DLVCR_TOKEN_2', 'eyJ.live.token'], ['DLVCR_CUSTOM_1', 'vcr-custom']]);
+    const tokens = new Map<string, string>([
+      ['DLVCR_TOKEN_2', 'eyJ.live.token'],
+      ['DLVCR_CUSTOM_1', 'vcr-custom'],
+    ]);
     const subst = new Substituter({
-      recordedConversationId: ids.recordedId, liveConversationId: 'ConvAAAAAAAAAAAAAAAAAA-us_7', recordedUserId: ids.userId,
-      token: (p) => tokens.get(p)!, streamUrl: (s) => s,
+      recordedConversationId: ids.recordedId,
+      liveConversationId: 'ConvAAAAAAAAAAAAAAAAAA-us_7',
+      recordedUserId: ids.userId,
+      token: (p) => tokens.get(p)!,
+      streamUrl: (s) => s,
     });
     for (const liveUser of [undefined, 'live "user"']) {
       subst.liveUserId = liveUser;
       const template = JsonTemplate.of(body, ids, () => false)!;
       const rendered = template.render({
-        recordedConversationId: ids.recordedId, liveConversationId: 'ConvAAAAAAAAAAAAAAAAAA-us_7', recordedUserId: ids.userId, liveUserId: liveUser,
+        recordedConversationId: ids.recordedId,
+        liveConversationId: 'ConvAAAAAAAAAAAAAAAAAA-us_7',
+        recordedUserId: ids.userId,
+        liveUserId: liveUser,
         token: (p) => tokens.get(p)!,
       });
       assert.equal(rendered, JSON.stringify(subst.json(body)));
     }
-    assert.equal(JsonTemplate.of({ streamUrl: 'ws://x/y' }, ids, () => false), null, 'a streamUrl takes the general path');
-    assert.equal(JsonTemplate.of({ token: 'eyJraw' }, ids, () => false), null, 'an unredacted token takes the general path');
+    assert.equal(
+      JsonTemplate.of({ streamUrl: 'ws://x/y' }, ids, () => false),
+      null,
+      'a streamUrl takes the general path',
+    );
+    assert.equal(
+      JsonTemplate.of({ token: 'eyJraw' }, ids, () => false),
+      null,
+      'an unredacted token takes the general path',
+    );
   });
 });

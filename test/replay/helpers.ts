@@ -36,10 +36,12 @@ export class StreamClient {
       this.ws.once('error', (err) => reject(err));
     });
     this.opened.catch(() => {});
-    this.closed = new Promise((resolve) => this.ws.once('close', (code, reason) => {
-      resolve({ code, reason: reason.toString() });
-      this.notify();
-    }));
+    this.closed = new Promise((resolve) =>
+      this.ws.once('close', (code, reason) => {
+        resolve({ code, reason: reason.toString() });
+        this.notify();
+      }),
+    );
     this.ws.on('message', (data) => {
       const text = data.toString();
       let json: Frame['json'] = null;
@@ -55,7 +57,9 @@ export class StreamClient {
   }
 
   texts(opts: { typing?: boolean } = {}): string[] {
-    return this.activities().filter((a) => opts.typing || a.type !== 'typing').map((a) => a.text ?? `<${a.type}>`);
+    return this.activities()
+      .filter((a) => opts.typing || a.type !== 'typing')
+      .map((a) => a.text ?? `<${a.type}>`);
   }
 
   lastWatermark(): string | undefined {
@@ -107,10 +111,24 @@ export async function startConversation(domain: string, opts: { userId?: string;
     bearer = generated.body.token;
   }
   const started = await call(domain, 'POST', '/conversations', { bearer, body: { user: { id: userId }, locale: 'en-US' } });
-  return { generated, started, conversationId: started.body.conversationId as string, token: started.body.token as string, streamUrl: started.body.streamUrl as string, userId };
+  return {
+    generated,
+    started,
+    conversationId: started.body.conversationId as string,
+    token: started.body.token as string,
+    streamUrl: started.body.streamUrl as string,
+    userId,
+  };
 }
 
 /** The body DirectLineJS/Web Chat posts for a user message. */
 export function userMessage(text: string, userId: string, clientActivityID: string): Activity {
-  return { type: 'message', text, from: { id: userId, name: 'Live User', role: 'user' }, locale: 'en-US', channelData: { clientActivityID }, channelId: 'webchat' };
+  return {
+    type: 'message',
+    text,
+    from: { id: userId, name: 'Live User', role: 'user' },
+    locale: 'en-US',
+    channelData: { clientActivityID },
+    channelId: 'webchat',
+  };
 }

@@ -51,7 +51,10 @@ describe('recorded status codes, bodies and headers', () => {
     assert.deepEqual(tooFast.body, { error: { code: 'TooManyRequests', message: 'Too many requests' } });
     const botError = await call(r.domain, 'POST', path, { bearer: a.body.token, body: userMessage('hello', 'u1', 'y') });
     assert.equal(botError.status, 502);
-    assert.deepEqual(botError.body, { error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' }, httpStatusCode: 500 });
+    assert.deepEqual(botError.body, {
+      error: { code: 'BotError', message: 'Failed to send activity: bot returned an error' },
+      httpStatusCode: 500,
+    });
     assert.match(botError.headers.get('content-type')!, /application\/json/);
     const unreachable = await call(r.domain, 'POST', path, { bearer: a.body.token, body: userMessage('unreachable', 'u1', 'z') });
     assert.equal(unreachable.status, 502);
@@ -108,15 +111,29 @@ describe('matching', () => {
       assert.equal(wrong.status, 400);
       assert.equal(wrong.body.error.code, 'ReplayMismatch');
       assert.match(wrong.body.error.message, /goodbye/);
-      assert.deepEqual(wrong.body.replay.received, { method: 'POST', path: `/v3/directline${path}`, route: 'activities.post', activity: { type: 'message', text: 'goodbye' } });
+      assert.deepEqual(wrong.body.replay.received, {
+        method: 'POST',
+        path: `/v3/directline${path}`,
+        route: 'activities.post',
+        activity: { type: 'message', text: 'goodbye' },
+      });
       assert.equal(wrong.body.replay.expected.route, 'activities.post');
       assert.deepEqual(wrong.body.replay.expected.activity, { type: 'message', text: 'hello' });
       assert.equal(wrong.body.replay.expected.path, `/v3/directline/conversations/${WS_CONV}/activities`);
-      assert.equal(wrong.body.replay.hint, `re-record with: directline-vcr record --upstream http://127.0.0.1:5555/v3/directline --cassette ${file}`);
-      const wrongType = await call(r.domain, 'POST', path, { bearer: conv.token, body: { ...userMessage('hello', conv.userId, 'w'), type: 'event', name: 'x' } });
+      assert.equal(
+        wrong.body.replay.hint,
+        `re-record with: directline-vcr record --upstream http://127.0.0.1:5555/v3/directline --cassette ${file}`,
+      );
+      const wrongType = await call(r.domain, 'POST', path, {
+        bearer: conv.token,
+        body: { ...userMessage('hello', conv.userId, 'w'), type: 'event', name: 'x' },
+      });
       assert.equal(wrongType.status, 400);
       // ids, timestamps, channelData, tokens are ignored: this one matches
-      const ok = await call(r.domain, 'POST', path, { bearer: 'whatever', body: { ...userMessage('hello', 'other-user', 'zzz'), timestamp: 'now', id: 'client-id' } });
+      const ok = await call(r.domain, 'POST', path, {
+        bearer: 'whatever',
+        body: { ...userMessage('hello', 'other-user', 'zzz'), timestamp: 'now', id: 'client-id' },
+      });
       assert.equal(ok.status, 200);
       assert.equal(ok.body.id, `${conv.conversationId}|0000001`);
       await call(r.domain, 'POST', path, { bearer: conv.token, body: userMessage('burst 3', conv.userId, 'w') });
@@ -135,7 +152,10 @@ describe('matching', () => {
 
       const s = r.summary();
       assert.equal(s.unmatched, 5);
-      assert.deepEqual(s.unmatchedRequests.map((u) => u.route), ['activities.post', 'activities.post', 'activities.post', 'activities.get', 'unknown']);
+      assert.deepEqual(
+        s.unmatchedRequests.map((u) => u.route),
+        ['activities.post', 'activities.post', 'activities.post', 'activities.get', 'unknown'],
+      );
       assert.match(s.unmatchedRequests[0].expected!, /POST \/v3\/directline\/conversations\/.+\/activities message "hello"/);
       assert.match(s.unmatchedRequests[0].reason, /goodbye/);
       const warns = lines.filter((l) => l.level === 40);
@@ -145,7 +165,11 @@ describe('matching', () => {
       assert.ok(infos.some((l) => l.route === 'activities.post' && l.status === 200 && l.session === 1));
       // no token ever reaches the log
       const all = JSON.stringify(lines);
-      assert.ok(!all.includes(conv.token) && !all.includes(conv.generated!.body.token) && !all.includes(new URL(conv.streamUrl).searchParams.get('t')!));
+      assert.ok(
+        !all.includes(conv.token) &&
+          !all.includes(conv.generated!.body.token) &&
+          !all.includes(new URL(conv.streamUrl).searchParams.get('t')!),
+      );
     } finally {
       await tmp.cleanup();
     }
@@ -159,10 +183,23 @@ describe('matching', () => {
     const upload = (name: string) => {
       const boundary = `----live${Math.random().toString(16).slice(2)}`;
       const body = multipartBody(boundary, [
-        { name: 'activity', contentType: 'application/vnd.microsoft.activity', body: JSON.stringify({ type: 'message', text: 'see file', from: { id: conv.userId }, channelData: { clientActivityID: 'live-up' } }) },
+        {
+          name: 'activity',
+          contentType: 'application/vnd.microsoft.activity',
+          body: JSON.stringify({
+            type: 'message',
+            text: 'see file',
+            from: { id: conv.userId },
+            channelData: { clientActivityID: 'live-up' },
+          }),
+        },
         { name: 'file', filename: name, contentType: 'text/plain', body: 'other bytes' },
       ]);
-      return call(r.domain, 'POST', `/conversations/${conv.conversationId}/upload?userId=${conv.userId}`, { bearer: conv.token, raw: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      return call(r.domain, 'POST', `/conversations/${conv.conversationId}/upload?userId=${conv.userId}`, {
+        bearer: conv.token,
+        raw: body,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
     };
     const wrong = await upload('other.txt');
     assert.equal(wrong.status, 400);
@@ -183,8 +220,10 @@ describe('CORS and the base path', () => {
     const pre = await fetch(r.domain + '/conversations', {
       method: 'OPTIONS',
       headers: {
-        origin: 'http://localhost:8080', 'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization,content-type,x-ms-bot-agent', 'access-control-request-private-network': 'true',
+        origin: 'http://localhost:8080',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-ms-bot-agent',
+        'access-control-request-private-network': 'true',
       },
     });
     assert.equal(pre.status, 204);
@@ -220,7 +259,9 @@ describe('CORS and the base path', () => {
   it('puts publicUrl into streamUrls', async () => {
     const r = await replayer({ cassette: wsCassette(), speed: 0, publicUrl: 'https://bots.example.test:8443' });
     const conv = await startConversation(r.domain);
-    assert.ok(conv.streamUrl.startsWith(`wss://bots.example.test:8443/v3/directline/conversations/${conv.conversationId}/stream?watermark=-&t=`));
+    assert.ok(
+      conv.streamUrl.startsWith(`wss://bots.example.test:8443/v3/directline/conversations/${conv.conversationId}/stream?watermark=-&t=`),
+    );
   });
 });
 
@@ -231,7 +272,10 @@ describe('lifecycle', () => {
     const stream = new StreamClient(conv.streamUrl);
     await stream.opened;
     // a POST whose recorded response is 300 ms away and replies pending
-    const pending = call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, { bearer: conv.token, body: userMessage('hello', conv.userId, 'x') }).catch((e) => e);
+    const pending = call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, {
+      bearer: conv.token,
+      body: userMessage('hello', conv.userId, 'x'),
+    }).catch((e) => e);
     await sleep(20);
     await r.close();
     const closed = await stream.closed;

@@ -25,9 +25,15 @@ const post = (domain: string, conv: { conversationId: string; token: string }, a
 
 test('matchDecision: loose lets any message take a recorded message turn, nothing else', () => {
   const msg = (text: string) => ({ summary: { type: 'message', text } });
-  assert.match(matchDecision('activities.post', msg('hi there'), msg('Hello'), 'strict')!, /activity text "hi there" differs from the recorded "Hello"/);
+  assert.match(
+    matchDecision('activities.post', msg('hi there'), msg('Hello'), 'strict')!,
+    /activity text "hi there" differs from the recorded "Hello"/,
+  );
   assert.equal(matchDecision('activities.post', msg('hi there'), msg('Hello'), 'loose'), null);
-  assert.match(matchDecision('activities.post', { summary: { type: 'event', text: '', name: 'x' } }, msg('Hello'), 'loose')!, /activity type "event" differs/);
+  assert.match(
+    matchDecision('activities.post', { summary: { type: 'event', text: '', name: 'x' } }, msg('Hello'), 'loose')!,
+    /activity type "event" differs/,
+  );
 });
 
 test('strict (the default) refuses an unrecorded text with a ReplayMismatch naming the imported file', async () => {

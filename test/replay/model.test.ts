@@ -16,11 +16,17 @@ describe('conversation model', () => {
     const [m] = new Catalog(cassette).models;
     assert.equal(m.firstRoute, 'tokens.generate');
     assert.equal(m.log.length, 13);
-    assert.deepEqual(m.log.map((e) => e.watermark ?? null), ['0', '1', null, '3', '4', null, '6', 'vcr-7', '8', '9', '10', '11', '12']);
+    assert.deepEqual(
+      m.log.map((e) => e.watermark ?? null),
+      ['0', '1', null, '3', '4', null, '6', 'vcr-7', '8', '9', '10', '11', '12'],
+    );
     assert.ok(m.log.filter((e) => e.typing).length === 2);
     const kinds = m.items.map((i) => i.kind);
     assert.equal(kinds.filter((k) => k === 'keepalive').length, 3);
-    assert.deepEqual(m.items.filter((i) => i.kind === 'close').map((i) => i.kind === 'close' && [i.ordinal, i.code, i.reason]), [[1, 4001, 'collision']]);
+    assert.deepEqual(
+      m.items.filter((i) => i.kind === 'close').map((i) => i.kind === 'close' && [i.ordinal, i.code, i.reason]),
+      [[1, 4001, 'collision']],
+    );
     const welcome = m.items[m.log[0].item];
     assert.equal(welcome.cause, ATTACH_CAUSE);
     assert.equal(welcome.delay, 60);
@@ -52,14 +58,17 @@ describe('conversation model', () => {
     assert.equal(m.log.length, 2, 'the welcome is logged once');
     const echoItem = m.items[m.log[1].item];
     assert.match(echoItem.cause, /^http:/);
-    assert.equal(echoItem.delay, 25, 'the echo reached the client with that poll\'s answer (at 225), 25 ms after the POST');
+    assert.equal(echoItem.delay, 25, "the echo reached the client with that poll's answer (at 225), 25 ms after the POST");
     assert.equal(echoItem.earliest, 0, 'a polling client may have it at once: the poll was under way when the POST came');
   });
 
   it('a polling recording: one item per activity, delays to the answer of the poll that found it', () => {
     const [m] = new Catalog(pollingCassette()).models;
     assert.equal(m.firstRoute, 'conversations.start');
-    assert.deepEqual(m.log.map((e) => e.watermark), ['0', 'vcr-1', '2', 'vcr-3', '4']);
+    assert.deepEqual(
+      m.log.map((e) => e.watermark),
+      ['0', 'vcr-1', '2', 'vcr-3', '4'],
+    );
     assert.equal(m.items.length, 5);
     assert.equal(m.items[0].cause, ATTACH_CAUSE);
     assert.equal(m.items[0].delay, 12); // the first poll (60, 12 ms) found the welcome
@@ -72,7 +81,17 @@ describe('conversation model', () => {
 
   it('a request never tied to a conversation stands alone', () => {
     const b = new CassetteBuilder();
-    b.http({ t: 0, conversationId: null, route: 'tokens.generate', method: 'POST', path: '/tokens/generate', bearer: 'DLVCR_SECRET_1', status: 403, response: { error: { code: 'BadArgument', message: 'no' } }, duration: 5 });
+    b.http({
+      t: 0,
+      conversationId: null,
+      route: 'tokens.generate',
+      method: 'POST',
+      path: '/tokens/generate',
+      bearer: 'DLVCR_SECRET_1',
+      status: 403,
+      response: { error: { code: 'BadArgument', message: 'no' } },
+      duration: 5,
+    });
     const c = new ConversationScript(b, 'OkAAAAAAAAAAAAAAAAAAAA-us');
     c.generate(10);
     const catalog = new Catalog(b.build());
@@ -88,9 +107,15 @@ describe('conversation model', () => {
 describe('release scheduler', () => {
   it('releases in order, waits for causes, never before the previous item (instant)', () => {
     const released: number[] = [];
-    const s = new ReleaseScheduler([
-      { cause: 'a', delay: 10 }, { cause: 'b', delay: 0 }, { cause: 'a', delay: 20 },
-    ], 0, (i) => released.push(i));
+    const s = new ReleaseScheduler(
+      [
+        { cause: 'a', delay: 10 },
+        { cause: 'b', delay: 0 },
+        { cause: 'a', delay: 20 },
+      ],
+      0,
+      (i) => released.push(i),
+    );
     s.causeHappened('b', 0);
     assert.deepEqual(released, [], 'item 0 waits for a, so everything after it waits');
     s.causeHappened('a', 0);
@@ -101,10 +126,21 @@ describe('release scheduler', () => {
   it('times releases from the live cause at the given speed', async () => {
     const released: Array<[number, number]> = [];
     const t0 = performance.now();
-    const s = new ReleaseScheduler([{ cause: 'a', delay: 80 }, { cause: 'a', delay: 40 }, { cause: 'a', delay: 120 }], 2, (i) => released.push([i, performance.now() - t0]));
+    const s = new ReleaseScheduler(
+      [
+        { cause: 'a', delay: 80 },
+        { cause: 'a', delay: 40 },
+        { cause: 'a', delay: 120 },
+      ],
+      2,
+      (i) => released.push([i, performance.now() - t0]),
+    );
     s.causeHappened('a', t0);
     await sleep(120);
-    assert.deepEqual(released.map(([i]) => i), [0, 1, 2]);
+    assert.deepEqual(
+      released.map(([i]) => i),
+      [0, 1, 2],
+    );
     assert.ok(Math.abs(released[0][1] - 40) < 15, `first at ${released[0][1]}`);
     assert.ok(released[1][1] >= released[0][1], 'an earlier-due item still waits for the previous one');
     assert.ok(Math.abs(released[2][1] - 60) < 15, `third at ${released[2][1]}`);
@@ -116,32 +152,60 @@ describe('substitution', () => {
   it('replaces conversation ids (also inside activity ids), placeholders, the user id and streamUrls', () => {
     const minted = new Map<string, string>();
     const sub = new Substituter({
-      recordedConversationId: 'REC-us', liveConversationId: 'REC-us_7', recordedUserId: 'dl_rec',
-      token: (p) => minted.get(p) ?? (minted.set(p, `tok${minted.size + 1}`), minted.get(p)!),
+      recordedConversationId: 'REC-us',
+      liveConversationId: 'REC-us_7',
+      recordedUserId: 'dl_rec',
+      token: (p) => {
+        if (!minted.has(p)) minted.set(p, `tok${minted.size + 1}`);
+        return minted.get(p)!;
+      },
       streamUrl: (u, wm) => `ws://replay/stream?wm=${wm ?? 'rec'}&recorded=${u.includes('REC-us/stream')}`,
     });
     sub.liveUserId = 'dl_live';
-    const out = sub.json({
-      id: 'REC-us|0000003', conversation: { id: 'REC-us' }, token: 'DLVCR_TOKEN_2', from: { id: 'dl_rec', name: 'dl_rec' },
-      text: 'hello dl_rec', auth: 'Bearer DLVCR_TOKEN_2', streamUrl: 'wss://x/conversations/REC-us/stream?t=DLVCR_STREAMTOKEN_1',
-    }, '5');
+    const out = sub.json(
+      {
+        id: 'REC-us|0000003',
+        conversation: { id: 'REC-us' },
+        token: 'DLVCR_TOKEN_2',
+        from: { id: 'dl_rec', name: 'dl_rec' },
+        text: 'hello dl_rec',
+        auth: 'Bearer DLVCR_TOKEN_2',
+        streamUrl: 'wss://x/conversations/REC-us/stream?t=DLVCR_STREAMTOKEN_1',
+      },
+      '5',
+    );
     assert.deepEqual(out, {
-      id: 'REC-us_7|0000003', conversation: { id: 'REC-us_7' }, token: 'tok1', from: { id: 'dl_live', name: 'dl_rec' },
-      text: 'hello dl_rec', auth: 'Bearer tok1', streamUrl: 'ws://replay/stream?wm=5&recorded=true',
+      id: 'REC-us_7|0000003',
+      conversation: { id: 'REC-us_7' },
+      token: 'tok1',
+      from: { id: 'dl_live', name: 'dl_rec' },
+      text: 'hello dl_rec',
+      auth: 'Bearer tok1',
+      streamUrl: 'ws://replay/stream?wm=5&recorded=true',
     });
   });
 });
 
 describe('upload matching', () => {
   it('compares multipart parts, not bytes', () => {
-    const mk = (boundary: string, filename: string, text: string) => multipartBody(boundary, [
-      { name: 'activity', contentType: 'application/vnd.microsoft.activity', body: JSON.stringify({ type: 'message', text }) },
-      { name: 'file', filename, contentType: 'image/png', body: 'PNG' },
-    ]);
+    const mk = (boundary: string, filename: string, text: string) =>
+      multipartBody(boundary, [
+        { name: 'activity', contentType: 'application/vnd.microsoft.activity', body: JSON.stringify({ type: 'message', text }) },
+        { name: 'file', filename, contentType: 'image/png', body: 'PNG' },
+      ]);
     const rec = shapeOf('upload', mk('aaa', 'cat.png', 'look'), 'multipart/form-data; boundary=aaa');
-    assert.equal(compareShapes('upload', shapeOf('upload', mk('bbb', 'cat.png', 'look'), 'multipart/form-data; boundary="bbb"'), rec), null);
-    assert.match(compareShapes('upload', shapeOf('upload', mk('bbb', 'dog.png', 'look'), 'multipart/form-data; boundary=bbb'), rec)!, /dog\.png/);
-    assert.match(compareShapes('upload', shapeOf('upload', mk('bbb', 'cat.png', 'other'), 'multipart/form-data; boundary=bbb'), rec)!, /other/);
+    assert.equal(
+      compareShapes('upload', shapeOf('upload', mk('bbb', 'cat.png', 'look'), 'multipart/form-data; boundary="bbb"'), rec),
+      null,
+    );
+    assert.match(
+      compareShapes('upload', shapeOf('upload', mk('bbb', 'dog.png', 'look'), 'multipart/form-data; boundary=bbb'), rec)!,
+      /dog\.png/,
+    );
+    assert.match(
+      compareShapes('upload', shapeOf('upload', mk('bbb', 'cat.png', 'other'), 'multipart/form-data; boundary=bbb'), rec)!,
+      /other/,
+    );
     // boundary recovered from the body when the header is missing
     assert.equal(compareShapes('upload', shapeOf('upload', mk('ccc', 'cat.png', 'look'), undefined), rec), null);
   });

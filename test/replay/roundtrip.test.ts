@@ -22,7 +22,12 @@ after(async () => {
 
 const textsOf = (activities: any[]) => activities.filter((a) => a.type !== 'typing').map((a) => a.text);
 const has = (text: string) => (activities: any[]) => activities.some((a) => a.text === text);
-const message = (text: string, cid: string) => ({ type: 'message', text, from: { id: 'dl_rt-user', name: 'RT' }, channelData: { clientActivityID: cid } });
+const message = (text: string, cid: string) => ({
+  type: 'message',
+  text,
+  from: { id: 'dl_rt-user', name: 'RT' },
+  channelData: { clientActivityID: cid },
+});
 
 async function run(domain: string, token: string, webSocket: boolean): Promise<any[]> {
   const dl = createDirectLine({ domain, token, webSocket, pollingInterval: 200 });
@@ -45,7 +50,10 @@ describe('record with the recorder, replay with the replayer', () => {
     const recorder = await startRecorder({ upstream: emulator.domain, cassette });
     let recorded: any[];
     try {
-      const gen = await call(recorder.domain, 'POST', '/tokens/generate', { bearer: emulator.secret, body: { user: { id: 'dl_rt-user' } } });
+      const gen = await call(recorder.domain, 'POST', '/tokens/generate', {
+        bearer: emulator.secret,
+        body: { user: { id: 'dl_rt-user' } },
+      });
       assert.equal(gen.status, 200);
       recorded = await run(recorder.domain, gen.body.token, true);
     } finally {

@@ -21,7 +21,11 @@ async function replayer(...args: Parameters<typeof startReplayer>): Promise<Repl
 }
 
 /** Posts the cassette's three messages the way a client would, waiting for each reply. */
-async function converse(domain: string, conv: { conversationId: string; token: string; userId: string }, stream: StreamClient): Promise<void> {
+async function converse(
+  domain: string,
+  conv: { conversationId: string; token: string; userId: string },
+  stream: StreamClient,
+): Promise<void> {
   const path = `/conversations/${conv.conversationId}/activities`;
   await stream.arrivalOf('Welcome to the emulator bot!');
   const hello = await call(domain, 'POST', path, { bearer: conv.token, body: userMessage('hello', conv.userId, 'live-cid-1') });
@@ -76,7 +80,7 @@ describe('replay over the WebSocket stream', () => {
     assert.equal(reply.recipient?.id, conv.userId);
     assert.equal(reply.replyToId, echo.id);
     stream.close();
-    const s = (await (async () => r.summary())());
+    const s = await (async () => r.summary())();
     assert.equal(s.conversations, 1);
     assert.equal(s.unmatched, 0);
   });
@@ -114,7 +118,10 @@ describe('replay over the WebSocket stream', () => {
     assert.equal(reUrl.searchParams.get('watermark'), wm);
     const second = new StreamClient(re.body.streamUrl);
     await second.opened;
-    const post = await call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, { bearer: re.body.token, body: userMessage('after', conv.userId, 'live-cid-4') });
+    const post = await call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, {
+      bearer: re.body.token,
+      body: userMessage('after', conv.userId, 'live-cid-4'),
+    });
     assert.equal(post.status, 200);
     await second.arrivalOf('You said: after');
     await second.waitFor(() => second.frames.some((f) => f.text === ''), 2000, 'the keep-alive of socket #2');
@@ -140,15 +147,22 @@ describe('replay over the WebSocket stream', () => {
     await first.opened;
     await converse(r.domain, conv, first);
     await first.closed;
-    const re = await call(r.domain, 'GET', `/conversations/${conv.conversationId}?watermark=${first.lastWatermark()}`, { bearer: conv.token });
+    const re = await call(r.domain, 'GET', `/conversations/${conv.conversationId}?watermark=${first.lastWatermark()}`, {
+      bearer: conv.token,
+    });
     const refused = new StreamClient(re.body.streamUrl);
     await assert.rejects(refused.opened);
     assert.equal(refused.refused!.status, 403);
     assert.deepEqual(JSON.parse(refused.refused!.body), { error: { code: 'TokenExpired', message: 'Token expired' } });
-    const re2 = await call(r.domain, 'GET', `/conversations/${conv.conversationId}?watermark=${first.lastWatermark()}`, { bearer: re.body.token });
+    const re2 = await call(r.domain, 'GET', `/conversations/${conv.conversationId}?watermark=${first.lastWatermark()}`, {
+      bearer: re.body.token,
+    });
     const third = new StreamClient(re2.body.streamUrl);
     await third.opened;
-    await call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, { bearer: re2.body.token, body: userMessage('after', conv.userId, 'c') });
+    await call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, {
+      bearer: re2.body.token,
+      body: userMessage('after', conv.userId, 'c'),
+    });
     await third.arrivalOf('You said: after');
     assert.deepEqual(third.texts(), ['after', 'You said: after']);
     third.close();
@@ -183,7 +197,10 @@ describe('replay over the WebSocket stream', () => {
     await stream.arrivalOf('You said: second');
     assert.deepEqual(stream.texts(), POLL_TEXTS);
     assert.ok(stream.frames.every((f) => f.json!.activities.length === 1));
-    assert.deepEqual(stream.frames.map((f) => f.json!.watermark), ['0', 'vcr-1', '2', 'vcr-3', '4']);
+    assert.deepEqual(
+      stream.frames.map((f) => f.json!.watermark),
+      ['0', 'vcr-1', '2', 'vcr-3', '4'],
+    );
     assert.equal(stream.activities()[1].channelData?.clientActivityID, 'p1');
     stream.close();
   });
@@ -191,10 +208,14 @@ describe('replay over the WebSocket stream', () => {
   it('serves a stream cassette to a polling client (no typing, watermarks resume)', async () => {
     const r = await replayer({ cassette: wsCassette(), speed: 0 });
     const conv = await startConversation(r.domain);
-    const poll = async (wm: string) => call(r.domain, 'GET', `/conversations/${conv.conversationId}/activities?watermark=${wm}`, { bearer: conv.token });
+    const poll = async (wm: string) =>
+      call(r.domain, 'GET', `/conversations/${conv.conversationId}/activities?watermark=${wm}`, { bearer: conv.token });
     const first = await poll('');
     assert.equal(first.status, 200);
-    assert.deepEqual(first.body.activities.map((a: { text: string }) => a.text), ['Welcome to the emulator bot!']);
+    assert.deepEqual(
+      first.body.activities.map((a: { text: string }) => a.text),
+      ['Welcome to the emulator bot!'],
+    );
     assert.equal(first.body.watermark, '0');
     const empty = await poll('0');
     assert.deepEqual(empty.body, { activities: [], watermark: '0' });
@@ -202,7 +223,10 @@ describe('replay over the WebSocket stream', () => {
     await call(r.domain, 'POST', path, { bearer: conv.token, body: userMessage('hello', conv.userId, 'q1') });
     await sleep(5);
     const second = await poll('0');
-    assert.deepEqual(second.body.activities.map((a: { text: string }) => a.text), ['hello', 'You said: hello']);
+    assert.deepEqual(
+      second.body.activities.map((a: { text: string }) => a.text),
+      ['hello', 'You said: hello'],
+    );
     assert.equal(second.body.watermark, '3');
     assert.equal(second.body.activities[0].channelData.clientActivityID, 'q1');
     assert.ok(second.body.activities.every((a: { type: string }) => a.type !== 'typing'));

@@ -23,7 +23,10 @@ test('replayed activities are stamped with their live delivery time, in the serv
     }
     // The same activity keeps its stamp when it is served again.
     const again = await call(replayer.domain, 'GET', `/conversations/${conversationId}/activities`, { bearer: token });
-    assert.deepEqual(again.body.activities.map((a: { timestamp: string }) => a.timestamp), stamps);
+    assert.deepEqual(
+      again.body.activities.map((a: { timestamp: string }) => a.timestamp),
+      stamps,
+    );
   } finally {
     await replayer.close();
   }

@@ -59,9 +59,11 @@ describe('causal timing', () => {
     const tolerance = (gap: number) => 20 + 0.1 * gap;
     const err1 = m.helloGap - GAPS.helloReply;
     const err2 = m.slowGap - GAPS.slowReply;
-    console.log(`# speed 1: hello reply gap ${m.helloGap.toFixed(1)} ms (recorded ${GAPS.helloReply}, error ${err1.toFixed(1)}), ` +
-      `slow reply gap ${m.slowGap.toFixed(1)} ms (recorded ${GAPS.slowReply}, error ${err2.toFixed(1)}), ` +
-      `POST responses ${m.helloResponse.toFixed(1)} ms (recorded 300) and ${m.slowResponse.toFixed(1)} ms (recorded 700)`);
+    console.log(
+      `# speed 1: hello reply gap ${m.helloGap.toFixed(1)} ms (recorded ${GAPS.helloReply}, error ${err1.toFixed(1)}), ` +
+        `slow reply gap ${m.slowGap.toFixed(1)} ms (recorded ${GAPS.slowReply}, error ${err2.toFixed(1)}), ` +
+        `POST responses ${m.helloResponse.toFixed(1)} ms (recorded 300) and ${m.slowResponse.toFixed(1)} ms (recorded 700)`,
+    );
     assert.ok(Math.abs(err1) <= tolerance(GAPS.helloReply), `hello reply gap ${m.helloGap}`);
     assert.ok(Math.abs(err2) <= tolerance(GAPS.slowReply), `slow reply gap ${m.slowGap}`);
     assert.ok(Math.abs(m.helloResponse - 300) <= tolerance(300), `POST response after ${m.helloResponse}`);
@@ -74,10 +76,12 @@ describe('causal timing', () => {
   it('speed 4 divides the gaps; instant removes them; both keep the order', async () => {
     const fast = await measure(4, 50);
     const instant = await measure(0, 50);
-    console.log(`# speed 4: hello reply gap ${fast.helloGap.toFixed(1)} ms (expected ${GAPS.helloReply / 4}), slow ${fast.slowGap.toFixed(1)} ms (expected ${GAPS.slowReply / 4}); ` +
-      `instant: ${instant.helloGap.toFixed(1)} ms and ${instant.slowGap.toFixed(1)} ms`);
-    assert.ok(Math.abs(fast.helloGap - GAPS.helloReply / 4) <= 20 + 0.1 * GAPS.helloReply / 4, `speed 4 hello gap ${fast.helloGap}`);
-    assert.ok(Math.abs(fast.slowGap - GAPS.slowReply / 4) <= 20 + 0.1 * GAPS.slowReply / 4, `speed 4 slow gap ${fast.slowGap}`);
+    console.log(
+      `# speed 4: hello reply gap ${fast.helloGap.toFixed(1)} ms (expected ${GAPS.helloReply / 4}), slow ${fast.slowGap.toFixed(1)} ms (expected ${GAPS.slowReply / 4}); ` +
+        `instant: ${instant.helloGap.toFixed(1)} ms and ${instant.slowGap.toFixed(1)} ms`,
+    );
+    assert.ok(Math.abs(fast.helloGap - GAPS.helloReply / 4) <= 20 + (0.1 * GAPS.helloReply) / 4, `speed 4 hello gap ${fast.helloGap}`);
+    assert.ok(Math.abs(fast.slowGap - GAPS.slowReply / 4) <= 20 + (0.1 * GAPS.slowReply) / 4, `speed 4 slow gap ${fast.slowGap}`);
     assert.ok(instant.helloGap < 30 && instant.slowGap < 30, 'instant: no waits');
     assert.ok(instant.helloResponse < 30, 'instant: POST answered at once');
     assert.deepEqual(fast.texts, WS_TEXTS);
@@ -94,7 +98,10 @@ describe('causal timing', () => {
     await sleep(150);
     assert.deepEqual(stream.texts(), ['Welcome to the emulator bot!'], 'nothing after the welcome is released before the POST');
     const before = performance.now();
-    await call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, { bearer: conv.token, body: userMessage('hello', conv.userId, 'x') });
+    await call(r.domain, 'POST', `/conversations/${conv.conversationId}/activities`, {
+      bearer: conv.token,
+      body: userMessage('hello', conv.userId, 'x'),
+    });
     const reply = await stream.arrivalOf('You said: hello');
     assert.ok(reply >= before);
     await sleep(50);

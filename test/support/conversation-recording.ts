@@ -37,12 +37,20 @@ export async function recordConversation(opts: RecordConversationOptions): Promi
   let ws: WebSocket | undefined;
   let polling = true;
   try {
-    const gen = await json(await fetch(`${rec.domain}/tokens/generate`, {
-      method: 'POST', headers: { authorization: `Bearer ${opts.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ user: { id: user } }),
-    }));
-    const start = await json(await fetch(`${rec.domain}/conversations`, {
-      method: 'POST', headers: { authorization: `Bearer ${gen.token}`, 'content-type': 'application/json' }, body: '{}',
-    }));
+    const gen = await json(
+      await fetch(`${rec.domain}/tokens/generate`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${opts.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user: { id: user } }),
+      }),
+    );
+    const start = await json(
+      await fetch(`${rec.domain}/conversations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gen.token}`, 'content-type': 'application/json' },
+        body: '{}',
+      }),
+    );
     const id: string = start.conversationId;
     const token: string = start.token;
     const seen: any[] = [];
@@ -63,11 +71,16 @@ export async function recordConversation(opts: RecordConversationOptions): Promi
         const t = d.toString();
         if (t.trim()) take(JSON.parse(t));
       });
-      await new Promise<void>((resolve, reject) => { ws!.once('open', () => resolve()); ws!.once('error', reject); });
+      await new Promise<void>((resolve, reject) => {
+        ws!.once('open', () => resolve());
+        ws!.once('error', reject);
+      });
     } else {
       void (async () => {
         while (polling) {
-          const r = await fetch(`${rec.domain}/conversations/${id}/activities?watermark=${encodeURIComponent(watermark)}`, { headers: { authorization: `Bearer ${token}` } });
+          const r = await fetch(`${rec.domain}/conversations/${id}/activities?watermark=${encodeURIComponent(watermark)}`, {
+            headers: { authorization: `Bearer ${token}` },
+          });
           if (r.ok) {
             const set = await r.json();
             if (set.watermark) watermark = set.watermark;
@@ -80,7 +93,8 @@ export async function recordConversation(opts: RecordConversationOptions): Promi
     const until = async (what: string, check: () => boolean) => {
       const end = Date.now() + timeout;
       while (!check()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; seen ${JSON.stringify(seen.map((a) => `${a.type}:${a.text ?? ''}`))}`);
+        if (Date.now() > end)
+          throw new Error(`timed out waiting for ${what}; seen ${JSON.stringify(seen.map((a) => `${a.type}:${a.text ?? ''}`))}`);
         await sleep(10);
       }
     };
@@ -89,16 +103,27 @@ export async function recordConversation(opts: RecordConversationOptions): Promi
       let res: Response;
       if (typeof turn === 'string') {
         res = await fetch(`${rec.domain}/conversations/${id}/activities`, {
-          method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ type: 'message', from: { id: user }, text: turn }),
         });
       } else {
         const form = new FormData();
         if (turn.text !== undefined) {
-          form.append('activity', new Blob([JSON.stringify({ type: 'message', text: turn.text, from: { id: user } })], { type: 'application/vnd.microsoft.activity' }));
+          form.append(
+            'activity',
+            new Blob([JSON.stringify({ type: 'message', text: turn.text, from: { id: user } })], {
+              type: 'application/vnd.microsoft.activity',
+            }),
+          );
         }
-        for (const f of turn.upload) form.append('file', new Blob([typeof f.data === 'string' ? f.data : new Uint8Array(f.data)], { type: f.type }), f.name);
-        res = await fetch(`${rec.domain}/conversations/${id}/upload?userId=${encodeURIComponent(user)}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+        for (const f of turn.upload)
+          form.append('file', new Blob([typeof f.data === 'string' ? f.data : new Uint8Array(f.data)], { type: f.type }), f.name);
+        res = await fetch(`${rec.domain}/conversations/${id}/upload?userId=${encodeURIComponent(user)}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+          body: form,
+        });
       }
       const sent = await json(res);
       await until(`the answer to ${JSON.stringify(turn)}`, () => seen.some((a) => a.replyToId === sent.id && a.type === 'message'));

@@ -175,14 +175,20 @@ function waitFor<T>(dl: DirectLine, check: () => T | undefined, timeoutMs: numbe
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; statuses ${JSON.stringify(r.statuses)}, ` +
-        `activities ${JSON.stringify(r.activities.map((a) => `${a.type}:${a.text ?? ''}`))}`));
+      reject(
+        new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; statuses ${JSON.stringify(r.statuses)}, ` +
+            `activities ${JSON.stringify(r.activities.map((a) => `${a.type}:${a.text ?? ''}`))}`,
+        ),
+      );
     }, timeoutMs);
     const cleanup = (): void => {
       clearTimeout(timer);
       r.listeners.delete(listener);
     };
-    const listener = (): void => { done(); };
+    const listener = (): void => {
+      done();
+    };
     r.listeners.add(listener);
     done();
   });

@@ -9,10 +9,15 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function help(command: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command, '--help'], { cwd: ROOT, timeout: 20_000, env: { ...process.env, COLUMNS: '100' } }, (err, stdout) => {
-      if (err) reject(err);
-      else resolve(stdout);
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', command, '--help'],
+      { cwd: ROOT, timeout: 20_000, env: { ...process.env, COLUMNS: '100' } },
+      (err, stdout) => {
+        if (err) reject(err);
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -29,8 +34,19 @@ test('record --help: the default upstream, the regional/sovereign/Copilot Studio
   ]) {
     assert.ok(record.includes(host), `record --help shows ${host} unbroken`);
   }
-  for (const flag of ['--ca', '--insecure', '--proxy', '--tls-cert', '--tls-key', '--allow-origin', 'HTTPS_PROXY', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS']) {
+  for (const flag of [
+    '--ca',
+    '--insecure',
+    '--proxy',
+    '--tls-cert',
+    '--tls-key',
+    '--allow-origin',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+    'NODE_EXTRA_CA_CERTS',
+  ]) {
     assert.ok(record.includes(flag), `record --help mentions ${flag}`);
   }
-  for (const flag of ['--tls-cert', '--tls-key', '--allow-origin', 'Private Network Access']) assert.ok(replay.includes(flag), `replay --help mentions ${flag}`);
+  for (const flag of ['--tls-cert', '--tls-key', '--allow-origin', 'Private Network Access'])
+    assert.ok(replay.includes(flag), `replay --help mentions ${flag}`);
 });

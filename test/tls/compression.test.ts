@@ -49,7 +49,9 @@ describe('compressed upstream bodies', () => {
         assert.equal(emu.requests.at(-1)?.responseEncoding, coding, `the upstream sent ${coding}`);
 
         // The client takes the coding and nothing is rewritten: the upstream's bytes as they came.
-        const get = await rawRequest(`${rec.domain}/conversations/${cid}/activities`, { headers: { ...auth, 'accept-encoding': `${coding}, identity` } });
+        const get = await rawRequest(`${rec.domain}/conversations/${cid}/activities`, {
+          headers: { ...auth, 'accept-encoding': `${coding}, identity` },
+        });
         assert.equal(get.status, 200);
         assert.equal(get.headers['content-encoding'], coding);
         assert.equal(Number(get.headers['content-length']), get.body.length);
@@ -61,7 +63,9 @@ describe('compressed upstream bodies', () => {
         assert.ok(again.json.streamUrl.startsWith(`ws://127.0.0.1:${rec.port}/`));
 
         // A client that refuses this coding (q=0) gets it decoded.
-        const refuse = await rawRequest(`${rec.domain}/conversations/${cid}/activities`, { headers: { ...auth, 'accept-encoding': `${coding};q=0, identity` } });
+        const refuse = await rawRequest(`${rec.domain}/conversations/${cid}/activities`, {
+          headers: { ...auth, 'accept-encoding': `${coding};q=0, identity` },
+        });
         assert.equal(refuse.headers['content-encoding'], undefined);
         assert.ok(Array.isArray(refuse.json.activities));
       } finally {
@@ -82,7 +86,10 @@ describe('compressed upstream bodies', () => {
       // Replay answers the same client with no Content-Encoding, whatever it accepts.
       const r = await startReplayer({ cassette: file, speed: 0 });
       try {
-        const res = await rawRequest(`${r.domain}/conversations`, { method: 'POST', headers: { authorization: 'Bearer any', 'accept-encoding': 'gzip, deflate, br' } });
+        const res = await rawRequest(`${r.domain}/conversations`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer any', 'accept-encoding': 'gzip, deflate, br' },
+        });
         assert.equal(res.status, 201);
         assert.equal(res.headers['content-encoding'], undefined);
         assert.equal(Number(res.headers['content-length']), res.body.length);
@@ -114,7 +121,10 @@ describe('permessage-deflate', () => {
     const rec = await startRecorder({ upstream: emu.domain, cassette: file, ca: pki.caFile });
     try {
       for (const clientDeflate of [true, false]) {
-        const start = await rawRequest(`${rec.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` } });
+        const start = await rawRequest(`${rec.domain}/conversations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.secret}` },
+        });
         assert.equal(start.status, 201);
         const up = await tryUpgrade(start.json.streamUrl, { perMessageDeflate: clientDeflate });
         assert.equal(up.status, 101);
@@ -123,7 +133,12 @@ describe('permessage-deflate', () => {
         assert.match(first, /Welcome to the emulator bot!/);
         if (clientDeflate) assert.match(up.extensions ?? '', /^permessage-deflate/, 'client leg: deflate when the client offers it');
         else assert.equal(up.extensions, '', 'client leg: none when the client does not offer it');
-        const upgrade = await eventually(() => emu.requests.filter((r) => r.headers.upgrade).at(-1)?.wsExtensions !== undefined && emu.requests.filter((r) => r.headers.upgrade).at(-1), 'the upstream upgrade');
+        const upgrade = await eventually(
+          () =>
+            emu.requests.filter((r) => r.headers.upgrade).at(-1)?.wsExtensions !== undefined &&
+            emu.requests.filter((r) => r.headers.upgrade).at(-1),
+          'the upstream upgrade',
+        );
         assert.match(String(upgrade.headers['sec-websocket-extensions']), /permessage-deflate/, 'the recorder offers deflate upstream');
         assert.match(upgrade.wsExtensions ?? '', /^permessage-deflate/, 'upstream leg: deflate either way');
         ws.close();
@@ -133,6 +148,7 @@ describe('permessage-deflate', () => {
     }
     const frames = (await loadCassette(file)).events.filter((e): e is WsMessageEvent => e.type === 'ws.message' && e.from === 'server');
     assert.ok(frames.length >= 2);
-    for (const f of frames) assert.ok('json' in f.data && JSON.stringify(f.data.json).includes('Welcome to the emulator bot!'), 'a decompressed JSON frame');
+    for (const f of frames)
+      assert.ok('json' in f.data && JSON.stringify(f.data.json).includes('Welcome to the emulator bot!'), 'a decompressed JSON frame');
   });
 });

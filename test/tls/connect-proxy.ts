@@ -41,10 +41,13 @@ export async function startConnectProxy(): Promise<TestProxy> {
     const headers = { ...req.headers };
     delete headers['proxy-connection'];
     delete headers['proxy-authorization'];
-    const up = request({ host: target.hostname, port: target.port, method: req.method, path: target.pathname + target.search, headers }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
+    const up = request(
+      { host: target.hostname, port: target.port, method: req.method, path: target.pathname + target.search, headers },
+      (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
     up.on('error', () => res.writeHead(502).end());
     req.pipe(up);
   });
@@ -55,11 +58,16 @@ export async function startConnectProxy(): Promise<TestProxy> {
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     const target = req.url ?? '';
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(target);
-    state.tunnels.push({ target, ...(req.headers['proxy-authorization'] ? { authorization: String(req.headers['proxy-authorization']) } : {}) });
+    state.tunnels.push({
+      target,
+      ...(req.headers['proxy-authorization'] ? { authorization: String(req.headers['proxy-authorization']) } : {}),
+    });
     client.on('error', () => client.destroy());
     if (state.refuseWith !== null) {
       const body = 'tunnel refused by the test proxy';
-      client.end(`HTTP/1.1 ${state.refuseWith} Refused\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      client.end(
+        `HTTP/1.1 ${state.refuseWith} Refused\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     if (!m || !LOOPBACK.has(m[1]!)) {
@@ -73,7 +81,10 @@ export async function startConnectProxy(): Promise<TestProxy> {
       client.pipe(up);
     });
     sockets.add(up);
-    up.on('close', () => { sockets.delete(up); client.destroy(); });
+    up.on('close', () => {
+      sockets.delete(up);
+      client.destroy();
+    });
     up.on('error', () => client.destroy());
     client.on('close', () => up.destroy());
   });
@@ -81,11 +92,12 @@ export async function startConnectProxy(): Promise<TestProxy> {
   const port = (server.address() as AddressInfo).port;
   const proxy: TestProxy = Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   });
   return proxy;
 }

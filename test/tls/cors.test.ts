@@ -35,7 +35,9 @@ function preflight(domain: string, origin: string, pna = true) {
   return rawRequest(`${domain}/conversations`, {
     method: 'OPTIONS',
     headers: {
-      origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-ms-bot-agent',
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization,content-type,x-ms-bot-agent',
       ...(pna ? { 'access-control-request-private-network': 'true' } : {}),
     },
   });
@@ -43,7 +45,8 @@ function preflight(domain: string, origin: string, pna = true) {
 
 type Server = { domain: string; port: number; close(): Promise<void> };
 const servers: Record<'recorder' | 'replay', (allowOrigin?: string[]) => Promise<Server>> = {
-  recorder: async (allowOrigin) => startRecorder({ upstream: emu.domain, cassette: tmp.file(`rec-${Math.random()}.json`), allowOrigin }) as Promise<Recorder>,
+  recorder: async (allowOrigin) =>
+    startRecorder({ upstream: emu.domain, cassette: tmp.file(`rec-${Math.random()}.json`), allowOrigin }) as Promise<Recorder>,
   replay: async (allowOrigin) => startReplayer({ cassette, speed: 0, allowOrigin }) as Promise<Replayer>,
 };
 
@@ -63,15 +66,18 @@ for (const [name, start] of Object.entries(servers)) {
         assert.equal(noPna.status, 204);
         assert.equal(noPna.headers['access-control-allow-private-network'], undefined, 'only when asked');
 
-        const res = await rawRequest(`${s.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}`, origin: PUBLIC } });
+        const res = await rawRequest(`${s.domain}/conversations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.secret}`, origin: PUBLIC },
+        });
         assert.equal(res.status, 201);
-        assert.equal(res.headers['access-control-allow-origin'], PUBLIC, 'our CORS header, not the upstream\'s *');
+        assert.equal(res.headers['access-control-allow-origin'], PUBLIC, "our CORS header, not the upstream's *");
       } finally {
         await s.close();
       }
     });
 
-    it('--allow-origin: listed origins and the server\'s own pass; others get 403 on preflights, requests and upgrades', async () => {
+    it("--allow-origin: listed origins and the server's own pass; others get 403 on preflights, requests and upgrades", async () => {
       const s = await start([`${PUBLIC}/`]);
       try {
         const ok = await preflight(s.domain, PUBLIC);
@@ -86,17 +92,29 @@ for (const [name, start] of Object.entries(servers)) {
         assert.equal(bad.json.error.code, 'OriginNotAllowed');
 
         const before = emu.requests.length;
-        const refused = await rawRequest(`${s.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}`, origin: OTHER } });
+        const refused = await rawRequest(`${s.domain}/conversations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.secret}`, origin: OTHER },
+        });
         assert.equal(refused.status, 403);
         assert.match(refused.json.error.message, /origin https:\/\/not-listed\.example is not allowed.*--allow-origin/);
         assert.equal(emu.requests.length, before, 'not forwarded');
 
-        const own = await rawRequest(`${s.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}`, origin: `http://127.0.0.1:${s.port}` } });
-        assert.equal(own.status, 201, 'the server\'s own origin (its demo page) is allowed');
-        const listed = await rawRequest(`${s.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}`, origin: PUBLIC } });
+        const own = await rawRequest(`${s.domain}/conversations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.secret}`, origin: `http://127.0.0.1:${s.port}` },
+        });
+        assert.equal(own.status, 201, "the server's own origin (its demo page) is allowed");
+        const listed = await rawRequest(`${s.domain}/conversations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.secret}`, origin: PUBLIC },
+        });
         assert.notEqual(listed.status, 403, 'a listed origin goes on');
         assert.equal(listed.headers['access-control-allow-origin'], PUBLIC);
-        const noOrigin = await rawRequest(`${s.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` } });
+        const noOrigin = await rawRequest(`${s.domain}/conversations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.secret}` },
+        });
         assert.notEqual(noOrigin.status, 403, 'clients without Origin are not affected');
 
         const streamUrl = own.json.streamUrl as string;

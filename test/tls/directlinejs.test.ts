@@ -44,7 +44,9 @@ async function converse(domain: string, mode: Mode, auth: { secret?: string; tok
     const id = await postAndWait(dl, msg('hello'));
     assert.notEqual(id, 'retry', 'the send went through');
     await waitForActivities(dl, (a) => a.some((x) => x.text === 'You said: hello'), 8000);
-    return activitiesOf(dl).filter((a) => a.type === 'message').map((a) => a.text);
+    return activitiesOf(dl)
+      .filter((a) => a.type === 'message')
+      .map((a) => a.text);
   } finally {
     endDirectLine(dl);
   }
@@ -56,21 +58,33 @@ describe('botframework-directlinejs through the recorder to an https:// + wss://
   for (const mode of ['websocket', 'polling'] as const) {
     // WebSocket mode also talks to the recorder over TLS (https:// domain, wss:// stream); polling over plain http.
     const listener = mode === 'websocket' ? 'tls' : 'plain';
-    it(`records (${mode}, recorder listening ${listener === 'tls' ? 'on https://' : 'on http://'}): readable JSON in the cassette`, { timeout: 20_000 }, async () => {
+    it(`records (${mode}, recorder listening ${listener === 'tls' ? 'on https://' : 'on http://'}): readable JSON in the cassette`, {
+      timeout: 20_000,
+    }, async () => {
       const file = tmp.file(`${mode}.json`);
       const log = collectingLogger();
       const before = emu.requests.length;
       const rec = await startRecorder({
-        upstream: emu.domain, cassette: file, ca: pki.caFile, logger: log.logger, host: 'localhost',
+        upstream: emu.domain,
+        cassette: file,
+        ca: pki.caFile,
+        logger: log.logger,
+        host: 'localhost',
         ...(listener === 'tls' ? { tls: { cert: pki.localhost.chainFile, key: pki.localhost.keyFile } } : {}),
       });
       try {
-        assert.match(rec.domain, listener === 'tls' ? /^https:\/\/localhost:\d+\/v3\/directline$/ : /^http:\/\/localhost:\d+\/v3\/directline$/);
+        assert.match(
+          rec.domain,
+          listener === 'tls' ? /^https:\/\/localhost:\d+\/v3\/directline$/ : /^http:\/\/localhost:\d+\/v3\/directline$/,
+        );
         const wsBefore = openedWebSockets.length;
         assert.deepEqual(await converse(rec.domain, mode, { secret: emu.secret }), EXPECTED);
         if (mode === 'websocket') {
           const url = openedWebSockets.slice(wsBefore).find((u) => u.includes('/stream'));
-          assert.ok(url?.startsWith(`wss://localhost:${rec.port}/v3/directline/conversations/`), `the client got a wss:// streamUrl on the recorder: ${url}`);
+          assert.ok(
+            url?.startsWith(`wss://localhost:${rec.port}/v3/directline/conversations/`),
+            `the client got a wss:// streamUrl on the recorder: ${url}`,
+          );
           await eventually(() => emu.requests.slice(before).some((r) => r.headers.upgrade), 'the relayed upgrade');
         }
       } finally {
@@ -78,9 +92,18 @@ describe('botframework-directlinejs through the recorder to an https:// + wss://
       }
       const upstream = emu.requests.slice(before);
       // The recorder asked for compression and the emulator used it; TLS went to the upstream's name.
-      assert.ok(upstream.every((r) => r.servername === 'localhost'), 'SNI is the upstream host name');
-      assert.ok(upstream.every((r) => r.headers.host === new URL(emu.url).host), 'so is Host');
-      assert.ok(upstream.some((r) => r.responseEncoding === 'gzip'), 'the emulator answered gzip');
+      assert.ok(
+        upstream.every((r) => r.servername === 'localhost'),
+        'SNI is the upstream host name',
+      );
+      assert.ok(
+        upstream.every((r) => r.headers.host === new URL(emu.url).host),
+        'so is Host',
+      );
+      assert.ok(
+        upstream.some((r) => r.responseEncoding === 'gzip'),
+        'the emulator answered gzip',
+      );
       if (mode === 'websocket') assert.match(upstream.find((r) => r.headers.upgrade)?.wsExtensions ?? '', /permessage-deflate/);
 
       const text = await readFile(file, 'utf8');
@@ -90,11 +113,18 @@ describe('botframework-directlinejs through the recorder to an https:// + wss://
       assert.equal(cassette.upstream.origin, emu.url);
       const start = cassette.events.find((e): e is HttpEvent => e.type === 'http' && e.route === 'conversations.start')!;
       assert.ok(start.response?.body && 'json' in start.response.body, 'the gzip body is stored as JSON');
-      assert.match((start.response.body as { json: any }).json.streamUrl, /^wss:\/\/localhost:\d+\/v3\/directline\/conversations\//, 'the recorded streamUrl is the upstream\'s');
+      assert.match(
+        (start.response.body as { json: any }).json.streamUrl,
+        /^wss:\/\/localhost:\d+\/v3\/directline\/conversations\//,
+        "the recorded streamUrl is the upstream's",
+      );
       assert.ok(!('content-encoding' in start.response.headers), 'no Content-Encoding stored with the decoded body');
       if (mode === 'websocket') {
         const frames = cassette.events.filter((e): e is WsMessageEvent => e.type === 'ws.message' && e.from === 'server');
-        assert.ok(frames.some((f) => 'json' in f.data && JSON.stringify(f.data.json).includes('You said: hello')), 'deflated frames are stored decompressed');
+        assert.ok(
+          frames.some((f) => 'json' in f.data && JSON.stringify(f.data.json).includes('You said: hello')),
+          'deflated frames are stored decompressed',
+        );
       } else {
         const polls = cassette.events.filter((e): e is HttpEvent => e.type === 'http' && e.route === 'activities.get');
         assert.ok(polls.length > 0 && polls.every((p) => p.response?.body && 'json' in p.response.body));
@@ -105,12 +135,16 @@ describe('botframework-directlinejs through the recorder to an https:// + wss://
 
   for (const mode of ['websocket', 'polling'] as const) {
     for (const listener of ['plain', 'tls'] as const) {
-      it(`replays the ${mode} cassette offline to the same client over ${listener === 'tls' ? 'a TLS listener (https://, wss://)' : 'a plain listener (http://, ws://)'}`, { timeout: 20_000 }, async () => {
+      it(`replays the ${mode} cassette offline to the same client over ${listener === 'tls' ? 'a TLS listener (https://, wss://)' : 'a plain listener (http://, ws://)'}`, {
+        timeout: 20_000,
+      }, async () => {
         const file = cassettes[mode];
         assert.ok(file, 'needs the recording above');
         await emu.close(); // offline from here on (idempotent)
         const r = await startReplayer({
-          cassette: file, speed: 0, host: 'localhost',
+          cassette: file,
+          speed: 0,
+          host: 'localhost',
           ...(listener === 'tls' ? { tls: { cert: pki.localhost.chain, key: pki.localhost.key } } : {}),
         });
         try {

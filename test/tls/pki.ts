@@ -47,12 +47,46 @@ const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes
 
 async function leaf(dir: string, name: string, san: string, sign: { days: number } | 'self'): Promise<Leaf> {
   const ext = `${name}.ext`;
-  await writeFile(join(dir, ext), `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  await writeFile(
+    join(dir, ext),
+    `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n`,
+  );
   if (sign === 'self') {
-    await openssl(dir, ['req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', '/CN=localhost', '-addext', `subjectAltName=${san}`]);
+    await openssl(dir, [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      `subjectAltName=${san}`,
+    ]);
   } else {
     await openssl(dir, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=localhost']);
-    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(Math.floor(Math.random() * 1e9)), '-out', `${name}.pem`, '-days', String(sign.days), '-extfile', ext]);
+    await openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      String(Math.floor(Math.random() * 1e9)),
+      '-out',
+      `${name}.pem`,
+      '-days',
+      String(sign.days),
+      '-extfile',
+      ext,
+    ]);
   }
   const cert = await readFile(join(dir, `${name}.pem`), 'utf8');
   const key = await readFile(join(dir, `${name}.key`), 'utf8');
@@ -66,8 +100,23 @@ async function leaf(dir: string, name: string, san: string, sign: { days: number
 export async function makeTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'dlvcr-pki-'));
   try {
-    await openssl(dir, ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=directline-vcr test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    await openssl(dir, [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=directline-vcr test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     const [localhost, expired, selfSigned, wrongName] = await Promise.all([
       leaf(dir, 'localhost', 'DNS:localhost,IP:127.0.0.1', { days: 2 }),
       leaf(dir, 'expired', 'DNS:localhost,IP:127.0.0.1', { days: -1 }),
@@ -75,7 +124,16 @@ export async function makeTestPki(): Promise<TestPki> {
       leaf(dir, 'wrong-name', 'DNS:wrong-name.invalid', { days: 2 }),
     ]);
     const caFile = join(dir, 'ca.pem');
-    return { dir, ca: await readFile(caFile, 'utf8'), caFile, localhost, expired, selfSigned, wrongName, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      dir,
+      ca: await readFile(caFile, 'utf8'),
+      caFile,
+      localhost,
+      expired,
+      selfSigned,
+      wrongName,
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

@@ -33,7 +33,9 @@ afterEach(() => {
   proxy.refuseWith = null;
 });
 after(async () => {
-  for (const [k, v] of Object.entries(savedEnv)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  for (const [k, v] of Object.entries(savedEnv))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
   await proxy?.close();
   await emu?.close();
   await pki?.cleanup();
@@ -45,7 +47,10 @@ async function conversation(opts: Partial<RecordOptions>, upstream: Emulator = e
   const rec = await startRecorder({ upstream: upstream.domain, ca: pki.caFile, logger: log.logger, ...opts });
   try {
     const t0 = proxy.tunnels.length;
-    const start = await rawRequest(`${rec.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${upstream.secret}` } });
+    const start = await rawRequest(`${rec.domain}/conversations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${upstream.secret}` },
+    });
     assert.equal(start.status, 201, start.text);
     const t1 = proxy.tunnels.length;
     const up = await tryUpgrade(start.json.streamUrl);
@@ -67,8 +72,14 @@ describe('outbound proxy', () => {
     assert.equal(n.http, 1, 'one tunnel for the HTTP request (kept alive for the next ones)');
     assert.equal(n.ws, 1, 'one tunnel for the WebSocket');
     assert.deepEqual([...new Set(proxy.tunnels.map((t) => t.target))], [emuHost()]);
-    assert.ok(emu.requests.slice(-2).every((r) => r.servername === 'localhost'), 'TLS inside the tunnel still uses the upstream name');
-    assert.ok(n.lines.some((l) => l.proxy === proxy.url && /outbound proxy/.test(l.msg)), 'the start log names the proxy');
+    assert.ok(
+      emu.requests.slice(-2).every((r) => r.servername === 'localhost'),
+      'TLS inside the tunnel still uses the upstream name',
+    );
+    assert.ok(
+      n.lines.some((l) => l.proxy === proxy.url && /outbound proxy/.test(l.msg)),
+      'the start log names the proxy',
+    );
   });
 
   it('HTTPS_PROXY from the environment does the same; NO_PROXY bypasses it', async () => {
@@ -89,7 +100,7 @@ describe('outbound proxy', () => {
     assert.equal(disabled.http + disabled.ws, 0, 'proxy: false');
   });
 
-  it('a proxy that refuses the tunnel: 502 naming the proxy and its answer, for requests and upgrades; nothing of it recorded as the upstream\'s', async () => {
+  it("a proxy that refuses the tunnel: 502 naming the proxy and its answer, for requests and upgrades; nothing of it recorded as the upstream's", async () => {
     proxy.refuseWith = 407;
     const log = collectingLogger();
     const tmp = await tempDir();
@@ -99,7 +110,10 @@ describe('outbound proxy', () => {
       const res = await rawRequest(`${rec.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` } });
       assert.equal(res.status, 502);
       assert.equal(res.json.error.code, 'UpstreamUnreachable');
-      assert.match(res.json.error.message, new RegExp(`through the outbound proxy ${proxy.url.replace(/\./g, '\\.')} .*407 Refused to CONNECT ${emuHost()}`));
+      assert.match(
+        res.json.error.message,
+        new RegExp(`through the outbound proxy ${proxy.url.replace(/\./g, '\\.')} .*407 Refused to CONNECT ${emuHost()}`),
+      );
       const ws = await tryUpgrade(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/abc/stream?t=x`);
       assert.equal(ws.status, 502);
       assert.match(ws.body.error.message, /407 Refused to CONNECT/);
@@ -112,7 +126,10 @@ describe('outbound proxy', () => {
     assert.equal(http.error?.code, 'PROXY_TUNNEL_REFUSED');
     const open = events.find((e): e is WsOpenEvent => e.type === 'ws.open')!;
     assert.equal(open.status, 502);
-    assert.ok(log.lines().some((l) => l.level === 50 && l.proxy === proxy.url), 'logged with the proxy');
+    assert.ok(
+      log.lines().some((l) => l.level === 50 && l.proxy === proxy.url),
+      'logged with the proxy',
+    );
     await tmp.cleanup();
   });
 
@@ -127,7 +144,10 @@ describe('outbound proxy', () => {
     try {
       const res = await rawRequest(`${rec.domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` } });
       assert.equal(res.status, 502);
-      assert.match(res.json.error.message, new RegExp(`through the outbound proxy http://127\\.0\\.0\\.1:${port} \\(--proxy\\): ECONNREFUSED`));
+      assert.match(
+        res.json.error.message,
+        new RegExp(`through the outbound proxy http://127\\.0\\.0\\.1:${port} \\(--proxy\\): ECONNREFUSED`),
+      );
     } finally {
       await rec.close();
     }

@@ -65,33 +65,43 @@ export interface RawResponse {
 }
 
 /** An HTTP(S) request that shows the bytes as sent (fetch would decode Content-Encoding itself). */
-export function rawRequest(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; ca?: string } = {}): Promise<RawResponse> {
+export function rawRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string; ca?: string } = {},
+): Promise<RawResponse> {
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : (require('node:http') as typeof import('node:http'));
   return new Promise((resolve, reject) => {
-    const req = mod.request(u, { method: opts.method ?? 'GET', headers: opts.headers, agent: false, ...(opts.ca ? { ca: opts.ca } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const text = body.toString('utf8');
-        let json: any;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json });
-      });
-      res.on('error', reject);
-    });
+    const req = mod.request(
+      u,
+      { method: opts.method ?? 'GET', headers: opts.headers, agent: false, ...(opts.ca ? { ca: opts.ca } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const text = body.toString('utf8');
+          let json: any;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
 }
 
 /** Tries a WebSocket upgrade; resolves with the refusal (status, body) or 101 and the open socket's extensions. */
-export function tryUpgrade(url: string, opts: WebSocket.ClientOptions = {}): Promise<{ status: number; body: any; extensions?: string; ws?: WebSocket; firstMessage?: Promise<string> }> {
+export function tryUpgrade(
+  url: string,
+  opts: WebSocket.ClientOptions = {},
+): Promise<{ status: number; body: any; extensions?: string; ws?: WebSocket; firstMessage?: Promise<string> }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, opts);
     // Listened for from the start: a frame in the same TCP chunk as the 101 is emitted before code awaiting
@@ -115,4 +125,3 @@ export function tryUpgrade(url: string, opts: WebSocket.ClientOptions = {}): Pro
     ws.on('error', reject);
   });
 }
-

@@ -72,7 +72,7 @@ describe('upstream certificates the recorder does not trust', () => {
     assert.equal(ev.error?.code, 'SELF_SIGNED_CERT_IN_CHAIN');
   });
 
-  it('a refused WSS handshake reaches the client\'s upgrade as the same 502 body', async () => {
+  it("a refused WSS handshake reaches the client's upgrade as the same 502 body", async () => {
     const emu = await emulatorWith(pki.localhost);
     const file = tmp.file('untrusted-ws.json');
     await withRecorder({ upstream: emu.domain, cassette: file }, async (domain) => {
@@ -125,10 +125,35 @@ describe('upstream certificates the recorder does not trust', () => {
 
   it('the CLI trusts NODE_EXTRA_CA_CERTS and listens with --tls-cert/--tls-key', { timeout: 20_000 }, async () => {
     const emu = await emulatorWith(pki.localhost);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'record', '--upstream', emu.domain, '--mode', 'passthrough', '--port', '0',
-      '--host', 'localhost', '--tls-cert', pki.localhost.chainFile, '--tls-key', pki.localhost.keyFile, '--log-level', 'warn', '--no-demo-page'], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_EXTRA_CA_CERTS: pki.caFile, HTTPS_PROXY: '', https_proxy: '' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'record',
+        '--upstream',
+        emu.domain,
+        '--mode',
+        'passthrough',
+        '--port',
+        '0',
+        '--host',
+        'localhost',
+        '--tls-cert',
+        pki.localhost.chainFile,
+        '--tls-key',
+        pki.localhost.keyFile,
+        '--log-level',
+        'warn',
+        '--no-demo-page',
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: pki.caFile, HTTPS_PROXY: '', https_proxy: '' },
+      },
+    );
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     try {
@@ -146,9 +171,17 @@ describe('upstream certificates the recorder does not trust', () => {
         child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
       });
       assert.match(domain, /^https:\/\/localhost:\d+\/v3\/directline$/);
-      const res = await rawRequest(`${domain}/conversations`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}` }, ca: pki.ca });
+      const res = await rawRequest(`${domain}/conversations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${emu.secret}` },
+        ca: pki.ca,
+      });
       assert.equal(res.status, 201, res.text);
-      assert.match(res.json.streamUrl, /^wss:\/\/localhost:\d+\/v3\/directline\/conversations\//, 'streamUrl on the TLS listener is wss://');
+      assert.match(
+        res.json.streamUrl,
+        /^wss:\/\/localhost:\d+\/v3\/directline\/conversations\//,
+        'streamUrl on the TLS listener is wss://',
+      );
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

@@ -79,20 +79,34 @@ async function newContext(): Promise<BrowserContext> {
 
 async function converse(page: Page, errors: string[]): Promise<void> {
   const why = () => (errors.length ? `\nbrowser errors:\n${errors.join('\n')}` : '');
-  await botBubble(page, WELCOME).waitFor({ timeout: 10_000 }).catch((err: Error) => assert.fail(`no welcome bubble: ${err.message}${why()}`));
+  await botBubble(page, WELCOME)
+    .waitFor({ timeout: 10_000 })
+    .catch((err: Error) => assert.fail(`no welcome bubble: ${err.message}${why()}`));
   await sendAsPerson(page, TEXT);
-  await botBubble(page, `You said: ${TEXT}`).waitFor({ timeout: 10_000 }).catch((err: Error) => assert.fail(`no reply: ${err.message}${why()}`));
+  await botBubble(page, `You said: ${TEXT}`)
+    .waitFor({ timeout: 10_000 })
+    .catch((err: Error) => assert.fail(`no reply: ${err.message}${why()}`));
   assert.equal(await userBubble(page, TEXT).count(), 1);
   const acts = await waitAllSent(page);
-  assert.deepEqual(acts.filter((a) => a.type === 'message').map((a) => `${a.role}: ${a.text}`), [`bot: ${WELCOME}`, `user: ${TEXT}`, `bot: You said: ${TEXT}`]);
+  assert.deepEqual(
+    acts.filter((a) => a.type === 'message').map((a) => `${a.role}: ${a.text}`),
+    [`bot: ${WELCOME}`, `user: ${TEXT}`, `bot: You said: ${TEXT}`],
+  );
 }
 
 describe('Web Chat in Chromium over TLS', () => {
-  it('(a) records from a page on another origin through the https:// recorder to the https:// + compressing emulator', { timeout: 30_000 }, async () => {
+  it('(a) records from a page on another origin through the https:// recorder to the https:// + compressing emulator', {
+    timeout: 30_000,
+  }, async () => {
     const file = tmp.file('webchat-tls.json');
     const rec = await startRecorder({
-      upstream: emu.domain, cassette: file, ca: pki.caFile, host: 'localhost', demoPage: true,
-      tls: { cert: pki.localhost.chain, key: pki.localhost.key }, allowOrigin: [pageOrigin],
+      upstream: emu.domain,
+      cassette: file,
+      ca: pki.caFile,
+      host: 'localhost',
+      demoPage: true,
+      tls: { cert: pki.localhost.chain, key: pki.localhost.key },
+      allowOrigin: [pageOrigin],
     });
     const context = await newContext();
     const sockets: string[] = [];
@@ -106,12 +120,18 @@ describe('Web Chat in Chromium over TLS', () => {
       await converse(page, errors);
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: `${ARTIFACTS}webchat-tls-record.png` });
-      assert.ok(sockets.some((u) => u.startsWith(`wss://localhost:${rec.port}/v3/directline/conversations/`)), `Web Chat streamed over wss:// from the recorder: ${sockets.join(', ')}`);
+      assert.ok(
+        sockets.some((u) => u.startsWith(`wss://localhost:${rec.port}/v3/directline/conversations/`)),
+        `Web Chat streamed over wss:// from the recorder: ${sockets.join(', ')}`,
+      );
     } finally {
       await context.close();
       await rec.close();
     }
-    assert.ok(emu.requests.some((r) => r.method === 'POST' && r.responseEncoding === 'br'), 'the emulator answered br');
+    assert.ok(
+      emu.requests.some((r) => r.method === 'POST' && r.responseEncoding === 'br'),
+      'the emulator answered br',
+    );
     assert.match(emu.requests.find((r) => r.headers.upgrade)?.wsExtensions ?? '', /permessage-deflate/);
     assert.ok(!emu.requests.some((r) => r.method === 'OPTIONS'), 'preflights were answered by the recorder');
     await emu.close();
@@ -122,13 +142,22 @@ describe('Web Chat in Chromium over TLS', () => {
     assert.equal((posts[0]!.request.body as { json: any }).json.text, TEXT);
     assert.equal(posts[0]!.request.headers.origin, pageOrigin);
     const frames = cassette.events.filter((e): e is WsMessageEvent => e.type === 'ws.message' && e.from === 'server');
-    assert.ok(frames.some((f) => 'json' in f.data && JSON.stringify(f.data.json).includes(`You said: ${TEXT}`)), 'decoded frames');
+    assert.ok(
+      frames.some((f) => 'json' in f.data && JSON.stringify(f.data.json).includes(`You said: ${TEXT}`)),
+      'decoded frames',
+    );
     recordedCassette = file;
   });
 
-  it('(b) replays it offline on the replay server\'s demo page over https:// + wss://', { timeout: 30_000 }, async () => {
+  it("(b) replays it offline on the replay server's demo page over https:// + wss://", { timeout: 30_000 }, async () => {
     assert.ok(recordedCassette, 'needs the cassette of (a)');
-    const r = await startReplayer({ cassette: recordedCassette, speed: 1, demoPage: true, host: 'localhost', tls: { cert: pki.localhost.chainFile, key: pki.localhost.keyFile } });
+    const r = await startReplayer({
+      cassette: recordedCassette,
+      speed: 1,
+      demoPage: true,
+      host: 'localhost',
+      tls: { cert: pki.localhost.chainFile, key: pki.localhost.keyFile },
+    });
     const context = await newContext();
     const sockets: string[] = [];
     try {
@@ -139,7 +168,10 @@ describe('Web Chat in Chromium over TLS', () => {
       await page.goto(r.demoPageUrl!);
       await converse(page, errors);
       await page.screenshot({ path: `${ARTIFACTS}webchat-tls-replay.png` });
-      assert.ok(sockets.some((u) => u.startsWith(`wss://localhost:${r.port}/`)), `replayed over wss://: ${sockets.join(', ')}`);
+      assert.ok(
+        sockets.some((u) => u.startsWith(`wss://localhost:${r.port}/`)),
+        `replayed over wss://: ${sockets.join(', ')}`,
+      );
     } finally {
       await context.close();
       await r.close();

@@ -11,9 +11,18 @@ import type { Cassette } from '../../src/cassette/schema.js';
 
 const heroCard = (title: string) => ({
   contentType: 'application/vnd.microsoft.card.hero',
-  content: { title, buttons: [{ type: 'imBack', title: 'Tea', value: 'tea' }, { type: 'imBack', title: 'Coffee', value: 'coffee' }] },
+  content: {
+    title,
+    buttons: [
+      { type: 'imBack', title: 'Tea', value: 'tea' },
+      { type: 'imBack', title: 'Coffee', value: 'coffee' },
+    ],
+  },
 });
-const cardReply = (title: string): BotReplyStep[] => [{ type: 'typing' }, { type: 'message', delayMs: 50, text: 'Our menu', attachments: [heroCard(title)] }];
+const cardReply = (title: string): BotReplyStep[] => [
+  { type: 'typing' },
+  { type: 'message', delayMs: 50, text: 'Our menu', attachments: [heroCard(title)] },
+];
 /** The bot as recorded: the default bot, plus a card for "menu". */
 const BASE: BotChanges = { replies: { menu: cardReply('Drinks') } };
 const TURNS: ScriptedTurn[] = ['hello', 'menu', 'how are you', 'bye'];
@@ -63,8 +72,13 @@ for (const transport of ['stream', 'polling'] as const) {
       assert.match(text, /DLVCR_TOKEN_\d/);
       assert.ok(!/eyJ[A-Za-z0-9_-]{4,}\./.test(text), 'no token in clear');
       const routes = r.recording.events.flatMap((e) => (e.type === 'http' ? [e.route as string] : []));
-      if (transport === 'stream') assert.ok(r.recording.events.some((e) => e.type === 'ws.open'), 'the new recording used the stream');
-      else assert.ok(routes.includes('activities.get') && !r.recording.events.some((e) => e.type === 'ws.open'), 'the new recording polled');
+      if (transport === 'stream')
+        assert.ok(
+          r.recording.events.some((e) => e.type === 'ws.open'),
+          'the new recording used the stream',
+        );
+      else
+        assert.ok(routes.includes('activities.get') && !r.recording.events.some((e) => e.type === 'ws.open'), 'the new recording polled');
     } finally {
       await tmp.cleanup();
     }
@@ -77,16 +91,28 @@ for (const transport of ['stream', 'polling'] as const) {
       const typingShift = transport === 'stream' ? 1 : 0; // polls never deliver typing
       const reply = (i: number) => `replies[${i + typingShift}]`;
 
-      const text = await verifyAgainst({ replies: { 'how are you': [{ type: 'typing' }, { text: 'Fine, thanks', delayMs: 50 }] } }, tmp.file('rec.json'));
+      const text = await verifyAgainst(
+        { replies: { 'how are you': [{ type: 'typing' }, { text: 'Fine, thanks', delayMs: 50 }] } },
+        tmp.file('rec.json'),
+      );
       assert.equal(text.equal, false);
-      assert.deepEqual(differing(text).map((t) => [t.label, paths(t)]), [['turn 3 "how are you"', [`${reply(0)}.text`]]]);
+      assert.deepEqual(
+        differing(text).map((t) => [t.label, paths(t)]),
+        [['turn 3 "how are you"', [`${reply(0)}.text`]]],
+      );
       assert.deepEqual(differing(text)[0]!.changes[0], { path: `${reply(0)}.text`, a: 'You said: how are you', b: 'Fine, thanks' });
 
       const card = await verifyAgainst({ replies: { menu: cardReply('Snacks') } }, tmp.file('rec.json'));
-      assert.deepEqual(differing(card).map((t) => [t.label, paths(t)]), [['turn 2 "menu"', [`${reply(0)}.attachments[0].content.title`]]]);
+      assert.deepEqual(
+        differing(card).map((t) => [t.label, paths(t)]),
+        [['turn 2 "menu"', [`${reply(0)}.attachments[0].content.title`]]],
+      );
 
       const fewer = await verifyAgainst({ fewerOn: ['hello'] }, tmp.file('rec.json'));
-      assert.deepEqual(differing(fewer).map((t) => [t.label, paths(t)]), [['turn 1 "hello"', [reply(0)]]]);
+      assert.deepEqual(
+        differing(fewer).map((t) => [t.label, paths(t)]),
+        [['turn 1 "hello"', [reply(0)]]],
+      );
       assert.deepEqual(differing(fewer)[0]!.changes[0]!.a, { type: 'message', text: 'You said: hello' });
       assert.equal(differing(fewer)[0]!.changes[0]!.b, undefined);
 
@@ -94,8 +120,15 @@ for (const transport of ['stream', 'polling'] as const) {
       const [bye, ...others] = differing(failing);
       assert.equal(others.length, 0);
       assert.equal(bye!.label, 'turn 4 "bye"');
-      assert.deepEqual(bye!.changes.slice(0, 2), [{ path: 'status', a: 200, b: 502 }, { path: 'errorCode', a: undefined, b: 'BotError' }]);
-      assert.deepEqual(paths(bye!).slice(2), transport === 'stream' ? ['replies[0]', 'replies[1]'] : ['replies[0]'], 'and its replies are missing');
+      assert.deepEqual(bye!.changes.slice(0, 2), [
+        { path: 'status', a: 200, b: 502 },
+        { path: 'errorCode', a: undefined, b: 'BotError' },
+      ]);
+      assert.deepEqual(
+        paths(bye!).slice(2),
+        transport === 'stream' ? ['replies[0]', 'replies[1]'] : ['replies[0]'],
+        'and its replies are missing',
+      );
     } finally {
       await tmp.cleanup();
     }
@@ -105,7 +138,17 @@ for (const transport of ['stream', 'polling'] as const) {
 test('verify: a recording with an upload re-sends the files and compares the answer', async () => {
   const tmp = await tempDir();
   try {
-    const turns: ScriptedTurn[] = ['hello', { upload: [{ name: 'note.txt', type: 'text/plain', data: 'a note' }, { name: 'pic.png', type: 'image/png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]) }], text: 'two files' }, 'bye'];
+    const turns: ScriptedTurn[] = [
+      'hello',
+      {
+        upload: [
+          { name: 'note.txt', type: 'text/plain', data: 'a note' },
+          { name: 'pic.png', type: 'image/png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]) },
+        ],
+        text: 'two files',
+      },
+      'bye',
+    ];
     await recordWith('stream', tmp.file('rec.json'), turns);
     const same = await verifyAgainst({}, tmp.file('rec.json'));
     assert.equal(same.equal, true, JSON.stringify(differing(same)));
@@ -113,11 +156,22 @@ test('verify: a recording with an upload re-sends the files and compares the ans
     const upload = same.diff.conversations[0]!.turns[2]!;
     assert.equal(upload.label, 'turn 2 "two files" with 2 file(s)');
     // The echo in the new recording names the same files.
-    const echo = same.recording.events.flatMap((e) => (e.type === 'ws.message' && 'json' in e.data ? (e.data.json as any).activities ?? [] : [])).find((a: any) => a.text === 'two files');
-    assert.deepEqual(echo.attachments.map((a: any) => [a.name, a.contentType]), [['note.txt', 'text/plain'], ['pic.png', 'image/png']]);
+    const echo = same.recording.events
+      .flatMap((e) => (e.type === 'ws.message' && 'json' in e.data ? ((e.data.json as any).activities ?? []) : []))
+      .find((a: any) => a.text === 'two files');
+    assert.deepEqual(
+      echo.attachments.map((a: any) => [a.name, a.contentType]),
+      [
+        ['note.txt', 'text/plain'],
+        ['pic.png', 'image/png'],
+      ],
+    );
 
     const changed = await verifyAgainst({ replies: { 'two files': [{ text: 'Got your files' }] } }, tmp.file('rec.json'));
-    assert.deepEqual(differing(changed).map((t) => t.label), ['turn 2 "two files" with 2 file(s)']);
+    assert.deepEqual(
+      differing(changed).map((t) => t.label),
+      ['turn 2 "two files" with 2 file(s)'],
+    );
   } finally {
     await tmp.cleanup();
   }
@@ -127,7 +181,9 @@ test('verify: --text similar tolerates reworded answers but not a changed struct
   const tmp = await tempDir();
   try {
     await recordWith('stream', tmp.file('rec.json'));
-    const emu = await startEmulator({ bot: changedBot({ replies: { ...BASE.replies, hello: [{ type: 'typing' }, { text: 'You said : Hello!', delayMs: 50 }] } }) });
+    const emu = await startEmulator({
+      bot: changedBot({ replies: { ...BASE.replies, hello: [{ type: 'typing' }, { text: 'You said : Hello!', delayMs: 50 }] } }),
+    });
     try {
       const opts = { cassette: tmp.file('rec.json'), upstream: emu.domain, secret: emu.secret, settleMs: SETTLE };
       assert.equal((await verifyCassette(opts)).equal, false, 'exact: the wording changed');
@@ -137,10 +193,29 @@ test('verify: --text similar tolerates reworded answers but not a changed struct
     } finally {
       await emu.close();
     }
-    const card = await startEmulator({ bot: changedBot({ replies: { menu: [{ type: 'typing' }, { text: 'Completely different words here', attachments: [heroCard('Drinks'), heroCard('More')], delayMs: 50 }] } }) });
+    const card = await startEmulator({
+      bot: changedBot({
+        replies: {
+          menu: [
+            { type: 'typing' },
+            { text: 'Completely different words here', attachments: [heroCard('Drinks'), heroCard('More')], delayMs: 50 },
+          ],
+        },
+      }),
+    });
     try {
-      const r = await verifyCassette({ cassette: tmp.file('rec.json'), upstream: card.domain, secret: card.secret, settleMs: SETTLE, text: 'ignore' });
-      assert.deepEqual(differing(r).map((t) => [t.label, paths(t)]), [['turn 2 "menu"', ['replies[1].attachments[1]']]], 'the wording is ignored, the extra card is not');
+      const r = await verifyCassette({
+        cassette: tmp.file('rec.json'),
+        upstream: card.domain,
+        secret: card.secret,
+        settleMs: SETTLE,
+        text: 'ignore',
+      });
+      assert.deepEqual(
+        differing(r).map((t) => [t.label, paths(t)]),
+        [['turn 2 "menu"', ['replies[1].attachments[1]']]],
+        'the wording is ignored, the extra card is not',
+      );
     } finally {
       await card.close();
     }
@@ -156,7 +231,10 @@ test('verify: without a secret or a token it refuses to start, naming where they
   delete process.env.DIRECTLINE_TOKEN;
   try {
     await recordWith('stream', tmp.file('rec.json'), ['hello']);
-    await assert.rejects(verifyCassette({ cassette: tmp.file('rec.json'), upstream: 'http://127.0.0.1:9/v3/directline' }), /DIRECTLINE_SECRET \(or DIRECTLINE_TOKEN\)/);
+    await assert.rejects(
+      verifyCassette({ cassette: tmp.file('rec.json'), upstream: 'http://127.0.0.1:9/v3/directline' }),
+      /DIRECTLINE_SECRET \(or DIRECTLINE_TOKEN\)/,
+    );
   } finally {
     if (saved.s !== undefined) process.env.DIRECTLINE_SECRET = saved.s;
     if (saved.t !== undefined) process.env.DIRECTLINE_TOKEN = saved.t;
@@ -170,10 +248,20 @@ test('verify: with only a token (DIRECTLINE_TOKEN) the one conversation is re-dr
     await recordWith('stream', tmp.file('rec.json'), ['hello', 'bye']);
     const emu = await startEmulator({ bot: changedBot(BASE) });
     try {
-      const gen = await (await fetch(`${emu.domain}/tokens/generate`, { method: 'POST', headers: { authorization: `Bearer ${emu.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ user: { id: 'dl_tester' } }) })).json();
+      const gen = await (
+        await fetch(`${emu.domain}/tokens/generate`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ user: { id: 'dl_tester' } }),
+        })
+      ).json();
       const r = await verifyCassette({ cassette: tmp.file('rec.json'), upstream: emu.domain, token: gen.token, settleMs: SETTLE });
       assert.equal(r.equal, true, JSON.stringify(differing(r)));
-      assert.equal(emu.requests.filter((q) => q.path.endsWith('/tokens/generate')).length, 1, 'no token generated by verify: it had no secret');
+      assert.equal(
+        emu.requests.filter((q) => q.path.endsWith('/tokens/generate')).length,
+        1,
+        'no token generated by verify: it had no secret',
+      );
     } finally {
       await emu.close();
     }

@@ -18,7 +18,10 @@ const tokenUrl = process.env.DIRECT_LINE_TOKEN_URL ?? 'https://directline.botfra
 /** botframework-webchat's dist/webchat.js: its exports map hides the file, so walk up from its main entry. */
 function webChatBundle() {
   let dir = dirname(createRequire(import.meta.url).resolve('botframework-webchat'));
-  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== 'botframework-webchat') {
+  while (
+    !existsSync(join(dir, 'package.json')) ||
+    JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== 'botframework-webchat'
+  ) {
     const up = dirname(dir);
     if (up === dir) throw new Error('botframework-webchat is not installed (npm i -D botframework-webchat)');
     dir = up;
@@ -39,17 +42,21 @@ async function token(res) {
   res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(JSON.stringify({ token: body.token }));
 }
 
-http.createServer((req, res) => {
-  const path = new URL(req.url ?? '/', 'http://app.invalid').pathname;
-  if (req.method === 'POST' && path === '/api/directline/token') {
-    token(res).catch((err) => res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err.message) })));
-  } else if (path === '/webchat.js') {
-    res.writeHead(200, { 'content-type': 'text/javascript' });
-    createReadStream(bundle).pipe(res);
-  } else if (path === '/') {
-    res.writeHead(200, { 'content-type': 'text/html' });
-    createReadStream(join(here, 'index.html')).pipe(res);
-  } else {
-    res.writeHead(404).end();
-  }
-}).listen(port, '127.0.0.1', () => console.log(`app on http://127.0.0.1:${port}`));
+http
+  .createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://app.invalid').pathname;
+    if (req.method === 'POST' && path === '/api/directline/token') {
+      token(res).catch((err) =>
+        res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err.message) })),
+      );
+    } else if (path === '/webchat.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      createReadStream(bundle).pipe(res);
+    } else if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      createReadStream(join(here, 'index.html')).pipe(res);
+    } else {
+      res.writeHead(404).end();
+    }
+  })
+  .listen(port, '127.0.0.1', () => console.log(`app on http://127.0.0.1:${port}`));

@@ -15,7 +15,11 @@ test('the demo bot answers Hello', async () => {
   const { conversationId, token } = await start.json();
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const url = `${vcr.domain}/conversations/${conversationId}/activities`;
-  const posted = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ type: 'message', text: 'Hello', from: { id: 'me' } }) });
+  const posted = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ type: 'message', text: 'Hello', from: { id: 'me' } }),
+  });
   expect(posted.status).toBe(200);
 
   const texts = [];

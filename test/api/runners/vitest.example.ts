@@ -15,13 +15,20 @@ test('the demo bot answers Hello', async () => {
   const { conversationId, token } = (await start.json()) as { conversationId: string; token: string };
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const url = `${vcr.domain}/conversations/${conversationId}/activities`;
-  const posted = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ type: 'message', text: 'Hello', from: { id: 'me' } }) });
+  const posted = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ type: 'message', text: 'Hello', from: { id: 'me' } }),
+  });
   expect(posted.status).toBe(200);
 
   const texts: string[] = [];
   let watermark = '';
   for (let i = 0; i < 100 && !texts.some((t) => t.startsWith('Hello! I am')); i++) {
-    const page = (await (await fetch(`${url}?watermark=${watermark}`, { headers })).json()) as { activities: Array<{ type: string; text?: string }>; watermark: string };
+    const page = (await (await fetch(`${url}?watermark=${watermark}`, { headers })).json()) as {
+      activities: Array<{ type: string; text?: string }>;
+      watermark: string;
+    };
     texts.push(...page.activities.filter((a) => a.type === 'message').map((a) => a.text ?? ''));
     watermark = page.watermark;
     await new Promise((r) => setTimeout(r, 20));
