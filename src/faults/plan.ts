@@ -3,6 +3,7 @@
 // forwarded (request), on a stream upgrade (upgrade), and for each opened stream (stream: a tap that sees
 // every server frame). Everything injected is logged and counted; jitter comes from a seeded generator per
 // conversation and rule, so the same rules and seed give the same faults in the same places.
+import { Route } from '../protocol/routes.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { deriveSeed, seededRandom } from './random.js';
@@ -165,10 +166,10 @@ export class FaultPlan {
       if (expire) {
         c.expired = true;
         answer = { reply: tokenExpiredReply(), rule: expire };
-      } else if (!answer && route === 'tokens.refresh') {
+      } else if (!answer && route === Route.tokensRefresh) {
         this.refreshed(c, now);
       }
-    } else if (route === 'tokens.refresh') {
+    } else if (route === Route.tokensRefresh) {
       // The recorder cannot tell which conversation a refresh is for (no id in the path): every live token is renewed.
       for (const other of this.conversations.values()) if (other.id !== null && !other.expired) this.refreshed(other, now);
     }
@@ -263,7 +264,7 @@ export class FaultPlan {
   // ---- internals ---------------------------------------------------------------------------------
 
   private refuse(rule: FaultRule, c: ConversationState, reply: FaultReply): { reply: FaultReply; note: FaultNote } {
-    this.record(rule, c, { route: 'stream', status: reply.status, socket: c.opens });
+    this.record(rule, c, { route: Route.stream, status: reply.status, socket: c.opens });
     return { reply, note: { rule: rule.text } };
   }
 

@@ -1,18 +1,18 @@
 // Fault rules as people write them: `<fault>[@<when>,<when>...]`, e.g. `drop-stream@frame=3` or
 // `status=429@route=activities.post,nth=2`. Parsing checks everything (fault names, routes, numbers, which
 // conditions a fault takes) so a bad rule fails with its text and what is allowed, before any server starts.
-import type { RouteName } from '../protocol/routes.js';
+import { Route, type RouteName } from '../protocol/routes.js';
 
 /** Routes an HTTP fault can target (the stream is reached with `@frames` / the stream faults). */
 export const FAULT_ROUTES = [
-  'tokens.generate',
-  'tokens.refresh',
-  'conversations.start',
-  'conversations.reconnect',
-  'activities.post',
-  'activities.get',
-  'upload',
-  'session.getsessionid',
+  Route.tokensGenerate,
+  Route.tokensRefresh,
+  Route.conversationsStart,
+  Route.conversationsReconnect,
+  Route.activitiesPost,
+  Route.activitiesGet,
+  Route.upload,
+  Route.sessionGetSessionId,
 ] as const satisfies readonly RouteName[];
 export type FaultRoute = (typeof FAULT_ROUTES)[number];
 

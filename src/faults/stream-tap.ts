@@ -2,6 +2,7 @@
 // Frame latency queues frames (order kept: a frame never overtakes the one before it), drop-stream ends the
 // socket without a close frame right after the N-th frame reached the wire, and close-stream closes it with
 // its code a set time after it opened.
+import { Route } from '../protocol/routes.js';
 import type { ConversationState, FaultNote, FaultPlan } from './plan.js';
 
 /** The part of a ws WebSocket the tap uses. */
@@ -39,7 +40,7 @@ export class StreamTap {
       if (rule.socket !== socket) continue;
       this.timer(rule.afterMs, () => {
         if (this.ended || ws.readyState !== OPEN) return;
-        plan.record(rule, c, { route: 'stream', socket, code: rule.code });
+        plan.record(rule, c, { route: Route.stream, socket, code: rule.code });
         this.end(rule.code, { rule: rule.text });
       });
     }
@@ -61,7 +62,7 @@ export class StreamTap {
       if (a.rule.route !== null) continue;
       const d = this.plan.delayOf(this.c, a);
       delay += d;
-      this.plan.record(a.rule, this.c, { route: 'stream', socket: this.socket, delayMs: d });
+      this.plan.record(a.rule, this.c, { route: Route.stream, socket: this.socket, delayMs: d });
     }
     const now = this.plan.now();
     if (delay <= 0 && this.queued === 0) {
@@ -100,7 +101,7 @@ export class StreamTap {
       this.ws.send(payload, { binary }, cb);
       return;
     }
-    this.plan.record(drop.rule, this.c, { route: 'stream', socket: this.socket, frame: n, code: 1006 });
+    this.plan.record(drop.rule, this.c, { route: Route.stream, socket: this.socket, frame: n, code: 1006 });
     this.ended = true;
     // Dropped once the frame reached the wire: the client has it (and its watermark) when the connection dies.
     this.ws.send(payload, { binary }, (err) => {

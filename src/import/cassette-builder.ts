@@ -7,6 +7,7 @@
 // goes through here.
 import { createHash } from 'node:crypto';
 import type { Cassette, CassetteEvent, CassetteSource, HttpEvent } from '../cassette/schema.js';
+import { Route } from '../protocol/routes.js';
 import { CASSETTE_VERSION } from '../cassette/schema.js';
 import type { Activity, ChannelAccount } from '../protocol/types.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -101,7 +102,7 @@ export class CassetteBuilder {
     const body: Activity = { ...echo, from: { id: echo.from?.id ?? this.user.id, ...(echo.from?.name ? { name: echo.from.name } : {}) } };
     for (const k of ['id', 'timestamp', 'localTimestamp', 'channelId', 'conversation', 'recipient', 'serviceUrl', 'replyToId'])
       delete body[k];
-    this.http('activities.post', 'POST', `${this.conversationPath()}/activities`, CONVERSATION_TOKEN, body, 200, { id: echo.id });
+    this.http(Route.activitiesPost, 'POST', `${this.conversationPath()}/activities`, CONVERSATION_TOKEN, body, 200, { id: echo.id });
     if (echo.type !== 'typing') {
       this.clock = t + ECHO_MS;
       this.frame(echo);
@@ -143,7 +144,7 @@ export class CassetteBuilder {
   /** What a Web Chat page or botframework-directlinejs does first: a token, a conversation, its stream. */
   private openConversation(): void {
     const id = this.conversationId;
-    this.http('tokens.generate', 'POST', `${IMPORT_BASE_PATH}/tokens/generate`, SECRET, null, 200, {
+    this.http(Route.tokensGenerate, 'POST', `${IMPORT_BASE_PATH}/tokens/generate`, SECRET, null, 200, {
       conversationId: id,
       token: GENERATED_TOKEN,
       expires_in: 3600,
@@ -151,7 +152,7 @@ export class CassetteBuilder {
     this.wait(LATENCY_MS);
     const stream = `${this.conversationPath()}/stream`;
     const wsOrigin = IMPORT_ORIGIN.replace(/^http/, 'ws');
-    this.http('conversations.start', 'POST', `${IMPORT_BASE_PATH}/conversations`, GENERATED_TOKEN, null, 201, {
+    this.http(Route.conversationsStart, 'POST', `${IMPORT_BASE_PATH}/conversations`, GENERATED_TOKEN, null, 201, {
       conversationId: id,
       token: CONVERSATION_TOKEN,
       expires_in: 3600,
@@ -220,7 +221,7 @@ export class CassetteBuilder {
         type: 'http',
         t: this.clock,
         conversationId: this.conversationId,
-        route: 'attachment',
+        route: Route.attachment,
         request: { method: 'GET', path: file.path, query: {}, headers: {}, body: null },
         response: {
           status: 200,

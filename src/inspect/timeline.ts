@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Cassette, CassetteEvent, HttpEvent, WsCloseEvent, WsMessageEvent, WsOpenEvent } from '../cassette/schema.js';
 import { isBlankFrame, readModel, type CassetteModel, type ConversationEvent } from '../model/index.js';
-import { routePolicy, stripBase } from '../protocol/routes.js';
+import { Route, routePolicy, stripBase } from '../protocol/routes.js';
 import { isActivitySet, type Activity } from '../protocol/types.js';
 import { displayGroups, oneLine, selectGroups, summarizeActivity, type ActivitySummary } from './activities.js';
 import { palette, type Palette } from './ansi.js';
@@ -384,10 +384,10 @@ function formatRowBody(r: TimelineRow, pal: Palette, conversationId: string | nu
         `${pal.bold(r.method ?? '')} ${r.route} ${pal.dim(shortPath(r.path ?? ''))}  ${pal.dim('←')} ${statusText(r.status ?? null, pal)}  ${pal.dim(duration(r.duration ?? 0))}`;
       if (r.error) line += `  ${pal.red(r.error)}`;
       const acts = r.activities ?? [];
-      const posted = r.route === 'activities.post' && acts.length ? acts[0] : null;
+      const posted = r.route === Route.activitiesPost && acts.length ? acts[0] : null;
       if (posted) line += `  ${formatActivity(posted, pal, textWidth)}`;
       const delivered = posted ? acts.slice(1) : acts;
-      if (r.route === 'activities.get' || (!posted && r.activities)) {
+      if (r.route === Route.activitiesGet || (!posted && r.activities)) {
         line += pal.dim(
           `  ${plural(delivered.length, 'activity', 'activities')}${r.watermark !== undefined ? `, watermark ${r.watermark ?? 'none'}` : ''}`,
         );
