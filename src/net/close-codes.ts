@@ -34,9 +34,8 @@ const OPEN = 1;
  * socket still connecting is dropped; one already closing or closed is left alone.
  */
 export function closeLike(ws: ClosableSocket, code: number, reason: string): void {
-  if (ws.readyState === CONNECTING) return ws.terminate();
-  if (ws.readyState !== OPEN) return;
-  if (code === 1006) return ws.terminate();
-  if (!isSendableCloseCode(code)) return ws.close();
-  ws.close(code, clipCloseReason(reason));
+  if (ws.readyState === CONNECTING || (ws.readyState === OPEN && code === 1006)) ws.terminate();
+  else if (ws.readyState !== OPEN) return;
+  else if (!isSendableCloseCode(code)) ws.close();
+  else ws.close(code, clipCloseReason(reason));
 }

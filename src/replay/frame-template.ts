@@ -63,30 +63,28 @@ export class JsonTemplate {
   }
 }
 
-export class FrameTemplate {
-  /** The template of a recorded frame, or null when it needs the general path. */
-  static of(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
-    if (!item.frame) return null;
-    const echoIds = echoIdsOf(model);
-    const activities: Activity[] = [];
-    for (const i of item.entries) {
-      const entry = model.log[i];
-      if (entry.id !== undefined && echoIds.has(entry.id)) return null;
-      const a = { ...entry.activity };
-      if (typeof a.timestamp === 'string') a.timestamp = RELEASED_AT;
-      activities.push(a);
-    }
-    const frame: Record<string, unknown> = { ...item.frame.extra, activities };
-    if (item.frame.hasWatermark) frame.watermark = item.frame.watermark;
-    return JsonTemplate.of(frame, { recordedId: model.recordedId, userId: model.userId }, isUpstreamUrl);
+/** The template of a recorded frame, or null when it needs the general path. */
+function frameTemplate(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
+  if (!item.frame) return null;
+  const echoIds = echoIdsOf(model);
+  const activities: Activity[] = [];
+  for (const i of item.entries) {
+    const entry = model.log[i];
+    if (entry.id !== undefined && echoIds.has(entry.id)) return null;
+    const a = { ...entry.activity };
+    if (typeof a.timestamp === 'string') a.timestamp = RELEASED_AT;
+    activities.push(a);
   }
+  const frame: Record<string, unknown> = { ...item.frame.extra, activities };
+  if (item.frame.hasWatermark) frame.watermark = item.frame.watermark;
+  return JsonTemplate.of(frame, { recordedId: model.recordedId, userId: model.userId }, isUpstreamUrl);
 }
 
 const templates = new WeakMap<object, JsonTemplate | null>();
 
 /** The template of a recorded frame, made on first use and shared by every session. */
 export function templateOf(item: ActivitiesItem, model: ConversationModel, isUpstreamUrl: (url: string) => boolean): JsonTemplate | null {
-  return cached(item, () => FrameTemplate.of(item, model, isUpstreamUrl));
+  return cached(item, () => frameTemplate(item, model, isUpstreamUrl));
 }
 
 /** The template of a recorded JSON response body (keyed by its recorded event), made on first use. */

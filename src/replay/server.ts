@@ -440,18 +440,31 @@ export class ReplayServer {
       return;
     }
     const sub = stripBase(url.pathname, this.basePath);
-    if (sub === null) return refuse(404, `outside the cassette's base path ${this.basePath || '/'}`);
+    if (sub === null) {
+      refuse(404, `outside the cassette's base path ${this.basePath || '/'}`);
+      return;
+    }
     const { route, conversationId } = matchRoute('GET', sub);
     if (routePolicy(route).replay !== 'upgrade' || conversationId === null) {
-      return refuse(404, 'not a Direct Line stream path (<basePath>/conversations/<id>/stream)');
+      refuse(404, 'not a Direct Line stream path (<basePath>/conversations/<id>/stream)');
+      return;
     }
-    if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return refuse(400, 'only WebSocket upgrades are served');
+    if (String(req.headers.upgrade).toLowerCase() !== 'websocket') {
+      refuse(400, 'only WebSocket upgrades are served');
+      return;
+    }
     // Refused before the session sees it: a malformed handshake must not count as the client's next stream
     // (each upgrade plays the recorded socket with the same ordinal) nor attach the session.
     const malformed = websocketHandshakeProblem(req);
-    if (malformed) return refuse(400, malformed);
+    if (malformed) {
+      refuse(400, malformed);
+      return;
+    }
     const session = this.sessions.ofConversation(conversationId) ?? this.resumeSession(conversationId, req, arrival);
-    if (!session) return refuse(404, this.unknownConversation(conversationId));
+    if (!session) {
+      refuse(404, this.unknownConversation(conversationId));
+      return;
+    }
     this.matched++;
     this.sessions.hubOf(session)!.upgrade(req, socket, head, url.searchParams, arrival, cors);
   }

@@ -237,8 +237,11 @@ export function scanValue(value: unknown, opts: ScanOptions = {}): Finding[] {
   const c = new Collector(opts.file ?? '<value>', opts.patterns);
   const walk = (v: unknown, path: JsonPath) => {
     if (typeof v === 'string') c.value(path, v, undefined);
-    else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
-    else if (v && typeof v === 'object') {
+    else if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        walk(x, [...path, i]);
+      });
+    } else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
         c.key([...path, k], k, undefined);
         walk(x, [...path, k]);

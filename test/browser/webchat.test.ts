@@ -126,7 +126,7 @@ describe('Web Chat demo page in Chromium', () => {
     recorded = true;
   });
 
-  it('(b) replays the recorded conversation to Web Chat, emulator stopped', { timeout: 30_000 }, async (t) => {
+  it('(b) replays the recorded conversation to Web Chat, emulator stopped', { timeout: 30_000 }, async () => {
     assert.ok(recorded && existsSync(CASSETTE), 'needs the cassette recorded by (a)');
     const { replayer, pageUrl } = await replayWithPage(CASSETTE);
     const context = await browser!.newContext({ viewport: VIEWPORT });

@@ -57,7 +57,7 @@ test('chatdown instructions become activities with chatdown timing', async () =>
   );
   assert.equal(acts[3].text, 'Here it is:');
   assert.equal(acts[3].attachments?.[0].contentType, 'application/vnd.microsoft.card.adaptive');
-  assert.equal((acts[3].attachments?.[0] as any).content.type, 'AdaptiveCard');
+  assert.equal((acts[3].attachments![0] as any).content.type, 'AdaptiveCard');
   assert.equal(
     acts[5].text,
     'And a picture of Lisbon, see [the guide](https://example.invalid/guide) [1].',
