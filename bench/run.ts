@@ -63,7 +63,8 @@ for (const c of selected) {
 }
 if (resultsDir !== productResults) {
   console.log(
-    `\nresults in ${resultsDir}${experiment ? ' (experiment)' : ''}; BENCHMARKS.md not touched (${Math.round((performance.now() - started) / 1000)} s in all)`,
+    `\nresults in ${resultsDir}${experiment ? ' (experiment)' : ''}; BENCHMARKS.md not touched ` +
+      `(${Math.round((performance.now() - started) / 1000)} s in all)`,
   );
 } else {
   const file = writeReport(resultsDir);

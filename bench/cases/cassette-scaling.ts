@@ -82,7 +82,11 @@ export const cassetteScaling: BenchCase = {
             };
             writes.push(run);
             ctx.log(
-              `  round ${r + 1} write ${String(n).padStart(6)}: ${w.writes} writes (each frame serialised ${fmt(w.serialisationsPerEvent, 2)}× on average), serialising ${fmt(w.syncCpuMs, 0)} ms CPU (${fmt(run.cpuPer10k, 1)} per 10k) / ${fmt(w.syncMs, 0)} ms wall, ${fmt(w.totalMs, 0)} ms until written (${fmt(run.wallPer10k, 1)} per 10k), longest blocking write ${fmt(w.maxSyncMs, 0)} ms, ${fmt(w.bytes / 2 ** 20, 1)} MiB`,
+              `  round ${r + 1} write ${String(n).padStart(6)}: ${w.writes} writes (each frame serialised ` +
+                `${fmt(w.serialisationsPerEvent, 2)}× on average), serialising ${fmt(w.syncCpuMs, 0)} ms CPU ` +
+                `(${fmt(run.cpuPer10k, 1)} per 10k) / ${fmt(w.syncMs, 0)} ms wall, ${fmt(w.totalMs, 0)} ms until written ` +
+                `(${fmt(run.wallPer10k, 1)} per 10k), longest blocking write ${fmt(w.maxSyncMs, 0)} ms, ` +
+                `${fmt(w.bytes / 2 ** 20, 1)} MiB`,
             );
           } finally {
             await child.stop();
@@ -97,7 +101,8 @@ export const cassetteScaling: BenchCase = {
             const l = await child.call<Omit<LoadRun, 'round'>>('load', { file: big, mode }, 120_000);
             loads.push({ round: r, ...l });
             ctx.log(
-              `  round ${r + 1} ${mode.padEnd(12)} ${l.events} events in ${fmt(l.ms, 0)} ms, peak RSS +${fmt(l.peakRssDelta / 2 ** 20, 0)} MiB`,
+              `  round ${r + 1} ${mode.padEnd(12)} ${l.events} events in ${fmt(l.ms, 0)} ms, peak RSS ` +
+                `+${fmt(l.peakRssDelta / 2 ** 20, 0)} MiB`,
             );
           } finally {
             await child.stop();
@@ -167,7 +172,8 @@ export const cassetteScaling: BenchCase = {
         feedRate: RATE,
         frameBytes: 1100,
         writer:
-          "CassetteWriter.create(file, {upstream}) with the default flushIntervalMs (200); the writer's db.write is wrapped to time each write",
+          "CassetteWriter.create(file, {upstream}) with the default flushIntervalMs (200); the writer's db.write is wrapped to " +
+          'time each write',
         load: 'fresh child process (--expose-gc) per load; peak = VmHWM − VmRSS before the load',
       },
       rounds: [...writes.map((w) => ({ part: 'write', ...w })), ...loads.map((l) => ({ part: 'load', ...l }))],
@@ -204,7 +210,14 @@ export const cassetteScaling: BenchCase = {
       loadPeakMemVsJsonParse: number;
     };
     const markdown = [
-      `Write: frames fed to CassetteWriter at ${(res.config.feedRate as number).toLocaleString('en-US')}/s. Every write the writer makes (its timer's and the last one, at close) is timed: "serialising" is its synchronous part (turning the new events into text, which blocks the event loop), "until written" runs until the new version of the file is in place (it also waits for the event loop, which the feed keeps busy). Medians of the rounds; the target uses the median of per-round ratios (100k ÷ 10k in the same round), the "vs 10k" column divides the medians. The writer writes incrementally (src/cassette/append-file.ts): each write serialises only the frames added since the previous one, so each frame is serialised once ("serialisations per frame" counts what the writer serialised, from its stats), and "per 10k serialised" shows the cost of one serialisation.`,
+      `Write: frames fed to CassetteWriter at ${(res.config.feedRate as number).toLocaleString('en-US')}/s. Every write the ` +
+        'writer makes (its timer\'s and the last one, at close) is timed: "serialising" is its synchronous part (turning the new ' +
+        'events into text, which blocks the event loop), "until written" runs until the new version of the file is in place (it ' +
+        'also waits for the event loop, which the feed keeps busy). Medians of the rounds; the target uses the median of ' +
+        'per-round ratios (100k ÷ 10k in the same round), the "vs 10k" column divides the medians. The writer writes ' +
+        'incrementally (src/cassette/append-file.ts): each write serialises only the frames added since the previous one, so ' +
+        'each frame is serialised once ("serialisations per frame" counts what the writer serialised, from its stats), and "per ' +
+        '10k serialised" shows the cost of one serialisation.',
       '',
       table(
         [

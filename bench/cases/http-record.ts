@@ -213,7 +213,12 @@ export const httpRecord: BenchCase = {
     const markdown = [
       table(['path', 'req/s (median)', 'vs forwarder', 'p50 ms', 'p99 ms', 'p99 vs forwarder', 'max ms', 'proxy CPU µs/request'], rows),
       '',
-      `Ratio columns in the targets table are medians of the per-round ratios (record ÷ forwarder measured back to back in the same round); the "vs forwarder" column above divides the medians. Forwarder ÷ direct: ${x(s.ratios.forwarderVsDirectReqPerSec)}. CPU per request (user + system of the proxy process, from process.cpuUsage()) is far steadier than throughput on a shared machine: the recorder uses ${x(s.ratios.recordVsForwarderCpuPerRequest)} the forwarder's CPU per request. autocannon reports latency in whole milliseconds.`,
+      'Ratio columns in the targets table are medians of the per-round ratios (record ÷ forwarder measured back to back in the ' +
+        'same round); the "vs forwarder" column above divides the medians. Forwarder ÷ direct: ' +
+        `${x(s.ratios.forwarderVsDirectReqPerSec)}. CPU per request (user + system of the proxy process, from ` +
+        'process.cpuUsage()) is far steadier than throughput on a shared machine: the recorder uses ' +
+        `${x(s.ratios.recordVsForwarderCpuPerRequest)} the forwarder's CPU per request. autocannon reports latency in whole ` +
+        'milliseconds.',
       '',
       targetsTable(res.targets),
       '',

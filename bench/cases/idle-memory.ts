@@ -116,7 +116,9 @@ export const idleMemory: BenchCase = {
             const run: Run = { mode, round: r, idle: perPair(before, idle), afterMessage: perPair(before, after) };
             runs.push(run);
             ctx.log(
-              `  round ${r + 1} ${mode.padEnd(6)} idle: ${fmt(run.idle.rssKB, 1)} KB RSS, ${fmt(run.idle.heapKB, 1)} KB heap per pair; after one message each way: ${fmt(run.afterMessage.rssKB, 1)} KB RSS, ${fmt(run.afterMessage.heapKB, 1)} KB heap, ${fmt(run.afterMessage.externalKB, 1)} KB external`,
+              `  round ${r + 1} ${mode.padEnd(6)} idle: ${fmt(run.idle.rssKB, 1)} KB RSS, ${fmt(run.idle.heapKB, 1)} KB heap ` +
+                `per pair; after one message each way: ${fmt(run.afterMessage.rssKB, 1)} KB RSS, ` +
+                `${fmt(run.afterMessage.heapKB, 1)} KB heap, ${fmt(run.afterMessage.externalKB, 1)} KB external`,
             );
             await closeAll(clients);
           } finally {
@@ -150,7 +152,8 @@ export const idleMemory: BenchCase = {
         client: 'ws clients in the runner process, default options (offer permessage-deflate)',
         upstream: 'ws server in a child process, no permessage-deflate',
         measurement:
-          'process.memoryUsage() in the proxy process after gc() twice (--expose-gc); per pair = (after − before) / pairs; fresh proxy process every run',
+          'process.memoryUsage() in the proxy process after gc() twice (--expose-gc); per pair = (after − before) / pairs; ' +
+          'fresh proxy process every run',
       },
       rounds: runs,
       summary,
@@ -175,7 +178,8 @@ export const idleMemory: BenchCase = {
     const s = res.summary as Record<Mode, Record<'idle' | 'afterMessage', PerPair>>;
     const label = (m: Mode) => (m === 'relay' ? 'plain ws relay (reference)' : 'startRecorder (record)');
     const markdown = [
-      `${(res.config.pairs as number).toLocaleString('en-US')} idle client↔proxy↔upstream stream pairs; KB per pair in the proxy process (medians of ${(res.rounds as Run[]).length / MODES.length} rounds).`,
+      `${(res.config.pairs as number).toLocaleString('en-US')} idle client↔proxy↔upstream stream pairs; KB per pair in the ` +
+        `proxy process (medians of ${(res.rounds as Run[]).length / MODES.length} rounds).`,
       '',
       table(
         [

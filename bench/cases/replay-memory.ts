@@ -98,7 +98,8 @@ export const replayMemory: BenchCase = {
   render(res: BenchResult) {
     const s = res.summary as { rssKB: number; heapKB: number };
     const markdown = [
-      `${res.config.sessions as number} live sessions of the shipped demo cassette, each with its stream open; memory of the replay process after two full collections, before and after, per session (medians of the rounds).`,
+      `${res.config.sessions as number} live sessions of the shipped demo cassette, each with its stream open; memory of the ` +
+        'replay process after two full collections, before and after, per session (medians of the rounds).',
       '',
       table(
         ['per live session', 'KB'],

@@ -136,7 +136,9 @@ export const replayHttp: BenchCase = {
           if (m === 'replay') run.unmatched = (await replayer.call<{ unmatched: number }>('summary')).unmatched;
           runs.push(run);
           ctx.log(
-            `  round ${r + 1} ${m.padEnd(7)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${fmt(run.cpuUs, 0)} µs CPU/request  non-2xx ${run.non2xx}${run.unmatched !== undefined ? `  unmatched ${run.unmatched}` : ''}`,
+            `  round ${r + 1} ${m.padEnd(7)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ` +
+              `${fmt(run.cpuUs, 0)} µs CPU/request  non-2xx ` +
+              `${run.non2xx}${run.unmatched !== undefined ? `  unmatched ${run.unmatched}` : ''}`,
           );
         }
       }
@@ -164,7 +166,8 @@ export const replayHttp: BenchCase = {
         connections: CONNECTIONS,
         durationSeconds: DURATION_S,
         workload:
-          'each connection: POST /conversations (a session on the next recorded conversation, cycling), then its 24 POST …/activities in order with the token it got, repeat',
+          'each connection: POST /conversations (a session on the next recorded conversation, cycling), then its 24 POST ' +
+          '…/activities in order with the token it got, repeat',
         speed: 'instant (0)',
         replayer: 'startReplayer in a child process, fresh for every run',
         plain: 'node:http server answering a constant JSON body (bench/servers/http-upstream.ts)',
@@ -194,7 +197,12 @@ export const replayHttp: BenchCase = {
       ratio: number;
     };
     const markdown = [
-      `${res.config.connections as number} connections, ${res.config.durationSeconds as number} s runs, speed instant. The cassette holds ${res.config.recordedRequests as number} distinct recorded requests: ${res.config.recordedConversations as number} conversations, each conversations.start + ${res.config.postsPerConversation as number} activities.post. Each connection plays a client: start a conversation, post its ${res.config.postsPerConversation as number} messages in order with the token it got, repeat. The plain server gets the same requests.`,
+      `${res.config.connections as number} connections, ${res.config.durationSeconds as number} s runs, speed instant. The ` +
+        `cassette holds ${res.config.recordedRequests as number} distinct recorded requests: ` +
+        `${res.config.recordedConversations as number} conversations, each conversations.start + ` +
+        `${res.config.postsPerConversation as number} activities.post. Each connection plays a client: start a conversation, ` +
+        `post its ${res.config.postsPerConversation as number} messages in order with the token it got, repeat. The plain server ` +
+        'gets the same requests.',
       '',
       table(
         ['server', 'req/s (median)', 'vs plain', 'p99 ms', 'server CPU µs/request'],
@@ -306,7 +314,8 @@ export const replayTiming: BenchCase = {
             const abs = summarize(errors.map(Math.abs));
             runs.push({ mode: m, sessions, round: r, gaps: s.n, p50: s.p50, p99: abs.p99, max: abs.max, meanAbs: abs.mean });
             ctx.log(
-              `  round ${r + 1} ${m.padEnd(10)} ${String(sessions).padStart(3)} session(s): gap error p50 ${fmt(s.p50)} ms, |error| p99 ${fmt(abs.p99)} ms, max ${fmt(abs.max)} ms (${s.n} gaps)`,
+              `  round ${r + 1} ${m.padEnd(10)} ${String(sessions).padStart(3)} session(s): gap error p50 ${fmt(s.p50)} ms, ` +
+                `|error| p99 ${fmt(abs.p99)} ms, max ${fmt(abs.max)} ms (${s.n} gaps)`,
             );
           }
         }
@@ -354,11 +363,13 @@ export const replayTiming: BenchCase = {
   render(res: BenchResult) {
     const s = res.summary as Record<string, Record<TimingMode, { p50: number; p99: number; max: number }>>;
     const markdown = [
-      'Error = replayed gap − recorded gap over every consecutive pair of frames, at the client (p50 signed, p99 and max of the absolute error; medians of the rounds). ' +
+      'Error = replayed gap − recorded gap over every consecutive pair of frames, at the client (p50 signed, p99 and max of ' +
+        'the absolute error; medians of the rounds). ' +
         Object.entries(res.config.gapsMs as Record<string, number[]>)
           .map(
             ([n, g]) =>
-              `${n} session${n === '1' ? '' : 's'}: ${g.length} frames each, the first ${g[0]} ms after the stream opens (not counted), then gaps of ${[...new Set(g.slice(1))].join('/')} ms.`,
+              `${n} session${n === '1' ? '' : 's'}: ${g.length} frames each, the first ${g[0]} ms after the stream opens (not ` +
+              `counted), then gaps of ${[...new Set(g.slice(1))].join('/')} ms.`,
           )
           .join(' '),
       '',

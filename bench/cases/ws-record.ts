@@ -105,7 +105,8 @@ export const wsThroughput: BenchCase = {
           const cpuUs = (c1.user - c0.user + c1.system - c0.system) / FRAMES;
           runs.push({ mode, round: r, fps: run.fps, seconds: run.seconds, cpuUs });
           ctx.log(
-            `  round ${r + 1} ${mode.padEnd(6)} ${fmt(run.fps, 0).padStart(7)} frames/s (${fmt(run.seconds)} s)  ${fmt(cpuUs, 1)} µs CPU/frame`,
+            `  round ${r + 1} ${mode.padEnd(6)} ${fmt(run.fps, 0).padStart(7)} frames/s (${fmt(run.seconds)} s)  ` +
+              `${fmt(cpuUs, 1)} µs CPU/frame`,
           );
         }
         const { cassette } = await recorder.call<{ cassette: string }>('close');
@@ -153,7 +154,9 @@ export const wsThroughput: BenchCase = {
     const s = res.summary as Record<Mode, { fps: number; cpuUs: number }> & { recordVsRelay: number };
     const runs = res.rounds as ThroughputRun[];
     const markdown = [
-      `${(res.config.frames as number).toLocaleString('en-US')} frames of ${res.config.frameBytes as number} B pushed as fast as backpressure allows; frames/s from the client's "go" to the last frame. The ratio is the median of per-round ratios. CPU per frame: user + system time of the relaying process (for direct: the upstream's), including its threads (zlib).`,
+      `${(res.config.frames as number).toLocaleString('en-US')} frames of ${res.config.frameBytes as number} B pushed as fast ` +
+        'as backpressure allows; frames/s from the client\'s "go" to the last frame. The ratio is the median of per-round ratios. ' +
+        "CPU per frame: user + system time of the relaying process (for direct: the upstream's), including its threads (zlib).",
       '',
       table(
         ['path', 'frames/s (median)', 'vs relay', 'CPU µs/frame'],
@@ -179,7 +182,9 @@ export const wsThroughput: BenchCase = {
       '![WebSocket throughput](bench/results/ws-throughput.svg)',
     ].join('\n');
     const svg = barChart({
-      title: `Stream relay, ${(res.config.frames as number).toLocaleString('en-US')} × ${res.config.frameBytes as number} B frames (median frames/s)`,
+      title:
+        `Stream relay, ${(res.config.frames as number).toLocaleString('en-US')} × ${res.config.frameBytes as number} B frames ` +
+        '(median frames/s)',
       unit: 'frames/s',
       bars: MODES.map((m) => ({
         label: m === 'relay' ? 'plain relay' : m,
@@ -298,7 +303,11 @@ export const wsLatency: BenchCase = {
     const s = res.summary as Record<LatMode, { p50: number; p99: number; max: number }> & { added: Record<string, number> };
     const runs = res.rounds as LatencyRun[];
     const markdown = [
-      `${res.config.pacedRate as number} frames/s of ${res.config.frameBytes as number} B for ${res.config.pacedSeconds as number} s per stream, each frame stamped at the upstream and timed at the client. Each round has two groups that stream at the same time — direct + relay + fresh recorder, then direct + relay + the recorder already holding 50k frames — so that a hiccup of the shared machine hits every path of a group alike. "Added" = median over rounds of (path p99 − direct p99 of the same group); the table shows medians over rounds (and groups).`,
+      `${res.config.pacedRate as number} frames/s of ${res.config.frameBytes as number} B for ` +
+        `${res.config.pacedSeconds as number} s per stream, each frame stamped at the upstream and timed at the client. Each ` +
+        'round has two groups that stream at the same time — direct + relay + fresh recorder, then direct + relay + the recorder ' +
+        'already holding 50k frames — so that a hiccup of the shared machine hits every path of a group alike. "Added" = median ' +
+        'over rounds of (path p99 − direct p99 of the same group); the table shows medians over rounds (and groups).',
       '',
       table(
         ['path', 'p50 ms', 'p99 ms', 'max ms', 'p99 added vs direct'],
@@ -382,7 +391,8 @@ export const wsMemory: BenchCase = {
             const events = mode === 'record' ? (await proc.call<{ events: number }>('close', undefined, 300_000)).events : undefined;
             runs.push({ frames: size.frames, bytes: size.bytes, mode, peakMb, fps: run.fps, events });
             ctx.log(
-              `  ${size.frames.toLocaleString('en-US')} × ${size.bytes} B ${mode.padEnd(6)} peak RSS ${fmt(peakMb, 0)} MB (${fmt(run.fps, 0)} frames/s)${events !== undefined ? `, ${events} events recorded` : ''}`,
+              `  ${size.frames.toLocaleString('en-US')} × ${size.bytes} B ${mode.padEnd(6)} peak RSS ${fmt(peakMb, 0)} MB ` +
+                `(${fmt(run.fps, 0)} frames/s)${events !== undefined ? `, ${events} events recorded` : ''}`,
             );
           } finally {
             await proc.stop();
@@ -411,7 +421,9 @@ export const wsMemory: BenchCase = {
         // ws.open + one ws.message per frame (+ the client's "go") + ws.close
         const complete = (rec.events ?? 0) >= s.frames + 2;
         return {
-          what: `peak RSS recording ${s.frames.toLocaleString('en-US')} frames of ${s.bytes} B (plain relay: ${fmt(of(s.frames, 'relay').peakMb, 0)} MB)`,
+          what:
+            `peak RSS recording ${s.frames.toLocaleString('en-US')} frames of ${s.bytes} B (plain relay: ` +
+            `${fmt(of(s.frames, 'relay').peakMb, 0)} MB)`,
           target: `≤ ${s.target} MB, every frame recorded`,
           measured: `${fmt(rec.peakMb, 0)} MB, ${rec.events} events`,
           met: rec.peakMb <= s.target && complete,
@@ -423,7 +435,9 @@ export const wsMemory: BenchCase = {
   render(res: BenchResult) {
     const runs = res.rounds as MemoryRun[];
     const markdown = [
-      "Peak resident memory (VmHWM) of a fresh process that relays one long stream as fast as backpressure allows: a plain ws relay, and startRecorder writing every frame to its cassette. Events already on disk are not kept in memory, so the recorder's peak does not grow with the cassette.",
+      'Peak resident memory (VmHWM) of a fresh process that relays one long stream as fast as backpressure allows: a plain ws ' +
+        'relay, and startRecorder writing every frame to its cassette. Events already on disk are not kept in memory, so the ' +
+        "recorder's peak does not grow with the cassette.",
       '',
       table(
         ['frames', 'frame size', 'path', 'peak RSS MB', 'frames/s', 'events recorded'],

@@ -32,7 +32,8 @@ export function barChart(opts: {
   const height = top + opts.bars.length * rowH + 34;
   const sx = (v: number) => labelW + (Math.max(0, v) / max) * plotW;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="13">',
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="12" y="24" font-size="15" font-weight="600" fill="#222">${esc(opts.title)}</text>`,
   ];
@@ -40,7 +41,8 @@ export function barChart(opts: {
     const y = top + i * rowH;
     parts.push(`<text x="${labelW - 8}" y="${y + 17}" text-anchor="end" fill="#333">${esc(b.label)}</text>`);
     parts.push(
-      `<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, sx(b.value) - labelW).toFixed(1)}" height="${rowH - 8}" fill="${COLORS[b.kind ?? 'ref']}" rx="2"/>`,
+      `<rect x="${labelW}" y="${y + 4}" width="${Math.max(1, sx(b.value) - labelW).toFixed(1)}" height="${rowH - 8}" ` +
+        `fill="${COLORS[b.kind ?? 'ref']}" rx="2"/>`,
     );
     parts.push(`<text x="${(sx(b.value) + 6).toFixed(1)}" y="${y + 17}" fill="#222">${esc(b.text ?? `${b.value}`)}</text>`);
   });
@@ -48,7 +50,8 @@ export function barChart(opts: {
   parts.push(`<line x1="${labelW}" y1="${top}" x2="${labelW}" y2="${axisY}" stroke="#999"/>`);
   parts.push(`<text x="${labelW}" y="${axisY + 18}" fill="#666">0</text>`);
   parts.push(
-    `<text x="${labelW + plotW}" y="${axisY + 18}" text-anchor="end" fill="#666">${esc(`${Math.round(max).toLocaleString('en-US')} ${opts.unit}`)}</text>`,
+    `<text x="${labelW + plotW}" y="${axisY + 18}" text-anchor="end" ` +
+      `fill="#666">${esc(`${Math.round(max).toLocaleString('en-US')} ${opts.unit}`)}</text>`,
   );
   if (opts.target) {
     const tx = sx(opts.target.value).toFixed(1);

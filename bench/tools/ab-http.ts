@@ -85,7 +85,9 @@ for (const v of variants) {
   const user = median(res.get(v)!.map((x) => x.userUs));
   const sys = median(res.get(v)!.map((x) => x.sysUs));
   console.log(
-    `${v.padEnd(28)} ${Math.round(rps).toString().padStart(6)} req/s  ${median(ratios).toFixed(2)}×   p99 ${median(res.get(v)!.map((x) => x.p99))} ms  ${median(p99r).toFixed(2)}×   CPU ${cpu.toFixed(0)} µs/request  ${cpuRatio.toFixed(2)}× (user ${user.toFixed(0)}, system ${sys.toFixed(0)})`,
+    `${v.padEnd(28)} ${Math.round(rps).toString().padStart(6)} req/s  ${median(ratios).toFixed(2)}×   p99 ` +
+      `${median(res.get(v)!.map((x) => x.p99))} ms  ${median(p99r).toFixed(2)}×   CPU ${cpu.toFixed(0)} µs/request  ` +
+      `${cpuRatio.toFixed(2)}× (user ${user.toFixed(0)}, system ${sys.toFixed(0)})`,
   );
 }
 for (const c of children.values()) await c.stop();

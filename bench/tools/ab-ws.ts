@@ -70,7 +70,8 @@ for (let r = 0; r < rounds; r++) {
     }
     out.get(v)!.push({ fps: run.fps, cpuUs, p99 });
     console.log(
-      `round ${r + 1} ${v.padEnd(36)} ${Math.round(run.fps).toString().padStart(7)} frames/s  ${cpuUs.toFixed(1)} µs CPU/frame${p99 !== undefined ? `  latency p99 ${p99.toFixed(1)} ms (after the burst)` : ''}`,
+      `round ${r + 1} ${v.padEnd(36)} ${Math.round(run.fps).toString().padStart(7)} frames/s  ${cpuUs.toFixed(1)} µs ` +
+        `CPU/frame${p99 !== undefined ? `  latency p99 ${p99.toFixed(1)} ms (after the burst)` : ''}`,
     );
   }
 }

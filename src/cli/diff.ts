@@ -16,14 +16,17 @@ export const reportOptions = {
     array: true,
     default: [] as string[],
     describe:
-      "JSON path of a field to leave out (redaction syntax), from the activity or from activities[*]: channelData.requestId, 'activities[*].value.traceId', ..correlationId; repeatable; adds to the config file's diff.ignore",
+      'JSON path of a field to leave out (redaction syntax), from the activity or from activities[*]: channelData.requestId, ' +
+      "'activities[*].value.traceId', ..correlationId; repeatable; adds to the config file's diff.ignore",
   },
   timing: { type: 'number', describe: 'Also report turns whose first reply came this many ms sooner or later (off by default)' },
   text: {
     type: 'string',
     choices: ['exact', 'ignore', 'similar'] as const,
     default: 'exact' as const,
-    describe: `How bot texts (text, speak) compare: exact; ignore (structure only: cards, actions, number of messages); similar (normalised texts with a Dice similarity of at least --similarity, default ${SIMILAR_TEXT_THRESHOLD})`,
+    describe:
+      'How bot texts (text, speak) compare: exact; ignore (structure only: cards, actions, number of messages); similar ' +
+      `(normalised texts with a Dice similarity of at least --similarity, default ${SIMILAR_TEXT_THRESHOLD})`,
   },
   similarity: {
     type: 'number',
@@ -86,7 +89,8 @@ export async function report(logger: Logger, diff: CassetteDiff, args: ReportArg
 export default defineCommand({
   command: 'diff <a> <b>',
   describe:
-    'Compare two cassettes as conversations: per turn, what the bot answered (ids, tokens, timestamps and watermarks ignored); exit 1 when they differ',
+    'Compare two cassettes as conversations: per turn, what the bot answered (ids, tokens, timestamps and watermarks ignored); ' +
+    'exit 1 when they differ',
   positionals: {
     a: { type: 'string', demandOption: true, describe: 'The recorded cassette' },
     b: { type: 'string', demandOption: true, describe: 'The cassette to compare with it' },

@@ -54,7 +54,8 @@ export default defineCommand({
       choices: ['strict', 'loose'],
       default: 'strict',
       describe:
-        'strict: a posted message must have the recorded text. loose (for live demos only): any message is answered as the next recorded turn',
+        'strict: a posted message must have the recorded text. loose (for live demos only): any message is answered as the ' +
+        'next recorded turn',
     },
     ...listenerOptions,
     ...forwardOptions,
@@ -126,7 +127,8 @@ export default defineCommand({
     const r = replayer;
     process.stdout.write(
       [
-        `directline-vcr is replaying ${args.cassette} (offline; speed ${args.speed}${args.match === 'loose' ? '; --match loose: any message advances to the next recorded turn' : ''})`,
+        `directline-vcr is replaying ${args.cassette} (offline; speed ` +
+          `${args.speed}${args.match === 'loose' ? '; --match loose: any message advances to the next recorded turn' : ''})`,
         `Point your Direct Line client at:  domain = ${r.domain}`,
         `  botframework-directlinejs:  new DirectLine({ domain: '${r.domain}', token: 'any' })`,
         `  Web Chat:                   WebChat.createDirectLine({ domain: '${r.domain}', token: 'any' })`,

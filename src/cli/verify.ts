@@ -8,7 +8,8 @@ import { configOrExit, diffOptionsOrExit, report, reportOptions } from './diff.j
 export default defineCommand({
   command: 'verify <cassette>',
   describe:
-    'Re-drive the user side of a cassette against the live bot (through the recorder, redacted as record does) and diff the answers; exit 1 when the bot changed',
+    'Re-drive the user side of a cassette against the live bot (through the recorder, redacted as record does) and diff the ' +
+    'answers; exit 1 when the bot changed',
   positionals: {
     cassette: { type: 'string', demandOption: true, describe: 'The recorded cassette' },
   },
@@ -19,7 +20,9 @@ export default defineCommand({
     },
     settle: {
       type: 'number',
-      describe: `Quiet period (ms) after which the bot counts as having answered a message when it answers fewer times than recorded (default ${DEFAULT_SETTLE_MS}, or the config file's verify.settle)`,
+      describe:
+        'Quiet period (ms) after which the bot counts as having answered a message when it answers fewer times than recorded ' +
+        `(default ${DEFAULT_SETTLE_MS}, or the config file's verify.settle)`,
     },
     out: { type: 'string', describe: 'Keep the new recording in this file' },
     update: {
@@ -42,7 +45,8 @@ export default defineCommand({
     ['$0 verify recordings/greeting.json --update', 're-record the cassette when the bot changed'],
   ],
   epilogue:
-    'The secret comes from DIRECTLINE_SECRET (or a token from DIRECTLINE_TOKEN), or from verify.secret in the config file; never from the command line.\nExit status: 0 the same, 1 different, 2 verify could not run.',
+    'The secret comes from DIRECTLINE_SECRET (or a token from DIRECTLINE_TOKEN), or from verify.secret in the config file; ' +
+    'never from the command line.\nExit status: 0 the same, 1 different, 2 verify could not run.',
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
     const config = await configOrExit(logger, args.config);

@@ -20,11 +20,15 @@ export function renderJUnit(d: CassetteDiff, opts: JUnitOptions = {}): string {
     tests += cases.length;
     failures += failed;
     suites.push(
-      `  <testsuite name="${attr(name)}" tests="${cases.length}" failures="${failed}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="${attr(name)}" tests="${cases.length}" failures="${failed}" errors="0" ` +
+        `skipped="0">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   const title = opts.name ?? `directline-vcr diff ${d.a.source ?? 'a'} ${d.b.source ?? 'b'}`;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${attr(title)}" tests="${tests}" failures="${failures}" errors="0">\n${suites.join('\n')}\n</testsuites>\n`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${attr(title)}" tests="${tests}" failures="${failures}" ` +
+    `errors="0">\n${suites.join('\n')}\n</testsuites>\n`
+  );
 }
 
 function testCase(suite: string, t: TurnDiff): string {
@@ -36,7 +40,10 @@ function testCase(suite: string, t: TurnDiff): string {
 
 function failureCase(suite: string, name: string, message: string, changes: FieldChange[]): string {
   const body = changes.map((c) => `${c.path}\n  a: ${show(c.a)}\n  b: ${show(c.b)}`).join('\n');
-  return `    <testcase classname="${attr(suite)}" name="${attr(name)}">\n      <failure message="${attr(message)}" type="drift">${text(body)}</failure>\n    </testcase>`;
+  return (
+    `    <testcase classname="${attr(suite)}" name="${attr(name)}">\n      <failure message="${attr(message)}" ` +
+    `type="drift">${text(body)}</failure>\n    </testcase>`
+  );
 }
 
 function show(v: unknown): string {

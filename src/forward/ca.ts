@@ -60,7 +60,8 @@ export class LocalCa {
     const mode = (await stat(keyFile)).mode & 0o777;
     if (mode & 0o077) {
       throw new Error(
-        `${keyFile}: the CA's private key is readable by others (mode ${mode.toString(8)}); fix it with chmod 600 ${keyFile}, or delete ${dir} to make a new CA`,
+        `${keyFile}: the CA's private key is readable by others (mode ${mode.toString(8)}); fix it with chmod 600 ${keyFile}, ` +
+          `or delete ${dir} to make a new CA`,
       );
     }
     let certPem: string;

@@ -7,7 +7,10 @@ export const forwardOptions = {
   forward: {
     type: 'boolean',
     default: false,
-    describe: `Also be an HTTPS forward proxy (CONNECT) for clients that cannot change their domain: set HTTPS_PROXY=http://<host>:<port> for the client and trust ~/.directline-vcr/${CA_CERT_FILE} (made on first use; NODE_EXTRA_CA_CERTS for Node). Direct Line hosts are answered here, other hosts tunnelled untouched`,
+    describe:
+      'Also be an HTTPS forward proxy (CONNECT) for clients that cannot change their domain: set ' +
+      `HTTPS_PROXY=http://<host>:<port> for the client and trust ~/.directline-vcr/${CA_CERT_FILE} (made on first use; ` +
+      'NODE_EXTRA_CA_CERTS for Node). Direct Line hosts are answered here, other hosts tunnelled untouched',
   },
   'forward-only-directline': {
     type: 'boolean',

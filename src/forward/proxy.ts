@@ -84,7 +84,8 @@ export async function attachForwardProxy(server: Server, opts: ForwardOptions, l
     if (opts.onlyDirectLine) {
       logger.warn({ host, port }, 'forward proxy: refused a CONNECT to a host that is not Direct Line (--forward-only-directline)');
       socket.end(
-        `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: ${host}:${port} is not a Direct Line host, and this proxy only serves Direct Line (--forward-only-directline)\n`,
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: ${host}:${port} is not ` +
+          'a Direct Line host, and this proxy only serves Direct Line (--forward-only-directline)\n',
       );
       return;
     }
@@ -102,7 +103,8 @@ export async function attachForwardProxy(server: Server, opts: ForwardOptions, l
       logger.info({ host, port, err: err.message }, 'forward proxy: tunnel failed');
       if (socket.writable && !connected) {
         socket.end(
-          `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: cannot reach ${host}:${port} (${err.message})\n`,
+          'HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ndirectline-vcr: cannot reach ' +
+            `${host}:${port} (${err.message})\n`,
         );
       } else socket.destroy();
     });
@@ -118,8 +120,10 @@ export async function attachForwardProxy(server: Server, opts: ForwardOptions, l
       : 'this server';
   logger.info(
     { ca: ca.certFile, created: ca.created, onlyDirectLine: Boolean(opts.onlyDirectLine) },
-    `forward proxy on: clients with HTTPS_PROXY=${where} reach Direct Line here (${opts.onlyDirectLine ? 'other hosts are refused' : 'other hosts are tunnelled untouched'}); ` +
-      `they must trust the CA ${ca.certFile}${ca.created ? ' (made now)' : ''}: NODE_EXTRA_CA_CERTS=${ca.certFile} for Node, or add it to the OS trust store`,
+    `forward proxy on: clients with HTTPS_PROXY=${where} reach Direct Line here ` +
+      `(${opts.onlyDirectLine ? 'other hosts are refused' : 'other hosts are tunnelled untouched'}); ` +
+      `they must trust the CA ${ca.certFile}${ca.created ? ' (made now)' : ''}: NODE_EXTRA_CA_CERTS=${ca.certFile} for Node, ` +
+      'or add it to the OS trust store',
   );
   return {
     caFile: ca.certFile,

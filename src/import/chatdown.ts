@@ -38,7 +38,8 @@ const CARD_COMMANDS: Record<string, string> = {
   oauthcard: 'application/vnd.microsoft.card.oauth',
 };
 const KNOWN =
-  'Typing, Delay=<ms>, Attachment=<file or URL> [<content type>], AttachmentLayout=carousel|list, Suggestions=<a>|<b>, HeroCard=…, ThumbnailCard=…, ConversationUpdate=MembersAdded=<names>';
+  'Typing, Delay=<ms>, Attachment=<file or URL> [<content type>], AttachmentLayout=carousel|list, Suggestions=<a>|<b>, ' +
+  'HeroCard=…, ThumbnailCard=…, ConversationUpdate=MembersAdded=<names>';
 
 interface Line {
   text: string;
@@ -118,7 +119,8 @@ export function importChat(text: string, file: string, opts: ChatImportOptions =
       else if (line.text.trim() !== '')
         fail(
           line.n,
-          `expected a speaker line such as "user: Hello" or "bot: Hi" (speakers: ${[...new Set([botName, 'bot', 'user', ...users])].join(', ')}), found ${JSON.stringify(clip(line.text))}`,
+          'expected a speaker line such as "user: Hello" or "bot: Hi" (speakers: ' +
+            `${[...new Set([botName, 'bot', 'user', ...users])].join(', ')}), found ${JSON.stringify(clip(line.text))}`,
         );
       continue;
     }
@@ -175,7 +177,8 @@ function emitMessage(speaker: Speaker, body: Line[], ctx: EmitContext): void {
       if (a.attachments?.length)
         fail(
           at,
-          'attachments from the user cannot be imported: a Direct Line client uploads its files itself (give the attachment to the bot, or describe the upload in text)',
+          'attachments from the user cannot be imported: a Direct Line client uploads its files itself (give the attachment to ' +
+            'the bot, or describe the upload in text)',
         );
       builder.userSays(a, { delay: gap });
     }
@@ -309,7 +312,8 @@ function attachmentOf(
   if (parts.length === 0 || parts.length > 2) {
     throw new ImportError(
       file,
-      `[Attachment=…] expects a file or URL and optionally a content type, e.g. [Attachment=card.json adaptivecard]; found [${inner.trim()}]`,
+      '[Attachment=…] expects a file or URL and optionally a content type, e.g. [Attachment=card.json adaptivecard]; found ' +
+        `[${inner.trim()}]`,
       { line },
     );
   }
@@ -388,7 +392,8 @@ function cardOf(
       default:
         fail(
           here,
-          `unknown card property ${JSON.stringify(key)}; cards take title, subtitle, text, image, images, media, buttons, aspect, value, autostart, shareable, autoloop`,
+          `unknown card property ${JSON.stringify(key)}; cards take title, subtitle, text, image, images, media, buttons, ` +
+            'aspect, value, autostart, shareable, autoloop',
         );
     }
   }

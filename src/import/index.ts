@@ -40,7 +40,8 @@ export async function importFile(file: string, opts: ImportOptions = {}): Promis
   if (!from)
     throw new ImportError(
       file,
-      `cannot tell the format from the extension ${JSON.stringify(extname(file))}: expected .transcript, .chat, .yaml, .yml or .json, or say --from transcript|chat|script`,
+      `cannot tell the format from the extension ${JSON.stringify(extname(file))}: expected .transcript, .chat, .yaml, .yml or ` +
+        '.json, or say --from transcript|chat|script',
     );
   let text: string;
   try {

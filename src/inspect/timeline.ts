@@ -381,7 +381,8 @@ function formatRowBody(r: TimelineRow, pal: Palette, conversationId: string | nu
     case 'http': {
       let line =
         head +
-        `${pal.bold(r.method ?? '')} ${r.route} ${pal.dim(shortPath(r.path ?? ''))}  ${pal.dim('←')} ${statusText(r.status ?? null, pal)}  ${pal.dim(duration(r.duration ?? 0))}`;
+        `${pal.bold(r.method ?? '')} ${r.route} ${pal.dim(shortPath(r.path ?? ''))}  ${pal.dim('←')} ` +
+        `${statusText(r.status ?? null, pal)}  ${pal.dim(duration(r.duration ?? 0))}`;
       if (r.error) line += `  ${pal.red(r.error)}`;
       const acts = r.activities ?? [];
       const posted = r.route === Route.activitiesPost && acts.length ? acts[0] : null;

@@ -61,7 +61,8 @@ export const test = base.extend<{ directline: DirectLineRoute; directlineOptions
       if (route.startError) {
         const hint = route.mode === 'replay' ? ' (replay mode: record the cassette first with DLVCR_MODE=record or auto)' : '';
         throw new Error(
-          `directline-vcr could not start the ${route.mode === 'replay' ? 'replay' : 'recorder'} for ${cassette}${hint}: ${route.startError.message}`,
+          `directline-vcr could not start the ${route.mode === 'replay' ? 'replay' : 'recorder'} for ${cassette}${hint}: ` +
+            `${route.startError.message}`,
         );
       }
       const report = route.mismatchReport();

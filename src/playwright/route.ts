@@ -211,7 +211,8 @@ export function mismatchReport(summary: ReplaySummary | null, cassette: string):
   );
   const more = summary.unmatched > lines.length ? [`  … and ${summary.unmatched - lines.length} more`] : [];
   return [
-    `directline-vcr: the cassette ${cassette} could not answer ${summary.unmatched} request${summary.unmatched === 1 ? '' : 's'} (ReplayMismatch):`,
+    `directline-vcr: the cassette ${cassette} could not answer ${summary.unmatched} ` +
+      `request${summary.unmatched === 1 ? '' : 's'} (ReplayMismatch):`,
     ...lines,
     ...more,
     'If the conversation changed on purpose, re-record it: DLVCR_MODE=record npx playwright test',

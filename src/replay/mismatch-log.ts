@@ -76,7 +76,9 @@ export class MismatchLog {
   /** An attachment handed out but never fetched while recording. */
   attachment(live: MissedRequest, status: number, reason: string): Reply {
     this.request(live, status, reason, null, {}, null);
-    const hint = `to record an attachment, fetch its contentUrl through the recorder while recording (e.g. open or download it in the chat); ${this.hint}`;
+    const hint =
+      'to record an attachment, fetch its contentUrl through the recorder while recording (e.g. open or download it in the ' +
+      `chat); ${this.hint}`;
     return jsonReply(
       status,
       errorBody('ReplayMismatch', `The attachment ${live.path} was not recorded: ${reason}`, {

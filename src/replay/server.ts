@@ -402,7 +402,10 @@ export class ReplayServer {
       );
     }
     const n = this.opts.catalog.conversationCount;
-    return `conversation ${conversationId} was not started on this replay server, and the cassette has no recorded conversation of that id to resume (it holds ${n})`;
+    return (
+      `conversation ${conversationId} was not started on this replay server, and the cassette has no recorded conversation of ` +
+      `that id to resume (it holds ${n})`
+    );
   }
 
   /** The instance that minted a conversation id when it is another one than this process (both named), else null. */
@@ -493,7 +496,8 @@ function rerecordHint(catalog: Catalog, cassetteFile: string | undefined): strin
   const { upstream, source } = catalog.cassette;
   const file = cassetteFile ?? '<file>';
   return source?.kind === 'import'
-    ? `this cassette was imported from ${source.file}: change it there and run directline-vcr import ${source.file} -o ${file} (or replay with --match loose for a live demo)`
+    ? `this cassette was imported from ${source.file}: change it there and run directline-vcr import ${source.file} -o ${file} ` +
+        '(or replay with --match loose for a live demo)'
     : `re-record with: directline-vcr record --upstream ${upstream.origin}${catalog.basePath} --cassette ${file}`;
 }
 

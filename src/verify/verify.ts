@@ -71,7 +71,8 @@ export async function verifyCassette(opts: VerifyOptions): Promise<VerifyResult>
   else if (token) credentials.token = token;
   else
     throw new VerifyError(
-      "verify needs the bot's Direct Line secret or a token: set DIRECTLINE_SECRET (or DIRECTLINE_TOKEN), or verify.secret in directline-vcr.config.json; it is never taken from the command line",
+      "verify needs the bot's Direct Line secret or a token: set DIRECTLINE_SECRET (or DIRECTLINE_TOKEN), or verify.secret in " +
+        'directline-vcr.config.json; it is never taken from the command line',
     );
   const upstream = opts.upstream ?? `${recorded.upstream.origin}${recorded.upstream.basePath}`;
   const plans = planConversations(recorded);

@@ -59,7 +59,8 @@ export function createDemoPage(opts: DemoPageOptions): DemoPageHandler {
     if (!bundle && !warned) {
       warned = true;
       opts.logger?.warn(
-        `Web Chat demo page: botframework-webchat is not installed, so / shows only install instructions. Install it with: ${WEBCHAT_INSTALL_COMMAND}`,
+        'Web Chat demo page: botframework-webchat is not installed, so / shows only install instructions. Install it with: ' +
+          `${WEBCHAT_INSTALL_COMMAND}`,
       );
     }
     return bundle ?? null;

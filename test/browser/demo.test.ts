@@ -14,7 +14,9 @@ const DEMO = fileURLToPath(new URL('../../recordings/demo.json', import.meta.url
 const SHOT = fileURLToPath(new URL('../../test-artifacts/demo-replay.png', import.meta.url));
 const DOCS_SHOT = fileURLToPath(new URL('../../docs/demo-replay.png', import.meta.url));
 const STREAMED =
-  'It records a Direct Line conversation (HTTP and WebSocket) into a cassette, replays it offline with the recorded timing, and imports transcripts, chatdown files and scripts like this one. This answer was livestreamed chunk by chunk, as a copilot streams. That is the whole demo: record your own bot with directline-vcr record.';
+  'It records a Direct Line conversation (HTTP and WebSocket) into a cassette, replays it offline with the recorded timing, ' +
+  'and imports transcripts, chatdown files and scripts like this one. This answer was livestreamed chunk by chunk, as a ' +
+  'copilot streams. That is the whole demo: record your own bot with directline-vcr record.';
 
 describe('the shipped demo in Web Chat', () => {
   let browser: Browser | undefined;

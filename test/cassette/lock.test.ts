@@ -47,7 +47,9 @@ test('a lock left by a killed process is taken over, and the taker is told who h
         'tsx',
         '--conditions=dlvcr-source',
         '-e',
-        `import('${new URL('../../src/cassette/lock.ts', import.meta.url).pathname}').then(async (m) => { await m.CassetteLock.acquire(${JSON.stringify(file)}, { port: 1234 }); console.log('locked'); setInterval(() => {}, 1000); })`,
+        `import('${new URL('../../src/cassette/lock.ts', import.meta.url).pathname}').then(async (m) => { await ` +
+          `m.CassetteLock.acquire(${JSON.stringify(file)}, { port: 1234 }); console.log('locked'); setInterval(() => {}, 1000); ` +
+          '})',
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );

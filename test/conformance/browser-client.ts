@@ -176,7 +176,8 @@ export class BrowserClient {
       if (Date.now() > deadline) {
         throw new Error(
           `timed out after ${timeoutMs} ms waiting for ${what} in Chromium; statuses ${JSON.stringify(snap.statuses)}, ` +
-            `activities ${JSON.stringify(snap.activities.map((a) => `${a.type}:${a.text ?? ''}`))}, errors ${JSON.stringify([...snap.errors, ...this.pageErrors])}`,
+            `activities ${JSON.stringify(snap.activities.map((a) => `${a.type}:${a.text ?? ''}`))}, errors ` +
+            `${JSON.stringify([...snap.errors, ...this.pageErrors])}`,
         );
       }
       await new Promise((r) => setTimeout(r, 50));

@@ -220,5 +220,8 @@ export class ClientProbe {
 }
 
 function describeSocket(s: SocketLog): string {
-  return `#${s.n} ${s.openedAt ? 'open' : 'connecting'}${s.closed ? ` closed ${s.closed.code}` : ''} pings ${s.pings} sets ${s.sets} keepalives ${s.keepAlives}`;
+  return (
+    `#${s.n} ${s.openedAt ? 'open' : 'connecting'}${s.closed ? ` closed ${s.closed.code}` : ''} pings ${s.pings} sets ${s.sets} ` +
+    `keepalives ${s.keepAlives}`
+  );
 }

@@ -315,7 +315,8 @@ export const SCENARIO: Step[] = [
     statuses: [],
     activities: [],
     asserts:
-      'record: emulator.dropSocket; replay: the recorded server close; socket #1 closes 1011 "server closed the stream"; the status stays Online',
+      'record: emulator.dropSocket; replay: the recorded server close; socket #1 closes 1011 "server closed the stream"; the ' +
+      'status stays Online',
     async run(ctx) {
       const a = ctx.a!;
       ctx.vars.watermarkAtDrop = socket(a, 1).lastWatermark;
@@ -354,7 +355,8 @@ export const SCENARIO: Step[] = [
     statuses: [],
     activities: ['message:user:while the socket is down', 'message:bot:You said: while the socket is down'],
     asserts:
-      'GET /conversations/{id}?watermark=<watermark at the drop> ≥ 3 s after the close, then socket #2 at the proxy with that watermark; the missed echo and reply arrive once (typing is not stored, so it is gone)',
+      'GET /conversations/{id}?watermark=<watermark at the drop> ≥ 3 s after the close, then socket #2 at the proxy with that ' +
+      'watermark; the missed echo and reply arrive once (typing is not stored, so it is gone)',
     async run(ctx) {
       const a = ctx.a!;
       const wm = ctx.vars.watermarkAtDrop as string;
@@ -486,7 +488,9 @@ export const SCENARIO: Step[] = [
     title: 'polling goes on with the refreshed token after the first one expired',
     statuses: [],
     activities: ['message:user:hello', 'message:bot:You said: hello'],
-    asserts: `post after ${TOKEN_TTL_MS} ms (the emulator's token lifetime in the record run) with the latest refreshed token; polls carry refreshed tokens; no typing in polling mode`,
+    asserts:
+      `post after ${TOKEN_TTL_MS} ms (the emulator's token lifetime in the record run) with the latest refreshed token; polls ` +
+      'carry refreshed tokens; no typing in polling mode',
     async run(ctx) {
       const b = ctx.b!;
       const wait = (ctx.vars.onlineAt as number) + TOKEN_TTL_MS + 200 - Date.now();
@@ -563,7 +567,9 @@ export const SCENARIO: Step[] = [
     statuses: [],
     activities: [`message:user:here is a file [${FILE.name} ${FILE.type}]`, 'typing:bot:', 'message:bot:Received 1 attachment(s)'],
     asserts:
-      'the client GETs the blob: contentUrl, then POSTs multipart to …/upload?userId=: an activity part (application/vnd.microsoft.activity, attachment without contentUrl) and the file part with its bytes; postActivity emits the echo id',
+      'the client GETs the blob: contentUrl, then POSTs multipart to …/upload?userId=: an activity part ' +
+      '(application/vnd.microsoft.activity, attachment without contentUrl) and the file part with its bytes; postActivity ' +
+      'emits the echo id',
     async run(ctx) {
       const c = ctx.c!;
       const sent = { type: 'message', text: 'here is a file', from: { id: USER_C }, channelData: { clientActivityID: cid() } };

@@ -104,7 +104,8 @@ test('the cassette on disk parses at every moment while 2,000 frames are recorde
     assert.ok(renames <= writes + 1, `the kernel saw ${renames} renames for ${writes} writes`);
     // Measured numbers, for the record.
     t.diagnostic(
-      `cassette writes: ${writes} (renames seen by fs.watch: ${renames}) for ${FRAMES} frames in ${Math.round(elapsed)} ms; ${reads} reads, ${seenCounts.size} versions seen, 0 parse failures`,
+      `cassette writes: ${writes} (renames seen by fs.watch: ${renames}) for ${FRAMES} frames in ${Math.round(elapsed)} ms; ` +
+        `${reads} reads, ${seenCounts.size} versions seen, 0 parse failures`,
     );
   } finally {
     Low.prototype.write = originalWrite;

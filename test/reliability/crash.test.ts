@@ -167,7 +167,8 @@ test(`SIGKILL (${KILL_ROUNDS} moments) with --flush-interval ${FLUSH_MS}: the ca
             worstGapMs = Math.max(worstGapMs, gap);
             assert.ok(
               gap <= FLUSH_MS + MARGIN_MS,
-              `a frame the client had ${gap.toFixed(0)} ms before the kill is not on disk (flush interval ${FLUSH_MS} ms + margin ${MARGIN_MS} ms)`,
+              `a frame the client had ${gap.toFixed(0)} ms before the kill is not on disk (flush interval ${FLUSH_MS} ms + ` +
+                `margin ${MARGIN_MS} ms)`,
             );
           }
         }

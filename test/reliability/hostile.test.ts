@@ -158,7 +158,8 @@ for (const which of ['recorder', 'replay'] as const) {
       const declared = await rawExchange(
         target.port,
         [
-          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${limit + 1}\r\n\r\n{"a":`,
+          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ` +
+            `${limit + 1}\r\n\r\n{"a":`,
         ],
         { untilResponse: true, timeoutMs: 5000 },
       );
@@ -168,7 +169,8 @@ for (const which of ['recorder', 'replay'] as const) {
       const chunk = Buffer.alloc(1024 * 1024, 0x61);
       const chunks: Buffer[] = [
         Buffer.from(
-          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ` +
+            'chunked\r\n\r\n',
         ),
       ];
       const needed = Math.ceil((limit + 1) / chunk.length);
@@ -226,10 +228,12 @@ for (const which of ['recorder', 'replay'] as const) {
       const c = canary.origin.replace('http://', '');
       const attempts = [
         `GET http://${c}/v3/directline/conversations HTTP/1.1\r\nHost: ${c}\r\nConnection: close\r\n\r\n`,
-        `POST http://${c}${target.basePath}/conversations HTTP/1.1\r\nHost: ${c}\r\nAuthorization: Bearer ${emu.secret}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+        `POST http://${c}${target.basePath}/conversations HTTP/1.1\r\nHost: ${c}\r\nAuthorization: Bearer ` +
+          `${emu.secret}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
         `GET http://evil.example/ HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n`,
         `CONNECT ${c} HTTP/1.1\r\nHost: ${c}\r\n\r\n`,
-        `GET ws://${c}${target.basePath}/conversations/abc/stream?t=x HTTP/1.1\r\nHost: ${c}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        `GET ws://${c}${target.basePath}/conversations/abc/stream?t=x HTTP/1.1\r\nHost: ${c}\r\nUpgrade: ` +
+          'websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
       ];
       for (const a of attempts) {
         const r = await rawExchange(target.port, [a], { timeoutMs: 3000 });
@@ -244,7 +248,8 @@ for (const which of ['recorder', 'replay'] as const) {
       const forged = await rawExchange(
         target.port,
         [
-          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: ${c}\r\nAuthorization: Bearer ${which === 'recorder' ? emu.secret : 'x'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+          `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: ${c}\r\nAuthorization: Bearer ` +
+            `${which === 'recorder' ? emu.secret : 'x'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
         ],
         { timeoutMs: 5000 },
       );
@@ -269,8 +274,10 @@ for (const which of ['recorder', 'replay'] as const) {
     });
 
     const upgrade = (path: string, opts: { key?: string; upgradeTo?: string; version?: string; method?: string } = {}) =>
-      `${opts.method ?? 'GET'} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: ${opts.upgradeTo ?? 'websocket'}\r\nConnection: Upgrade\r\n` +
-      `${opts.key === '' ? '' : `Sec-WebSocket-Key: ${opts.key ?? 'dGhlIHNhbXBsZSBub25jZQ=='}\r\n`}Sec-WebSocket-Version: ${opts.version ?? '13'}\r\n\r\n`;
+      `${opts.method ?? 'GET'} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: ${opts.upgradeTo ?? 'websocket'}\r\nConnection: ` +
+      'Upgrade\r\n' +
+      `${opts.key === '' ? '' : `Sec-WebSocket-Key: ${opts.key ?? 'dGhlIHNhbXBsZSBub25jZQ=='}\r\n`}Sec-WebSocket-Version: ` +
+      `${opts.version ?? '13'}\r\n\r\n`;
 
     test('upgrade requests on wrong paths get a 4xx with an error body', async () => {
       const target = t();
@@ -366,7 +373,8 @@ for (const which of ['recorder', 'replay'] as const) {
       const streamsBefore = target.upstreamStreams();
       const halves = [
         `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nContent-Le`,
-        `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${emu.secret}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"user":{"id":`,
+        `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${emu.secret}\r\nContent-Type: ` +
+          'application/json\r\nContent-Length: 1000\r\n\r\n{"user":{"id":',
         `POST ${target.basePath}/conversations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{"user":`,
         `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Ke`,
         'GET /v3/directline/conv',

@@ -125,7 +125,8 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
         assert.equal(
           post.status,
           200,
-          `conversation ${i} round ${rounds + 1} (${((performance.now() - began) / 1000).toFixed(1)} s): POST answered ${post.status} ${post.text}`,
+          `conversation ${i} round ${rounds + 1} (${((performance.now() - began) / 1000).toFixed(1)} s): POST answered ` +
+            `${post.status} ${post.text}`,
         );
         postIds.push(post.json.id);
         rounds++;
@@ -169,7 +170,8 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       failures.slice(0, 5),
       [],
       `${failures.length} of ${CONVERSATIONS} conversations failed; failed POSTs at (s): ${JSON.stringify(failedAt.slice(0, 60))}; ` +
-        `slowest recorder probes: ${worst(probes.recorder)}; slowest emulator probes: ${worst(probes.emulator)}; peak RSS ${(rec.rss.peak / MB).toFixed(0)} MB; recorder stderr: ${rec.stderr().slice(-600)}`,
+        `slowest recorder probes: ${worst(probes.recorder)}; slowest emulator probes: ${worst(probes.emulator)}; peak RSS ` +
+        `${(rec.rss.peak / MB).toFixed(0)} MB; recorder stderr: ${rec.stderr().slice(-600)}`,
     );
     const outcomes = settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
     const loadSeconds = (performance.now() - began) / 1000;
@@ -280,7 +282,8 @@ test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the
       const k = seen.findIndex((text, j) => recorded[j] !== text);
       assert.ok(
         k < 0 && recorded.length >= seen.length,
-        `conversation ${o.i}: cassette has ${recorded.length} frames, the client saw ${seen.length}; first difference at ${k}: ${JSON.stringify(recorded[k])} vs ${JSON.stringify(seen[k])}`,
+        `conversation ${o.i}: cassette has ${recorded.length} frames, the client saw ${seen.length}; first difference at ${k}: ` +
+          `${JSON.stringify(recorded[k])} vs ${JSON.stringify(seen[k])}`,
       );
       const extra = recorded.slice(seen.length);
       assert.ok(

@@ -504,7 +504,9 @@ export function multipartBody(
 ): Buffer {
   let out = '';
   for (const p of parts) {
-    out += `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\nContent-Type: ${p.contentType}\r\n\r\n${p.body}\r\n`;
+    out +=
+      `--${boundary}\r\nContent-Disposition: form-data; ` +
+      `name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}\r\nContent-Type: ${p.contentType}\r\n\r\n${p.body}\r\n`;
   }
   out += `--${boundary}--\r\n`;
   return Buffer.from(out, 'utf8');

@@ -77,7 +77,8 @@ describe('causal timing', () => {
     const fast = await measure(4, 50);
     const instant = await measure(0, 50);
     console.log(
-      `# speed 4: hello reply gap ${fast.helloGap.toFixed(1)} ms (expected ${GAPS.helloReply / 4}), slow ${fast.slowGap.toFixed(1)} ms (expected ${GAPS.slowReply / 4}); ` +
+      `# speed 4: hello reply gap ${fast.helloGap.toFixed(1)} ms (expected ${GAPS.helloReply / 4}), slow ` +
+        `${fast.slowGap.toFixed(1)} ms (expected ${GAPS.slowReply / 4}); ` +
         `instant: ${instant.helloGap.toFixed(1)} ms and ${instant.slowGap.toFixed(1)} ms`,
     );
     assert.ok(Math.abs(fast.helloGap - GAPS.helloReply / 4) <= 20 + (0.1 * GAPS.helloReply) / 4, `speed 4 hello gap ${fast.helloGap}`);

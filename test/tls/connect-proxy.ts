@@ -66,7 +66,8 @@ export async function startConnectProxy(): Promise<TestProxy> {
     if (state.refuseWith !== null) {
       const body = 'tunnel refused by the test proxy';
       client.end(
-        `HTTP/1.1 ${state.refuseWith} Refused\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${state.refuseWith} Refused\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: ` +
+          `${body.length}\r\nConnection: close\r\n\r\n${body}`,
       );
       return;
     }
