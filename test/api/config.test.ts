@@ -41,7 +41,7 @@ const bot: BotScript = {
 
 const PLACEHOLDER = /^DLVCR_CUSTOM_\d+$/;
 
-test('record with rules from a config file: custom secrets become stable DLVCR_CUSTOM_n placeholders; scan finds what no rule covered', async () => {
+test('config file rules: custom secrets recorded as stable DLVCR_CUSTOM_n placeholders; scan finds what none covered', async () => {
   const tmp = await tempDir();
   const emu = await startEmulator({ bot });
   try {

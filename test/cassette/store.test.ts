@@ -67,7 +67,7 @@ function assertPrefixOnDisk(text: string, data: Cassette, what: string): number 
   return k;
 }
 
-test('after every flush the file is byte-identical to stringifyCassette of the data, and only new lines + the tail are written', async () => {
+test('after every flush the file is byte-identical to stringifyCassette(data); only new lines + the tail are written', async () => {
   const tmp = await tempDir();
   const file = tmp.file('c.json');
   try {
@@ -110,7 +110,7 @@ test('after every flush the file is byte-identical to stringifyCassette of the d
 });
 
 for (const mode of ['shadow', 'in-place'] as const satisfies readonly AppendFileMode[]) {
-  test(`AppendFile (${mode}) as a lowdb adapter: Low.write persists what changed; a short write is continued, a failed one replaced by a full rewrite`, async () => {
+  test(`AppendFile (${mode}) as lowdb adapter: Low.write persists changes; a short write is resumed, a failed one rewritten`, async () => {
     const tmp = await tempDir();
     const file = tmp.file('low.json');
     const adapter = new AppendFile(file, { parse: (s) => parseCassette(s, file), mode });
@@ -175,7 +175,7 @@ for (const mode of ['shadow', 'in-place'] as const satisfies readonly AppendFile
   });
 }
 
-test('an insert before the written part: the next flush is one full rewrite that reuses the written lines; the file stays valid', async () => {
+test('an insert before the written part: the next flush is one full rewrite reusing the written lines; the file stays valid', async () => {
   const tmp = await tempDir();
   const file = tmp.file('c.json');
   try {
@@ -211,7 +211,7 @@ test('an insert before the written part: the next flush is one full rewrite that
   }
 });
 
-test('holds: events at or after a held time stay off the disk until the hold is released, so the late exchange lands in order without a full rewrite', async () => {
+test('holds: events from a held time on stay off disk until released; the late exchange lands in order, no full rewrite', async () => {
   const tmp = await tempDir();
   const file = tmp.file('c.json');
   try {
@@ -271,7 +271,7 @@ test('holds: events at or after a held time stay off the disk until the hold is 
   }
 });
 
-test('a hold older than maxHoldMs (1 s) stops holding: the events behind it reach the disk, and the late insert costs one full rewrite', async () => {
+test('a hold older than maxHoldMs (1 s) stops holding: events behind it reach disk; the late insert costs one full rewrite', async () => {
   const tmp = await tempDir();
   const file = tmp.file('c.json');
   try {
@@ -386,7 +386,7 @@ function procWchar(): number | null {
   }
 }
 
-test('append mode continues an existing cassette (any layout): the first write rewrites it, later ones are incremental, new events come after the old ones', async () => {
+test('append mode continues a cassette (any layout): the first write rewrites it, later ones append, new events after old', async () => {
   const tmp = await tempDir();
   const file = tmp.file('c.json');
   try {
@@ -446,7 +446,7 @@ test('a shadow copy left by a killed recorder is replaced, and the cassette stay
   }
 });
 
-test('random appends, inserts, holds, releases and placeholder changes: after every flush the file is stringifyCassette of a prefix that respects the holds', async () => {
+test('random appends/inserts/holds/releases/placeholder changes: a flush writes stringifyCassette of a prefix within holds', async () => {
   const op = fc.oneof(
     fc.record({ kind: fc.constant('frames' as const), n: fc.integer({ min: 1, max: 6 }) }),
     fc.record({ kind: fc.constant('insert' as const), back: fc.integer({ min: 0, max: 40 }) }),

@@ -562,7 +562,7 @@ test('stream: empty keep-alive frames every keepAliveMs; client pings are ignore
   });
 });
 
-test('stream handshake: 403 after the stream token window or expireStreamTokens(), 403 for bad t, 404 for unknown conversation', async () => {
+test('stream handshake: 403 after the token window or expireStreamTokens(), 403 for bad t, 404 for unknown conversation', async () => {
   await withEmulator({ streamTokenTtlMs: 200 }, async (emu) => {
     const { json } = await startConversation(emu);
     const id = json.conversationId;

@@ -173,7 +173,7 @@ test('the CA is made once: ca.pem is a CA certificate, ca-key.pem has mode 0600,
   assert.equal(second.certPem, first.certPem);
 });
 
-test('record --forward (CLI) makes the CA in ~/.directline-vcr and says how to trust it; --forward-only-directline refuses other hosts', async () => {
+test('record --forward (CLI) makes a CA in ~/.directline-vcr, says how to trust it; --forward-only-directline refuses others', async () => {
   const home = join(dir, 'home');
   const child = spawn(
     process.execPath,

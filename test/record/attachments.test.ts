@@ -22,7 +22,7 @@ const PNG = Buffer.from(
 const attachmentEvents = (events: HttpEvent[]) => events.filter((e) => e.route === 'attachment');
 
 describe('attachment URLs from the emulator', () => {
-  it("an upload's echo carries contentUrls on the recorder (stream and poll); their GETs are forwarded and recorded, the cassette keeps the upstream URLs", async () => {
+  it('upload echoes carry recorder contentUrls (stream, poll); GETs forwarded, recorded; the cassette keeps upstream URLs', async () => {
     await withRig({}, async ({ emu, rec, load }) => {
       const start = await call(rec.domain, 'POST', '/conversations', { bearer: emu.secret, body: { user: { id: 'u-up' } } });
       assert.equal(start.status, 201);
@@ -220,7 +220,7 @@ async function startFileUpstream() {
 }
 
 describe('attachment URLs outside the base path, on other hosts, in frames', () => {
-  it('rewrites only URLs on the upstream origin, forwards GETs only for the paths it handed out, keeps tokens out of the cassette', async () => {
+  it('rewrites only upstream-origin URLs, forwards GETs only for the paths it handed out, keeps tokens out of the cassette', async () => {
     const up = await startFileUpstream();
     const tmp = await tempDir();
     const rec = await startRecorder({ upstream: up.domain, cassette: tmp.file('c.json') });

@@ -18,7 +18,7 @@ import { call } from '../support/http.js';
 
 const require = createRequire(import.meta.url);
 
-test('the cassette on disk parses at every moment while 2,000 frames are recorded, and is written far fewer times than there are frames', async (t) => {
+test('the cassette on disk parses at any moment while 2,000 frames are recorded; written far less often than frames arrive', async (t) => {
   const FRAMES = 2000;
   const up = await startMiniUpstream();
   const tmp = await tempDir();

@@ -81,7 +81,7 @@ function requestLine(e: HttpEvent): string {
 }
 
 for (const mode of ['websocket', 'polling'] as const) {
-  test(`botframework-directlinejs (${mode}) sees the same activities directly and through the recorder; the cassette holds every exchange and frame`, async () => {
+  test(`directlinejs (${mode}): same activities directly and via the recorder; the cassette holds every exchange and frame`, async () => {
     // Directly against the emulator.
     const emu = await startEmulator({});
     let direct: any[];
@@ -189,7 +189,7 @@ for (const mode of ['websocket', 'polling'] as const) {
   });
 }
 
-test('streamUrl: start and reconnect answers point the client at the proxy; the cassette keeps the upstream URL with t= redacted', async () => {
+test('streamUrl: start and reconnect answers point the client at the proxy; the cassette keeps the upstream URL, t= redacted', async () => {
   await withRig({}, async ({ emu, rec, load }) => {
     const emuWs = emu.url.replace(/^http/, 'ws');
     const start = await call(rec.domain, 'POST', '/conversations', { bearer: emu.secret, body: {} });

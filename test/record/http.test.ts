@@ -77,7 +77,7 @@ test('tokens: generate and refresh through the proxy; 401/403 pass through as re
   });
 });
 
-test('upload: multipart and raw uploads are answered as the emulator answers; the cassette keeps request bodies and responses', async () => {
+test('upload: multipart and raw uploads are answered as by the emulator; the cassette keeps request bodies and responses', async () => {
   // A silent bot: no typing takes a sequence number, so activity ids are predictable.
   await withRig({ emulator: { bot: { welcome: [], reply: () => [] } } }, async ({ emu, rec, load }) => {
     const start = await call(rec.domain, 'POST', '/conversations', { bearer: emu.secret });
@@ -220,7 +220,7 @@ function rawRequest(port: number, text: string): Promise<string> {
   });
 }
 
-test('absolute-form requests get 400, CONNECT is not served, neither reaches the upstream; a forged Host header still goes to the configured upstream only', async () => {
+test('absolute-form requests: 400, CONNECT: not served, neither reaches upstream; a forged Host goes to the set upstream', async () => {
   await withRig({}, async ({ emu, rec, load }) => {
     for (const target of [
       'http://evil.example/',

@@ -115,7 +115,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-test(`SIGKILL (${KILL_ROUNDS} moments) with --flush-interval ${FLUSH_MS}: the cassette loads and lacks at most the last ${FLUSH_MS} ms + ${MARGIN_MS} ms`, {
+test(`SIGKILL (${KILL_ROUNDS} moments), --flush-interval ${FLUSH_MS}: the cassette loads, lacks at most ${FLUSH_MS} + ${MARGIN_MS} ms`, {
   timeout: 30_000 + KILL_ROUNDS * 20_000,
 }, async () => {
   const emu = await startEmulator({});

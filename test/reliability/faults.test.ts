@@ -99,7 +99,7 @@ const say = (domain: string, secret: string, id: string, text: string) =>
     body: { type: 'message', text, from: { id: 'u-faults' } },
   });
 
-test('upstream down at start: 502 with a Direct Line error body for HTTP and stream upgrades; the recorder serves once the upstream is back', async () => {
+test('upstream down at start: 502 with a Direct Line error body for HTTP and upgrades; recorder serves once upstream is back', async () => {
   const emu = await startEmulator({});
   const tap = new Tap({ host: '127.0.0.1', port: Number(new URL(emu.url).port) });
   await tap.listen();
@@ -158,7 +158,7 @@ test('upstream down at start: 502 with a Direct Line error body for HTTP and str
   }
 });
 
-test('upstream dies under a stream: that client gets 1006, the cassette records it, other conversations keep streaming; after the whole upstream dies and restarts, the recorder serves again', async () => {
+test('upstream dies under a stream: 1006 for that client, recorded; others keep streaming; serves after an upstream restart', async () => {
   await withRig({ bot: { postDelayMs: 400 } }, async ({ emu, tap, rec, load }) => {
     const a = await startConversation(rec.domain, emu.secret);
     const b = await startConversation(rec.domain, emu.secret);
@@ -247,7 +247,7 @@ test('upstream dies under a stream: that client gets 1006, the cassette records 
   });
 });
 
-test('slow upstream: a POST that takes 3 s completes, is recorded with its duration, and does not hold up other conversations', async () => {
+test('slow upstream: a POST that takes 3 s completes, is recorded with its duration, and does not delay other conversations', async () => {
   await withRig({ bot: { postDelayMs: 3000 } }, async ({ emu, rec, load }) => {
     const a = await startConversation(rec.domain, emu.secret);
     const s = await Stream.open(a.streamUrl);

@@ -333,7 +333,7 @@ for (const which of ['recorder', 'replay'] as const) {
       await target.healthy();
     });
 
-    test('invalid WebSocket frames after a valid upgrade: a close with 1002/1007/1009, the upstream socket closes, the server survives', async () => {
+    test('invalid WebSocket frames after a valid upgrade: close 1002/1007/1009, upstream socket closes, the server survives', async () => {
       const target = t();
       const maxPayload = which === 'recorder' ? RECORDER_MAX_BODY : 100 * 1024 * 1024;
       const cases: Array<[string, Buffer, number[]]> = [
@@ -570,7 +570,7 @@ describe('hostile cassettes', () => {
     }
   });
 
-  test('a valid cassette with pathological content (nesting 100 000 deep, a 5 MB string, odd keys) loads; serving it fails cleanly or works', async () => {
+  test('a valid but pathological cassette (100 000 deep, 5 MB string, odd keys) loads; serving it works or fails cleanly', async () => {
     // Built as text: JSON.stringify itself cannot nest that deep.
     const DEPTH = 100_000;
     const deep = '['.repeat(DEPTH) + '"bottom"' + ']'.repeat(DEPTH);

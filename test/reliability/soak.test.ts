@@ -57,7 +57,7 @@ interface Outcome {
   closedCode: number;
 }
 
-test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts through the recorder: nothing lost, duplicated or reordered; RSS bounded`, {
+test(`soak: ${CONVERSATIONS} conversations × ${SECONDS} s of bursts via the recorder: nothing lost, duplicated or reordered; RSS bounded`, {
   timeout: SECONDS * 1000 + 180_000,
 }, async () => {
   const emu =

@@ -64,7 +64,7 @@ async function assertNotRecorded(url: string): Promise<void> {
 }
 
 describe('record an upload against the emulator, replay it without the emulator', () => {
-  it("the echo's contentUrls point at the replayer (stream and poll) and serve the recorded bytes in every session; the file never fetched is a 404 saying so", async () => {
+  it('echo contentUrls point at the replayer (stream, poll), serve recorded bytes per session; unfetched file: 404 saying so', async () => {
     const cassette = tmp.file('upload.json');
     const emu = await startEmulator();
     const rec = await startRecorder({ upstream: emu.domain, cassette });

@@ -135,7 +135,8 @@ describe('botframework-directlinejs through the recorder to an https:// + wss://
 
   for (const mode of ['websocket', 'polling'] as const) {
     for (const listener of ['plain', 'tls'] as const) {
-      it(`replays the ${mode} cassette offline to the same client over ${listener === 'tls' ? 'a TLS listener (https://, wss://)' : 'a plain listener (http://, ws://)'}`, {
+      const over = listener === 'tls' ? 'a TLS listener (https://, wss://)' : 'a plain listener (http://, ws://)';
+      it(`replays the ${mode} cassette offline to the same client over ${over}`, {
         timeout: 20_000,
       }, async () => {
         const file = cassettes[mode];

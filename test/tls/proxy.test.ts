@@ -100,7 +100,7 @@ describe('outbound proxy', () => {
     assert.equal(disabled.http + disabled.ws, 0, 'proxy: false');
   });
 
-  it("a proxy that refuses the tunnel: 502 naming the proxy and its answer, for requests and upgrades; nothing of it recorded as the upstream's", async () => {
+  it("a proxy refusing the tunnel: 502 naming proxy and answer, for requests and upgrades; none of it recorded as upstream's", async () => {
     proxy.refuseWith = 407;
     const log = collectingLogger();
     const tmp = await tempDir();

@@ -49,7 +49,7 @@ async function withRecorder(opts: Partial<RecordOptions> & { upstream: string },
 }
 
 describe('upstream certificates the recorder does not trust', () => {
-  it('a CA it does not know: 502 naming "self-signed certificate in certificate chain" and how to trust the CA; recorded as an error', async () => {
+  it('an unknown CA: 502 naming "self-signed certificate in certificate chain" and how to trust the CA; recorded as an error', async () => {
     const emu = await emulatorWith(pki.localhost);
     const file = tmp.file('untrusted.json');
     let body: any;

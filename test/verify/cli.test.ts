@@ -44,7 +44,7 @@ async function withBot<T>(changes: BotChanges, fn: (emu: Emulator) => Promise<T>
   }
 }
 
-test('verify CLI: exit 0 for the unchanged bot, 1 with a JUnit case per changed turn; --update rewrites only on difference; no secret anywhere', async () => {
+test('verify CLI: exit 0 unchanged, 1 with a JUnit case per changed turn; --update writes only on change; no secret anywhere', async () => {
   const tmp = await tempDir();
   try {
     const cassette = tmp.file('rec.json');
@@ -156,7 +156,7 @@ test('verify CLI: exit 0 for the unchanged bot, 1 with a JUnit case per changed 
   }
 });
 
-test('verify CLI: exit 2 on an unreadable cassette, without credentials, or with a bad --ignore; the secret is taken from the config file too', async () => {
+test('verify CLI: exit 2 on an unreadable cassette, no credentials or bad --ignore; the secret may come from the config file', async () => {
   const tmp = await tempDir();
   try {
     const missing = await cli([tmp.file('nope.json')], { DIRECTLINE_SECRET: SECRET });

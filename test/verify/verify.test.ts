@@ -84,7 +84,7 @@ for (const transport of ['stream', 'polling'] as const) {
     }
   });
 
-  test(`verify (${transport}): a changed reply, a changed card, one message fewer and a failing bot are named by turn and field`, async () => {
+  test(`verify (${transport}): a changed reply or card, one message fewer and a failing bot are named by turn and field`, async () => {
     const tmp = await tempDir();
     try {
       await recordWith(transport, tmp.file('rec.json'));
