@@ -58,7 +58,8 @@ export function writeReport(resultsDir: string): string {
       continue;
     }
     const rev = r.machine.revision
-      ? `, commit ${r.machine.revision}${r.machine.uncommittedSrcFiles ? ` + ${r.machine.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}`
+      ? `, commit ${r.machine.revision}` +
+        `${r.machine.uncommittedSrcFiles ? ` + ${r.machine.uncommittedSrcFiles} uncommitted file(s) under src/` : ''}`
       : '';
     out.push(
       `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${r.machine.cpu} (${r.machine.cores} cores), node ` +

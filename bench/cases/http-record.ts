@@ -16,7 +16,9 @@ const CONVERSATION = 'bench-conversation';
 const PATH = `${BASE}/conversations/${CONVERSATION}/activities`;
 // A token-shaped bearer, as a Direct Line client sends (the recorder redacts it on every request).
 const BEARER =
-  'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJib3QiOiJiZW5jaC1ib3QiLCJjb252IjoiYmVuY2gtY29udmVyc2F0aW9uIn0.c2lnbmF0dXJlLWZvci10aGUtYmVuY2htYXJr';
+  'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.' +
+  'eyJib3QiOiJiZW5jaC1ib3QiLCJjb252IjoiYmVuY2gtY29udmVyc2F0aW9uIn0.' +
+  'c2lnbmF0dXJlLWZvci10aGUtYmVuY2htYXJr';
 const MODES = ['direct', 'forwarder', 'record'] as const;
 type Mode = (typeof MODES)[number];
 
@@ -25,7 +27,8 @@ function activityBody(): string {
   const n = ++seq;
   const head =
     `{"type":"message","from":{"id":"dl_bench-user","name":"Bench User"},"locale":"en-US","timestamp":"2026-01-01T00:00:00.000Z",` +
-    `"channelData":{"clientActivityID":"${n.toString(36)}-${process.hrtime.bigint().toString(36)}","clientTimestamp":"2026-01-01T00:00:00.000Z"},"text":"message ${n}: `;
+    `"channelData":{"clientActivityID":"${n.toString(36)}-${process.hrtime.bigint().toString(36)}",` +
+    `"clientTimestamp":"2026-01-01T00:00:00.000Z"},"text":"message ${n}: `;
   return head + 'x'.repeat(Math.max(0, 500 - head.length - 2)) + '"}';
 }
 
@@ -107,7 +110,9 @@ export const httpRecord: BenchCase = {
           }
           runs.push(run);
           ctx.log(
-            `  round ${r + 1} ${mode.padEnd(9)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ${fmt(run.cpuUs, 0)} µs CPU/request${run.recordedEvents !== undefined ? `  (${run.recordedEvents} events recorded for ${run.requests} answers)` : ''}`,
+            `  round ${r + 1} ${mode.padEnd(9)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ` +
+              `${fmt(run.cpuUs, 0)} µs CPU/request` +
+              `${run.recordedEvents !== undefined ? `  (${run.recordedEvents} events recorded for ${run.requests} answers)` : ''}`,
           );
         }
       }

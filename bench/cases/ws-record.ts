@@ -89,7 +89,8 @@ export const wsThroughput: BenchCase = {
     try {
       let recUrl = recorder.info.url;
       const baseOf = (mode: Mode) => (mode === 'direct' ? upstream.info.url : mode === 'relay' ? relay.info.url : recUrl);
-      for (const mode of MODES) await runStream(streamUrl(baseOf(mode), nextId('warm'), { n: 2000, size: FRAME_BYTES, rate: 0 }), 2000); // JIT warm-up
+      // JIT warm-up
+      for (const mode of MODES) await runStream(streamUrl(baseOf(mode), nextId('warm'), { n: 2000, size: FRAME_BYTES, rate: 0 }), 2000);
       for (let r = 0; r < ctx.rounds; r++) {
         recUrl = (await recorder.call<{ url: string }>('start')).url; // a fresh cassette every round
         let recorded = '';

@@ -7,9 +7,11 @@ const STAMP = '2026-01-01T00:00:00.0000000Z';
 export function activitySet(conversationId: string, seq: number, sentAt: number, _size: number, pad: string): string {
   const id = `${conversationId}|${String(seq).padStart(7, '0')}`;
   return (
-    `{"activities":[{"type":"message","id":${JSON.stringify(id)},"timestamp":"${STAMP}","localTimestamp":"${STAMP}","channelId":"directline",` +
-    `"from":{"id":"bench-bot","name":"Bench Bot","role":"bot"},"conversation":{"id":${JSON.stringify(conversationId)}},"textFormat":"plain","locale":"en-US",` +
-    `"text":"${pad}","replyToId":${JSON.stringify(`${conversationId}|0000000`)},"channelData":{"seq":${seq},"sentAt":${sentAt.toFixed(3)}}}],"watermark":"${seq}"}`
+    `{"activities":[{"type":"message","id":${JSON.stringify(id)},"timestamp":"${STAMP}","localTimestamp":"${STAMP}",` +
+    '"channelId":"directline","from":{"id":"bench-bot","name":"Bench Bot","role":"bot"},' +
+    `"conversation":{"id":${JSON.stringify(conversationId)}},"textFormat":"plain","locale":"en-US",` +
+    `"text":"${pad}","replyToId":${JSON.stringify(`${conversationId}|0000000`)},` +
+    `"channelData":{"seq":${seq},"sentAt":${sentAt.toFixed(3)}}}],"watermark":"${seq}"}`
   );
 }
 

@@ -15,7 +15,10 @@ export interface StreamRun {
 
 export function streamUrl(base: string, conversationId: string, q: { n: number; size: number; rate: number }): string {
   const ws = base.replace(/^http/, 'ws');
-  return `${ws}/v3/directline/conversations/${conversationId}/stream?watermark=-&t=bench-stream-token-${conversationId}&n=${q.n}&size=${q.size}&rate=${q.rate}`;
+  return (
+    `${ws}/v3/directline/conversations/${conversationId}/stream?watermark=-&t=bench-stream-token-${conversationId}` +
+    `&n=${q.n}&size=${q.size}&rate=${q.rate}`
+  );
 }
 
 export async function runStream(url: string, n: number, opts: { deflate?: boolean; timeoutMs?: number } = {}): Promise<StreamRun> {

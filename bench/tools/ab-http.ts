@@ -65,12 +65,12 @@ for (let r = 0; r < rounds; r++) {
     const sysUs = (c1.system - c0.system) / out.requests.total;
     const cpuUs = userUs + sysUs;
     res.get(v)!.push({ rps: out.requests.total / out.duration, p99: out.latency.p99, cpuUs, userUs, sysUs });
+    const reqPerSec = Math.round(out.requests.total / out.duration)
+      .toString()
+      .padStart(6);
     console.log(
-      `round ${r + 1} ${v.padEnd(28)} ${Math.round(out.requests.total / out.duration)
-        .toString()
-        .padStart(
-          6,
-        )} req/s  p50 ${out.latency.p50} p99 ${out.latency.p99} ms  ${cpuUs.toFixed(0)} µs CPU/request (user ${userUs.toFixed(0)}, system ${sysUs.toFixed(0)})`,
+      `round ${r + 1} ${v.padEnd(28)} ${reqPerSec} req/s  p50 ${out.latency.p50} p99 ${out.latency.p99} ms  ` +
+        `${cpuUs.toFixed(0)} µs CPU/request (user ${userUs.toFixed(0)}, system ${sysUs.toFixed(0)})`,
     );
   }
 }

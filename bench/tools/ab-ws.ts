@@ -81,12 +81,13 @@ for (const v of variants) {
   const rs = out.get(v)!;
   const ratio = median(rs.map((x, i) => x.fps / out.get(ref)![i].fps));
   const p99s = rs.map((x) => x.p99).filter((x): x is number => x !== undefined);
+  const fps = Math.round(median(rs.map((x) => x.fps)))
+    .toString()
+    .padStart(7);
+  const cpuPerFrame = median(rs.map((x) => x.cpuUs)).toFixed(1);
   console.log(
-    `${v.padEnd(36)} ${Math.round(median(rs.map((x) => x.fps)))
-      .toString()
-      .padStart(
-        7,
-      )} frames/s  ${ratio.toFixed(2)}×   ${median(rs.map((x) => x.cpuUs)).toFixed(1)} µs CPU/frame${p99s.length ? `   latency p99 ${median(p99s).toFixed(1)} ms` : ''}`,
+    `${v.padEnd(36)} ${fps} frames/s  ${ratio.toFixed(2)}×   ${cpuPerFrame} µs CPU/frame` +
+      `${p99s.length ? `   latency p99 ${median(p99s).toFixed(1)} ms` : ''}`,
   );
 }
 for (const c of children.values()) await c.stop();

@@ -56,7 +56,10 @@ export interface TimelineOptions {
   color?: boolean;
   /** Only this conversation (exact id, or a prefix of one). */
   conversation?: string;
-  /** Keep rows tagged with any of these: http, ws, message, typing, event, endOfConversation, keepalive, ping, open, close, error, or a route name. */
+  /**
+   * Keep rows tagged with any of these: http, ws, message, typing, event, endOfConversation, keepalive, ping, open, close,
+   * error, or a route name.
+   */
   types?: string[];
   /** Return the rows instead of text. */
   json?: boolean;
@@ -390,7 +393,8 @@ function formatRowBody(r: TimelineRow, pal: Palette, conversationId: string | nu
       const delivered = posted ? acts.slice(1) : acts;
       if (r.route === Route.activitiesGet || (!posted && r.activities)) {
         line += pal.dim(
-          `  ${plural(delivered.length, 'activity', 'activities')}${r.watermark !== undefined ? `, watermark ${r.watermark ?? 'none'}` : ''}`,
+          `  ${plural(delivered.length, 'activity', 'activities')}` +
+            `${r.watermark !== undefined ? `, watermark ${r.watermark ?? 'none'}` : ''}`,
         );
         return [line, ...sub(delivered)];
       }

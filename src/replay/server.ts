@@ -248,7 +248,8 @@ export class ReplayServer {
     }
     if (matched === null) {
       const base = this.basePath || '/';
-      const message = `this replay serves the cassette's base path ${base}; ${url.pathname} is outside it (use domain ${base} on this host)`;
+      const message =
+        `this replay serves the cassette's base path ${base}; ${url.pathname} is outside it ` + `(use domain ${base} on this host)`;
       writeReply(res, jsonReply(404, errorBody('NotFound', message)), cors);
       return null;
     }

@@ -105,7 +105,10 @@ export class LiveConversation {
     }
   }
 
-  /** Until the turn has as many bot answers as recorded, or the bot has been quiet for settleMs; the last turn also gets a short quiet wait for extra answers. */
+  /**
+   * Until the turn has as many bot answers as recorded, or the bot has been quiet for settleMs; the last turn also gets a
+   * short quiet wait for extra answers.
+   */
   private async waitForAnswers(turn: number, arrivalsBefore: number, last = false): Promise<void> {
     const expected = this.opts.expectedReplies[turn] ?? 0;
     const settle = this.opts.settleMs;

@@ -51,13 +51,15 @@ export function scriptJson(value: unknown): string {
 const STYLE = `
 *{box-sizing:border-box}
 html,body{height:100%;margin:0}
-body{display:flex;flex-direction:column;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",Arial,sans-serif;background:#f3f4f6;color:#111827}
+body{display:flex;flex-direction:column;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Liberation Sans",Arial,sans-serif;\
+background:#f3f4f6;color:#111827}
 #dlvcr-header{padding:10px 16px;background:#1f2937;color:#f9fafb}
 #dlvcr-header h1{margin:0;font-size:16px;font-weight:600}
 #dlvcr-header p{margin:3px 0 0;font-size:13px;color:#d1d5db}
 #dlvcr-header code{font-size:12px;background:#374151;padding:1px 5px;border-radius:4px;color:#f9fafb}
 #dlvcr-header a{color:#93c5fd}
-.badge{display:inline-block;margin-right:8px;padding:1px 7px;border-radius:9px;font-size:11px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;vertical-align:1px}
+.badge{display:inline-block;margin-right:8px;padding:1px 7px;border-radius:9px;font-size:11px;font-weight:700;letter-spacing:.04em;\
+text-transform:uppercase;vertical-align:1px}
 .badge-replay{background:#2563eb}
 .badge-record{background:#dc2626}
 main{flex:1;min-height:0;display:flex;flex-direction:column;max-width:760px;width:100%;margin:0 auto;background:#fff}
@@ -101,7 +103,8 @@ const BOOT = `
     var directLine = window.WebChat.createDirectLine(options);
     directLine.connectionStatus$.subscribe(function (s) {
       // 3 ExpiredToken, 4 FailedToConnect, 5 Ended (botframework-directlinejs ConnectionStatus).
-      if (s === 4) status('Could not connect to ' + domain + ': the ' + (credentials.token ? 'token' : 'secret') + ' was refused or the service is unreachable (see the server log).');
+      if (s === 4) status('Could not connect to ' + domain + ': the ' + (credentials.token ? 'token' : 'secret') + \
+' was refused or the service is unreachable (see the server log).');
       else if (s === 3) status('The Direct Line token expired.');
       else if (s === 5) status('The conversation ended.');
     });

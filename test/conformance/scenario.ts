@@ -130,7 +130,10 @@ export interface Ctx {
   c?: BrowserClient;
   /** Values one step hands to a later one. */
   vars: Record<string, any>;
-  /** What the server holds for a conversation (non-typing activities): the emulator directly when recording, the replayer when replaying. */
+  /**
+   * What the server holds for a conversation (non-typing activities): the emulator directly when recording, the replayer
+   * when replaying.
+   */
   history(conversationId: string): Promise<any[]>;
 }
 
@@ -174,7 +177,10 @@ const msg = (text: string, from: string) =>
   ({ type: 'message', text, from: { id: from }, channelData: { clientActivityID: cid() } }) as any;
 const cid = (): string => `cid-${randomUUID()}`;
 
-/** The echo carries the sender's clientActivityID; the bot's answer (a message with this text, or endOfConversation) replies to the echo. */
+/**
+ * The echo carries the sender's clientActivityID; the bot's answer (a message with this text, or endOfConversation) replies
+ * to the echo.
+ */
 function assertLinked(acts: any[], echo: any, sent: any, answerText: string | 'endOfConversation'): void {
   assert.equal(
     echo?.channelData?.clientActivityID,

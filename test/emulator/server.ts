@@ -93,7 +93,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     });
 
   const streamUrl = (conversationId: string, watermark: string, t: string): string =>
-    `${origin.replace(/^http/, 'ws')}${basePath}/conversations/${encodeURIComponent(conversationId)}/stream?watermark=${encodeURIComponent(watermark)}&t=${t}`;
+    `${origin.replace(/^http/, 'ws')}${basePath}/conversations/${encodeURIComponent(conversationId)}/stream` +
+    `?watermark=${encodeURIComponent(watermark)}&t=${t}`;
 
   /** The part every user-sent activity goes through: stamping, echo, synchronous bot call (§1.3 (5), §1.6). */
   const acceptUserActivity = async (

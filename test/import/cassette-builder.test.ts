@@ -64,7 +64,10 @@ test('a built cassette is valid and laid out like a recording', () => {
   const body = (start.response!.body as { json: { streamUrl: string; conversationId: string } }).json;
   assert.match(
     body.streamUrl,
-    /^wss:\/\/import\.directline-vcr\.invalid\/v3\/directline\/conversations\/imported-[0-9a-f]{12}\/stream\?watermark=-&t=DLVCR_STREAMTOKEN_1$/,
+    new RegExp(
+      /^wss:\/\/import\.directline-vcr\.invalid\/v3\/directline\/conversations\//.source +
+        /imported-[0-9a-f]{12}\/stream\?watermark=-&t=DLVCR_STREAMTOKEN_1$/.source,
+    ),
   );
 
   // Frames: one activity each; watermark = position, none on typing; the echo carries the post's id.

@@ -24,7 +24,11 @@ test('http rows: time, arrow, method, route, path below the base, status and dur
   assert.match(out, /^ +\+0\.000s +→ POST conversations\.start \/conversations +← 201 Created +45 ms$/m);
   assert.match(
     out,
-    /^ +\+4\.000s +→ POST activities\.post \/conversations\/ZyXwVu…\/activities +← 502 Bad Gateway +1\.2 s +BotError: Failed to send activity/m,
+    new RegExp(
+      /^ +\+4\.000s +→ POST activities\.post \/conversations\/ZyXwVu…\/activities +← 502 Bad Gateway +1\.2 s +/.source +
+        /BotError: Failed to send activity/.source,
+      'm',
+    ),
   );
   assert.match(
     out,
@@ -34,7 +38,10 @@ test('http rows: time, arrow, method, route, path below the base, status and dur
   // A poll lists what it got, one activity a line.
   assert.match(
     out,
-    /activities\?watermark=1 .* 2 activities, watermark 3\n +↳ message user "r_k2j3h4g5" \(echo\): "margherita please"\n +↳ message bot "Pizza Bot": "One margherita, coming up\."/,
+    new RegExp(
+      /activities\?watermark=1 .* 2 activities, watermark 3\n +↳ message user "r_k2j3h4g5" \(echo\): "margherita please"\n/.source +
+        / +↳ message bot "Pizza Bot": "One margherita, coming up\."/.source,
+    ),
   );
 });
 

@@ -16,7 +16,8 @@ import { tempDir } from '../support/fs.js';
 import { call } from '../support/http.js';
 
 const PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ff0c6c2d2a0000000049454e44ae426082',
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d' +
+    '4944415478da63f8cfc0f01f0005000201ff0c6c2d2a0000000049454e44ae426082',
   'hex',
 );
 const attachmentEvents = (events: HttpEvent[]) => events.filter((e) => e.route === 'attachment');
@@ -197,7 +198,8 @@ async function startFileUpstream() {
     );
     // A writer that escapes slashes: the host is still found, the JSON still parsed.
     ws.send(
-      `{"activities":[{"type":"message","text":"escaped","attachments":[{"contentUrl":"${origin.replace(/\//g, '\\/')}\\/files\\/conv-1\\/d.txt"}]}],"watermark":"4"}`,
+      '{"activities":[{"type":"message","text":"escaped","attachments":[{"contentUrl":"' +
+        `${origin.replace(/\//g, '\\/')}\\/files\\/conv-1\\/d.txt"}]}],"watermark":"4"}`,
     );
     ws.send(plainFrame);
   });

@@ -166,7 +166,8 @@ test('a refused stream handshake (expired t=) reaches the client as the same 403
     const id: string = start.json.conversationId;
     emu.expireStreamTokens();
     const viaProxy = await tryUpgrade(start.json.streamUrl);
-    const upstreamUrl = `${emu.url.replace(/^http/, 'ws')}/v3/directline/conversations/${id}/stream?watermark=-&t=${emu.issuedTokens().at(-1)}`;
+    const upstreamUrl =
+      `${emu.url.replace(/^http/, 'ws')}/v3/directline/conversations/${id}/stream` + `?watermark=-&t=${emu.issuedTokens().at(-1)}`;
     const direct = await tryUpgrade(upstreamUrl);
     assert.equal(direct.status, 403);
     assert.equal(viaProxy.status, 403);

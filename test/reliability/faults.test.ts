@@ -449,9 +449,16 @@ test(`${CYCLES} connect/disconnect cycles leave no sockets or handles behind (re
     assert.equal(after.total, idle.total, `file descriptors: idle ${idle.total}, after ${after.total}`);
     assert.equal(activeHandles(), handlesBefore, 'handles of the test process');
     const rssAfter = rec.rss.last;
-    console.log(
-      `cycles ${JSON.stringify({ cycles: CYCLES, ...counts, ms: Math.round(cyclesMs), recorderSockets: [idle.sockets, after.sockets], recorderFds: [idle.total, after.total], rssMB: [Math.round(rssBefore / 2 ** 20), Math.round(rssAfter / 2 ** 20)], tapConnections: tap.history.length })}`,
-    );
+    const cycleStats = {
+      cycles: CYCLES,
+      ...counts,
+      ms: Math.round(cyclesMs),
+      recorderSockets: [idle.sockets, after.sockets],
+      recorderFds: [idle.total, after.total],
+      rssMB: [Math.round(rssBefore / 2 ** 20), Math.round(rssAfter / 2 ** 20)],
+      tapConnections: tap.history.length,
+    };
+    console.log(`cycles ${JSON.stringify(cycleStats)}`);
 
     rec.child.kill('SIGTERM');
     assert.deepEqual(await rec.exited, { code: 0, signal: null }, rec.stderr().slice(-2000));

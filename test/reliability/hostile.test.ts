@@ -457,14 +457,13 @@ test('deeply nested JSON from a client (POST body, WebSocket frame) does not kil
           )
         : 0;
       if (!alive || next !== 201) {
-        problems.push(
-          `${via} nested ${depth} deep: recorder ${alive ? `answered the next request with ${next}` : `exited (${child.child.exitCode ?? child.child.signalCode})`}: ${
-            child
-              .stderr()
-              .split('\n')
-              .find((l) => l.includes('Error')) ?? ''
-          }`,
-        );
+        const fate = alive ? `answered the next request with ${next}` : `exited (${child.child.exitCode ?? child.child.signalCode})`;
+        const error =
+          child
+            .stderr()
+            .split('\n')
+            .find((l) => l.includes('Error')) ?? '';
+        problems.push(`${via} nested ${depth} deep: recorder ${fate}: ${error}`);
       }
     } finally {
       await child.kill();

@@ -68,7 +68,8 @@ function crossOriginPage(scriptUrl: string, domain: string, secret: string): str
   var directLine = window.WebChat.createDirectLine({ domain: config.domain, secret: config.secret, webSocket: true });
   var store = window.WebChat.createStore();
   window.directLineVcr = { domain: config.domain, directLine: directLine, store: store };
-  window.WebChat.renderWebChat({ directLine: directLine, store: store, locale: 'en-US', sendTypingIndicator: false }, document.getElementById('webchat'));
+  window.WebChat.renderWebChat({ directLine: directLine, store: store, locale: 'en-US', sendTypingIndicator: false }, \
+document.getElementById('webchat'));
 </script></body></html>`;
 }
 
