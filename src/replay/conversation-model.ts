@@ -134,6 +134,13 @@ function isReplayedExchange(x: ExchangeView): boolean {
   return x.policy.replay !== 'byPath';
 }
 
+/**
+ * How long after the last byte of a poll's answer its activities count as received by the recorded client:
+ * an HTTP client parses the answer and hands it on a few ms later, while a stream frame arrives almost at once.
+ * Without it, a WebSocket client of a polling cassette would get replies a few ms before the recorded gap.
+ */
+const POLL_READ_MS = 10;
+
 function buildModel(ordinal: number, c: ConversationView): ConversationModel {
   return new ModelBuilder(c).build(ordinal);
 }
@@ -177,8 +184,9 @@ class ModelBuilder {
     const frame = d.via === 'frame' ? frameOf(d) : null;
     for (const group of groups) {
       const cause = latestCause(group);
-      // A poll's activities reached the recorded client when its answer was complete; a frame's when it was relayed.
-      const deliveredAt = d.via === 'poll' && d.event.type === 'http' ? d.event.t + d.event.duration : d.event.t;
+      // A poll's activities reached the recorded client when its answer was complete and the client had read it
+      // (a few ms after its last byte, POLL_READ_MS); a frame's when it was relayed.
+      const deliveredAt = d.via === 'poll' && d.event.type === 'http' ? d.event.t + d.event.duration + POLL_READ_MS : d.event.t;
       const delay = Math.max(0, deliveredAt - cause.t);
       const item: ActivitiesItem = { kind: 'activities', cause: causeKey(cause), delay, t: d.event.t, entries: [], frame };
       if (d.via === 'poll') {

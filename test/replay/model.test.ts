@@ -58,7 +58,8 @@ describe('conversation model', () => {
     assert.equal(m.log.length, 2, 'the welcome is logged once');
     const echoItem = m.items[m.log[1].item];
     assert.match(echoItem.cause, /^http:/);
-    assert.equal(echoItem.delay, 25, "the echo reached the client with that poll's answer (at 225), 25 ms after the POST");
+    // The echo reached the client with that poll's answer (at 225) and was read 10 ms later (POLL_READ_MS).
+    assert.equal(echoItem.delay, 35, 'the echo counts from its POST to the read poll answer');
     assert.equal(echoItem.earliest, 0, 'a polling client may have it at once: the poll was under way when the POST came');
   });
 
@@ -71,8 +72,8 @@ describe('conversation model', () => {
     );
     assert.equal(m.items.length, 5);
     assert.equal(m.items[0].cause, ATTACH_CAUSE);
-    assert.equal(m.items[0].delay, 12); // the first poll (60, 12 ms) found the welcome
-    assert.equal(m.items[1].delay, 312); // POST at 1200, the poll at 1500 answered at 1512
+    assert.equal(m.items[0].delay, 22); // the first poll (60, 12 ms) found the welcome; read 10 ms later
+    assert.equal(m.items[1].delay, 322); // POST at 1200, the poll at 1500 answered at 1512, read at 1522
     // A polling client gets it halfway between its cause (the last empty poll, at 1060, answered before the POST)
     // and the poll that returned it: at the recorded cadence that is the same poll.
     assert.equal(m.items[1].earliest, 150);
