@@ -8,10 +8,16 @@ export type CaptureListener = (event: CassetteEvent, placeholders: Readonly<Reco
 export class CaptureTap {
   private readonly listeners = new Set<CaptureListener>();
 
+  /** @param onActive told when the first listener comes and when the last one goes (events cost nothing unheard). */
+  constructor(private readonly onActive: (active: boolean) => void = () => {}) {}
+
   /** Calls `listener` for every event captured from now on; returns the unsubscribe function. */
   subscribe(listener: CaptureListener): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (this.listeners.size === 1) this.onActive(true);
+    return () => {
+      if (this.listeners.delete(listener) && this.listeners.size === 0) this.onActive(false);
+    };
   }
 
   emit(event: CassetteEvent, placeholders: Readonly<Record<string, string>>): void {

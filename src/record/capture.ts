@@ -1,4 +1,5 @@
-// Turns what the proxy sees into cassette events: redacts, stamps and hands them to the writer.
+// Turns what the proxy saw into cassette events: redacts them and hands them to the writer. The capture worker
+// (capture-worker.ts) runs it, fed by the relay thread (capture-client.ts), which stamps each event's time `t`.
 import type { RouteName } from '../protocol/routes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CassetteWriter } from '../cassette/store.js';
@@ -113,39 +114,39 @@ export class Capture {
   }
 
   wsOpen(
-    socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
+    t: number, socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
     response?: HttpResponse, fault?: FaultNote,
   ): void {
-    this.guard('stream open', () => this.wsOpenEvent(socket, conversationId, path, query, status, response, fault));
+    this.guard('stream open', () => this.wsOpenEvent(t, socket, conversationId, path, query, status, response, fault));
   }
 
   private wsOpenEvent(
-    socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
+    t: number, socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
     response?: HttpResponse, fault?: FaultNote,
   ): void {
     const r = this.redactor;
     this.append({
-      type: 'ws.open', t: this.now(), conversationId, socket, path, query: r.query(query), status,
+      type: 'ws.open', t, conversationId, socket, path, query: r.query(query), status,
       ...(response ? { response: { status: response.status, headers: r.headers(response.headers), body: r.body(response.body) } } : {}),
       ...(fault ? { fault } : {}),
     });
     this.syncPlaceholders();
   }
 
-  wsMessage(socket: number, conversationId: string | null, from: 'server' | 'client', data: FrameData): void {
+  wsMessage(t: number, socket: number, conversationId: string | null, from: 'server' | 'client', data: FrameData): void {
     this.guard('stream frame', () => {
-      this.append({ type: 'ws.message', t: this.now(), conversationId, socket, from, data: this.redactor.frame(data) });
+      this.append({ type: 'ws.message', t, conversationId, socket, from, data: this.redactor.frame(data) });
       this.syncPlaceholders();
     });
   }
 
   wsClose(
-    socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string, fault?: FaultNote,
+    t: number, socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string, fault?: FaultNote,
   ): void {
     this.guard('stream close', () => {
       const reasonText = this.redactor.text(reason);
       const note = fault ? { fault } : {};
-      this.append({ type: 'ws.close', t: this.now(), conversationId, socket, by, code, reason: reasonText, ...note });
+      this.append({ type: 'ws.close', t, conversationId, socket, by, code, reason: reasonText, ...note });
     });
   }
 

@@ -7,7 +7,7 @@ import type { CorsPolicy } from '../net/cors.js';
 import type { FaultPlan } from '../faults/plan.js';
 import type { Listening } from '../net/front-door.js';
 import type { AttachmentUrls } from './attachment-urls.js';
-import type { Capture } from './capture.js';
+import type { CaptureClient } from './capture-client.js';
 import type { Outbound } from './outbound.js';
 import type { StreamUrls } from './stream-urls.js';
 import type { Upstream } from './upstream.js';
@@ -20,7 +20,7 @@ export interface RecordContext {
   cors: CorsPolicy;
   logger: Logger;
   /** null = passthrough (log only). */
-  capture: Capture | null;
+  capture: CaptureClient | null;
   /** streamUrls handed out, and where each really goes. */
   streamUrls: StreamUrls;
   /** Attachment URLs the upstream handed out: rewritten for the client, and the only extra paths forwarded. */

@@ -15,12 +15,12 @@ import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerRespons
 import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { encodeBody } from '../cassette/body.js';
-import type { Body } from '../cassette/schema.js';
 import { isHopByHop } from '../net/headers.js';
 import { sendError } from '../protocol/errors.js';
 import { Route, routePolicy, type RouteMatch } from '../protocol/routes.js';
 import { isActivitySet } from '../protocol/types.js';
-import { pickRequestHeaders, pickResponseHeaders, queryOf, type HttpCapture } from './capture.js';
+import { pickRequestHeaders, pickResponseHeaders, queryOf } from './capture.js';
+import type { RawBody, RawHttpCapture } from './capture-client.js';
 import { clientOrigins, type RecordContext } from './context.js';
 import { decodeContent } from './decode.js';
 import { rewriteStreamUrls } from './stream-urls.js';
@@ -190,15 +190,18 @@ export class HttpExchange {
     this.done = true;
     const { req, route } = this.arrived;
     const status = proxyRes.statusCode ?? 502;
-    const body = this.cassetteBody(proxyRes, raw).body;
-    const cid = body && 'json' in body && body.json && typeof body.json === 'object' ? (body.json as { conversationId?: unknown }).conversationId : undefined;
-    const conversationId = route.conversationId ?? (typeof cid === 'string' ? cid : null);
+    const { body, decoded } = this.cassetteBody(proxyRes, raw);
+    const json = this.needsJson(decoded, false) ? jsonOf(decoded, proxyRes) : null;
+    const conversationId = route.conversationId ?? conversationIdOf(json);
     this.record({ conversationId, response: { status, headers: pickResponseHeaders(proxyRes.headers), body } });
-    this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(body) }, `${req.method} ${route.route} → ${status}`);
+    this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(json) }, `${req.method} ${route.route} → ${status}`);
   }
 
-  /** The body as the cassette keeps it: decoded, JSON where it is JSON, an attachment's bytes as base64. */
-  private cassetteBody(proxyRes: IncomingMessage, raw: Buffer): { body: Body; decoded: Buffer; decodedOk: boolean } {
+  /**
+   * The body as the capture worker gets it: decoded (the worker makes it JSON where it is JSON), an attachment's
+   * bytes marked as a file (kept as base64).
+   */
+  private cassetteBody(proxyRes: IncomingMessage, raw: Buffer): { body: RawBody; decoded: Buffer; decodedOk: boolean } {
     const encoding = proxyRes.headers['content-encoding'] as string | undefined;
     let decoded: Buffer;
     let decodedOk = true;
@@ -209,11 +212,19 @@ export class HttpExchange {
       decoded = raw;
       decodedOk = false;
     }
-    // An attachment is a file: kept byte for byte (base64, its Content-Type among the headers), never rewritten.
-    const body: Body = this.arrived.route.route === Route.attachment
-      ? (decoded.length ? { base64: decoded.toString('base64') } : null)
-      : encodeBody(decoded, proxyRes.headers['content-type']);
-    return { body, decoded, decodedOk };
+    const file = this.arrived.route.route === Route.attachment;
+    return { body: { bytes: decoded, contentType: proxyRes.headers['content-type'], ...(file ? { file } : {}) }, decoded, decodedOk };
+  }
+
+  /**
+   * Whether the relay thread must parse the body (the worker parses it for the cassette): for a conversation id
+   * the path does not name, URLs to rewrite, or the activity count of a logged poll.
+   */
+  private needsJson(decoded: Buffer, rewrite: boolean): boolean {
+    const { route } = this.arrived.route;
+    if (route === Route.attachment || decoded.length === 0) return false;
+    if (this.arrived.route.conversationId == null || rewrite) return true;
+    return route === Route.activitiesGet && this.ctx.logger.isLevelEnabled('info');
   }
 
   /** The upstream answered in full: answer the client, then record the exchange. */
@@ -224,10 +235,11 @@ export class HttpExchange {
     const status = proxyRes.statusCode ?? 502;
     const encoding = proxyRes.headers['content-encoding'] as string | undefined;
     const { body, decoded, decodedOk } = this.cassetteBody(proxyRes, raw);
-    const attachment = route.route === Route.attachment;
-    const json = !attachment && body && 'json' in body && body.json && typeof body.json === 'object' ? body.json : null;
-    const cid = json ? (json as { conversationId?: unknown }).conversationId : undefined;
-    const conversationId = route.conversationId ?? (typeof cid === 'string' ? cid : null);
+    // Only a body that names a stream URL or the upstream's host can need rewriting (a cheap byte scan
+    // spares the parse, clone and walk for most responses, e.g. every POST .../activities).
+    const mayRewrite = mayNeedRewrite(decoded, this.ctx.upstream.origin);
+    const json = this.needsJson(decoded, mayRewrite) ? jsonOf(decoded, proxyRes) : null;
+    const conversationId = route.conversationId ?? conversationIdOf(json);
     // The client gets the upstream's bytes when it accepts their encoding and no URL has to point at us;
     // otherwise the decoded bytes, without Content-Encoding.
     let clientBody: Buffer = raw;
@@ -236,7 +248,7 @@ export class HttpExchange {
       clientBody = decoded;
       dropEncoding = true;
     }
-    const rewritten = json ? this.rewriteForClient(json, decoded, conversationId) : null;
+    const rewritten = json && mayRewrite ? this.rewriteForClient(json, conversationId) : null;
     if (rewritten) {
       clientBody = rewritten;
       dropEncoding = true;
@@ -251,14 +263,11 @@ export class HttpExchange {
     else reply();
     const response = { status, headers: pickResponseHeaders(proxyRes.headers), body };
     this.record({ conversationId, response, ...(this.fault ? { fault: this.fault.note } : {}) });
-    this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(body) }, `${req.method} ${route.route} → ${status}`);
+    this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(json) }, `${req.method} ${route.route} → ${status}`);
   }
 
   /** The body with its streamUrl and attachment URLs on the recorder, or null when nothing had to change. */
-  private rewriteForClient(json: object, decoded: Buffer, conversationId: string | null): Buffer | null {
-    // Only a body that names a stream URL or the upstream's host can need rewriting (a cheap byte scan
-    // spares the clone and walk for most responses, e.g. every POST .../activities).
-    if (!mayNeedRewrite(decoded, this.ctx.upstream.origin)) return null;
+  private rewriteForClient(json: object, conversationId: string | null): Buffer | null {
     const forClient = structuredClone(json);
     const origins = clientOrigins(this.ctx, this.arrived.req);
     const streams = rewriteStreamUrls(forClient, (u) => this.ctx.streamUrls.rewrite(u, origins.ws));
@@ -317,13 +326,13 @@ export class HttpExchange {
       this.done = true;
       res.writeHead(reply.status, { ...reply.headers, 'content-length': String(reply.body.length) });
       res.end(reply.body);
-      const response = { status: reply.status, headers: reply.headers, body: encodeBody(reply.body, reply.headers['content-type']) };
+      const response = { status: reply.status, headers: reply.headers, body: { bytes: reply.body, contentType: reply.headers['content-type'] } };
       this.record({ conversationId: route.conversationId, response, fault: fault.note });
     }, fault.delayMs);
   }
 
   /** The one place an exchange becomes its cassette record. */
-  private record(outcome: Pick<HttpCapture, 'conversationId' | 'response' | 'error' | 'fault'>): void {
+  private record(outcome: Pick<RawHttpCapture, 'conversationId' | 'response' | 'error' | 'fault'>): void {
     const { req, route, url, body } = this.arrived;
     this.ctx.capture?.http({
       t: this.t,
@@ -332,7 +341,7 @@ export class HttpExchange {
       path: url.pathname,
       query: queryOf(url.searchParams),
       requestHeaders: pickRequestHeaders(req.headers),
-      requestBody: encodeBody(body, req.headers['content-type']),
+      requestBody: { bytes: body, contentType: req.headers['content-type'] },
       duration: this.duration(),
       ...outcome,
     });
@@ -381,8 +390,19 @@ class ReadBody extends Readable {
   }
 }
 
-function countActivities(body: Body): number | undefined {
-  return body && 'json' in body && isActivitySet(body.json) ? body.json.activities.length : undefined;
+function countActivities(json: object | null): number | undefined {
+  return json && isActivitySet(json) ? json.activities.length : undefined;
+}
+
+/** The body parsed as the cassette would keep it, when that is a JSON object or array (else null). */
+function jsonOf(decoded: Buffer, proxyRes: IncomingMessage): object | null {
+  const b = encodeBody(decoded, proxyRes.headers['content-type']);
+  return b && 'json' in b && b.json && typeof b.json === 'object' ? b.json : null;
+}
+
+function conversationIdOf(json: object | null): string | null {
+  const cid = json ? (json as { conversationId?: unknown }).conversationId : undefined;
+  return typeof cid === 'string' ? cid : null;
 }
 
 const upstreamHosts = new Map<string, Buffer>();

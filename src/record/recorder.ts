@@ -1,7 +1,6 @@
 // `directline-vcr record` as a library: an HTTP server that forwards Direct Line traffic to one
 // upstream and writes everything it sees to a cassette.
 import { basename } from 'node:path';
-import { CassetteWriter } from '../cassette/store.js';
 import { describeHolder } from '../cassette/lock.js';
 import { Redactor } from '../cassette/redact.js';
 import { silentLogger } from '../log.js';
@@ -10,7 +9,7 @@ import { FrontDoor } from '../net/front-door.js';
 import { loadListenerTls } from '../net/pem.js';
 import { createDemoPage } from '../web/index.js';
 import { AttachmentUrls } from './attachment-urls.js';
-import { Capture } from './capture.js';
+import { CaptureClient } from './capture-client.js';
 import type { RecordContext } from './context.js';
 import { HttpForwarder } from './http-forwarder.js';
 import { withDefaults, type RecordOptions } from './options.js';
@@ -62,22 +61,22 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   const outbound = createOutbound(upstream, { ca: opts.ca, insecure: opts.insecure, proxy: opts.proxy });
   const cors = new CorsPolicy(opts.allowOrigin, Boolean(tls));
   // Rules are checked (a bad JSON path throws) before the cassette file is created or truncated.
-  const redactor = new Redactor(opts.redact);
+  new Redactor(opts.redact); // a JSON path that does not parse throws here
   const faults = new FaultPlan(opts.faults ?? [], { seed: opts.seed, logger });
   // Listen before the cassette is touched: a busy port must not cost the user an existing cassette.
   const door = new FrontDoor({ tls, logger });
   const listening = await door.listen(opts.port, opts.host);
-  let writer: CassetteWriter | null = null;
+  let capture: CaptureClient | null = null;
   let forward: ForwardProxy | null = null;
   try {
     forward = opts.forward ? await attachForwardProxy(door.server, opts.forward === true ? {} : opts.forward, logger) : null;
-    writer = opts.cassette
-      ? await CassetteWriter.create(opts.cassette, {
+    // The capture worker creates the cassette and takes its lock (a CassetteLockedError reaches our caller).
+    capture = opts.cassette
+      ? await CaptureClient.start({
+        file: opts.cassette, logger, redact: opts.redact ?? {},
         upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append,
-        lock: {
-          port: listening.port, url: listening.url,
-          onTakeover: (stale, lockFile) => logger.warn({ lockFile, stale }, `took over the lock of ${opts.cassette}: its holder (${describeHolder(stale)}) is gone`),
-        },
+        lock: { port: listening.port, url: listening.url },
+        onTakeover: (stale, lockFile) => logger.warn({ lockFile, stale }, `took over the lock of ${opts.cassette}: its holder (${describeHolder(stale)}) is gone`),
       })
       : null;
   } catch (err) {
@@ -88,7 +87,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   }
   const ctx: RecordContext = {
     upstream, outbound, cors, logger, listening, secure: Boolean(tls), maxBodyBytes: opts.maxBodyBytes,
-    capture: writer ? new Capture(writer, redactor, (err, what) => logger.error({ err: err.message }, `could not capture a ${what}; it was relayed but is not in the cassette`)) : null,
+    capture,
     streamUrls: new StreamUrls(),
     attachmentUrls: new AttachmentUrls(upstream.origin),
     faults,
@@ -96,13 +95,13 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   const forwarder = new HttpForwarder(ctx);
   const relay = new WsRelay(ctx);
   const demoPage = opts.demoPage
-    ? createDemoPage({ mode: 'record', basePath: upstream.basePath, title: writer ? basename(writer.file) : null, credentials: 'ask', logger })
+    ? createDemoPage({ mode: 'record', basePath: upstream.basePath, title: capture ? basename(capture.file) : null, credentials: 'ask', logger })
     : null;
   if (demoPage) door.handle(demoPage);
   door.handle(forwarder.handle).handleUpgrade(relay.handleUpgrade);
   // The cassette as it stood when recording began (an appended one is read back whole), then the capture tap.
-  const inspector = opts.inspector && writer && ctx.capture
-    ? recordInspector(writer.snapshot(), basename(writer.file), ctx.capture.tap, {
+  const inspector = opts.inspector && capture
+    ? recordInspector(await capture.snapshot(), basename(capture.file), capture.tap, {
       logger,
       ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
     })
@@ -111,7 +110,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     logger.warn('--inspector: nothing is captured without a cassette (passthrough), so there is nothing to inspect');
   }
   if (inspector) door.handle(inspector, 'first'); // /_vcr/ before the demo page and the forwarder
-  logStart(ctx, writer);
+  logStart(ctx, capture);
 
   const { url } = listening;
   let closing: Promise<void> | null = null;
@@ -119,11 +118,11 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     url,
     domain: url + upstream.basePath,
     port: listening.port,
-    cassettePath: writer?.file ?? null,
+    cassettePath: capture?.file ?? null,
     demoPageUrl: demoPage ? `${url}/` : null,
     inspectorUrl: inspector ? url + LIVE_PREFIX : null,
-    eventCount: () => writer?.eventCount ?? 0,
-    flush: () => writer?.flush() ?? Promise.resolve(),
+    eventCount: () => capture?.eventCount ?? 0,
+    flush: () => capture?.flush() ?? Promise.resolve(),
     inject: (rule) => {
       const r = faults.inject(rule);
       logger.info({ fault: r.text }, 'fault rule added');
@@ -132,14 +131,14 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     injectedFaults: () => faults.injected(),
     faultSummary: () => faults.summary(),
     // The inspector's live stream is ended first: it would hold the server open.
-    close: () => (closing ??= (forward?.close(), inspector?.close(), stop(ctx, { door, forwarder, relay, outbound, writer }))),
+    close: () => (closing ??= (forward?.close(), inspector?.close(), stop(ctx, { door, forwarder, relay, outbound, capture }))),
   };
 }
 
-function logStart(ctx: RecordContext, writer: CassetteWriter | null): void {
+function logStart(ctx: RecordContext, capture: CaptureClient | null): void {
   const { logger, upstream, outbound, cors, listening, faults } = ctx;
   const url = listening.url;
-  logger.info({ upstream: upstream.origin + upstream.basePath, cassette: writer?.file ?? null, url }, `recording ${upstream.origin}${upstream.basePath} at ${url}${upstream.basePath}`);
+  logger.info({ upstream: upstream.origin + upstream.basePath, cassette: capture?.file ?? null, url }, `recording ${upstream.origin}${upstream.basePath} at ${url}${upstream.basePath}`);
   logger.info({
     proxy: outbound.proxy, proxySource: outbound.proxySource, trust: outbound.trust?.sources, allowOrigin: cors.describe(),
   }, outbound.proxy ? `upstream traffic goes through the outbound proxy ${outbound.proxy}` : 'upstream traffic goes direct (no outbound proxy)');
@@ -154,8 +153,8 @@ function logStart(ctx: RecordContext, writer: CassetteWriter | null): void {
 }
 
 /** Stops accepting, closes every stream (captured as closed by the proxy), lets exchanges finish, writes the cassette. */
-async function stop(ctx: RecordContext, parts: { door: FrontDoor; forwarder: HttpForwarder; relay: WsRelay; outbound: Outbound; writer: CassetteWriter | null }): Promise<void> {
-  const { door, forwarder, relay, outbound, writer } = parts;
+async function stop(ctx: RecordContext, parts: { door: FrontDoor; forwarder: HttpForwarder; relay: WsRelay; outbound: Outbound; capture: CaptureClient | null }): Promise<void> {
+  const { door, forwarder, relay, outbound, capture } = parts;
   const stopped = door.stopAccepting();
   await relay.closeAll();
   door.closeIdleConnections();
@@ -163,7 +162,7 @@ async function stop(ctx: RecordContext, parts: { door: FrontDoor; forwarder: Htt
   door.closeAllConnections();
   outbound.close();
   await stopped;
-  await writer?.close();
-  const written = { events: writer?.eventCount ?? 0, cassette: writer?.file ?? null, faults: ctx.faults.summary() };
+  const closed = await capture?.close();
+  const written = { events: closed?.events ?? 0, cassette: capture?.file ?? null, faults: ctx.faults.summary() };
   ctx.logger.info(written, 'recorder stopped; cassette written');
 }

@@ -8,12 +8,11 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { type RawData, type WebSocketServer } from 'ws';
-import { encodeBody, encodeFrame } from '../cassette/body.js';
-import type { HttpResponse } from '../cassette/schema.js';
 import { closeLike } from '../net/close-codes.js';
 import { writeUpgradeError, writeUpgradeRefusal } from '../net/websocket-handshake.js';
 import { errorBody } from '../protocol/errors.js';
 import { pickResponseHeaders, queryOf } from './capture.js';
+import type { RawResponse } from './capture-client.js';
 import { clientOrigins, type RecordContext } from './context.js';
 import type { FaultReply } from '../faults/responses.js';
 import type { FaultNote } from '../faults/plan.js';
@@ -90,7 +89,7 @@ export class RelayedStream {
       const body = Buffer.concat(chunks);
       const status = res.statusCode ?? 502;
       const contentType = res.headers['content-type'];
-      this.captureOpen(status, { status, headers: pickResponseHeaders(res.headers), body: encodeBody(body, contentType) });
+      this.captureOpen(status, { status, headers: pickResponseHeaders(res.headers), body: { bytes: body, contentType } });
       this.ctx.logger.warn({ conversationId: this.conversationId, status }, `stream handshake refused by the upstream (${status})`);
       writeUpgradeRefusal(this.upgrade.socket, status, { 'content-type': contentType ?? 'application/json; charset=utf-8' }, body, res.statusMessage);
       this.onEnd(this);
@@ -103,7 +102,7 @@ export class RelayedStream {
     this.onEnd(this);
     const { code, message } = this.ctx.outbound.describeError(err, 'stream');
     this.ctx.logger.error({ conversationId: this.conversationId, code: err.code }, message);
-    this.captureOpen(502, { status: 502, headers: {}, body: { json: errorBody(code, message) } });
+    this.captureOpen(502, { status: 502, headers: {}, body: { bytes: Buffer.from(JSON.stringify(errorBody(code, message))), contentType: 'application/json' } });
     writeUpgradeError(this.upgrade.socket, 502, code, message);
   }
 
@@ -137,16 +136,29 @@ export class RelayedStream {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     const to = from === 'server' ? this.client : this.upstream;
     const src = from === 'server' ? this.upstream : this.client;
-    this.ctx.capture?.wsMessage(this.socketNo, this.conversationId, from, encodeFrame(buf, isBinary));
+    const capture = this.ctx.capture;
+    capture?.wsMessage(this.socketNo, this.conversationId, from, buf, isBinary);
     this.ctx.logger.debug({ conversationId: this.conversationId, from, bytes: buf.length }, 'frame');
+    // The capture worker is behind: read no more from this side until it has caught up.
+    if (src && capture?.backedUp && !src.isPaused) {
+      src.pause();
+      capture.whenDrained(() => this.resumeIfClear(src, to));
+    }
     if (!to || to.readyState !== WebSocket.OPEN) return;
     const out = from === 'server' && !isBinary ? this.forClient(buf) : buf;
     const sent = () => {
-      if (src && src.isPaused && to.bufferedAmount < HIGH_WATER / 2) src.resume();
+      if (src && src.isPaused && to.bufferedAmount < HIGH_WATER / 2) this.resumeIfClear(src, to);
     };
     if (from === 'server' && this.tap) this.tap.send(out, isBinary, sent);
     else to.send(out, { binary: isBinary }, sent);
     if (src && to.bufferedAmount > HIGH_WATER) src.pause();
+  }
+
+  /** Reads from `src` again unless the other side or the capture still holds it back. */
+  private resumeIfClear(src: WebSocket, to: WebSocket | null): void {
+    if (!src.isPaused || this.ctx.capture?.backedUp) return;
+    if (to && to.readyState === WebSocket.OPEN && to.bufferedAmount >= HIGH_WATER / 2) return;
+    src.resume();
   }
 
   /** A server frame with its attachment URLs on the recorder, or the very same buffer when it has none. */
@@ -174,8 +186,14 @@ export class RelayedStream {
     const capture = this.ctx.capture;
     capture?.wsClose(this.socketNo, this.conversationId, side, code, reason);
     // The reason is free text from a peer: it may carry a secret, so the log gets the cassette's redacted form.
-    const loggedReason = capture ? capture.redactor.text(reason) : reason;
-    this.ctx.logger.info({ conversationId: this.conversationId, socket: this.socketNo, by: side, code, reason: loggedReason }, 'stream closed');
+    const fields = { conversationId: this.conversationId, socket: this.socketNo, by: side, code };
+    if (!capture) this.ctx.logger.info({ ...fields, reason }, 'stream closed');
+    else {
+      capture.redactText(reason).then(
+        (redacted) => this.ctx.logger.info({ ...fields, reason: redacted }, 'stream closed'),
+        () => this.ctx.logger.info(fields, 'stream closed'),
+      );
+    }
     const other = side === 'server' ? this.client : this.upstream;
     if (other) closeLike(other, code, reason);
     this.onEnd(this);
@@ -212,7 +230,7 @@ export class RelayedStream {
     return Promise.all(waits).then(() => undefined);
   }
 
-  private captureOpen(status: number, response?: HttpResponse): void {
+  private captureOpen(status: number, response?: RawResponse): void {
     const { url } = this.upgrade;
     this.ctx.capture?.wsOpen(this.socketNo, this.conversationId, url.pathname, this.query, status, response);
   }
@@ -226,7 +244,7 @@ export function refuseByFault(ctx: RecordContext, upgrade: StreamUpgrade, refuse
   const { reply, note } = refused;
   const { url } = upgrade;
   ctx.capture?.wsOpen(ctx.capture.nextSocket(), upgrade.conversationId, url.pathname, queryOf(url.searchParams), reply.status, {
-    status: reply.status, headers: reply.headers, body: encodeBody(reply.body, reply.headers['content-type']),
+    status: reply.status, headers: reply.headers, body: { bytes: reply.body, contentType: reply.headers['content-type'] },
   }, note);
   writeUpgradeRefusal(upgrade.socket, reply.status, reply.headers, reply.body);
 }

@@ -1,0 +1,123 @@
+// What the relay thread and the capture worker (capture-worker.ts) say to each other. The relay thread copies
+// only what it must (method, path, chosen headers, status, times, body and frame bytes) and hands it over in
+// batches, one postMessage per event-loop turn: every byte of a batch sits in one ArrayBuffer (a Slab),
+// transferred, not cloned. Holds and their releases travel in the same ordered batch as the events, so the
+// worker sees them in the order the relay made them.
+import type { Cassette, CassetteEvent, FaultNote } from '../cassette/schema.js';
+import type { RedactionRules } from '../cassette/redact.js';
+import type { LockHolder } from '../cassette/lock.js';
+import type { RouteName } from '../protocol/routes.js';
+
+/** Bytes of a batch: [offset, length] into the batch's slab. */
+export type Bytes = [number, number];
+
+/** A body as it came off the wire: decoded into a cassette body (encodeBody) in the worker. */
+export interface WireBody {
+  bytes: Bytes;
+  contentType: string | undefined;
+  /** A file (an attachment): kept byte for byte as base64, never parsed. */
+  file?: boolean;
+}
+
+export interface WireResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: WireBody;
+}
+
+export type CaptureOp =
+  | { k: 'hold'; id: number; t: number }
+  | { k: 'release'; id: number }
+  | {
+    k: 'http'; t: number; conversationId: string | null; route: RouteName; method: string; path: string;
+    query: Record<string, string>; requestHeaders: Record<string, string>; requestBody: WireBody;
+    response: WireResponse | null; error?: { code: string; message: string }; duration: number; fault?: FaultNote;
+  }
+  | {
+    k: 'open'; t: number; socket: number; conversationId: string | null; path: string; query: Record<string, string>;
+    status: number; response?: WireResponse; fault?: FaultNote;
+  }
+  | { k: 'msg'; t: number; socket: number; conversationId: string | null; from: 'server' | 'client'; bytes: Bytes; binary: boolean }
+  | {
+    k: 'close'; t: number; socket: number; conversationId: string | null; by: 'server' | 'client' | 'proxy';
+    code: number; reason: string; fault?: FaultNote;
+  };
+
+export interface WorkerInit {
+  file: string;
+  flushIntervalMs?: number;
+  upstream: { origin: string; basePath: string };
+  append?: boolean;
+  lock: { port?: number; url?: string };
+  redact: RedactionRules;
+}
+
+export type CallName = 'flush' | 'close' | 'snapshot' | 'redactText' | 'tap';
+
+export type ToWorker =
+  | { type: 'batch'; ops: CaptureOp[]; slab: ArrayBuffer | null; size: number }
+  | { type: 'call'; id: number; name: CallName; arg?: unknown };
+
+export interface WireError {
+  message: string;
+  code?: string;
+  file?: string;
+  lockFile?: string;
+  holder?: LockHolder | null;
+}
+
+export type FromWorker =
+  | { type: 'ready'; now: number; socketCount: number }
+  | { type: 'failed'; error: WireError }
+  | { type: 'ack'; size: number }
+  | { type: 'reply'; id: number; value?: unknown; error?: WireError }
+  | { type: 'captureError'; what: string; message: string }
+  | { type: 'takeover'; stale: LockHolder | null; lockFile: string }
+  | { type: 'tap'; events: CassetteEvent[]; placeholders?: Record<string, string> };
+
+/** What close() answers: how many events the cassette holds in all. */
+export interface CloseResult {
+  events: number;
+}
+
+export type SnapshotResult = Cassette;
+
+/**
+ * The bytes of one batch, copied in as events are captured (the relay's buffers may be reused or masked once
+ * relayed) and handed over whole. Grows by doubling; a new one starts after each hand-over.
+ */
+export class Slab {
+  private buf: Uint8Array;
+  private used = 0;
+
+  constructor(private readonly initial = 64 * 1024) {
+    this.buf = new Uint8Array(initial);
+  }
+
+  get size(): number {
+    return this.used;
+  }
+
+  add(b: Uint8Array): Bytes {
+    if (this.used + b.length > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < this.used + b.length) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.buf.subarray(0, this.used));
+      this.buf = next;
+    }
+    this.buf.set(b, this.used);
+    const at: Bytes = [this.used, b.length];
+    this.used += b.length;
+    return at;
+  }
+
+  /** The bytes so far (to transfer), or null when there are none; the slab starts empty again. */
+  take(): ArrayBuffer | null {
+    if (this.used === 0) return null;
+    const out = this.buf.buffer as ArrayBuffer;
+    this.buf = new Uint8Array(Math.max(this.initial, Math.min(this.used, 4 * 1024 * 1024)));
+    this.used = 0;
+    return out;
+  }
+}
