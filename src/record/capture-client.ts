@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { CassetteLockedError, type LockHolder } from '../cassette/lock.js';
+import type { AppendFileStats } from '../cassette/append-file.js';
 import type { Cassette, FaultNote } from '../cassette/schema.js';
 import type { RouteName } from '../protocol/routes.js';
 import { CaptureTap } from './capture-tap.js';
@@ -223,6 +224,11 @@ export class CaptureClient {
   /** The whole cassette as the worker has it (events on disk read back). */
   snapshot(): Promise<Cassette> {
     return this.call<Cassette>('snapshot');
+  }
+
+  /** What the cassette's writes have cost so far (counts of writes, bytes, serialised events). */
+  stats(): Promise<AppendFileStats> {
+    return this.call<AppendFileStats>('stats');
   }
 
   /** Writes everything captured so far to disk. */

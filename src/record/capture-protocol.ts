@@ -52,7 +52,7 @@ export interface WorkerInit {
   redact: RedactionRules;
 }
 
-export type CallName = 'flush' | 'close' | 'snapshot' | 'redactText' | 'tap';
+export type CallName = 'flush' | 'close' | 'snapshot' | 'stats' | 'redactText' | 'tap';
 
 export type ToWorker =
   | { type: 'batch'; ops: CaptureOp[]; slab: ArrayBuffer | null; size: number }

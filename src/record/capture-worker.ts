@@ -128,6 +128,8 @@ class Worker {
         return { events: this.writer.eventCount };
       case 'snapshot':
         return this.writer.snapshot();
+      case 'stats':
+        return { ...this.writer.stats };
       case 'redactText':
         return this.redactor.text(String(arg));
       case 'tap':

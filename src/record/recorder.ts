@@ -1,6 +1,7 @@
 // `directline-vcr record` as a library: an HTTP server that forwards Direct Line traffic to one
 // upstream and writes everything it sees to a cassette.
 import { basename } from 'node:path';
+import type { AppendFileStats } from '../cassette/append-file.js';
 import { describeHolder } from '../cassette/lock.js';
 import { Redactor } from '../cassette/redact.js';
 import { silentLogger } from '../log.js';
@@ -42,6 +43,8 @@ export interface Recorder {
   eventCount(): number;
   /** Writes everything captured so far to disk. */
   flush(): Promise<void>;
+  /** What the cassette's writes have cost so far (the writer runs in a worker thread); null without a cassette. */
+  writeStats(): Promise<AppendFileStats | null>;
   /** Adds a fault rule while recording (a bad rule throws FaultRuleError). */
   inject(rule: string | FaultRule): void;
   /** Removes every fault rule. */
@@ -123,6 +126,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     inspectorUrl: inspector ? url + LIVE_PREFIX : null,
     eventCount: () => capture?.eventCount ?? 0,
     flush: () => capture?.flush() ?? Promise.resolve(),
+    writeStats: () => capture?.stats() ?? Promise.resolve(null),
     inject: (rule) => {
       const r = faults.inject(rule);
       logger.info({ fault: r.text }, 'fault rule added');

@@ -6,7 +6,6 @@ import { watch } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import { Low } from 'lowdb';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startRecorder } from '../../src/record/recorder.js';
 import { CassetteError, loadCassette, parseCassette } from '../../src/cassette/load.js';
@@ -23,13 +22,11 @@ test('the cassette on disk parses at any moment while 2,000 frames are recorded;
   const up = await startMiniUpstream();
   const tmp = await tempDir();
   const file = tmp.file('cassette.json');
-  // Instrumentation: count every full-file write the writer asks lowdb for (an upper bound on the
-  // writes that reach the disk), and independently every rename onto the cassette name the kernel reports.
-  const originalWrite = Low.prototype.write;
-  let writeCalls = 0;
-  Low.prototype.write = function (this: Low<unknown>) {
-    writeCalls++;
-    return originalWrite.call(this);
+  // Instrumentation: the writer's own count of its writes (it runs in the capture worker, so they are asked for),
+  // and independently every rename onto the cassette name the kernel reports.
+  const writeCalls = async () => {
+    const s = await rec.writeStats();
+    return (s?.incrementalWrites ?? 0) + (s?.fullWrites ?? 0);
   };
   let renames = 0;
   const watcher = watch(tmp.dir, (_event, name) => {
@@ -38,7 +35,7 @@ test('the cassette on disk parses at any moment while 2,000 frames are recorded;
   const FLUSH_MS = 50;
   const rec = await startRecorder({ upstream: up.domain, cassette: file, flushIntervalMs: FLUSH_MS });
   try {
-    const writesBefore = writeCalls;
+    const writesBefore = await writeCalls();
     // The upstream sends 20 frames every 5 ms: ~0.5 s of traffic, long enough for many flushes.
     let firstFrameAt = 0;
     up.onConnection = (s) => {
@@ -87,7 +84,7 @@ test('the cassette on disk parses at any moment while 2,000 frames are recorded;
     await rec.flush();
     const elapsed = performance.now() - firstFrameAt;
     const final = await loadCassette(file);
-    const writes = writeCalls - writesBefore;
+    const writes = (await writeCalls()) - writesBefore;
 
     assert.deepEqual(failures, [], 'every read parsed as a complete cassette');
     assert.ok(reads >= 20, `read the file ${reads} times`);
@@ -108,7 +105,6 @@ test('the cassette on disk parses at any moment while 2,000 frames are recorded;
         `${reads} reads, ${seenCounts.size} versions seen, 0 parse failures`,
     );
   } finally {
-    Low.prototype.write = originalWrite;
     watcher.close();
     await rec.close();
     await up.close();
