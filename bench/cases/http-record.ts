@@ -46,6 +46,8 @@ interface Run {
   recordedEvents?: number;
   /** CPU time (user + system) of the process answering (upstream, forwarder or recorder) per request, µs. */
   cpuUs: number;
+  /** CPU time of its main thread alone (the event loop that relays; the capture worker is another thread), µs. */
+  threadCpuUs?: number;
 }
 
 export async function loadOnce(url: string, duration: number): Promise<autocannon.Result> {
@@ -95,6 +97,7 @@ export const httpRecord: BenchCase = {
             mode,
             round: r,
             cpuUs: (c1.user - c0.user + c1.system - c0.system) / res.requests.total,
+            ...(c0.thread !== null && c1.thread !== null ? { threadCpuUs: (c1.thread - c0.thread) / res.requests.total } : {}),
             reqPerSec: res.requests.total / res.duration,
             p50: res.latency.p50,
             p90: res.latency.p90,
@@ -111,7 +114,7 @@ export const httpRecord: BenchCase = {
           runs.push(run);
           ctx.log(
             `  round ${r + 1} ${mode.padEnd(9)} ${fmt(run.reqPerSec, 0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms  ` +
-              `${fmt(run.cpuUs, 0)} µs CPU/request` +
+              `${fmt(run.cpuUs, 0)} µs CPU/request (${fmt(run.threadCpuUs ?? Number.NaN, 0)} main thread)` +
               `${run.recordedEvents !== undefined ? `  (${run.recordedEvents} events recorded for ${run.requests} answers)` : ''}`,
           );
         }
@@ -119,8 +122,8 @@ export const httpRecord: BenchCase = {
     } finally {
       await Promise.all([recorder.stop(), forwarder.stop(), upstream.stop()]);
     }
-    const med = (mode: Mode, k: 'reqPerSec' | 'p50' | 'p90' | 'p99' | 'max' | 'cpuUs') =>
-      median(runs.filter((r) => r.mode === mode).map((r) => r[k]));
+    const med = (mode: Mode, k: 'reqPerSec' | 'p50' | 'p90' | 'p99' | 'max' | 'cpuUs' | 'threadCpuUs') =>
+      median(runs.filter((r) => r.mode === mode).map((r) => r[k] ?? Number.NaN));
     const per = Object.fromEntries(
       MODES.map((m) => [
         m,
@@ -131,6 +134,7 @@ export const httpRecord: BenchCase = {
           p99: med(m, 'p99'),
           max: med(m, 'max'),
           cpuUs: round(med(m, 'cpuUs'), 1),
+          threadCpuUs: round(med(m, 'threadCpuUs'), 1),
         },
       ]),
     );
@@ -189,9 +193,9 @@ export const httpRecord: BenchCase = {
     };
   },
   render(res: BenchResult) {
-    const s = res.summary as Record<Mode, { reqPerSec: number; p50: number; p90: number; p99: number; max: number; cpuUs: number }> & {
-      ratios: Record<string, number>;
-    };
+    type Row = { reqPerSec: number; p50: number; p90: number; p99: number; max: number; cpuUs: number; threadCpuUs?: number | null };
+    const s = res.summary as Record<Mode, Row> & { ratios: Record<string, number> };
+    const thread = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? fmt(v, 0) : '');
     const rows = MODES.map((m) => [
       m === 'direct' ? 'direct to upstream' : m === 'forwarder' ? 'plain http-proxy forwarder (limit)' : 'startRecorder (record)',
       fmt(s[m].reqPerSec, 0),
@@ -201,9 +205,10 @@ export const httpRecord: BenchCase = {
       x(s[m].p99 / s.forwarder.p99),
       fmt(s[m].max),
       m === 'direct' ? `${fmt(s[m].cpuUs, 0)} (upstream)` : fmt(s[m].cpuUs, 0),
+      thread(s[m].threadCpuUs),
     ]);
     const perRound = table(
-      ['round', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/request', 'answers', 'events recorded'],
+      ['round', 'mode', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/request', 'main thread', 'answers', 'events recorded'],
       (res.rounds as Run[]).map((r) => [
         r.round + 1,
         r.mode,
@@ -211,19 +216,34 @@ export const httpRecord: BenchCase = {
         r.p50,
         r.p99,
         fmt(r.cpuUs, 0),
+        thread(r.threadCpuUs),
         r.requests,
         r.recordedEvents ?? '',
       ]),
     );
     const markdown = [
-      table(['path', 'req/s (median)', 'vs forwarder', 'p50 ms', 'p99 ms', 'p99 vs forwarder', 'max ms', 'proxy CPU µs/request'], rows),
+      table(
+        [
+          'path',
+          'req/s (median)',
+          'vs forwarder',
+          'p50 ms',
+          'p99 ms',
+          'p99 vs forwarder',
+          'max ms',
+          'proxy CPU µs/request',
+          'main thread µs/request',
+        ],
+        rows,
+      ),
       '',
       'Ratio columns in the targets table are medians of the per-round ratios (record ÷ forwarder measured back to back in the ' +
         'same round); the "vs forwarder" column above divides the medians. Forwarder ÷ direct: ' +
         `${x(s.ratios.forwarderVsDirectReqPerSec)}. CPU per request (user + system of the proxy process, from ` +
         'process.cpuUsage()) is far steadier than throughput on a shared machine: the recorder uses ' +
-        `${x(s.ratios.recordVsForwarderCpuPerRequest)} the forwarder's CPU per request. autocannon reports latency in whole ` +
-        'milliseconds.',
+        `${x(s.ratios.recordVsForwarderCpuPerRequest)} the forwarder's CPU per request. "Main thread": the proxy's event loop ` +
+        "alone (from /proc, in 10 ms ticks; the recorder's capture worker, zlib and GC threads excluded). autocannon reports " +
+        'latency in whole milliseconds.',
       '',
       targetsTable(res.targets),
       '',

@@ -2,6 +2,7 @@
 // event loop (and a heap) of its own, and talks to it over the IPC channel: the child announces itself
 // with {ready: info}; the parent then calls named commands and gets their results back.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 type Handler = (args: any) => unknown;
@@ -10,8 +11,8 @@ export interface Child<Info = Record<string, unknown>> {
   info: Info;
   pid: number;
   call<T = unknown>(cmd: string, args?: unknown, timeoutMs?: number): Promise<T>;
-  /** CPU time (µs, user and system) the child has used so far. */
-  cpu(): Promise<{ user: number; system: number }>;
+  /** CPU time (µs, user and system) the child has used so far; `thread`: its main thread's alone (Linux), else null. */
+  cpu(): Promise<{ user: number; system: number; thread: number | null }>;
   stop(): Promise<void>;
 }
 
@@ -85,7 +86,7 @@ export async function startChild<Info = Record<string, unknown>>(
     info,
     pid: proc.pid ?? -1,
     call,
-    cpu: () => call<{ user: number; system: number }>('cpu'),
+    cpu: () => call<{ user: number; system: number; thread: number | null }>('cpu'),
     async stop() {
       if (exited) return;
       const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -127,10 +128,27 @@ export function serveParent(info: unknown, handlers: Record<string, Handler>): v
   process.send({ ready: info });
 }
 
-/** CPU time (µs) this process has used, user and system: every child answers `cpu`. */
-function cpuMicros(): { user: number; system: number } {
-  return process.cpuUsage();
+/**
+ * CPU time (µs) this process has used, user and system: every child answers `cpu`. `thread` is the main thread's
+ * share (the relay's event loop; worker threads, zlib and GC threads excluded), from /proc (10 ms ticks), or null.
+ */
+function cpuMicros(): { user: number; system: number; thread: number | null } {
+  return { ...process.cpuUsage(), thread: mainThreadMicros() };
 }
+
+function mainThreadMicros(): number | null {
+  try {
+    // The main thread's task id is the pid; utime and stime are fields 14 and 15 (after the parenthesised name).
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS);
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: the unit of /proc's CPU times (100 on Linux everywhere in practice). */
+const CLOCK_TICKS = 100;
 
 /** In the child: memory after two full collections (needs --expose-gc). */
 export function measuredMemory(): { rss: number; heapUsed: number; external: number; arrayBuffers: number } {

@@ -21,6 +21,12 @@ export interface RecordOptions {
   redact?: RedactionRules;
   /** Longest time an event waits in memory before it reaches the disk (ms). Default 200. */
   flushIntervalMs?: number;
+  /**
+   * Bytes the relay may have handed to the capture worker (which encodes, redacts and writes) before it has taken
+   * them in; beyond that the relay pauses the sockets it reads from until the worker catches up (nothing is dropped).
+   * Default 32 MiB.
+   */
+  captureQueueBytes?: number;
   /** Requests with larger bodies get 413, and larger stream frames close the stream. Default 64 MiB (as replay). */
   maxBodyBytes?: number;
   /** Append to an existing cassette instead of rewriting it. */

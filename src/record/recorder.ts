@@ -78,7 +78,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
       ? await CaptureClient.start({
         file: opts.cassette, logger, redact: opts.redact ?? {},
         upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append,
-        lock: { port: listening.port, url: listening.url },
+        lock: { port: listening.port, url: listening.url }, maxQueuedBytes: opts.captureQueueBytes,
         onTakeover: (stale, lockFile) => logger.warn({ lockFile, stale }, `took over the lock of ${opts.cassette}: its holder (${describeHolder(stale)}) is gone`),
       })
       : null;
