@@ -14,7 +14,15 @@ import type { Cassette, FaultNote } from '../cassette/schema.js';
 import type { RouteName } from '../protocol/routes.js';
 import { CaptureTap } from './capture-tap.js';
 import {
-  Slab, type CallName, type CaptureOp, type CloseResult, type FromWorker, type ToWorker, type WireBody, type WireError, type WireResponse,
+  Slab,
+  type CallName,
+  type CaptureOp,
+  type CloseResult,
+  type FromWorker,
+  type ToWorker,
+  type WireBody,
+  type WireError,
+  type WireResponse,
   type WorkerInit,
 } from './capture-protocol.js';
 
@@ -94,7 +102,11 @@ export class CaptureClient {
   private readonly clockStart = performance.now();
   private readonly maxQueued: number;
 
-  private constructor(private readonly worker: Worker, ready: { now: number; socketCount: number }, private readonly opts: CaptureOptions) {
+  private constructor(
+    private readonly worker: Worker,
+    ready: { now: number; socketCount: number },
+    private readonly opts: CaptureOptions,
+  ) {
     this.file = resolve(opts.file);
     this.clockBase = ready.now;
     this.socketCount = ready.socketCount;
@@ -185,35 +197,74 @@ export class CaptureClient {
   http(c: RawHttpCapture): void {
     if (!this.accepting()) return;
     const size = EVENT_OVERHEAD + c.requestBody.bytes.length + (c.response?.body.bytes.length ?? 0);
-    this.push({
-      k: 'http', t: c.t, conversationId: c.conversationId, route: c.route, method: c.method, path: c.path, query: c.query,
-      requestHeaders: c.requestHeaders, requestBody: this.wire(c.requestBody), response: c.response ? this.wireResponse(c.response) : null,
-      ...(c.error ? { error: c.error } : {}), duration: c.duration, ...(c.fault ? { fault: c.fault } : {}),
-    }, size);
+    this.push(
+      {
+        k: 'http',
+        t: c.t,
+        conversationId: c.conversationId,
+        route: c.route,
+        method: c.method,
+        path: c.path,
+        query: c.query,
+        requestHeaders: c.requestHeaders,
+        requestBody: this.wire(c.requestBody),
+        response: c.response ? this.wireResponse(c.response) : null,
+        ...(c.error ? { error: c.error } : {}),
+        duration: c.duration,
+        ...(c.fault ? { fault: c.fault } : {}),
+      },
+      size,
+    );
   }
 
   wsOpen(
-    socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
-    response?: RawResponse, fault?: FaultNote,
+    socket: number,
+    conversationId: string | null,
+    path: string,
+    query: Record<string, string>,
+    status: number,
+    response?: RawResponse,
+    fault?: FaultNote,
   ): void {
     if (!this.accepting()) return;
     const size = EVENT_OVERHEAD + (response?.body.bytes.length ?? 0);
-    this.push({
-      k: 'open', t: this.now(), socket, conversationId, path, query, status,
-      ...(response ? { response: this.wireResponse(response) } : {}), ...(fault ? { fault } : {}),
-    }, size);
+    this.push(
+      {
+        k: 'open',
+        t: this.now(),
+        socket,
+        conversationId,
+        path,
+        query,
+        status,
+        ...(response ? { response: this.wireResponse(response) } : {}),
+        ...(fault ? { fault } : {}),
+      },
+      size,
+    );
   }
 
   wsMessage(socket: number, conversationId: string | null, from: 'server' | 'client', data: Buffer, isBinary: boolean): void {
     if (!this.accepting()) return;
-    this.push({ k: 'msg', t: this.now(), socket, conversationId, from, bytes: this.slab.add(data), binary: isBinary }, EVENT_OVERHEAD + data.length);
+    this.push(
+      { k: 'msg', t: this.now(), socket, conversationId, from, bytes: this.slab.add(data), binary: isBinary },
+      EVENT_OVERHEAD + data.length,
+    );
   }
 
   wsClose(
-    socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string, fault?: FaultNote,
+    socket: number,
+    conversationId: string | null,
+    by: 'server' | 'client' | 'proxy',
+    code: number,
+    reason: string,
+    fault?: FaultNote,
   ): void {
     if (!this.accepting()) return;
-    this.push({ k: 'close', t: this.now(), socket, conversationId, by, code, reason, ...(fault ? { fault } : {}) }, EVENT_OVERHEAD + reason.length);
+    this.push(
+      { k: 'close', t: this.now(), socket, conversationId, by, code, reason, ...(fault ? { fault } : {}) },
+      EVENT_OVERHEAD + reason.length,
+    );
   }
 
   /** `text` as the cassette keeps it (secrets replaced by their placeholders), e.g. for a log line. */

@@ -29,19 +29,42 @@ export type CaptureOp =
   | { k: 'hold'; id: number; t: number }
   | { k: 'release'; id: number }
   | {
-    k: 'http'; t: number; conversationId: string | null; route: RouteName; method: string; path: string;
-    query: Record<string, string>; requestHeaders: Record<string, string>; requestBody: WireBody;
-    response: WireResponse | null; error?: { code: string; message: string }; duration: number; fault?: FaultNote;
-  }
+      k: 'http';
+      t: number;
+      conversationId: string | null;
+      route: RouteName;
+      method: string;
+      path: string;
+      query: Record<string, string>;
+      requestHeaders: Record<string, string>;
+      requestBody: WireBody;
+      response: WireResponse | null;
+      error?: { code: string; message: string };
+      duration: number;
+      fault?: FaultNote;
+    }
   | {
-    k: 'open'; t: number; socket: number; conversationId: string | null; path: string; query: Record<string, string>;
-    status: number; response?: WireResponse; fault?: FaultNote;
-  }
+      k: 'open';
+      t: number;
+      socket: number;
+      conversationId: string | null;
+      path: string;
+      query: Record<string, string>;
+      status: number;
+      response?: WireResponse;
+      fault?: FaultNote;
+    }
   | { k: 'msg'; t: number; socket: number; conversationId: string | null; from: 'server' | 'client'; bytes: Bytes; binary: boolean }
   | {
-    k: 'close'; t: number; socket: number; conversationId: string | null; by: 'server' | 'client' | 'proxy';
-    code: number; reason: string; fault?: FaultNote;
-  };
+      k: 'close';
+      t: number;
+      socket: number;
+      conversationId: string | null;
+      by: 'server' | 'client' | 'proxy';
+      code: number;
+      reason: string;
+      fault?: FaultNote;
+    };
 
 export interface WorkerInit {
   file: string;

@@ -160,7 +160,9 @@ port.on('message', handle);
 
 try {
   const writer = await CassetteWriter.create(init.file, {
-    upstream: init.upstream, flushIntervalMs: init.flushIntervalMs, append: init.append,
+    upstream: init.upstream,
+    flushIntervalMs: init.flushIntervalMs,
+    append: init.append,
     lock: { ...init.lock, onTakeover: (stale, lockFile) => send({ type: 'takeover', stale, lockFile }) },
   });
   worker = new Worker(writer);

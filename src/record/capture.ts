@@ -3,14 +3,23 @@
 import type { RouteName } from '../protocol/routes.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CassetteWriter } from '../cassette/store.js';
-import { Redactor } from '../cassette/redact.js';
+import type { Redactor } from '../cassette/redact.js';
 import { isHopByHop } from '../net/headers.js';
 import type { Body, CassetteEvent, FaultNote, FrameData, HttpResponse } from '../cassette/schema.js';
 import { CaptureTap } from './capture-tap.js';
 
 // Request headers worth keeping: they say what the client asked for. Host, cookies and hop-by-hop
 // headers are noise or secrets (docs/protocol.md#recorder).
-const REQUEST_HEADERS = new Set(['authorization', 'content-type', 'accept', 'x-ms-bot-agent', 'x-requested-with', 'origin', 'content-disposition', 'user-agent']);
+const REQUEST_HEADERS = new Set([
+  'authorization',
+  'content-type',
+  'accept',
+  'x-ms-bot-agent',
+  'x-requested-with',
+  'origin',
+  'content-disposition',
+  'user-agent',
+]);
 // Response headers not kept besides the hop-by-hop ones: the body is stored decoded; dates and cookies are noise.
 const RESPONSE_DROP = new Set(['content-encoding', 'date', 'set-cookie']);
 
@@ -37,7 +46,8 @@ export function pickResponseHeaders(h: IncomingHttpHeaders): Record<string, stri
 export function queryOf(search: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
   // defineProperty, not assignment: a parameter named __proto__ is data, not a prototype.
-  for (const [k, v] of search) if (!Object.hasOwn(out, k)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of search)
+    if (!Object.hasOwn(out, k)) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -68,7 +78,11 @@ export class Capture {
    * @param onError called when an event cannot be captured; the proxy keeps relaying either way, so a
    *   hostile or odd message never takes the recorder down.
    */
-  constructor(readonly writer: CassetteWriter, redactor: Redactor, private readonly onError: (err: Error, what: string) => void = () => {}) {
+  constructor(
+    readonly writer: CassetteWriter,
+    redactor: Redactor,
+    private readonly onError: (err: Error, what: string) => void = () => {},
+  ) {
     this.redactor = redactor;
     this.socketCount = writer.data.events.reduce((n, e) => ('socket' in e ? Math.max(n, e.socket + 1) : n), 0);
   }
@@ -103,7 +117,13 @@ export class Capture {
       t: c.t,
       conversationId: c.conversationId,
       route: c.route,
-      request: { method: c.method, path: c.path, query: r.query(c.query), headers: r.headers(c.requestHeaders), body: r.body(c.requestBody) },
+      request: {
+        method: c.method,
+        path: c.path,
+        query: r.query(c.query),
+        headers: r.headers(c.requestHeaders),
+        body: r.body(c.requestBody),
+      },
       response: c.response ? { status: c.response.status, headers: r.headers(c.response.headers), body: r.body(c.response.body) } : null,
       ...(c.error ? { error: c.error } : {}),
       duration: c.duration,
@@ -114,19 +134,37 @@ export class Capture {
   }
 
   wsOpen(
-    t: number, socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
-    response?: HttpResponse, fault?: FaultNote,
+    t: number,
+    socket: number,
+    conversationId: string | null,
+    path: string,
+    query: Record<string, string>,
+    status: number,
+    response?: HttpResponse,
+    fault?: FaultNote,
   ): void {
     this.guard('stream open', () => this.wsOpenEvent(t, socket, conversationId, path, query, status, response, fault));
   }
 
   private wsOpenEvent(
-    t: number, socket: number, conversationId: string | null, path: string, query: Record<string, string>, status: number,
-    response?: HttpResponse, fault?: FaultNote,
+    t: number,
+    socket: number,
+    conversationId: string | null,
+    path: string,
+    query: Record<string, string>,
+    status: number,
+    response?: HttpResponse,
+    fault?: FaultNote,
   ): void {
     const r = this.redactor;
     this.append({
-      type: 'ws.open', t, conversationId, socket, path, query: r.query(query), status,
+      type: 'ws.open',
+      t,
+      conversationId,
+      socket,
+      path,
+      query: r.query(query),
+      status,
       ...(response ? { response: { status: response.status, headers: r.headers(response.headers), body: r.body(response.body) } } : {}),
       ...(fault ? { fault } : {}),
     });
@@ -141,7 +179,13 @@ export class Capture {
   }
 
   wsClose(
-    t: number, socket: number, conversationId: string | null, by: 'server' | 'client' | 'proxy', code: number, reason: string, fault?: FaultNote,
+    t: number,
+    socket: number,
+    conversationId: string | null,
+    by: 'server' | 'client' | 'proxy',
+    code: number,
+    reason: string,
+    fault?: FaultNote,
   ): void {
     this.guard('stream close', () => {
       const reasonText = this.redactor.text(reason);

@@ -77,7 +77,11 @@ export class HttpExchange {
   /** An injected fault (src/faults/): an answer instead of the upstream's, or the upstream's answer later. */
   private readonly fault: RequestFault | null;
 
-  constructor(private readonly ctx: RecordContext, private readonly proxy: ExchangeProxy, private readonly arrived: ArrivedRequest) {
+  constructor(
+    private readonly ctx: RecordContext,
+    private readonly proxy: ExchangeProxy,
+    private readonly arrived: ArrivedRequest,
+  ) {
     (arrived.req as MarkedRequest)[EXCHANGE] = this;
     this.t = ctx.capture?.now() ?? 0;
     // Events after t stay off the disk until this exchange is in the cassette, so it needs no rewrite.
@@ -110,10 +114,18 @@ export class HttpExchange {
     req.url = url.pathname + url.search;
     this.upstreamReq = null;
     try {
-      this.proxy.server.web(req, res, {
-        target: this.proxy.target, agent: outbound.httpAgent, secure: outbound.trust?.rejectUnauthorized ?? true,
-        selfHandleResponse: true, buffer: new ReadBody(body),
-      }, (err) => this.onError(err as NodeJS.ErrnoException));
+      this.proxy.server.web(
+        req,
+        res,
+        {
+          target: this.proxy.target,
+          agent: outbound.httpAgent,
+          secure: outbound.trust?.rejectUnauthorized ?? true,
+          selfHandleResponse: true,
+          buffer: new ReadBody(body),
+        },
+        (err) => this.onError(err as NodeJS.ErrnoException),
+      );
     } finally {
       req.headers = own.headers;
       req.url = own.url;
@@ -150,7 +162,9 @@ export class HttpExchange {
     const refused = this.ctx.outbound.proxyRefusal(up);
     if (refused) {
       proxyRes.resume();
-      const err: NodeJS.ErrnoException = new Error(`the proxy answered ${refused.statusCode} ${refused.statusText} to CONNECT ${new URL(this.ctx.upstream.origin).host}`.trim());
+      const err: NodeJS.ErrnoException = new Error(
+        `the proxy answered ${refused.statusCode} ${refused.statusText} to CONNECT ${new URL(this.ctx.upstream.origin).host}`.trim(),
+      );
       err.code = 'PROXY_TUNNEL_REFUSED';
       this.fail(err);
       return;
@@ -163,7 +177,11 @@ export class HttpExchange {
       // Nothing to rewrite and an encoding the client takes: the client gets the bytes as they come.
       const { res } = this.arrived;
       const length = proxyRes.headers['content-length'];
-      res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, this.clientHeaders(proxyRes, false, length === undefined ? undefined : Number(length)));
+      res.writeHead(
+        proxyRes.statusCode ?? 502,
+        proxyRes.statusMessage,
+        this.clientHeaders(proxyRes, false, length === undefined ? undefined : Number(length)),
+      );
       proxyRes.pipe(res);
       proxyRes.on('end', () => this.streamed(proxyRes, whole()));
       return;
@@ -194,7 +212,17 @@ export class HttpExchange {
     const json = this.needsJson(decoded, false) ? jsonOf(decoded, proxyRes) : null;
     const conversationId = route.conversationId ?? conversationIdOf(json);
     this.record({ conversationId, response: { status, headers: pickResponseHeaders(proxyRes.headers), body } });
-    this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(json) }, `${req.method} ${route.route} → ${status}`);
+    this.ctx.logger.info(
+      {
+        method: req.method,
+        route: route.route,
+        status,
+        ms: Math.round(this.duration()),
+        conversationId,
+        activities: countActivities(json),
+      },
+      `${req.method} ${route.route} → ${status}`,
+    );
   }
 
   /**
@@ -263,7 +291,17 @@ export class HttpExchange {
     else reply();
     const response = { status, headers: pickResponseHeaders(proxyRes.headers), body };
     this.record({ conversationId, response, ...(this.fault ? { fault: this.fault.note } : {}) });
-    this.ctx.logger.info({ method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId, activities: countActivities(json) }, `${req.method} ${route.route} → ${status}`);
+    this.ctx.logger.info(
+      {
+        method: req.method,
+        route: route.route,
+        status,
+        ms: Math.round(this.duration()),
+        conversationId,
+        activities: countActivities(json),
+      },
+      `${req.method} ${route.route} → ${status}`,
+    );
   }
 
   /** The body with its streamUrl and attachment URLs on the recorder, or null when nothing had to change. */
@@ -298,7 +336,10 @@ export class HttpExchange {
     const stale = this.upstreamReq?.reusedSocket && STALE_SOCKET.has(err.code ?? '') && performance.now() - this.sentAt < STALE_WINDOW_MS;
     if (stale && !this.retried && !this.arrived.res.headersSent) {
       this.retried = true;
-      this.ctx.logger.debug({ route: this.arrived.route.route, code: err.code }, 'pooled upstream connection was closed; sending the request again');
+      this.ctx.logger.debug(
+        { route: this.arrived.route.route, code: err.code },
+        'pooled upstream connection was closed; sending the request again',
+      );
       this.send();
       return;
     }
@@ -311,7 +352,10 @@ export class HttpExchange {
     this.done = true;
     const { res, route } = this.arrived;
     const { code, message } = this.ctx.outbound.describeError(err, 'request');
-    this.ctx.logger.error({ route: route.route, code: err.code, upstream: this.ctx.upstream.origin, proxy: this.ctx.outbound.proxy ?? undefined }, message);
+    this.ctx.logger.error(
+      { route: route.route, code: err.code, upstream: this.ctx.upstream.origin, proxy: this.ctx.outbound.proxy ?? undefined },
+      message,
+    );
     if (!res.headersSent && !res.destroyed) sendError(res, 502, code, message);
     else if (!res.writableEnded) res.destroy(); // a streamed answer cut short: the client must see it cut
     this.record({ conversationId: route.conversationId, response: null, error: { code: err.code ?? 'UPSTREAM_ERROR', message } });
@@ -326,7 +370,11 @@ export class HttpExchange {
       this.done = true;
       res.writeHead(reply.status, { ...reply.headers, 'content-length': String(reply.body.length) });
       res.end(reply.body);
-      const response = { status: reply.status, headers: reply.headers, body: { bytes: reply.body, contentType: reply.headers['content-type'] } };
+      const response = {
+        status: reply.status,
+        headers: reply.headers,
+        body: { bytes: reply.body, contentType: reply.headers['content-type'] },
+      };
       this.record({ conversationId: route.conversationId, response, fault: fault.note });
     }, fault.delayMs);
   }
@@ -357,7 +405,7 @@ export class HttpExchange {
 export function acceptsEncoding(acceptEncoding: string | string[] | undefined, encoding: string | undefined): boolean {
   const enc = (encoding ?? '').trim().toLowerCase();
   if (!enc || enc === 'identity') return true;
-  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding ?? '';
+  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : (acceptEncoding ?? '');
   let star: boolean | undefined;
   for (const part of header.split(',')) {
     const [name = '', ...params] = part.trim().toLowerCase().split(';');

@@ -106,7 +106,9 @@ export const DEFAULT_RECORD_OPTIONS = {
   insecure: false,
 } as const satisfies Partial<RecordOptions>;
 
-export type ResolvedRecordOptions = RecordOptions & { -readonly [K in keyof typeof DEFAULT_RECORD_OPTIONS]-?: NonNullable<RecordOptions[K]> };
+export type ResolvedRecordOptions = RecordOptions & {
+  -readonly [K in keyof typeof DEFAULT_RECORD_OPTIONS]-?: NonNullable<RecordOptions[K]>;
+};
 
 /** The options with every default filled in (an option given as undefined takes its default). */
 export function withDefaults(opts: RecordOptions): ResolvedRecordOptions {

@@ -76,11 +76,17 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     // The capture worker creates the cassette and takes its lock (a CassetteLockedError reaches our caller).
     capture = opts.cassette
       ? await CaptureClient.start({
-        file: opts.cassette, logger, redact: opts.redact ?? {},
-        upstream: { origin: upstream.origin, basePath: upstream.basePath }, flushIntervalMs: opts.flushIntervalMs, append: opts.append,
-        lock: { port: listening.port, url: listening.url }, maxQueuedBytes: opts.captureQueueBytes,
-        onTakeover: (stale, lockFile) => logger.warn({ lockFile, stale }, `took over the lock of ${opts.cassette}: its holder (${describeHolder(stale)}) is gone`),
-      })
+          file: opts.cassette,
+          logger,
+          redact: opts.redact ?? {},
+          upstream: { origin: upstream.origin, basePath: upstream.basePath },
+          flushIntervalMs: opts.flushIntervalMs,
+          append: opts.append,
+          lock: { port: listening.port, url: listening.url },
+          maxQueuedBytes: opts.captureQueueBytes,
+          onTakeover: (stale, lockFile) =>
+            logger.warn({ lockFile, stale }, `took over the lock of ${opts.cassette}: its holder (${describeHolder(stale)}) is gone`),
+        })
       : null;
   } catch (err) {
     forward?.close();
@@ -89,7 +95,13 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     throw err;
   }
   const ctx: RecordContext = {
-    upstream, outbound, cors, logger, listening, secure: Boolean(tls), maxBodyBytes: opts.maxBodyBytes,
+    upstream,
+    outbound,
+    cors,
+    logger,
+    listening,
+    secure: Boolean(tls),
+    maxBodyBytes: opts.maxBodyBytes,
     capture,
     streamUrls: new StreamUrls(),
     attachmentUrls: new AttachmentUrls(upstream.origin),
@@ -98,17 +110,24 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   const forwarder = new HttpForwarder(ctx);
   const relay = new WsRelay(ctx);
   const demoPage = opts.demoPage
-    ? createDemoPage({ mode: 'record', basePath: upstream.basePath, title: capture ? basename(capture.file) : null, credentials: 'ask', logger })
+    ? createDemoPage({
+        mode: 'record',
+        basePath: upstream.basePath,
+        title: capture ? basename(capture.file) : null,
+        credentials: 'ask',
+        logger,
+      })
     : null;
   if (demoPage) door.handle(demoPage);
   door.handle(forwarder.handle).handleUpgrade(relay.handleUpgrade);
   // The cassette as it stood when recording began (an appended one is read back whole), then the capture tap.
-  const inspector = opts.inspector && capture
-    ? recordInspector(await capture.snapshot(), basename(capture.file), capture.tap, {
-      logger,
-      ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
-    })
-    : null;
+  const inspector =
+    opts.inspector && capture
+      ? recordInspector(await capture.snapshot(), basename(capture.file), capture.tap, {
+          logger,
+          ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
+        })
+      : null;
   if (opts.inspector && !inspector) {
     logger.warn('--inspector: nothing is captured without a cassette (passthrough), so there is nothing to inspect');
   }
@@ -135,29 +154,53 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     injectedFaults: () => faults.injected(),
     faultSummary: () => faults.summary(),
     // The inspector's live stream is ended first: it would hold the server open.
-    close: () => (closing ??= (forward?.close(), inspector?.close(), stop(ctx, { door, forwarder, relay, outbound, capture }))),
+    close: () => {
+      if (!closing) {
+        forward?.close();
+        inspector?.close();
+        closing = stop(ctx, { door, forwarder, relay, outbound, capture });
+      }
+      return closing;
+    },
   };
 }
 
 function logStart(ctx: RecordContext, capture: CaptureClient | null): void {
   const { logger, upstream, outbound, cors, listening, faults } = ctx;
   const url = listening.url;
-  logger.info({ upstream: upstream.origin + upstream.basePath, cassette: capture?.file ?? null, url }, `recording ${upstream.origin}${upstream.basePath} at ${url}${upstream.basePath}`);
-  logger.info({
-    proxy: outbound.proxy, proxySource: outbound.proxySource, trust: outbound.trust?.sources, allowOrigin: cors.describe(),
-  }, outbound.proxy ? `upstream traffic goes through the outbound proxy ${outbound.proxy}` : 'upstream traffic goes direct (no outbound proxy)');
+  logger.info(
+    { upstream: upstream.origin + upstream.basePath, cassette: capture?.file ?? null, url },
+    `recording ${upstream.origin}${upstream.basePath} at ${url}${upstream.basePath}`,
+  );
+  logger.info(
+    {
+      proxy: outbound.proxy,
+      proxySource: outbound.proxySource,
+      trust: outbound.trust?.sources,
+      allowOrigin: cors.describe(),
+    },
+    outbound.proxy
+      ? `upstream traffic goes through the outbound proxy ${outbound.proxy}`
+      : 'upstream traffic goes direct (no outbound proxy)',
+  );
   if (faults.active) {
     const n = faults.ruleTexts.length;
     const why = `injecting ${n} fault rule(s) into what the client sees; the cassette notes each one`;
     logger.warn({ faults: faults.ruleTexts, seed: faults.seed }, why);
   }
   if (outbound.insecure) {
-    logger.warn({ upstream: upstream.origin }, `--insecure: the certificate of ${upstream.origin}${outbound.proxy ? ` and of the proxy` : ''} is NOT verified; anyone on the path can read and change the traffic, secrets included. Trust its CA with --ca <file> instead.`);
+    logger.warn(
+      { upstream: upstream.origin },
+      `--insecure: the certificate of ${upstream.origin}${outbound.proxy ? ` and of the proxy` : ''} is NOT verified; anyone on the path can read and change the traffic, secrets included. Trust its CA with --ca <file> instead.`,
+    );
   }
 }
 
 /** Stops accepting, closes every stream (captured as closed by the proxy), lets exchanges finish, writes the cassette. */
-async function stop(ctx: RecordContext, parts: { door: FrontDoor; forwarder: HttpForwarder; relay: WsRelay; outbound: Outbound; capture: CaptureClient | null }): Promise<void> {
+async function stop(
+  ctx: RecordContext,
+  parts: { door: FrontDoor; forwarder: HttpForwarder; relay: WsRelay; outbound: Outbound; capture: CaptureClient | null },
+): Promise<void> {
   const { door, forwarder, relay, outbound, capture } = parts;
   const stopped = door.stopAccepting();
   await relay.closeAll();

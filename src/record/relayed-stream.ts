@@ -78,7 +78,9 @@ export class RelayedStream {
     if (refused) {
       // The proxy answered in the upstream's place: report it as an unreachable upstream.
       res.resume();
-      const err: NodeJS.ErrnoException = new Error(`the proxy answered ${refused.statusCode} ${refused.statusText} to CONNECT ${new URL(target).host}`.trim());
+      const err: NodeJS.ErrnoException = new Error(
+        `the proxy answered ${refused.statusCode} ${refused.statusText} to CONNECT ${new URL(target).host}`.trim(),
+      );
       err.code = 'PROXY_TUNNEL_REFUSED';
       this.upstream.emit('error', err);
       return;
@@ -91,7 +93,13 @@ export class RelayedStream {
       const contentType = res.headers['content-type'];
       this.captureOpen(status, { status, headers: pickResponseHeaders(res.headers), body: { bytes: body, contentType } });
       this.ctx.logger.warn({ conversationId: this.conversationId, status }, `stream handshake refused by the upstream (${status})`);
-      writeUpgradeRefusal(this.upgrade.socket, status, { 'content-type': contentType ?? 'application/json; charset=utf-8' }, body, res.statusMessage);
+      writeUpgradeRefusal(
+        this.upgrade.socket,
+        status,
+        { 'content-type': contentType ?? 'application/json; charset=utf-8' },
+        body,
+        res.statusMessage,
+      );
       this.onEnd(this);
     });
   }
@@ -102,7 +110,11 @@ export class RelayedStream {
     this.onEnd(this);
     const { code, message } = this.ctx.outbound.describeError(err, 'stream');
     this.ctx.logger.error({ conversationId: this.conversationId, code: err.code }, message);
-    this.captureOpen(502, { status: 502, headers: {}, body: { bytes: Buffer.from(JSON.stringify(errorBody(code, message))), contentType: 'application/json' } });
+    this.captureOpen(502, {
+      status: 502,
+      headers: {},
+      body: { bytes: Buffer.from(JSON.stringify(errorBody(code, message))), contentType: 'application/json' },
+    });
     writeUpgradeError(this.upgrade.socket, 502, code, message);
   }
 
@@ -113,7 +125,9 @@ export class RelayedStream {
       this.onEnd(this);
       return;
     }
-    this.pickServer(this.upstream.extensions.includes('permessage-deflate')).handleUpgrade(req, socket, head, (client) => this.onClientAccepted(client));
+    this.pickServer(this.upstream.extensions.includes('permessage-deflate')).handleUpgrade(req, socket, head, (client) =>
+      this.onClientAccepted(client),
+    );
   }
 
   private onClientAccepted(client: WebSocket): void {
@@ -147,7 +161,7 @@ export class RelayedStream {
     if (!to || to.readyState !== WebSocket.OPEN) return;
     const out = from === 'server' && !isBinary ? this.forClient(buf) : buf;
     const sent = () => {
-      if (src && src.isPaused && to.bufferedAmount < HIGH_WATER / 2) this.resumeIfClear(src, to);
+      if (src?.isPaused && to.bufferedAmount < HIGH_WATER / 2) this.resumeIfClear(src, to);
     };
     if (from === 'server' && this.tap) this.tap.send(out, isBinary, sent);
     else to.send(out, { binary: isBinary }, sent);
@@ -214,19 +228,22 @@ export class RelayedStream {
       this.closing = 'proxy';
       if (this.client) this.ctx.capture?.wsClose(this.socketNo, this.conversationId, 'proxy', code, reason);
     }
-    const waits = [this.client, this.upstream].map((ws) => new Promise<void>((resolve) => {
-      if (!ws || ws.readyState === WebSocket.CLOSED) return resolve();
-      const timer = setTimeout(() => {
-        ws.terminate();
-        resolve();
-      }, 1000);
-      ws.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-      else ws.close(code, reason);
-    }));
+    const waits = [this.client, this.upstream].map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (!ws || ws.readyState === WebSocket.CLOSED) return resolve();
+          const timer = setTimeout(() => {
+            ws.terminate();
+            resolve();
+          }, 1000);
+          ws.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+          else ws.close(code, reason);
+        }),
+    );
     return Promise.all(waits).then(() => undefined);
   }
 
@@ -243,8 +260,18 @@ export class RelayedStream {
 export function refuseByFault(ctx: RecordContext, upgrade: StreamUpgrade, refused: { reply: FaultReply; note: FaultNote }): void {
   const { reply, note } = refused;
   const { url } = upgrade;
-  ctx.capture?.wsOpen(ctx.capture.nextSocket(), upgrade.conversationId, url.pathname, queryOf(url.searchParams), reply.status, {
-    status: reply.status, headers: reply.headers, body: { bytes: reply.body, contentType: reply.headers['content-type'] },
-  }, note);
+  ctx.capture?.wsOpen(
+    ctx.capture.nextSocket(),
+    upgrade.conversationId,
+    url.pathname,
+    queryOf(url.searchParams),
+    reply.status,
+    {
+      status: reply.status,
+      headers: reply.headers,
+      body: { bytes: reply.body, contentType: reply.headers['content-type'] },
+    },
+    note,
+  );
   writeUpgradeRefusal(upgrade.socket, reply.status, reply.headers, reply.body);
 }

@@ -8,7 +8,7 @@ import { loadCassette } from '../../src/cassette/load.js';
 import { collectingLogger, startMiniUpstream, StreamClient, wsMessages } from './helpers.js';
 import { tempDir } from '../support/fs.js';
 
-test('a worker behind by more than captureQueueBytes: the relay pauses and resumes its sockets, and every frame arrives and is recorded in order', async () => {
+test('a worker behind by more than captureQueueBytes: sockets paused and resumed, every frame delivered and recorded in order', async () => {
   const FRAMES = 3000;
   const up = await startMiniUpstream();
   const tmp = await tempDir();
@@ -19,16 +19,27 @@ test('a worker behind by more than captureQueueBytes: the relay pauses and resum
   try {
     const pad = 'x'.repeat(2000);
     up.onConnection = (s) => {
-      for (let i = 0; i < FRAMES; i++) s.ws.send(JSON.stringify({ activities: [{ type: 'message', id: `conv-1|${i}`, text: `frame ${i}`, pad }], watermark: String(i) }));
+      for (let i = 0; i < FRAMES; i++)
+        s.ws.send(JSON.stringify({ activities: [{ type: 'message', id: `conv-1|${i}`, text: `frame ${i}`, pad }], watermark: String(i) }));
     };
     const client = await StreamClient.open(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/conv-1/stream?t=x`);
     await client.waitFor((c) => c.frames.length === FRAMES, `${FRAMES} frames`, 30_000);
-    assert.deepEqual(client.frames.map((f) => JSON.parse(f).watermark), Array.from({ length: FRAMES }, (_, i) => String(i)), 'the client got every frame, in order');
+    assert.deepEqual(
+      client.frames.map((f) => JSON.parse(f).watermark),
+      Array.from({ length: FRAMES }, (_, i) => String(i)),
+      'the client got every frame, in order',
+    );
     await client.close();
     await rec.close();
     const c = await loadCassette(file);
-    const texts = wsMessages(c).filter((m) => m.from === 'server').map((m) => ('json' in m.data ? (m.data.json as { watermark: string }).watermark : null));
-    assert.deepEqual(texts, Array.from({ length: FRAMES }, (_, i) => String(i)), 'the cassette holds every frame, in order');
+    const texts = wsMessages(c)
+      .filter((m) => m.from === 'server')
+      .map((m) => ('json' in m.data ? (m.data.json as { watermark: string }).watermark : null));
+    assert.deepEqual(
+      texts,
+      Array.from({ length: FRAMES }, (_, i) => String(i)),
+      'the cassette holds every frame, in order',
+    );
     const text = log.text();
     assert.match(text, /the capture worker is behind: pausing the relayed sockets/);
     assert.match(text, /the capture worker caught up: the relayed sockets resume/);
