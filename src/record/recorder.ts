@@ -2,6 +2,7 @@
 // upstream and writes everything it sees to a cassette.
 import { basename } from 'node:path';
 import type { AppendFileStats } from '../cassette/append-file.js';
+import type { Cassette } from '../cassette/schema.js';
 import { describeHolder } from '../cassette/lock.js';
 import { Redactor } from '../cassette/redact.js';
 import { silentLogger } from '../log.js';
@@ -71,6 +72,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   const listening = await door.listen(opts.port, opts.host);
   let capture: CaptureClient | null = null;
   let forward: ForwardProxy | null = null;
+  let started: Cassette | null = null;
   try {
     forward = opts.forward ? await attachForwardProxy(door.server, opts.forward === true ? {} : opts.forward, logger) : null;
     // The capture worker creates the cassette and takes its lock (a CassetteLockedError reaches our caller).
@@ -88,7 +90,10 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
             logger.warn({ lockFile, stale }, `took over the lock of ${opts.cassette}: its holder (${describeHolder(stale)}) is gone`),
         })
       : null;
+    // The cassette as it stands before anything is recorded (an appended one read back whole), for the inspector.
+    started = opts.inspector && capture ? await capture.snapshot() : null;
   } catch (err) {
+    await capture?.close().catch(() => undefined);
     forward?.close();
     await door.stopAccepting();
     outbound.close();
@@ -120,10 +125,10 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     : null;
   if (demoPage) door.handle(demoPage);
   door.handle(forwarder.handle).handleUpgrade(relay.handleUpgrade);
-  // The cassette as it stood when recording began (an appended one is read back whole), then the capture tap.
+  // The cassette as it stood when recording began, then the capture tap: subscribed before any request is handled.
   const inspector =
-    opts.inspector && capture
-      ? recordInspector(await capture.snapshot(), basename(capture.file), capture.tap, {
+    opts.inspector && capture && started
+      ? recordInspector(started, basename(capture.file), capture.tap, {
           logger,
           ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
         })
