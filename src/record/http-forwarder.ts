@@ -49,7 +49,12 @@ export class HttpForwarder {
     const { upstream, logger, cors } = this.ctx;
     // Only origin-form targets: an absolute URL or an authority here would make us an open proxy.
     if (!req.url || !req.url.startsWith('/')) {
-      sendError(res, 400, 'BadArgument', 'directline-vcr accepts only path requests (origin-form); it forwards to its configured upstream only');
+      sendError(
+        res,
+        400,
+        'BadArgument',
+        'directline-vcr accepts only path requests (origin-form); it forwards to its configured upstream only',
+      );
       return;
     }
     const url = new URL(req.url, 'http://proxy.invalid');
@@ -70,9 +75,17 @@ export class HttpForwarder {
     }
     const route = this.routeOf(req, url);
     if (!route) {
-      sendError(res, 404, 'NotFound', `directline-vcr forwards only ${upstream.basePath || '/'}/… to ${upstream.origin}; ${url.pathname} is outside it`);
+      sendError(
+        res,
+        404,
+        'NotFound',
+        `directline-vcr forwards only ${upstream.basePath || '/'}/… to ${upstream.origin}; ${url.pathname} is outside it`,
+      );
       return;
     }
+    // The capture worker is behind (capture-client.ts): the request waits, unread, until it has caught up.
+    const capture = this.ctx.capture;
+    if (capture?.backedUp) await new Promise<void>((resolve) => capture.whenDrained(resolve));
     let body: Buffer;
     try {
       body = await readRequestBody(req, this.ctx.maxBodyBytes);

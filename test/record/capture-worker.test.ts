@@ -1,11 +1,13 @@
 // The capture worker (src/record/capture-worker.ts, fed by capture-client.ts): when it falls behind the relay,
-// the relay pauses the sockets it reads from, says so in the log, and resumes once the worker caught up; no frame
-// is dropped on the way to the client or the cassette.
+// the relay pauses the sockets it reads from (new HTTP requests wait), says so in the log, and resumes once the
+// worker caught up; no frame or exchange is dropped on the way to the client or the cassette.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRecorder } from '../../src/record/recorder.js';
 import { loadCassette } from '../../src/cassette/load.js';
-import { collectingLogger, startMiniUpstream, StreamClient, wsMessages } from './helpers.js';
+import { collectingLogger, httpEvents, startMiniUpstream, StreamClient, wsMessages } from './helpers.js';
+import { startEmulator } from '../emulator/index.js';
+import { call } from '../support/http.js';
 import { tempDir } from '../support/fs.js';
 
 test('a worker behind by more than captureQueueBytes: sockets paused and resumed, every frame delivered and recorded in order', async () => {
@@ -46,6 +48,43 @@ test('a worker behind by more than captureQueueBytes: sockets paused and resumed
   } finally {
     await rec.close();
     await up.close();
+    await tmp.cleanup();
+  }
+});
+
+test('HTTP while the worker is behind: new requests wait until it caught up; every exchange is answered and recorded', async () => {
+  const POSTS = 40;
+  const emu = await startEmulator({});
+  const tmp = await tempDir();
+  const log = collectingLogger();
+  const file = tmp.file('c.json');
+  // 1 KiB: every exchange (a 4 KB body) crosses the bound on its own.
+  const rec = await startRecorder({ upstream: emu.domain, cassette: file, captureQueueBytes: 1024, logger: log.logger });
+  try {
+    const start = await call(rec.domain, 'POST', '/conversations', { bearer: emu.secret });
+    assert.equal(start.status, 201);
+    const id = encodeURIComponent(start.json.conversationId);
+    const pad = 'y'.repeat(4000);
+    const answers = await Promise.all(
+      Array.from({ length: POSTS }, (_, i) =>
+        call(rec.domain, 'POST', `/conversations/${id}/activities`, {
+          bearer: emu.secret,
+          body: { type: 'message', text: `post ${i}`, from: { id: 'user-1' }, channelData: { pad } },
+        }),
+      ),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array.from({ length: POSTS }, () => 200),
+    );
+    await rec.close();
+    const posts = httpEvents(await loadCassette(file)).filter((e) => e.route === 'activities.post');
+    const texts = posts.map((e) => (e.request.body && 'json' in e.request.body ? (e.request.body.json as { text: string }).text : null));
+    assert.deepEqual(texts.sort(), Array.from({ length: POSTS }, (_, i) => `post ${i}`).sort());
+    assert.match(log.text(), /the capture worker is behind/);
+  } finally {
+    await rec.close();
+    await emu.close();
     await tmp.cleanup();
   }
 });
