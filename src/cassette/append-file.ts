@@ -198,9 +198,14 @@ export class AppendFile implements Adapter<Cassette> {
       closeSync(fd);
     }
     // One event per line (JSON.stringify writes no raw newline), each after its separator (",\n    ").
-    const events = buf.toString('utf8').split('\n').map((l) => l.trim().replace(/^,/, '').replace(/,$/, '')).filter(Boolean)
+    const events = buf
+      .toString('utf8')
+      .split('\n')
+      .map((l) => l.trim().replace(/^,/, '').replace(/,$/, ''))
+      .filter(Boolean)
       .map((l) => JSON.parse(l) as CassetteEvent);
-    if (events.length !== this.#base) throw new Error(`read ${events.length} forgotten events back from ${this.#path}, expected ${this.#base}`);
+    if (events.length !== this.#base)
+      throw new Error(`read ${events.length} forgotten events back from ${this.#path}, expected ${this.#base}`);
     const n = this.#base;
     const marks = this.#forgottenMarks.length ? this.#forgottenMarks : [0, headBytes];
     for (let k = 0; k < this.#marks.length; k += 2) marks.push(this.#marks[k] + n, this.#marks[k + 1]);
@@ -246,9 +251,14 @@ export class AppendFile implements Adapter<Cassette> {
       }
     };
     const p = this.#queue ? this.#queue.then(run, run) : run();
-    const settled: Promise<void> = p.then(() => undefined, () => undefined).then(() => {
-      if (this.#queue === settled) this.#queue = null;
-    });
+    const settled: Promise<void> = p
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        if (this.#queue === settled) this.#queue = null;
+      });
     this.#queue = settled;
     return p;
   }

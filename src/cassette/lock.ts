@@ -28,17 +28,29 @@ export interface LockHolder {
 
 export class CassetteLockedError extends Error {
   readonly code = 'CASSETTE_LOCKED';
-  constructor(readonly file: string, readonly lockFile: string, readonly holder: LockHolder | null) {
-    super(`the cassette ${file} is being recorded by another directline-vcr (${describeHolder(holder)}); ` +
-      `stop that recorder or record to another file (the lock is ${lockFile}; if no such recorder runs, delete it)`);
+  constructor(
+    readonly file: string,
+    readonly lockFile: string,
+    readonly holder: LockHolder | null,
+  ) {
+    super(
+      `the cassette ${file} is being recorded by another directline-vcr (${describeHolder(holder)}); ` +
+        `stop that recorder or record to another file (the lock is ${lockFile}; if no such recorder runs, delete it)`,
+    );
   }
 }
 
 export function describeHolder(h: LockHolder | null): string {
   if (!h) return 'holder unknown';
   const where = h.url ?? (h.port !== undefined ? `port ${h.port}` : null);
-  return [`pid ${h.pid}`, h.hostname !== hostname() ? `on ${h.hostname}` : null, where ? `listening at ${where}` : null, `since ${h.startedAt}`]
-    .filter(Boolean).join(', ');
+  return [
+    `pid ${h.pid}`,
+    h.hostname !== hostname() ? `on ${h.hostname}` : null,
+    where ? `listening at ${where}` : null,
+    `since ${h.startedAt}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 export function lockFileOf(cassette: string): string {
@@ -57,7 +69,11 @@ export class CassetteLock {
   private heartbeat: NodeJS.Timeout | null = null;
   private released = false;
 
-  private constructor(readonly file: string, readonly lockFile: string, readonly holder: LockHolder) {
+  private constructor(
+    readonly file: string,
+    readonly lockFile: string,
+    readonly holder: LockHolder,
+  ) {
     this.heartbeat = setInterval(() => {
       const now = new Date();
       utimes(this.lockFile, now, now).catch(() => undefined);
@@ -69,8 +85,11 @@ export class CassetteLock {
   static async acquire(cassette: string, opts: AcquireOptions = {}): Promise<CassetteLock> {
     const lockFile = lockFileOf(cassette);
     const holder: LockHolder = {
-      pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(),
-      ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.url ? { url: opts.url } : {}),
+      pid: process.pid,
+      hostname: hostname(),
+      startedAt: new Date().toISOString(),
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.url ? { url: opts.url } : {}),
     };
     const text = JSON.stringify(holder) + '\n';
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -84,7 +103,9 @@ export class CassetteLock {
         return new CassetteLock(cassette, lockFile, holder);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw Object.assign(new Error(`cannot lock the cassette ${cassette}: ${(err as Error).message}`), { code: (err as NodeJS.ErrnoException).code });
+          throw Object.assign(new Error(`cannot lock the cassette ${cassette}: ${(err as Error).message}`), {
+            code: (err as NodeJS.ErrnoException).code,
+          });
         }
       }
       const current = await readHolder(lockFile);

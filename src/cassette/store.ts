@@ -64,7 +64,13 @@ export class CassetteWriter {
   private readonly timeBase: number;
   readonly startedAt = performance.now();
 
-  private constructor(readonly file: string, db: Low<Cassette>, adapter: AppendFile, opts: CassetteWriterOptions, private readonly lock: CassetteLock | null) {
+  private constructor(
+    readonly file: string,
+    db: Low<Cassette>,
+    adapter: AppendFile,
+    opts: CassetteWriterOptions,
+    private readonly lock: CassetteLock | null,
+  ) {
     this.db = db;
     this.adapter = adapter;
     this.baseInterval = opts.flushIntervalMs ?? 200;
@@ -80,7 +86,13 @@ export class CassetteWriter {
     // No recursive mkdir: a typo in a path should fail loudly rather than create folders
     // (and recursive mkdir can hang on special file systems such as /proc).
     await access(dir, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
-      throw Object.assign(new Error(`cannot write the cassette ${path}: its folder ${dir} ${err.code === 'ENOENT' ? 'does not exist' : 'is not writable'} (${err.code})`), { code: err.code });
+      throw Object.assign(
+        new Error(
+          `cannot write the cassette ${path}: its folder ${dir} ` +
+            `${err.code === 'ENOENT' ? 'does not exist' : 'is not writable'} (${err.code})`,
+        ),
+        { code: err.code },
+      );
     });
     // Before the file is read or truncated: a second recorder must not touch a cassette being recorded.
     const lock = opts.lock === false ? null : await CassetteLock.acquire(path, opts.lock ?? {});
@@ -337,7 +349,10 @@ function readForgottenCopy(file: string, n: number): CassetteEvent[] {
   let at = text.indexOf('\n', start) + 1;
   while (out.length < n && at > 0) {
     const end = text.indexOf('\n', at);
-    const line = text.slice(at, end < 0 ? undefined : end).trim().replace(/,$/, '');
+    const line = text
+      .slice(at, end < 0 ? undefined : end)
+      .trim()
+      .replace(/,$/, '');
     out.push(JSON.parse(line) as CassetteEvent);
     at = end + 1;
   }

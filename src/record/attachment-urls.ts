@@ -22,7 +22,10 @@ export class AttachmentUrls {
   private readonly upstreamOrigin: string;
 
   /** @param now the clock (tests) */
-  constructor(upstreamOrigin: string, private readonly now: () => number = Date.now) {
+  constructor(
+    upstreamOrigin: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.upstreamOrigin = httpOriginOf(upstreamOrigin) ?? upstreamOrigin;
     // The host alone, not scheme://host: a JSON writer may escape the slashes (`http:\/\/host`).
     this.needle = Buffer.from(new URL(this.upstreamOrigin).host);

@@ -48,7 +48,7 @@ export class HttpForwarder {
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { upstream, logger, cors } = this.ctx;
     // Only origin-form targets: an absolute URL or an authority here would make us an open proxy.
-    if (!req.url || !req.url.startsWith('/')) {
+    if (!req.url?.startsWith('/')) {
       sendError(
         res,
         400,

@@ -34,7 +34,12 @@ export interface OutboundOptions {
 export class OutboundError extends Error {}
 
 /** Where the system's CA bundle usually is (Debian/Ubuntu/Alpine/Arch, RHEL/Fedora, SUSE, macOS/BSD). */
-const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/ca-bundle.pem', '/etc/ssl/cert.pem'];
+const SYSTEM_BUNDLES = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/ssl/cert.pem',
+];
 
 let systemCache: { file: string | null; certs: string[] } | undefined;
 
@@ -82,7 +87,10 @@ export function buildTrust(opts: Pick<OutboundOptions, 'ca' | 'insecure'>): Trus
   const cas = opts.ca === undefined ? [] : Array.isArray(opts.ca) ? opts.ca : [opts.ca];
   for (const ca of cas) {
     const certs = splitCertificates(loadPem(ca, '--ca'));
-    if (certs.length === 0) throw new OutboundError(`--ca ${Buffer.isBuffer(ca) || ca.includes('-----BEGIN') ? '(PEM text)' : ca}: no "-----BEGIN CERTIFICATE-----" block in it`);
+    if (certs.length === 0)
+      throw new OutboundError(
+        `--ca ${Buffer.isBuffer(ca) || ca.includes('-----BEGIN') ? '(PEM text)' : ca}: no "-----BEGIN CERTIFICATE-----" block in it`,
+      );
     pems.push(...certs);
     sources.push(Buffer.isBuffer(ca) || ca.includes('-----BEGIN') ? '--ca (PEM text)' : `--ca ${ca}`);
   }
@@ -144,7 +152,8 @@ export function resolveProxy(upstream: Upstream, proxy: string | false | undefin
   if (raw === undefined || raw === '') {
     raw = getProxyForUrl(upstream.origin);
     source = 'environment (HTTPS_PROXY/HTTP_PROXY, NO_PROXY)';
-    if (!raw) return { url: null, source: process.env.NO_PROXY || process.env.no_proxy ? 'none (NO_PROXY or no *_PROXY variable)' : 'none' };
+    if (!raw)
+      return { url: null, source: process.env.NO_PROXY || process.env.no_proxy ? 'none (NO_PROXY or no *_PROXY variable)' : 'none' };
   }
   let url: URL;
   try {
@@ -153,7 +162,9 @@ export function resolveProxy(upstream: Upstream, proxy: string | false | undefin
     throw new OutboundError(`outbound proxy "${hideCredentials(raw)}" (${source}) is not a URL (expected e.g. http://proxy.example:8080)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new OutboundError(`outbound proxy ${hideCredentials(raw)} (${source}): only http:// and https:// proxies are supported, not ${url.protocol}`);
+    throw new OutboundError(
+      `outbound proxy ${hideCredentials(raw)} (${source}): only http:// and https:// proxies are supported, not ${url.protocol}`,
+    );
   }
   return { url, source };
 }
@@ -186,7 +197,9 @@ export function createOutbound(upstream: Upstream, opts: OutboundOptions): Outbo
     // Keep-alive to the upstream: one TLS handshake per connection, not per request.
     httpAgent = upstream.secure ? new https.Agent({ ...pool, ...tlsOpts }) : new http.Agent(pool);
   } else {
-    httpAgent = upstream.secure ? new TunnelAgent(proxyUrl, { ...pool, ...proxyTls }, tlsOpts) : new HttpProxyAgent(proxyUrl, { ...pool, ...proxyTls });
+    httpAgent = upstream.secure
+      ? new TunnelAgent(proxyUrl, { ...pool, ...proxyTls }, tlsOpts)
+      : new HttpProxyAgent(proxyUrl, { ...pool, ...proxyTls });
     // A WebSocket needs a raw tunnel whatever the scheme; upgraded sockets leave the pool, so no keep-alive.
     wsAgent = new TunnelAgent(proxyUrl, { ...proxyTls }, upstream.secure ? tlsOpts : {});
   }
@@ -214,8 +227,10 @@ export function createOutbound(upstream: Upstream, opts: OutboundOptions): Outbo
       const target = what === 'stream' ? `the upstream stream (${upstream.wsOrigin})` : `the upstream ${upstream.origin}`;
       const tlsProblem = describeTlsProblem(err);
       if (tlsProblem) {
-        const message = `directline-vcr could not open a trusted TLS connection to ${target}${via}: ${tlsProblem.reason}. ${tlsProblem.advice} ` +
-          `To trust the CA that issued the certificate (a private CA, or the CA of a TLS-inspecting corporate proxy), start the recorder with --ca <file.pem> ` +
+        const message =
+          `directline-vcr could not open a trusted TLS connection to ${target}${via}: ${tlsProblem.reason}. ${tlsProblem.advice} ` +
+          'To trust the CA that issued the certificate (a private CA, or the CA of a TLS-inspecting corporate proxy), ' +
+          'start the recorder with --ca <file.pem> ' +
           `or set NODE_EXTRA_CA_CERTS=<file.pem>; --insecure turns verification off (for testing only).`;
         return { code: 'UpstreamTlsError', message: message.replace(/\s+/g, ' '), tls: true };
       }
@@ -235,11 +250,28 @@ export function createOutbound(upstream: Upstream, opts: OutboundOptions): Outbo
 
 // OpenSSL's verification results as Node reports them in err.code (plus Node's own host name check).
 const UNTRUSTED = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'INVALID_CA', 'CERT_CHAIN_TOO_LONG', 'PATH_LENGTH_EXCEEDED',
-  'CERT_SIGNATURE_FAILURE', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'INVALID_PURPOSE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'CERT_CHAIN_TOO_LONG',
+  'PATH_LENGTH_EXCEEDED',
+  'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'INVALID_PURPOSE',
 ]);
-const VALIDITY = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'CERT_REVOKED']);
+const VALIDITY = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'CERT_REVOKED',
+]);
 const NAME = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_FORMAT']);
 
 /** What went wrong with TLS, in words, or null when the error is not a TLS one. */
@@ -247,7 +279,11 @@ export function describeTlsProblem(err: NodeJS.ErrnoException): { reason: string
   const code = err.code ?? '';
   const reason = `${err.message || code}${code && !(err.message ?? '').includes(code) ? ` (${code})` : ''}`;
   if (UNTRUSTED.has(code)) return { reason, advice: 'The certificate was issued by a CA this machine does not trust.' };
-  if (VALIDITY.has(code)) return { reason, advice: "The certificate is outside its validity period (check the upstream's certificate and this machine's clock)." };
+  if (VALIDITY.has(code))
+    return {
+      reason,
+      advice: "The certificate is outside its validity period (check the upstream's certificate and this machine's clock).",
+    };
   if (NAME.has(code)) return { reason, advice: "The certificate is not for the upstream's host name (check --upstream)." };
   if (/^ERR_(SSL|TLS)_/.test(code) || /\b(SSL|TLS)\b|handshake/i.test(err.message ?? '')) {
     return { reason, advice: 'The TLS handshake failed (is the upstream really https://, and does it speak TLS 1.2 or later?).' };

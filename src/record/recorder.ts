@@ -196,7 +196,8 @@ function logStart(ctx: RecordContext, capture: CaptureClient | null): void {
   if (outbound.insecure) {
     logger.warn(
       { upstream: upstream.origin },
-      `--insecure: the certificate of ${upstream.origin}${outbound.proxy ? ` and of the proxy` : ''} is NOT verified; anyone on the path can read and change the traffic, secrets included. Trust its CA with --ca <file> instead.`,
+      `--insecure: the certificate of ${upstream.origin}${outbound.proxy ? ' and of the proxy' : ''} is NOT verified; ` +
+        'anyone on the path can read and change the traffic, secrets included. Trust its CA with --ca <file> instead.',
     );
   }
 }

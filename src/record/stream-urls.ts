@@ -16,7 +16,10 @@ export class StreamUrls {
     }
     const key = u.pathname + u.search;
     this.prune();
-    this.originals.set(key, { url: u.protocol === 'https:' ? 'wss:' + original.slice(6) : u.protocol === 'http:' ? 'ws:' + original.slice(5) : original, at: Date.now() });
+    this.originals.set(key, {
+      url: u.protocol === 'https:' ? 'wss:' + original.slice(6) : u.protocol === 'http:' ? 'ws:' + original.slice(5) : original,
+      at: Date.now(),
+    });
     return proxyWsOrigin + key;
   }
 

@@ -28,7 +28,8 @@ export function parseUpstream(raw: string): Upstream {
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
     throw new UpstreamError(`--upstream "${raw}" must be an http:// or https:// URL`);
   }
-  if (url.username || url.password) throw new UpstreamError('--upstream must not carry credentials; clients send their own secret or token');
+  if (url.username || url.password)
+    throw new UpstreamError('--upstream must not carry credentials; clients send their own secret or token');
   if (url.search || url.hash) throw new UpstreamError(`--upstream "${raw}" must not have a query or fragment`);
   const host = url.host;
   const basePath = url.pathname === '/' ? DEFAULT_BASE_PATH : normaliseBasePath(url.pathname);

@@ -29,11 +29,16 @@ export class WsRelay {
   /** The front door's upgrade handler: every upgrade that reaches it is answered. */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const { upstream, logger, cors } = this.ctx;
-    const url = req.url && req.url.startsWith('/') ? new URL(req.url, 'http://proxy.invalid') : null;
+    const url = req.url?.startsWith('/') ? new URL(req.url, 'http://proxy.invalid') : null;
     const sub = url ? stripBase(url.pathname, upstream.basePath) : null;
     const route = sub !== null ? matchRoute('GET', sub) : null;
     if (!url || !route || route.route !== Route.stream) {
-      writeUpgradeError(socket, 404, 'NotFound', `no Direct Line stream at this path; streams live at ${upstream.basePath}/conversations/{id}/stream`);
+      writeUpgradeError(
+        socket,
+        404,
+        'NotFound',
+        `no Direct Line stream at this path; streams live at ${upstream.basePath}/conversations/{id}/stream`,
+      );
       return true;
     }
     const refusal = cors.refusal(req);

@@ -10,7 +10,7 @@ import { startEmulator } from '../emulator/index.js';
 import { call } from '../support/http.js';
 import { tempDir } from '../support/fs.js';
 
-test('a worker behind by more than captureQueueBytes: sockets paused and resumed, every frame delivered and recorded in order', async () => {
+test('a worker behind by more than captureQueueBytes: sockets paused and resumed, every frame delivered and kept in order', async () => {
   const FRAMES = 3000;
   const up = await startMiniUpstream();
   const tmp = await tempDir();
