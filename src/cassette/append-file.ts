@@ -292,9 +292,7 @@ export class AppendFile implements Adapter<Cassette> {
     const limit = Math.max(from, Math.min(events.length, this.#persistable(data)));
     const tail = cassetteTail(data, this.#base + limit);
     if (limit === from && tail === this.#tail) return;
-    const lines: string[] = [];
-    for (let i = from; i < limit; i++) lines.push(cassetteEventLine(events[i], this.#base + i));
-    const added = Buffer.from(lines.join(''));
+    const added = linesBuffer(events, from, limit, this.#base);
     const tailBuf = Buffer.from(tail);
     const at = visible.tailAt;
     // In place, the file cannot shrink with one write (a truncate is a second step, and a crash between
@@ -486,4 +484,29 @@ async function readAt(fh: FileHandle, buf: Buffer, position: number): Promise<vo
     if (bytesRead <= 0) throw new Error(`the cassette is shorter than expected (${position + done} bytes)`);
     done += bytesRead;
   }
+}
+
+/** Text of a string a chunk of lines is joined into before it becomes bytes: far below V8's ~512 MiB string limit. */
+const CHUNK_CHARS = 32 * 1024 * 1024;
+
+/**
+ * The lines of events [from, limit) as bytes. A recorder far behind a fast stream can have hundreds of MiB of
+ * lines to write at once: joined into one string they would exceed the longest string V8 can make.
+ */
+function linesBuffer(events: CassetteEvent[], from: number, limit: number, base: number): Buffer {
+  const chunks: Buffer[] = [];
+  let lines: string[] = [];
+  let chars = 0;
+  for (let i = from; i < limit; i++) {
+    const line = cassetteEventLine(events[i], base + i);
+    lines.push(line);
+    chars += line.length;
+    if (chars >= CHUNK_CHARS) {
+      chunks.push(Buffer.from(lines.join('')));
+      lines = [];
+      chars = 0;
+    }
+  }
+  chunks.push(Buffer.from(lines.join('')));
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
