@@ -5,13 +5,13 @@
 // Backpressure: bytes handed over count until the worker acknowledges their batch. Beyond MAX_QUEUED_BYTES the
 // capture is "backed up": the relay pauses the sockets it reads from until the worker has caught up
 // (whenDrained), so memory stays bounded and no event is ever dropped; the log says when that happens.
+import type { HttpCaptureOf } from './capture.js';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { CassetteLockedError, type LockHolder } from '../cassette/lock.js';
 import type { AppendFileStats } from '../cassette/append-file.js';
 import type { Cassette, FaultNote } from '../cassette/schema.js';
-import type { RouteName } from '../protocol/routes.js';
 import { CaptureTap } from './capture-tap.js';
 import {
   Slab,
@@ -45,21 +45,7 @@ export interface RawResponse {
   body: RawBody;
 }
 
-export interface RawHttpCapture {
-  t: number;
-  conversationId: string | null;
-  route: RouteName;
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  requestHeaders: Record<string, string>;
-  requestBody: RawBody;
-  response: RawResponse | null;
-  error?: { code: string; message: string };
-  duration: number;
-  /** The client got an injected fault here (src/faults/). */
-  fault?: FaultNote;
-}
+export type RawHttpCapture = HttpCaptureOf<RawBody, RawResponse>;
 
 export interface CaptureOptions extends Omit<WorkerInit, 'file'> {
   /** The cassette file. */

@@ -3,10 +3,10 @@
 // batches, one postMessage per event-loop turn: every byte of a batch sits in one ArrayBuffer (a Slab),
 // transferred, not cloned. Holds and their releases travel in the same ordered batch as the events, so the
 // worker sees them in the order the relay made them.
+import type { HttpCaptureOf } from './capture.js';
 import type { Cassette, CassetteEvent, FaultNote } from '../cassette/schema.js';
 import type { RedactionRules } from '../cassette/redact.js';
 import type { LockHolder } from '../cassette/lock.js';
-import type { RouteName } from '../protocol/routes.js';
 
 /** Bytes of a batch: [offset, length] into the batch's slab. */
 export type Bytes = [number, number];
@@ -28,21 +28,7 @@ export interface WireResponse {
 export type CaptureOp =
   | { k: 'hold'; id: number; t: number }
   | { k: 'release'; id: number }
-  | {
-      k: 'http';
-      t: number;
-      conversationId: string | null;
-      route: RouteName;
-      method: string;
-      path: string;
-      query: Record<string, string>;
-      requestHeaders: Record<string, string>;
-      requestBody: WireBody;
-      response: WireResponse | null;
-      error?: { code: string; message: string };
-      duration: number;
-      fault?: FaultNote;
-    }
+  | ({ k: 'http' } & HttpCaptureOf<WireBody, WireResponse>)
   | {
       k: 'open';
       t: number;

@@ -51,7 +51,8 @@ export function queryOf(search: URLSearchParams): Record<string, string> {
   return out;
 }
 
-export interface HttpCapture {
+/** One HTTP exchange as captured; the bodies' form (B, R) differs on each side of the capture worker. */
+export interface HttpCaptureOf<B, R> {
   t: number;
   conversationId: string | null;
   route: RouteName;
@@ -59,13 +60,15 @@ export interface HttpCapture {
   path: string;
   query: Record<string, string>;
   requestHeaders: Record<string, string>;
-  requestBody: Body;
-  response: HttpResponse | null;
+  requestBody: B;
+  response: R | null;
   error?: { code: string; message: string };
   duration: number;
   /** The client got an injected fault here (src/faults/). */
   fault?: FaultNote;
 }
+
+export type HttpCapture = HttpCaptureOf<Body, HttpResponse>;
 
 export class Capture {
   readonly redactor: Redactor;
