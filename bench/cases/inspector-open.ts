@@ -13,6 +13,7 @@ import { startInspector } from '../../src/inspector/index.js';
 import { InspectorData } from '../../src/inspector/data.js';
 import { readModel } from '../../src/model/index.js';
 import { fmt, table, targetsTable } from '../lib/md.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/browser/support.js';
 import { median, percentile, round } from '../lib/stats.js';
 import type { BenchCase, BenchResult } from '../lib/types.js';
 
@@ -20,7 +21,6 @@ const EVENTS = 10_000;
 const CONVERSATIONS = 100;
 const OPEN_TARGET_MS = 2000;
 const FRAME_TARGET_MS = 50;
-const CHROMIUM = process.env.DLVCR_CHROMIUM || '/usr/bin/chromium';
 
 interface Phases {
   loadMs: number;
@@ -50,18 +50,7 @@ export const inspectorOpen: BenchCase = {
     const dir = mkdtempSync(join(tmpdir(), 'dlvcr-bench-inspector-'));
     const file = join(dir, 'ten-thousand.json');
     writeFileSync(file, JSON.stringify(syntheticCassette(EVENTS, CONVERSATIONS)));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     const rounds: Round[] = [];
     try {
       // One unmeasured open: the page's modules are compiled on first request when run from the sources.

@@ -15,6 +15,16 @@ import { dirname } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.DLVCR_CHROMIUM || '/usr/bin/chromium';
+/** Headless Chromium on this machine: no sandbox as root, and none of its background connections (no network here). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
 
 export const SELECTORS = {
   sendBox: '.webchat__send-box-text-box__input',
@@ -34,18 +44,7 @@ export async function launchChromium(): Promise<Browser> {
         'or point DLVCR_CHROMIUM at a Chromium/Chrome binary.',
     );
   }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
 }
 
 /** Page errors and console errors, to explain a failure. */

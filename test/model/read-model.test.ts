@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { validateCassette } from '../../src/cassette/load.js';
 import type { Cassette } from '../../src/cassette/schema.js';
 import { readModel } from '../../src/model/index.js';
-import { CassetteBuilder, ConversationScript, POLL_CONV, WS_CONV, pollingCassette, wsCassette } from '../replay/fixtures.js';
+import { CassetteBuilder, ConversationScript, POLL_CONV, WS_CONV, WS_TEXTS, pollingCassette, wsCassette } from '../replay/fixtures.js';
 
 describe('read model', () => {
   it('puts a WebSocket conversation with its sockets, deliveries and causes together', () => {
@@ -21,17 +21,7 @@ describe('read model', () => {
     assert.equal(c.sockets[0].ordinal, 1);
     assert.ok(c.sockets[0].frames.length >= 10);
     const texts = c.log.filter((a) => !a.typing).map((a) => a.activity.text);
-    assert.deepEqual(texts, [
-      'Welcome to the emulator bot!',
-      'hello',
-      'You said: hello',
-      'burst 3',
-      'burst 1/3',
-      'burst 2/3',
-      'burst 3/3',
-      'slow',
-      'slow reply',
-    ]);
+    assert.deepEqual(texts, WS_TEXTS);
     // The welcome follows the stream open; "You said: hello" follows the POST of "hello", which is its echo's cause too.
     const byText = (t: string) => c.log.find((a) => a.activity.text === t)!;
     assert.equal(byText('Welcome to the emulator bot!').cause.kind, 'attach');
