@@ -5,19 +5,19 @@ import type { AppendFileStats } from '../cassette/append-file.js';
 import type { Cassette } from '../cassette/schema.js';
 import { describeHolder } from '../cassette/lock.js';
 import { Redactor } from '../cassette/redact.js';
-import { silentLogger } from '../log.js';
+import { silentLogger, type Logger } from '../log.js';
 import { CorsPolicy } from '../net/cors.js';
-import { FrontDoor } from '../net/front-door.js';
+import { FrontDoor, type Listening } from '../net/front-door.js';
 import { loadListenerTls } from '../net/pem.js';
 import { createDemoPage } from '../web/index.js';
 import { AttachmentUrls } from './attachment-urls.js';
 import { CaptureClient } from './capture-client.js';
 import type { RecordContext } from './context.js';
 import { HttpForwarder } from './http-forwarder.js';
-import { withDefaults, type RecordOptions } from './options.js';
+import { withDefaults, type RecordOptions, type ResolvedRecordOptions } from './options.js';
 import { createOutbound, type Outbound } from './outbound.js';
 import { StreamUrls } from './stream-urls.js';
-import { parseUpstream } from './upstream.js';
+import { parseUpstream, type Upstream } from './upstream.js';
 import { WsRelay } from './ws-relay.js';
 import { attachForwardProxy, type ForwardProxy } from '../forward/proxy.js';
 import { FaultPlan, type FaultSummary, type InjectedFault } from '../faults/plan.js';
@@ -75,21 +75,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
   let started: Cassette | null = null;
   try {
     forward = opts.forward ? await attachForwardProxy(door.server, opts.forward === true ? {} : opts.forward, logger) : null;
-    // The capture worker creates the cassette and takes its lock (a CassetteLockedError reaches our caller).
-    capture = opts.cassette
-      ? await CaptureClient.start({
-          file: opts.cassette,
-          logger,
-          redact: opts.redact ?? {},
-          upstream: { origin: upstream.origin, basePath: upstream.basePath },
-          flushIntervalMs: opts.flushIntervalMs,
-          append: opts.append,
-          lock: { port: listening.port, url: listening.url },
-          maxQueuedBytes: opts.captureQueueBytes,
-          onTakeover: (stale, lockFile) =>
-            logger.warn({ lockFile, stale }, `took over the lock of ${opts.cassette}: its holder (${describeHolder(stale)}) is gone`),
-        })
-      : null;
+    capture = await startCapture(opts, upstream, listening, logger);
     // The cassette as it stands before anything is recorded (an appended one read back whole), for the inspector.
     started = opts.inspector && capture ? await capture.snapshot() : null;
   } catch (err) {
@@ -108,46 +94,88 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     secure: Boolean(tls),
     maxBodyBytes: opts.maxBodyBytes,
     capture,
+    faults,
     streamUrls: new StreamUrls(),
     attachmentUrls: new AttachmentUrls(upstream.origin),
-    faults,
   };
   const forwarder = new HttpForwarder(ctx);
   const relay = new WsRelay(ctx);
-  const demoPage = opts.demoPage
-    ? createDemoPage({
-        mode: 'record',
-        basePath: upstream.basePath,
-        title: capture ? basename(capture.file) : null,
-        credentials: 'ask',
-        logger,
-      })
-    : null;
-  if (demoPage) door.handle(demoPage);
+  const pages = mountPages(opts, ctx, door, started);
   door.handle(forwarder.handle).handleUpgrade(relay.handleUpgrade);
+  logStart(ctx, capture);
+  let closing: Promise<void> | null = null;
+  // The inspector's live stream is ended first: it would hold the server open.
+  const close = () => {
+    if (!closing) {
+      forward?.close();
+      pages.inspector?.close();
+      closing = stop(ctx, { door, forwarder, relay, outbound, capture });
+    }
+    return closing;
+  };
+  return recorderApi(ctx, pages, faults, close);
+}
+
+/**
+ * The capture worker, which creates the cassette and takes its lock (a CassetteLockedError reaches the caller);
+ * none without a cassette.
+ */
+function startCapture(
+  opts: ResolvedRecordOptions,
+  upstream: Upstream,
+  listening: Listening,
+  logger: Logger,
+): Promise<CaptureClient | null> {
+  if (!opts.cassette) return Promise.resolve(null);
+  const file = opts.cassette;
+  return CaptureClient.start({
+    file,
+    logger,
+    redact: opts.redact ?? {},
+    upstream: { origin: upstream.origin, basePath: upstream.basePath },
+    flushIntervalMs: opts.flushIntervalMs,
+    append: opts.append,
+    lock: { port: listening.port, url: listening.url },
+    maxQueuedBytes: opts.captureQueueBytes,
+    onTakeover: (stale, lockFile) =>
+      logger.warn({ lockFile, stale }, `took over the lock of ${file}: its holder (${describeHolder(stale)}) is gone`),
+  });
+}
+
+interface Pages {
+  demoPage: boolean;
+  inspector: ReturnType<typeof recordInspector> | null;
+}
+
+/** The demo page at / and the live inspector at /_vcr/ (first, before everything), when asked for. */
+function mountPages(opts: ResolvedRecordOptions, ctx: RecordContext, door: FrontDoor, started: Cassette | null): Pages {
+  const { capture, logger, upstream } = ctx;
+  const title = capture ? basename(capture.file) : null;
+  if (opts.demoPage) door.handle(createDemoPage({ mode: 'record', basePath: upstream.basePath, title, credentials: 'ask', logger }));
   // The cassette as it stood when recording began, then the capture tap: subscribed before any request is handled.
+  const inspectorOptions = typeof opts.inspector === 'object' ? opts.inspector : {};
   const inspector =
     opts.inspector && capture && started
-      ? recordInspector(started, basename(capture.file), capture.tap, {
-          logger,
-          ...(typeof opts.inspector === 'object' ? opts.inspector : {}),
-        })
+      ? recordInspector(started, basename(capture.file), capture.tap, { logger, ...inspectorOptions })
       : null;
   if (opts.inspector && !inspector) {
     logger.warn('--inspector: nothing is captured without a cassette (passthrough), so there is nothing to inspect');
   }
   if (inspector) door.handle(inspector, 'first'); // /_vcr/ before the demo page and the forwarder
-  logStart(ctx, capture);
+  return { demoPage: Boolean(opts.demoPage), inspector };
+}
 
+/** What startRecorder hands its caller. */
+function recorderApi(ctx: RecordContext, pages: Pages, faults: FaultPlan, close: () => Promise<void>): Recorder {
+  const { capture, listening, upstream, logger } = ctx;
   const { url } = listening;
-  let closing: Promise<void> | null = null;
   return {
     url,
     domain: url + upstream.basePath,
     port: listening.port,
     cassettePath: capture?.file ?? null,
-    demoPageUrl: demoPage ? `${url}/` : null,
-    inspectorUrl: inspector ? url + LIVE_PREFIX : null,
+    demoPageUrl: pages.demoPage ? `${url}/` : null,
+    inspectorUrl: pages.inspector ? url + LIVE_PREFIX : null,
     eventCount: () => capture?.eventCount ?? 0,
     flush: () => capture?.flush() ?? Promise.resolve(),
     writeStats: () => capture?.stats() ?? Promise.resolve(null),
@@ -158,15 +186,7 @@ export async function startRecorder(options: RecordOptions): Promise<Recorder> {
     clearFaults: () => faults.clear(),
     injectedFaults: () => faults.injected(),
     faultSummary: () => faults.summary(),
-    // The inspector's live stream is ended first: it would hold the server open.
-    close: () => {
-      if (!closing) {
-        forward?.close();
-        inspector?.close();
-        closing = stop(ctx, { door, forwarder, relay, outbound, capture });
-      }
-      return closing;
-    },
+    close,
   };
 }
 
