@@ -62,31 +62,8 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
   }
   // 'auto' is decided now (as startVcr decides it), so the mode is known before any server runs.
   const mode = opts.mode === 'auto' ? ((await hasRecording(opts.cassette)) ? 'replay' : 'record') : opts.mode;
-  let vcr: Vcr | null = null;
-  let startError: Error | null = null;
-  let starting: Promise<Vcr> | null = null;
-  const start = (): Promise<Vcr> => {
-    // Per-test cassettes live in folders of their own, made when the first one is written.
-    starting ??= (mode === 'record' ? mkdir(dirname(opts.cassette), { recursive: true }) : Promise.resolve(undefined))
-      .then(() =>
-        startVcr({ mode, cassette: opts.cassette, upstream: opts.upstream, speed: opts.speed, redact: opts.redact, logger: opts.logger }),
-      )
-      .then(
-        (v) => {
-          vcr = v;
-          opts.logger?.info(
-            { mode, cassette: v.cassettePath, server: v.url },
-            `routing Direct Line to ${mode === 'replay' ? 'the replay' : 'the recorder'} at ${v.url}`,
-          );
-          return v;
-        },
-        (err: Error) => {
-          startError = err;
-          throw err;
-        },
-      );
-    return starting;
-  };
+  const server = new LazyVcr(mode, opts);
+  const start = () => server.start();
   if (!opts.lazy) await start();
   const extra = opts.hosts ?? [];
   const localPath = (v: Vcr, pathname: string): string =>
@@ -127,37 +104,12 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
   const onWebSocket = (page: WebSocketRoute): void => {
     const url = new URL(page.url());
     // A stream URL comes from a routed HTTP answer, so the server runs by now.
-    if (closed || !vcr) {
+    if (closed || !server.vcr) {
       void page.close({ code: 1011, reason: 'directline-vcr: no server for this stream' }).catch(() => undefined);
       return;
     }
-    const local = `${vcr.url.replace(/^http/, 'ws')}${localPath(vcr, url.pathname)}${url.search}`;
-    const server = new WebSocket(local, page.protocols(), { perMessageDeflate: false });
-    sockets.add(server);
-    const early: Array<string | Buffer> = [];
-    page.onMessage((m) => (server.readyState === WebSocket.OPEN ? server.send(m) : early.push(m)));
-    page.onClose((code, reason) => {
-      if (server.readyState === WebSocket.CONNECTING) server.terminate();
-      else server.close(sendableCode(code), reason);
-    });
-    server.on('open', () => {
-      for (const m of early.splice(0)) server.send(m);
-    });
-    server.on('message', (data: Buffer, isBinary) => page.send(isBinary ? data : data.toString('utf8')));
-    server.on('close', (code, reason) => {
-      sockets.delete(server);
-      void page.close({ code: sendableCode(code) ?? 1000, reason: reason.toString('utf8') }).catch(() => undefined);
-    });
-    // A refused handshake (a replay mismatch, an expired stream token): the page's socket closes like a dropped one.
-    server.on('unexpected-response', (_req, res) => {
-      res.resume();
-      sockets.delete(server);
-      void page.close({ code: 1011, reason: `stream refused with ${res.statusCode}` }).catch(() => undefined);
-    });
-    server.on('error', () => {
-      sockets.delete(server);
-      void page.close({ code: 1011, reason: 'stream failed' }).catch(() => undefined);
-    });
+    const vcr = server.vcr;
+    bridgeStream(page, `${vcr.url.replace(/^http/, 'ws')}${localPath(vcr, url.pathname)}${url.search}`, sockets);
   };
 
   await target.route(isHttp, onRoute);
@@ -165,15 +117,15 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
 
   let closing: Promise<void> | null = null;
   let finalSummary: ReplaySummary | null = null;
-  const summary = () => finalSummary ?? vcr?.summary() ?? null;
+  const summary = () => finalSummary ?? server.vcr?.summary() ?? null;
   return {
     mode,
     cassettePath: opts.cassette,
     get vcr() {
-      return vcr;
+      return server.vcr;
     },
     get startError() {
-      return startError;
+      return server.error;
     },
     summary,
     mismatchReport: () => mismatchReport(summary(), opts.cassette),
@@ -182,13 +134,85 @@ export async function routeDirectLine(target: Page | BrowserContext, opts: Route
         closed = true;
         await target.unroute(isHttp, onRoute).catch(() => undefined);
         for (const s of sockets) s.terminate();
-        const v = starting ? await starting.catch(() => null) : null;
+        const v = await server.started();
         finalSummary = v?.summary() ?? null;
         await v?.close();
       })();
       return closing;
     },
   };
+}
+
+/** The recorder or replayer a route sends to, started on first use (or at once, unless `lazy`). */
+class LazyVcr {
+  vcr: Vcr | null = null;
+  error: Error | null = null;
+  private starting: Promise<Vcr> | null = null;
+
+  constructor(
+    private readonly mode: 'record' | 'replay',
+    private readonly opts: RouteDirectLineOptions,
+  ) {}
+
+  start(): Promise<Vcr> {
+    const { mode, opts } = this;
+    // Per-test cassettes live in folders of their own, made when the first one is written.
+    this.starting ??= (mode === 'record' ? mkdir(dirname(opts.cassette), { recursive: true }) : Promise.resolve(undefined))
+      .then(() =>
+        startVcr({ mode, cassette: opts.cassette, upstream: opts.upstream, speed: opts.speed, redact: opts.redact, logger: opts.logger }),
+      )
+      .then(
+        (v) => {
+          this.vcr = v;
+          const to = mode === 'replay' ? 'the replay' : 'the recorder';
+          opts.logger?.info({ mode, cassette: v.cassettePath, server: v.url }, `routing Direct Line to ${to} at ${v.url}`);
+          return v;
+        },
+        (err: Error) => {
+          this.error = err;
+          throw err;
+        },
+      );
+    return this.starting;
+  }
+
+  /** The server once its start settled (null if it never started or failed). */
+  async started(): Promise<Vcr | null> {
+    return this.starting ? this.starting.catch(() => null) : null;
+  }
+}
+
+/**
+ * Joins the page's stream (intercepted by Playwright) to the local server's: frames both ways, closes mirrored;
+ * a refused handshake (a replay mismatch, an expired stream token) closes the page's socket like a dropped one.
+ */
+function bridgeStream(page: WebSocketRoute, local: string, sockets: Set<WebSocket>): void {
+  const server = new WebSocket(local, page.protocols(), { perMessageDeflate: false });
+  sockets.add(server);
+  const early: Array<string | Buffer> = [];
+  const closePage = (code: number, reason: string) => void page.close({ code, reason }).catch(() => undefined);
+  page.onMessage((m) => (server.readyState === WebSocket.OPEN ? server.send(m) : early.push(m)));
+  page.onClose((code, reason) => {
+    if (server.readyState === WebSocket.CONNECTING) server.terminate();
+    else server.close(sendableCode(code), reason);
+  });
+  server.on('open', () => {
+    for (const m of early.splice(0)) server.send(m);
+  });
+  server.on('message', (data: Buffer, isBinary) => page.send(isBinary ? data : data.toString('utf8')));
+  server.on('close', (code, reason) => {
+    sockets.delete(server);
+    closePage(sendableCode(code) ?? 1000, reason.toString('utf8'));
+  });
+  server.on('unexpected-response', (_req, res) => {
+    res.resume();
+    sockets.delete(server);
+    closePage(1011, `stream refused with ${res.statusCode}`);
+  });
+  server.on('error', () => {
+    sockets.delete(server);
+    closePage(1011, 'stream failed');
+  });
 }
 
 async function hasRecording(file: string): Promise<boolean> {
