@@ -149,141 +149,164 @@ interface EmitContext {
 
 /** One speaker's turn: its text, typing indicators and instructions become activities in order. */
 function emitMessage(speaker: Speaker, body: Line[], ctx: EmitContext): void {
-  const { builder, file } = ctx;
-  const joined = body.map((l) => l.text).join('\n');
-  const starts: number[] = [];
-  let offset = 0;
-  for (const l of body) {
-    starts.push(offset);
-    offset += l.text.length + 1;
-  }
-  const lineAt = (pos: number): number => {
-    let k = 0;
-    while (k + 1 < starts.length && starts[k + 1] <= pos) k++;
-    return body[k].n;
-  };
-  const fail = (pos: number, problem: string): never => {
-    throw new ImportError(file, problem, { line: lineAt(pos) });
-  };
+  new MessageEmitter(speaker, body, ctx).run();
+}
 
-  let activity = fresh();
-  let text = '';
-  let delay: number | undefined;
-  let gapBefore = ctx.first ? 0 : MESSAGE_GAP_MS;
-  const say = (a: Activity, gap: number, at: number) => {
-    if (ctx.channelId) a.channelId = ctx.channelId;
-    if (speaker.role === 'bot') builder.botSays(a, { delay: gap });
-    else {
-      if (a.attachments?.length)
-        fail(
-          at,
-          'attachments from the user cannot be imported: a Direct Line client uploads its files itself (give the attachment to ' +
-            'the bot, or describe the upload in text)',
-        );
-      builder.userSays(a, { delay: gap });
+/** The state of one turn while its text is read: the activity being built, its text and delay so far. */
+class MessageEmitter {
+  private readonly joined: string;
+  /** Offset in `joined` where each body line starts. */
+  private readonly starts: number[] = [];
+  private activity: Activity;
+  private text = '';
+  private delay: number | undefined;
+  private gapBefore: number;
+
+  constructor(
+    private readonly speaker: Speaker,
+    private readonly body: Line[],
+    private readonly ctx: EmitContext,
+  ) {
+    this.joined = body.map((l) => l.text).join('\n');
+    let offset = 0;
+    for (const l of body) {
+      this.starts.push(offset);
+      offset += l.text.length + 1;
     }
-  };
-  const emitPending = (at: number) => {
-    const t = text.trim();
-    const has =
-      t !== '' ||
-      (activity.attachments?.length ?? 0) > 0 ||
-      (activity.suggestedActions as { actions: unknown[] } | undefined)?.actions.length;
-    if (has) {
-      if (t !== '') activity.text = t;
-      say(activity, delay ?? gapBefore, at);
-      gapBefore = MESSAGE_GAP_MS;
-    }
-    activity = fresh();
-    text = '';
-    delay = undefined;
-  };
-  function fresh(): Activity {
-    return { type: 'message', from: { ...speaker.account }, ...(speaker.recipient ? { recipient: { ...speaker.recipient } } : {}) };
+    this.activity = this.fresh();
+    this.gapBefore = ctx.first ? 0 : MESSAGE_GAP_MS;
   }
 
-  let pos = 0;
-  while (pos < joined.length) {
-    const open = joined.indexOf('[', pos);
-    if (open < 0) {
-      text += joined.slice(pos);
-      break;
-    }
-    text += joined.slice(pos, open);
-    const close = joined.indexOf(']', open);
-    const head = /^\[\s*([A-Za-z]+)\s*(=|\])/.exec(joined.slice(open));
-    if (close < 0) {
-      const word = /^\[\s*([A-Za-z]+)/.exec(joined.slice(open))?.[1];
-      if (word && isInstruction(word)) fail(open, `unclosed instruction: "[${word}" has no closing "]"`);
-      text += joined.slice(open);
-      break;
-    }
-    // Not an instruction: "[1]", "[see below]", a Markdown link "[text](url)".
-    if (!head || joined[close + 1] === '(') {
-      text += joined.slice(open, close + 1);
+  /** Reads the turn: plain text accumulates, `[Instruction=…]` acts (not `[1]`, `[text](url)`). */
+  run(): void {
+    const joined = this.joined;
+    let pos = 0;
+    while (pos < joined.length) {
+      const open = joined.indexOf('[', pos);
+      if (open < 0) {
+        this.text += joined.slice(pos);
+        break;
+      }
+      this.text += joined.slice(pos, open);
+      const close = joined.indexOf(']', open);
+      const head = /^\[\s*([A-Za-z]+)\s*(=|\])/.exec(joined.slice(open));
+      if (close < 0) {
+        const word = /^\[\s*([A-Za-z]+)/.exec(joined.slice(open))?.[1];
+        if (word && isInstruction(word)) this.fail(open, `unclosed instruction: "[${word}" has no closing "]"`);
+        this.text += joined.slice(open);
+        break;
+      }
+      // Not an instruction: "[1]", "[see below]", a Markdown link "[text](url)".
+      if (!head || joined[close + 1] === '(') {
+        this.text += joined.slice(open, close + 1);
+        pos = close + 1;
+        continue;
+      }
+      this.instruction(head[1], joined.slice(open + 1, close), open);
       pos = close + 1;
-      continue;
     }
-    const name = head[1].toLowerCase();
-    const inner = joined.slice(open + 1, close);
+    this.emitPending(joined.length);
+  }
+
+  private instruction(word: string, inner: string, at: number): void {
+    const { builder, file } = this.ctx;
+    const name = word.toLowerCase();
     const eq = inner.indexOf('=');
     const value = eq < 0 ? '' : inner.slice(eq + 1).trim();
-    const at = open;
-    pos = close + 1;
     switch (name) {
       case 'typing':
-        emitPending(at);
-        if (speaker.role !== 'bot') fail(at, '[Typing] is a bot instruction: the user side types live');
-        builder.botSays(
-          { type: 'typing', from: { ...speaker.account }, ...(speaker.recipient ? { recipient: { ...speaker.recipient } } : {}) },
-          { delay: ctx.first && gapBefore === 0 ? 0 : TYPING_GAP_MS },
-        );
-        gapBefore = MESSAGE_GAP_MS;
-        break;
+        this.emitPending(at);
+        if (this.speaker.role !== 'bot') this.fail(at, '[Typing] is a bot instruction: the user side types live');
+        builder.botSays({ ...this.fresh(), type: 'typing' }, { delay: this.ctx.first && this.gapBefore === 0 ? 0 : TYPING_GAP_MS });
+        this.gapBefore = MESSAGE_GAP_MS;
+        return;
       case 'delay': {
         const ms = Number(value);
         if (value === '' || !Number.isFinite(ms) || ms < 0)
-          fail(at, `[Delay=…] expects milliseconds, e.g. [Delay=3000]; found [${inner.trim()}]`);
-        delay = ms;
-        break;
+          this.fail(at, `[Delay=…] expects milliseconds, e.g. [Delay=3000]; found [${inner.trim()}]`);
+        this.delay = ms;
+        return;
       }
       case 'attachment':
-        (activity.attachments ??= []).push(attachmentOf(value, builder, file, lineAt(at), inner));
-        break;
+        (this.activity.attachments ??= []).push(attachmentOf(value, builder, file, this.lineAt(at), inner));
+        return;
       case 'attachmentlayout': {
         const layout = value.toLowerCase();
-        if (layout !== 'carousel' && layout !== 'list') fail(at, `[AttachmentLayout=…] expects carousel or list; found [${inner.trim()}]`);
-        activity.attachmentLayout = layout;
-        break;
+        if (layout !== 'carousel' && layout !== 'list')
+          this.fail(at, `[AttachmentLayout=…] expects carousel or list; found [${inner.trim()}]`);
+        this.activity.attachmentLayout = layout;
+        return;
       }
       case 'suggestions':
       case 'suggestedactions': {
         const titles = value
           .split('|')
-          .map((s) => s.trim())
+          .map((t) => t.trim())
           .filter(Boolean);
-        if (titles.length === 0) fail(at, '[Suggestions=…] expects one or more titles separated by |, e.g. [Suggestions=Yes|No]');
-        activity.suggestedActions = { actions: titles.map((t) => ({ type: 'imBack', title: t, value: t })) };
-        break;
+        if (titles.length === 0) this.fail(at, '[Suggestions=…] expects one or more titles separated by |, e.g. [Suggestions=Yes|No]');
+        this.activity.suggestedActions = { actions: titles.map((t) => ({ type: 'imBack', title: t, value: t })) };
+        return;
       }
       case 'conversationupdate':
-        emitPending(at);
+        this.emitPending(at);
         builder.deliver(
-          conversationUpdate(inner.slice(eq + 1), ctx, (problem) => fail(at, problem)),
+          conversationUpdate(inner.slice(eq + 1), this.ctx, (problem) => this.fail(at, problem)),
           { delay: TYPING_GAP_MS },
         );
-        break;
+        return;
       default: {
         const cardType = CARD_COMMANDS[name];
-        if (!cardType) fail(at, `unknown instruction [${head[1]}${eq >= 0 ? '=…' : ''}]; chatdown allows ${KNOWN}`);
-        (activity.attachments ??= []).push({
-          contentType: cardType,
-          content: cardOf(inner.slice(eq + 1), builder, file, (offsetInCard, problem) => fail(open + 1 + eq + 1 + offsetInCard, problem)),
-        });
+        if (!cardType) this.fail(at, `unknown instruction [${word}${eq >= 0 ? '=…' : ''}]; chatdown allows ${KNOWN}`);
+        const failInCard = (offsetInCard: number, problem: string) => this.fail(at + 1 + eq + 1 + offsetInCard, problem);
+        (this.activity.attachments ??= []).push({ contentType: cardType, content: cardOf(inner.slice(eq + 1), builder, file, failInCard) });
       }
     }
   }
-  emitPending(joined.length);
+
+  /** The activity built so far goes out (when it has anything), after its delay or the gap between messages. */
+  private emitPending(at: number): void {
+    const t = this.text.trim();
+    const a = this.activity;
+    const has = t !== '' || (a.attachments?.length ?? 0) > 0 || (a.suggestedActions as { actions: unknown[] } | undefined)?.actions.length;
+    if (has) {
+      if (t !== '') a.text = t;
+      this.say(a, this.delay ?? this.gapBefore, at);
+      this.gapBefore = MESSAGE_GAP_MS;
+    }
+    this.activity = this.fresh();
+    this.text = '';
+    this.delay = undefined;
+  }
+
+  private say(a: Activity, gap: number, at: number): void {
+    if (this.ctx.channelId) a.channelId = this.ctx.channelId;
+    if (this.speaker.role === 'bot') {
+      this.ctx.builder.botSays(a, { delay: gap });
+      return;
+    }
+    if (a.attachments?.length)
+      this.fail(
+        at,
+        'attachments from the user cannot be imported: a Direct Line client uploads its files itself (give the attachment to ' +
+          'the bot, or describe the upload in text)',
+      );
+    this.ctx.builder.userSays(a, { delay: gap });
+  }
+
+  private fresh(): Activity {
+    const { account, recipient } = this.speaker;
+    return { type: 'message', from: { ...account }, ...(recipient ? { recipient: { ...recipient } } : {}) };
+  }
+
+  private lineAt(pos: number): number {
+    let k = 0;
+    while (k + 1 < this.starts.length && this.starts[k + 1] <= pos) k++;
+    return this.body[k].n;
+  }
+
+  private fail(pos: number, problem: string): never {
+    throw new ImportError(this.ctx.file, problem, { line: this.lineAt(pos) });
+  }
 }
 
 const INSTRUCTIONS = new Set([
