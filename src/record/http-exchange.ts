@@ -206,23 +206,13 @@ export class HttpExchange {
   private streamed(proxyRes: IncomingMessage, raw: Buffer): void {
     if (this.done || this.abandoned) return;
     this.done = true;
-    const { req, route } = this.arrived;
+    const { route } = this.arrived;
     const status = proxyRes.statusCode ?? 502;
     const { body, decoded } = this.cassetteBody(proxyRes, raw);
     const json = this.needsJson(decoded, false) ? jsonOf(decoded, proxyRes) : null;
     const conversationId = route.conversationId ?? conversationIdOf(json);
     this.record({ conversationId, response: { status, headers: pickResponseHeaders(proxyRes.headers), body } });
-    this.ctx.logger.info(
-      {
-        method: req.method,
-        route: route.route,
-        status,
-        ms: Math.round(this.duration()),
-        conversationId,
-        activities: countActivities(json),
-      },
-      `${req.method} ${route.route} → ${status}`,
-    );
+    this.logAnswered(status, conversationId, json);
   }
 
   /**
@@ -291,17 +281,7 @@ export class HttpExchange {
     else reply();
     const response = { status, headers: pickResponseHeaders(proxyRes.headers), body };
     this.record({ conversationId, response, ...(this.fault ? { fault: this.fault.note } : {}) });
-    this.ctx.logger.info(
-      {
-        method: req.method,
-        route: route.route,
-        status,
-        ms: Math.round(this.duration()),
-        conversationId,
-        activities: countActivities(json),
-      },
-      `${req.method} ${route.route} → ${status}`,
-    );
+    this.logAnswered(status, conversationId, json);
   }
 
   /** The body with its streamUrl and attachment URLs on the recorder, or null when nothing had to change. */
@@ -394,6 +374,13 @@ export class HttpExchange {
       ...outcome,
     });
     this.release();
+  }
+
+  /** The info line of an answered exchange: route, status, time, conversation and how many activities it carried. */
+  private logAnswered(status: number, conversationId: string | null, json: object | null): void {
+    const { req, route } = this.arrived;
+    const fields = { method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId };
+    this.ctx.logger.info({ ...fields, activities: countActivities(json) }, `${req.method} ${route.route} → ${status}`);
   }
 
   private duration(): number {
