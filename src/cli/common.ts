@@ -2,6 +2,7 @@
 import type { Options } from 'yargs';
 import type { Logger } from 'pino';
 import { createLogger } from '../log.js';
+import { findConfigFile, loadConfig, type VcrConfig } from '../config/config.js';
 import { loadCassette } from '../cassette/load.js';
 import type { Cassette } from '../cassette/schema.js';
 
@@ -98,5 +99,16 @@ export async function loadCassetteOrExit(logger: Logger, file: string): Promise<
     return await loadCassette(file);
   } catch (err) {
     failStart(logger, 'cannot read the cassette', err);
+  }
+}
+
+/** --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none. Exits 2 on a bad file. */
+export async function configOrExit(logger: Logger, flag: string | false | undefined): Promise<VcrConfig | null> {
+  const file = flag === false ? null : (flag ?? findConfigFile());
+  if (!file) return null;
+  try {
+    return await loadConfig(file);
+  } catch (err) {
+    failStart(logger, 'cannot use the config file', err);
   }
 }

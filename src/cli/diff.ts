@@ -3,10 +3,10 @@
 import { writeFile } from 'node:fs/promises';
 import type { Options, PositionalOptions } from 'yargs';
 import type { Logger } from 'pino';
-import { CONFIG_FILE_NAME, findConfigFile, loadConfig, type VcrConfig } from '../config/config.js';
+import { CONFIG_FILE_NAME, type VcrConfig } from '../config/config.js';
 import { JsonPath } from '../cassette/redact.js';
 import { diffCassettes, renderDiffText, renderJUnit, SIMILAR_TEXT_THRESHOLD, type CassetteDiff, type DiffOptions } from '../diff/index.js';
-import { cliLogger, failStart, loadCassetteOrExit } from './common.js';
+import { cliLogger, configOrExit, failStart, loadCassetteOrExit } from './common.js';
 import { defineCommand, negatable, type CommandArgs } from './command.js';
 
 /** The flags `diff` and `verify` share: what is compared and how the result is reported. */
@@ -45,17 +45,6 @@ export const reportOptions = {
 
 /** The parsed report flags, as the command declarations type them. */
 type ReportArgs = CommandArgs<Record<never, PositionalOptions>, typeof reportOptions>;
-
-/** --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none. Exits 2 on a bad file. */
-export async function configOrExit(logger: Logger, flag: string | false | undefined): Promise<VcrConfig | null> {
-  const file = flag === false ? null : (flag ?? findConfigFile());
-  if (!file) return null;
-  try {
-    return await loadConfig(file);
-  } catch (err) {
-    failStart(logger, 'cannot use the config file', err);
-  }
-}
 
 /** The comparison options from the flags and the config file; exits 2 on a bad --ignore path or similarity. */
 export function diffOptionsOrExit(logger: Logger, args: ReportArgs, config: VcrConfig | null): DiffOptions {

@@ -3,7 +3,7 @@ import type { Options } from 'yargs';
 import { startVcr, type Vcr } from '../vcr.js';
 import { DEFAULT_UPSTREAM } from '../record/upstream.js';
 import { JsonPath } from '../cassette/redact.js';
-import { CONFIG_FILE_NAME, findConfigFile, loadConfig, mergeRedactionRules, type VcrConfig } from '../config/config.js';
+import { CONFIG_FILE_NAME, mergeRedactionRules } from '../config/config.js';
 import {
   cliLogger,
   failStart,
@@ -13,6 +13,7 @@ import {
   listenerTls,
   onStopSignal,
   serverOptions,
+  configOrExit,
 } from './common.js';
 import { parseSpeed } from './replay.js';
 import { defineCommand, negatable } from './command.js';
@@ -162,15 +163,8 @@ export default defineCommand({
   epilogue: UPSTREAM_HOSTS,
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
-    // --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none.
-    const configFile = args.config === false ? null : (args.config ?? findConfigFile());
-    let config: VcrConfig | null = null;
-    if (configFile) {
-      try {
-        config = await loadConfig(configFile);
-      } catch (err) {
-        failStart(logger, 'cannot use the config file', err);
-      }
+    const config = await configOrExit(logger, args.config);
+    if (config) {
       const FOUND_HERE = ' (found in the current directory; --no-config ignores it)';
       logger.info({ config: config.file }, `using the config file ${config.file}${args.config === undefined ? FOUND_HERE : ''}`);
     }

@@ -1,6 +1,6 @@
 // `directline-vcr replay`: serves a cassette offline to an unchanged Direct Line client.
 import { startReplayer, type Replayer } from '../replay/index.js';
-import { CONFIG_FILE_NAME, findConfigFile, loadConfig, type VcrConfig } from '../config/config.js';
+import { CONFIG_FILE_NAME } from '../config/config.js';
 import {
   cliLogger,
   failStart,
@@ -10,6 +10,7 @@ import {
   listenerTls,
   onStopSignal,
   serverOptions,
+  configOrExit,
 } from './common.js';
 import { defineCommand, negatable } from './command.js';
 import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
@@ -91,15 +92,9 @@ export default defineCommand({
   ],
   handler: async (args) => {
     const logger = cliLogger(args['log-level']);
-    // --config FILE, else ./directline-vcr.config.json when there is one; --no-config: none. Only its faults apply.
-    const configFile = args.config === false ? null : (args.config ?? findConfigFile());
-    let config: VcrConfig | null = null;
-    if (configFile) {
-      try {
-        config = await loadConfig(configFile);
-      } catch (err) {
-        failStart(logger, 'cannot use the config file', err);
-      }
+    // Only the config file's faults apply to a replay.
+    const config = await configOrExit(logger, args.config);
+    if (config) {
       if (config.faults.faults.length)
         logger.info({ config: config.file, faults: config.faults.faults }, `fault rules from ${config.file}`);
     }

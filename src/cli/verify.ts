@@ -1,9 +1,9 @@
 // `directline-vcr verify`: re-drive a cassette's user side against the live bot and report what changed.
 // Exit 0 when the bot still answers as recorded, 1 when it does not, 2 when verify could not run.
 import { verifyCassette, DEFAULT_SETTLE_MS, type VerifyResult } from '../verify/index.js';
-import { cliLogger, failStart } from './common.js';
+import { cliLogger, configOrExit, failStart } from './common.js';
 import { defineCommand } from './command.js';
-import { configOrExit, diffOptionsOrExit, report, reportOptions } from './diff.js';
+import { diffOptionsOrExit, report, reportOptions } from './diff.js';
 
 export default defineCommand({
   command: 'verify <cassette>',
