@@ -160,15 +160,15 @@ export const idleMemory: BenchCase = {
       targets: [
         {
           what: 'recorder RSS per idle conversation (after the handshake)',
-          target: '≤ 40 KB',
+          target: '≤ 30 KB',
           measured: `${fmt(summary.record.idle.rssKB, 1)} KB`,
-          met: summary.record.idle.rssKB <= 40,
+          met: summary.record.idle.rssKB <= 30,
         },
         {
           what: 'recorder RSS per idle conversation (after one 1.1 KB frame each way)',
-          target: '≤ 40 KB',
+          target: '≤ 30 KB',
           measured: `${fmt(summary.record.afterMessage.rssKB, 1)} KB`,
-          met: summary.record.afterMessage.rssKB <= 40,
+          met: summary.record.afterMessage.rssKB <= 30,
         },
       ],
       notes: [],
@@ -214,16 +214,16 @@ export const idleMemory: BenchCase = {
           label: `${m === 'relay' ? 'plain relay' : 'record'}, idle`,
           value: s[m].idle.rssKB,
           text: `${fmt(s[m].idle.rssKB, 1)} KB`,
-          kind: m === 'relay' ? ('ref' as const) : s[m].idle.rssKB <= 40 ? ('ok' as const) : ('miss' as const),
+          kind: m === 'relay' ? ('ref' as const) : s[m].idle.rssKB <= 30 ? ('ok' as const) : ('miss' as const),
         },
         {
           label: `${m === 'relay' ? 'plain relay' : 'record'}, after 1 frame`,
           value: s[m].afterMessage.rssKB,
           text: `${fmt(s[m].afterMessage.rssKB, 1)} KB`,
-          kind: m === 'relay' ? ('ref' as const) : s[m].afterMessage.rssKB <= 40 ? ('ok' as const) : ('miss' as const),
+          kind: m === 'relay' ? ('ref' as const) : s[m].afterMessage.rssKB <= 30 ? ('ok' as const) : ('miss' as const),
         },
       ]),
-      target: { value: 40, label: '40 KB target' },
+      target: { value: 30, label: '30 KB target' },
     });
     return { markdown, charts: [{ file: 'idle-memory.svg', svg }] };
   },
