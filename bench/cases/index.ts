@@ -7,6 +7,7 @@ import { cassetteScaling } from './cassette-scaling.js';
 import { replayHttp, replayTiming } from './replay.js';
 import { replayMemory } from './replay-memory.js';
 import { inspectorOpen } from './inspector-open.js';
+import { soak } from './soak.js';
 
 export const CASES: BenchCase[] = [
   httpRecord,
@@ -19,6 +20,7 @@ export const CASES: BenchCase[] = [
   replayTiming,
   replayMemory,
   inspectorOpen,
+  soak,
 ];
 
 /** Benchmarks that exist only as a heading until they can run. */

@@ -63,7 +63,9 @@ export async function fdsOf(pid: number): Promise<{ total: number; sockets: numb
 export async function spawnRecorder(args: string[], opts: { sampleEveryMs?: number } = {}): Promise<RecorderProcess> {
   // DLVCR_RECORDER_NODE_ARGS: extra node flags for the recorder child (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const nodeArgs = (process.env.DLVCR_RECORDER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'record', '--port', '0', ...args], {
+  // DLVCR_RECORDER_BUILT=1: the built CLI (bin/ → dist/, as installed), whose memory is the product's alone (no tsx).
+  const entry = process.env.DLVCR_RECORDER_BUILT === '1' ? ['bin/directline-vcr.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'record', '--port', '0', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
