@@ -101,7 +101,9 @@ export const soak: BenchCase = {
         conversations: CONVERSATIONS,
         seconds: SECONDS,
         rounds: ROUNDS,
-        command: `npm run build && DLVCR_RECORDER_BUILT=1 DLVCR_SOAK_CONVERSATIONS=${CONVERSATIONS} DLVCR_SOAK_SECONDS=${SECONDS} [DLVCR_SOAK_BASELINE=1] node --import tsx --test test/reliability/soak.test.ts`,
+        command:
+          `npm run build && DLVCR_RECORDER_BUILT=1 DLVCR_SOAK_CONVERSATIONS=${CONVERSATIONS} DLVCR_SOAK_SECONDS=${SECONDS} ` +
+          '[DLVCR_SOAK_BASELINE=1] node --import tsx --test test/reliability/soak.test.ts',
       },
       rounds: runs,
       summary,
