@@ -8,6 +8,7 @@ import { replayHttp, replayTiming } from './replay.js';
 import { replayMemory } from './replay-memory.js';
 import { inspectorOpen } from './inspector-open.js';
 import { soak } from './soak.js';
+import { load } from './load.js';
 
 export const CASES: BenchCase[] = [
   httpRecord,
@@ -21,6 +22,7 @@ export const CASES: BenchCase[] = [
   replayMemory,
   inspectorOpen,
   soak,
+  load,
 ];
 
 /** Benchmarks that exist only as a heading until they can run. */
