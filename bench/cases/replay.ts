@@ -64,7 +64,7 @@ interface TimingRun {
  * posts its 24 messages in order with the token it got, then starts the next conversation, and so on.
  */
 let clientIds = 0;
-async function hammer(url: string, duration: number): Promise<autocannon.Result> {
+export async function hammer(url: string, duration: number): Promise<autocannon.Result> {
   type Ctx = { conversationId?: string; token?: string };
   const json = { 'content-type': 'application/json' };
   return autocannon({

@@ -165,7 +165,7 @@ export function matchRoute(method: string, subPath: string): RouteMatch {
 
 /** Splits a request path into the part below basePath, or null when it is outside it. */
 export function stripBase(path: string, basePath: string): string | null {
-  const base = basePath.replace(/\/+$/, '');
+  const base = basePath.endsWith('/') ? basePath.replace(/\/+$/, '') : basePath;
   if (base === '') return path;
   if (path === base) return '/';
   if (path.startsWith(base + '/')) return path.slice(base.length);
@@ -186,6 +186,7 @@ export function conversationOfPath(path: string, basePath: string, method = 'GET
 }
 
 function safeDecode(s: string): string {
+  if (!s.includes('%')) return s; // nothing to decode (the common case): no try/catch, no copy
   try {
     return decodeURIComponent(s);
   } catch {

@@ -135,9 +135,12 @@ function plainStrings(value: unknown, isUpstreamUrl: (url: string) => boolean): 
   return true;
 }
 
-/** A string as it appears inside a JSON string literal (without the quotes). */
+let lastInner: [string, string] = ['', ''];
+
+/** A string as it appears inside a JSON string literal (without the quotes); the last one is kept (a session's id, over and over). */
 function jsonInner(s: string): string {
-  return JSON.stringify(s).slice(1, -1);
+  if (lastInner[0] !== s) lastInner = [s, JSON.stringify(s).slice(1, -1)];
+  return lastInner[1];
 }
 
 function escapeRegExp(s: string): string {

@@ -10,13 +10,13 @@ import type { Logger } from '../log.js';
 import { ANY_ORIGIN, type CorsPolicy } from '../net/cors.js';
 import { errorBody } from '../protocol/errors.js';
 import { FrontDoor, hostForUrl, isWildcardHost, type Listening } from '../net/front-door.js';
-import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, readRequestBody } from '../net/request-body.js';
+import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, readRequestBodyThen } from '../net/request-body.js';
 import { matchRoute, Route, routePolicy, stripBase, type RouteName } from '../protocol/routes.js';
 import type { Catalog } from './catalog.js';
 import type { ConversationModel } from './conversation-model.js';
 import { RecordedAttachments, type AttachmentLookup } from './attachments.js';
 import { decodeBody } from '../cassette/body.js';
-import { answerPreflight, corsHeaders, jsonReply, keptHeaders, refuseUpgrade, writeReply, type Reply } from './http-io.js';
+import { answerPreflight, corsHeaders, jsonReply, keptHeaders, refuseUpgrade, RequestTarget, writeReply, type Reply } from './http-io.js';
 import { websocketHandshakeProblem } from '../net/websocket-handshake.js';
 import { shapeOf, type MatchMode } from './matcher.js';
 import { monotonicClock, type Clock } from './scheduler.js';
@@ -74,7 +74,26 @@ export interface ReplayServerOptions {
 }
 
 /** Where a live request goes: a Direct Line route of this cassette's base path, or nowhere. */
-type Routed = { route: RouteName; conversationId: string | null; url: URL; method: string };
+type Routed = { route: RouteName; conversationId: string | null; target: RequestTarget; method: string };
+
+/** A request whose body is being read. */
+interface PendingRequest {
+  server: ReplayServer;
+  req: IncomingMessage;
+  res: ServerResponse;
+  routed: Routed;
+  arrival: number;
+  cors: Record<string, string>;
+}
+
+// Module-level, with the request as its argument: no closure made per request.
+function bodyRead(p: PendingRequest, err: Error | null, body?: Buffer): void {
+  p.server.bodyRead(p, err, body);
+}
+
+function none(reason: string): { status: number; reason: string } {
+  return { status: MISMATCH_NOT_FOUND, reason };
+}
 
 export class ReplayServer {
   readonly door: FrontDoor;
@@ -94,6 +113,8 @@ export class ReplayServer {
   private closing = false;
   private host = '127.0.0.1';
   private port = 0;
+  /** wsOrigin() when it does not depend on the request (known once listening). */
+  private fixedWsOrigin: string | null = null;
 
   constructor(private readonly opts: ReplayServerOptions) {
     this.clock = opts.clock ?? monotonicClock;
@@ -109,12 +130,11 @@ export class ReplayServer {
     this.door = new FrontDoor({ tls: opts.tls, logger: opts.logger });
     if (opts.demoPage) this.door.handle(opts.demoPage);
     this.door.handle((req, res) => {
-      this.onRequest(req, res).catch((err) => {
-        opts.logger.error({ err }, 'replay request failed');
-        const failed = jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request'));
-        if (!res.headersSent) writeReply(res, failed, corsHeaders(req, this.cors));
-        else res.destroy();
-      });
+      try {
+        this.onRequest(req, res);
+      } catch (err) {
+        this.failed(req, res, err);
+      }
       return true;
     });
     this.door.handleUpgrade((req, socket, head) => {
@@ -160,40 +180,60 @@ export class ReplayServer {
 
   // ---- HTTP ------------------------------------------------------------------------------------
 
+  /** A request that threw: 500 with a Direct Line error body (or a reset when the answer had begun). */
+  private failed(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    this.opts.logger.error({ err }, 'replay request failed');
+    const failed = jsonReply(500, errorBody('ReplayError', 'the replayer failed on this request'));
+    if (!res.headersSent) writeReply(res, failed, corsHeaders(req, this.cors));
+    else res.destroy();
+  }
+
   /** One live request: admitted (CORS), routed, read, maybe faulted, then answered by its session or as a mismatch. */
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const arrival = this.clock();
     const cors = corsHeaders(req, this.cors);
     if (!this.admit(req, res, cors)) return;
     const routed = this.routeOf(req, res, arrival, cors);
     if (!routed) return;
-    let body: Buffer;
-    try {
-      body = await readRequestBody(req, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) writeReply(res, jsonReply(413, errorBody('BadArgument', err.message)), cors);
+    // A callback, not a promise: the answer is written in the body's 'end' event, with no microtask in between.
+    readRequestBodyThen(req, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, bodyRead, { server: this, req, res, routed, arrival, cors });
+  }
+
+  /** The body has been read (or could not be): the request is answered. */
+  bodyRead(p: PendingRequest, err: Error | null, body: Buffer | undefined): void {
+    if (err) {
+      if (err instanceof BodyTooLargeError) writeReply(p.res, jsonReply(413, errorBody('BadArgument', err.message)), p.cors);
       return;
     }
+    try {
+      this.onBody(p.req, p.res, p.routed, body!, p.arrival, p.cors);
+    } catch (e) {
+      this.failed(p.req, p.res, e);
+    }
+  }
+
+  private onBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    routed: Routed,
+    body: Buffer,
+    arrival: number,
+    cors: Record<string, string>,
+  ): void {
     if (this.closing) return;
-    const { route, conversationId, url, method } = routed;
+    const { route, conversationId, target, method } = routed;
     const live: LiveRequest = {
       method,
-      path: url.pathname,
+      path: target.pathname,
       route,
-      query: url.searchParams,
+      query: target,
       headers: req.headers,
       body,
       arrival,
       wsOrigin: this.wsOrigin(req),
     };
     // A faulted request is answered here, before matching: it does not use up the recorded request.
-    const known =
-      route === Route.tokensGenerate
-        ? undefined
-        : conversationId !== null
-          ? this.sessions.ofConversation(conversationId)
-          : this.sessions.ofBearer(req);
-    const fault = this.faults.request(route, known ? faultScope(known) : null);
+    const fault = this.faults.active ? this.faults.request(route, this.faultScopeOf(route, conversationId, req)) : null;
     if (fault?.kind === 'reply') {
       this.replies.sendAt(res, fault.reply, cors, arrival + fault.delayMs);
       return;
@@ -217,6 +257,13 @@ export class ReplayServer {
     this.replies.sendAt(res, outcome.reply, cors, arrival + outcome.delay + (fault?.delayMs ?? 0));
   }
 
+  /** The conversation a request's faults are counted for: its session's, when it has one already. */
+  private faultScopeOf(route: RouteName, conversationId: string | null, req: IncomingMessage): string | null {
+    if (route === Route.tokensGenerate) return null;
+    const known = conversationId !== null ? this.sessions.ofConversation(conversationId) : this.sessions.ofBearer(req);
+    return known ? faultScope(known) : null;
+  }
+
   /** CORS: a preflight is answered here; a refused origin gets 403. Whether the request goes on. */
   private admit(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): boolean {
     if ((req.method ?? 'GET').toUpperCase() === 'OPTIONS') {
@@ -234,33 +281,32 @@ export class ReplayServer {
   /** The Direct Line route of a request; attachment GETs and paths outside the base path are answered here (null). */
   private routeOf(req: IncomingMessage, res: ServerResponse, arrival: number, cors: Record<string, string>): Routed | null {
     const method = (req.method ?? 'GET').toUpperCase();
-    const url = new URL(req.url ?? '/', 'http://replay.invalid');
-    const sub = stripBase(url.pathname, this.basePath);
+    const target = RequestTarget.of(req.url);
+    const sub = stripBase(target.pathname, this.basePath);
     const matched = sub === null ? null : matchRoute(method, sub);
     // An attachment URL (anywhere, as the upstream had it): only GETs that are no Direct Line operation look.
     if ((method === 'GET' || method === 'HEAD') && (matched === null || matched.route === Route.unknown)) {
-      const attachment = this.attachments.find(url.pathname, this.sessions.all());
+      const attachment = this.attachments.find(target.pathname, this.sessions.all());
       if (attachment) {
         req.resume();
-        this.serveAttachment(req, res, url.pathname, attachment, arrival, cors);
+        this.serveAttachment(req, res, target.pathname, attachment, arrival, cors);
         return null;
       }
     }
     if (matched === null) {
       const base = this.basePath || '/';
       const message =
-        `this replay serves the cassette's base path ${base}; ${url.pathname} is outside it ` + `(use domain ${base} on this host)`;
+        `this replay serves the cassette's base path ${base}; ${target.pathname} is outside it ` + `(use domain ${base} on this host)`;
       writeReply(res, jsonReply(404, errorBody('NotFound', message)), cors);
       return null;
     }
-    return { ...matched, url, method };
+    return { route: matched.route, conversationId: matched.conversationId, target, method };
   }
 
   /** The session a request belongs to (found, started or resumed, by the route's policy), or why there is none. */
   private sessionFor(routed: Routed, req: IncomingMessage, arrival: number): { session: Session } | { status: number; reason: string } {
     const { route, conversationId } = routed;
     const policy = routePolicy(route);
-    const none = (reason: string) => ({ status: MISMATCH_NOT_FOUND, reason });
     let session: Session | undefined;
     if (policy.replay === 'none') return none('not a Direct Line 3.0 operation');
     if (policy.replay === 'upgrade') return none('the stream is a WebSocket: this GET carried no Upgrade header');
@@ -282,7 +328,7 @@ export class ReplayServer {
     return none(
       this.opts.catalog.records(route)
         ? 'the bearer token was not issued by this replay server'
-        : `this request was not recorded: the cassette has no ${route} request (${routed.method} ${routed.url.pathname})`,
+        : `this request was not recorded: the cassette has no ${route} request (${routed.method} ${routed.target.pathname})`,
     );
   }
 
@@ -291,9 +337,10 @@ export class ReplayServer {
     const { method, path, route } = live;
     const status = outcome.reply.status;
     if (session) this.report({ kind: 'matched', session: session.n, method, path, route, status, recorded: outcome.matched });
-    const fields = { method, route, status, session: session?.n, conversationId: session?.liveId };
-    if (outcome.quiet || !outcome.matched) this.opts.logger.debug(fields, 'replayed');
-    else this.opts.logger.info(fields, 'replayed');
+    const level = outcome.quiet || !outcome.matched ? 'debug' : 'info';
+    // The fields are built only for a logger that writes them (this runs for every replayed request).
+    if (!this.opts.logger.isLevelEnabled(level)) return;
+    this.opts.logger[level]({ method, route, status, session: session?.n, conversationId: session?.liveId }, 'replayed');
   }
 
   /**
@@ -480,6 +527,14 @@ export class ReplayServer {
   private wsOrigin(req: IncomingMessage): string {
     const via = interceptedOrigin(req); // came through the forward proxy: back to the host the client called
     if (via) return via.replace(/^http/, 'ws');
+    // Every request asks (a session keeps the origin of its latest one); it only varies with a wildcard host.
+    if (this.fixedWsOrigin !== null) return this.fixedWsOrigin;
+    const origin = this.ownWsOrigin(req);
+    if (this.port !== 0 && (this.opts.publicUrl || !isWildcardHost(this.host))) this.fixedWsOrigin = origin;
+    return origin;
+  }
+
+  private ownWsOrigin(req: IncomingMessage): string {
     if (this.opts.publicUrl) {
       const u = new URL(this.opts.publicUrl);
       const scheme = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';

@@ -18,7 +18,7 @@ import {
   type RecordedRequest,
   type StreamItem,
 } from './conversation-model.js';
-import { keptHeaders, jsonReply, type Reply } from './http-io.js';
+import { keptHeaders, jsonReply, sharedHeaders, type Reply } from './http-io.js';
 import { userIdOfStartBody } from '../model/index.js';
 import { Route, routePolicy, type RouteName } from '../protocol/routes.js';
 import { matchDecision, shapeOf, shapeOfRecorded, type MatchMode, type RequestShape } from './matcher.js';
@@ -27,15 +27,16 @@ import { scaled } from './timing.js';
 import { Substituter } from './substitute.js';
 import { mintToken, type SyntheticKind } from './tokens.js';
 import { liveConversationId } from './instance.js';
-import { replyTemplateOf, templateOf } from './frame-template.js';
-import type { PlaceholderKind } from '../cassette/placeholders.js';
+import { replyTemplateOf, templateOf, type TemplateFill } from './frame-template.js';
+import { mayHoldPlaceholder, type PlaceholderKind } from '../cassette/placeholders.js';
 
 /** A live request, as the server hands it to a session. */
 export interface LiveRequest {
   method: string;
   path: string;
   route: RouteName;
-  query: URLSearchParams;
+  /** The query string's parameters (URLSearchParams, or the RequestTarget the server parsed lazily). */
+  query: Pick<URLSearchParams, 'get'>;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   /** Clock time the request arrived (the live time of the cause it may be). */
@@ -92,6 +93,8 @@ export class Session {
   private readonly echoes = new Map<string, LiveEcho>();
   private wsOrigin = '';
   private closed = false;
+  private templateFill: TemplateFill | null = null;
+  private readonly isUpstreamUrl = (url: string): boolean => this.ctx.isUpstreamUrl?.(url) ?? false;
 
   /** `liveId`: the id a resuming client already uses (see resume()); otherwise one is made for this session. */
   constructor(
@@ -291,32 +294,42 @@ export class Session {
         errorBody(ev.error?.code ?? 'BadGateway', ev.error?.message ?? 'the upstream could not be reached when this was recorded'),
       );
     }
-    const headers = keptHeaders(res.headers, (v) => this.subst.text(v));
     let body: Buffer | string;
     if (res.body === null) body = '';
     else if ('json' in res.body) body = this.recordedJson(ev, res.body.json, watermark);
     else if ('text' in res.body) body = this.subst.text(res.body.text);
     else body = decodeBody(res.body);
+    return { status: res.status, headers: sharedReplyHeaders(ev, this.model.recordedId) ?? this.replyHeaders(res), body };
+  }
+
+  /** A recorded response's kept headers with this session's values in them. */
+  private replyHeaders(res: NonNullable<HttpEvent['response']>): Record<string, string> {
+    const headers = keptHeaders(res.headers, (v) => this.subst.text(v));
     if (res.body && 'json' in res.body && !headers['content-type']) headers['content-type'] = 'application/json; charset=utf-8';
-    return { status: res.status, headers, body };
+    return headers;
   }
 
   /** A recorded JSON body as this session sends it: from its shared template, else substituted value by value. */
   private recordedJson(ev: HttpEvent, json: unknown, watermark: string | undefined): string {
-    const template =
-      watermark === undefined ? replyTemplateOf(ev, json, this.model, (url) => this.ctx.isUpstreamUrl?.(url) ?? false) : null;
+    const template = watermark === undefined ? replyTemplateOf(ev, json, this.model, this.isUpstreamUrl) : null;
     const live = this.subst.liveUserId;
     const rec = this.model.recordedId;
-    if (template && !(live !== undefined && rec && live.includes(rec))) {
-      return template.render({
-        recordedConversationId: rec,
+    if (template && !(live !== undefined && rec && live.includes(rec))) return template.render(this.fill());
+    return JSON.stringify(this.subst.json(json, watermark));
+  }
+
+  /** What this session puts into templates (made again when it learns the live user id). */
+  private fill(): TemplateFill {
+    if (this.templateFill?.liveUserId !== this.subst.liveUserId || this.templateFill === null) {
+      this.templateFill = {
+        recordedConversationId: this.model.recordedId,
         liveConversationId: this.liveId,
         recordedUserId: this.model.userId,
-        liveUserId: live,
+        liveUserId: this.subst.liveUserId,
         token: (p) => this.tokenFor(p),
-      });
+      };
     }
-    return JSON.stringify(this.subst.json(json, watermark));
+    return this.templateFill;
   }
 
   /** GET .../activities: released, stored activities after the client's watermark (never matched one by one). */
@@ -346,20 +359,14 @@ export class Session {
 
   /** A released recorded frame as this session sends it, from its shared template; null when it has none. */
   templatedFrame(item: ActivitiesItem): string | null {
-    const template = templateOf(item, this.model, (url) => this.ctx.isUpstreamUrl?.(url) ?? false);
+    const template = templateOf(item, this.model, this.isUpstreamUrl);
     if (!template) return null;
     const live = this.subst.liveUserId;
     const rec = this.model.recordedId;
     if (live !== undefined && rec && live.includes(rec)) return null;
     const first = item.entries[0];
-    return template.render({
-      recordedConversationId: rec,
-      liveConversationId: this.liveId,
-      recordedUserId: this.model.userId,
-      liveUserId: live,
-      token: (p) => this.tokenFor(p),
-      releasedAt: (first !== undefined ? this.releasedAt.get(first) : undefined) ?? serviceTimestamp(new Date()),
-    });
+    const releasedAt = (first !== undefined ? this.releasedAt.get(first) : undefined) ?? serviceTimestamp(new Date());
+    return template.render({ ...this.fill(), releasedAt });
   }
 
   /** A released recorded frame, substituted value by value (what templatedFrame gives, for any frame). */
@@ -500,4 +507,27 @@ function parseJson(buf: Buffer): unknown {
 /** ISO time with the service's 7 fractional digits (docs/protocol.md#activity-stamps): 2026-06-12T12:53:39.4220000Z. */
 function serviceTimestamp(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+}
+
+const replyHeaders = new WeakMap<HttpEvent, Record<string, string> | null>();
+
+/**
+ * A recorded response's kept headers when they hold nothing a session substitutes (no recorded conversation id,
+ * no placeholder): made once and shared by every session (see sharedHeaders); null when they do.
+ */
+function sharedReplyHeaders(ev: HttpEvent, recordedId: string | null): Record<string, string> | null {
+  let headers = replyHeaders.get(ev);
+  if (headers === undefined) {
+    const res = ev.response!;
+    const values = Object.values(res.headers);
+    const personal = values.some((v) => mayHoldPlaceholder(v) || (recordedId !== null && recordedId !== '' && v.includes(recordedId)));
+    if (personal) headers = null;
+    else {
+      const kept = keptHeaders(res.headers);
+      if (res.body && 'json' in res.body && !kept['content-type']) kept['content-type'] = 'application/json; charset=utf-8';
+      headers = sharedHeaders(kept);
+    }
+    replyHeaders.set(ev, headers);
+  }
+  return headers;
 }
