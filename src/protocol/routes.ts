@@ -147,7 +147,8 @@ const MATCHERS = (Object.entries(ROUTES) as Array<[RouteName, RoutePolicy]>)
 /** Classifies a request by method and by its path below the base path. */
 export function matchRoute(method: string, subPath: string): RouteMatch {
   const m = method.toUpperCase();
-  const parts = subPath.split('/').filter(Boolean).map(safeDecode);
+  const parts: string[] = [];
+  for (const segment of subPath.split('/')) if (segment) parts.push(safeDecode(segment));
   for (const matcher of MATCHERS) {
     if (matcher.method !== m || matcher.segments.length !== parts.length) continue;
     let conversationId: string | null = null;

@@ -12,6 +12,8 @@ import type { ActivitiesItem, ConversationModel } from './conversation-model.js'
 /** Stands for the live delivery time in a template: U+0001 cannot survive JSON.stringify unescaped. */
 const RELEASED_AT = '\u0001released-at\u0001';
 const RELEASED_AT_JSON = `"timestamp":${JSON.stringify(RELEASED_AT)}`;
+/** A control character: JSON-escaped, one could spell RELEASED_AT. */
+const CONTROL = /[\u0000-\u001f]/;
 
 /** The values one session puts into a template. */
 export interface TemplateFill {
@@ -29,7 +31,19 @@ export interface TemplateFill {
  * conversation id, placeholders, the recorded user id as an `id`/`userId`, and (frames) the delivery time.
  */
 export class JsonTemplate {
-  private constructor(private readonly text: string) {}
+  /** The text split at the recorded conversation id (one part when it is not in it). */
+  private readonly parts: string[];
+  private readonly placeholders: boolean;
+  private readonly releasedAt: boolean;
+
+  private constructor(
+    private readonly text: string,
+    private readonly recordedId: string | null,
+  ) {
+    this.parts = recordedId ? text.split(recordedId) : [text];
+    this.placeholders = mayHoldPlaceholder(text);
+    this.releasedAt = text.includes(RELEASED_AT_JSON);
+  }
 
   /** The template of a value, or null when some string needs the general path (a streamUrl, an upstream URL, a raw token). */
   static of(
@@ -41,22 +55,29 @@ export class JsonTemplate {
     const { recordedId: rec, userId: user } = ids;
     // Replacing one id must not touch the other.
     if (rec && user && (rec.includes(user) || user.includes(rec))) return null;
-    return new JsonTemplate(JSON.stringify(value));
+    return new JsonTemplate(JSON.stringify(value), rec);
   }
 
   render(fill: TemplateFill): string {
-    let out = this.text;
     const { recordedUserId: fromUser, liveUserId: toUser } = fill;
-    if (fromUser !== undefined && toUser !== undefined && fromUser !== toUser) {
-      // As Substituter does: an `id`/`userId` whose whole value is the recorded user id becomes the live one.
-      const pattern = new RegExp(`"(id|userid)":${escapeRegExp(JSON.stringify(fromUser))}`, 'gi');
-      out = out.replace(pattern, (_m, key: string) => `"${key}":${JSON.stringify(toUser)}`);
-    }
     const from = fill.recordedConversationId;
     const to = fill.liveConversationId;
-    if (from && to && from !== to && out.includes(from)) out = out.split(from).join(jsonInner(to));
-    if (mayHoldPlaceholder(out)) out = out.replace(PLACEHOLDERS_IN_TEXT, (m) => jsonInner(fill.token(m)));
-    if (fill.releasedAt !== undefined && out.includes(RELEASED_AT_JSON)) {
+    const userChanges = fromUser !== undefined && toUser !== undefined && fromUser !== toUser;
+    // Without a user id to replace, the conversation id goes into the parts split once at it.
+    const fast = !userChanges && from === this.recordedId;
+    let out = fast && from && to && from !== to ? this.parts.join(jsonInner(to)) : this.text;
+    if (!fast) {
+      if (userChanges) {
+        // As Substituter does: an `id`/`userId` whose whole value is the recorded user id becomes the live one.
+        const pattern = new RegExp(`"(id|userid)":${escapeRegExp(JSON.stringify(fromUser))}`, 'gi');
+        out = out.replace(pattern, (_m, key: string) => `"${key}":${JSON.stringify(toUser)}`);
+      }
+      if (from && to && from !== to && out.includes(from)) out = out.split(from).join(jsonInner(to));
+    }
+    // What the recorded text lacks is looked for only when a live value could have brought it.
+    const brought = !fast || (to !== null && (mayHoldPlaceholder(to) || CONTROL.test(to)));
+    if ((this.placeholders || brought) && mayHoldPlaceholder(out)) out = out.replace(PLACEHOLDERS_IN_TEXT, (m) => jsonInner(fill.token(m)));
+    if (fill.releasedAt !== undefined && (this.releasedAt || brought) && out.includes(RELEASED_AT_JSON)) {
       out = out.split(RELEASED_AT_JSON).join(`"timestamp":${JSON.stringify(fill.releasedAt)}`);
     }
     return out;
