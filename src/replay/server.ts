@@ -100,7 +100,9 @@ export class ReplayServer {
   readonly secure: boolean;
   readonly faults: FaultPlan;
   private readonly cors: CorsPolicy;
-  private readonly wss = new WebSocketServer({ noServer: true });
+  // No permessage-deflate (ws' default for servers, stated here): a deflate context per socket would cost far
+  // more memory than a live session's state (hundreds of KB of zlib each), and Direct Line frames are small.
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly sessions = new SessionRegistry();
   private readonly mismatches: MismatchLog;
   private readonly replies: ReplyTimer;
