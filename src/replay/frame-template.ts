@@ -24,6 +24,8 @@ export interface TemplateFill {
   token: (placeholder: string) => string;
   /** The live delivery time, in the service's timestamp form (frames only). */
   releasedAt?: string;
+  /** The session's stream URL for a recorded one (reply templates made with streamUrls). */
+  streamUrl?: (recorded: string) => string;
 }
 
 /**
@@ -39,23 +41,31 @@ export class JsonTemplate {
   private constructor(
     private readonly text: string,
     private readonly recordedId: string | null,
+    /** Recorded streamUrls, in order: slot i is streamUrlSlot(i) in the text, filled in last (fill.streamUrl). */
+    private readonly streamUrls: readonly string[],
   ) {
     this.parts = recordedId ? text.split(recordedId) : [text];
     this.placeholders = mayHoldPlaceholder(text);
     this.releasedAt = text.includes(RELEASED_AT_JSON);
   }
 
-  /** The template of a value, or null when some string needs the general path (a streamUrl, an upstream URL, a raw token). */
+  /**
+   * The template of a value, or null when some string needs the general path (an upstream URL, a raw token,
+   * or a streamUrl unless `streamUrls`: then each is a slot the session fills with its own stream URL).
+   */
   static of(
     value: unknown,
     ids: { recordedId: string | null; userId: string | undefined },
     isUpstreamUrl: (url: string) => boolean,
+    streamUrls = false,
   ): JsonTemplate | null {
-    if (!plainStrings(value, isUpstreamUrl)) return null;
+    const recorded: string[] = [];
+    const slotted = streamUrls ? withStreamUrlSlots(value, '', recorded) : value;
+    if (!plainStrings(slotted, isUpstreamUrl)) return null;
     const { recordedId: rec, userId: user } = ids;
     // Replacing one id must not touch the other.
     if (rec && user && (rec.includes(user) || user.includes(rec))) return null;
-    return new JsonTemplate(JSON.stringify(value), rec);
+    return new JsonTemplate(JSON.stringify(slotted), rec, recorded);
   }
 
   render(fill: TemplateFill): string {
@@ -79,6 +89,11 @@ export class JsonTemplate {
     if ((this.placeholders || brought) && mayHoldPlaceholder(out)) out = out.replace(PLACEHOLDERS_IN_TEXT, (m) => jsonInner(fill.token(m)));
     if (fill.releasedAt !== undefined && (this.releasedAt || brought) && out.includes(RELEASED_AT_JSON)) {
       out = out.split(RELEASED_AT_JSON).join(`"timestamp":${JSON.stringify(fill.releasedAt)}`);
+    }
+    // Last, as the general path substitutes nothing in a stream URL it made.
+    for (let i = 0; i < this.streamUrls.length; i++) {
+      const url = fill.streamUrl!(this.streamUrls[i]);
+      out = out.replace(STREAM_URL_SLOTS[i] ?? streamUrlSlotJson(i), () => JSON.stringify(url));
     }
     return out;
   }
@@ -115,7 +130,7 @@ export function replyTemplateOf(
   model: ConversationModel,
   isUpstreamUrl: (url: string) => boolean,
 ): JsonTemplate | null {
-  return cached(key, () => JsonTemplate.of(body, { recordedId: model.recordedId, userId: model.userId }, isUpstreamUrl));
+  return cached(key, () => JsonTemplate.of(body, { recordedId: model.recordedId, userId: model.userId }, isUpstreamUrl, true));
 }
 
 function cached(key: object, make: () => JsonTemplate | null): JsonTemplate | null {
@@ -138,6 +153,33 @@ function echoIdsOf(model: ConversationModel): Set<string> {
   return ids;
 }
 
+/** A streamUrl slot: U+0002 cannot survive JSON.stringify unescaped, so no recorded or live string spells it. */
+function streamUrlSlot(i: number): string {
+  return `\u0002stream-url-${i}\u0002`;
+}
+
+function streamUrlSlotJson(i: number): string {
+  return JSON.stringify(streamUrlSlot(i));
+}
+
+const STREAM_URL_SLOTS = [0, 1, 2, 3].map(streamUrlSlotJson);
+
+/** A copy of a JSON value with every `streamUrl` string replaced by its slot (the recorded values pushed to `out`). */
+function withStreamUrlSlots(v: unknown, key: string, out: string[]): unknown {
+  if (typeof v === 'string') {
+    if (key.toLowerCase() !== 'streamurl') return v;
+    out.push(v);
+    return streamUrlSlot(out.length - 1);
+  }
+  if (Array.isArray(v)) return v.map((x) => withStreamUrlSlots(x, '', out));
+  if (v && typeof v === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) copy[k] = withStreamUrlSlots(x, k, out);
+    return copy;
+  }
+  return v;
+}
+
 /** Whether every string of a JSON value is one the template can fill in by plain replacement. */
 function plainStrings(value: unknown, isUpstreamUrl: (url: string) => boolean): boolean {
   const stack: Array<[unknown, string]> = [[value, '']];
@@ -145,7 +187,7 @@ function plainStrings(value: unknown, isUpstreamUrl: (url: string) => boolean): 
     const [v, key] = stack.pop()!;
     if (typeof v === 'string') {
       const k = key.toLowerCase();
-      if (k === 'streamurl') return false;
+      if (k === 'streamurl' && !v.startsWith('\u0002stream-url-')) return false;
       if (isAttachmentUrlKey(k) && isUpstreamUrl(v)) return false;
       if (k === 'token' && v !== '' && !isPlaceholder(v)) return false;
       continue;

@@ -327,6 +327,7 @@ export class Session {
         recordedUserId: this.model.userId,
         liveUserId: this.subst.liveUserId,
         token: (p) => this.tokenFor(p),
+        streamUrl: (recorded) => this.streamUrl(recorded, undefined),
       };
     }
     return this.templateFill;
