@@ -314,7 +314,7 @@ export class Session {
     const template = watermark === undefined ? replyTemplateOf(ev, json, this.model, this.isUpstreamUrl) : null;
     const live = this.subst.liveUserId;
     const rec = this.model.recordedId;
-    if (template && !(live !== undefined && rec && live.includes(rec))) return template.render(this.fill());
+    if (template && !liveUserNeedsWalk(live, rec)) return template.render(this.fill());
     return JSON.stringify(this.subst.json(json, watermark));
   }
 
@@ -364,7 +364,7 @@ export class Session {
     if (!template) return null;
     const live = this.subst.liveUserId;
     const rec = this.model.recordedId;
-    if (live !== undefined && rec && live.includes(rec)) return null;
+    if (liveUserNeedsWalk(live, rec)) return null;
     const first = item.entries[0];
     const releasedAt = (first !== undefined ? this.releasedAt.get(first) : undefined) ?? serviceTimestamp(new Date());
     return template.render({ ...this.fill(), releasedAt });
@@ -476,6 +476,14 @@ export class Session {
     params.set('t', t);
     return `${this.wsOrigin}${this.ctx.basePath}/conversations/${encodeURIComponent(this.liveId ?? '')}/stream?${params}`;
   }
+}
+
+/**
+ * Whether the live user id rules templates out: one holding the recorded conversation id or a placeholder
+ * would be rewritten again by the template's later replacements, which the substitution walk never does.
+ */
+function liveUserNeedsWalk(live: string | undefined, recordedId: string | null): boolean {
+  return live !== undefined && ((recordedId !== null && recordedId !== '' && live.includes(recordedId)) || mayHoldPlaceholder(live));
 }
 
 function liveEchoOf(a: Activity): LiveEcho {

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES, readRequestBody, sendBodyTooLarge } from '../../src/net/request-body.js';
+import {
+  BodyTooLargeError,
+  DEFAULT_MAX_BODY_BYTES,
+  readRequestBody,
+  readRequestBodyThen,
+  sendBodyTooLarge,
+} from '../../src/net/request-body.js';
 import { sendJson } from '../../src/protocol/errors.js';
 
 async function withServer(limit: number, fn: (port: number, errors: unknown[]) => Promise<void>): Promise<void> {
@@ -74,4 +80,48 @@ test('over the limit, declared or streamed: BodyTooLargeError (code BODY_TOO_LAR
 
 test('the default limit is 64 MiB, for both servers', () => {
   assert.equal(DEFAULT_MAX_BODY_BYTES, 64 * 1024 * 1024);
+});
+
+test('readRequestBodyThen calls back once, with its argument: the body, or the 413 error and never the body after it', async () => {
+  const calls: Array<{ arg: string; err: Error | null; bytes?: number }> = [];
+  const server: Server = createServer((req, res) => {
+    readRequestBodyThen(
+      req,
+      1000,
+      (arg: string, err, body) => {
+        calls.push({ arg, err, bytes: body?.length });
+        if (err instanceof BodyTooLargeError) sendBodyTooLarge(res, err);
+        else sendJson(res, 200, { bytes: body!.length });
+      },
+      `request ${calls.length + 1}`,
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    assert.equal((await post(port, [Buffer.from('abc'), Buffer.from('de')])).status, 200);
+    assert.equal(
+      (
+        await post(
+          port,
+          Array.from({ length: 15 }, () => Buffer.alloc(100, 0x63)),
+        )
+      ).status,
+      413,
+    );
+    assert.equal((await post(port, [Buffer.alloc(1001, 0x61)], 1001)).status, 413);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+  assert.equal(calls.length, 3, 'one call per request, none after the body was refused');
+  assert.deepEqual(calls[0], { arg: 'request 1', err: null, bytes: 5 });
+  for (const c of calls.slice(1)) {
+    assert.ok(c.err instanceof BodyTooLargeError);
+    assert.equal(c.bytes, undefined);
+  }
+  assert.deepEqual(
+    calls.map((c) => c.arg),
+    ['request 1', 'request 2', 'request 3'],
+  );
 });

@@ -95,12 +95,56 @@ describe('reply templates', () => {
     assert.equal(
       JsonTemplate.of({ streamUrl: 'ws://x/y' }, ids, () => false),
       null,
-      'a streamUrl takes the general path',
+      'a streamUrl takes the general path (without streamUrl slots)',
     );
     assert.equal(
       JsonTemplate.of({ token: 'eyJraw' }, ids, () => false),
       null,
       'an unredacted token takes the general path',
     );
+  });
+});
+
+describe('reply templates with streamUrl slots', () => {
+  it('give the bytes of the substitution walk: stream URLs as the session makes them, nothing substituted in them', () => {
+    const rec = 'ConvBBBBBBBBBBBBBBBBBB-us';
+    const live = `${rec}_3`;
+    const body = {
+      conversationId: rec,
+      token: 'DLVCR_TOKEN_1',
+      expires_in: 3600,
+      // The live stream URL holds the live id, which holds the recorded one: it must not be substituted again.
+      streamUrl: `ws://127.0.0.1:5555/v3/directline/conversations/${rec}/stream?watermark=-&t=DLVCR_STREAMTOKEN_1`,
+      nested: [{ streamUrl: 'ws://other/stream?t=DLVCR_STREAMTOKEN_1', id: 'dl_rec' }],
+      referenceGrammarId: 'g',
+    };
+    const ids = { recordedId: rec, userId: 'dl_rec' };
+    const tokens = new Map([
+      ['DLVCR_TOKEN_1', 'eyJ.token'],
+      ['DLVCR_STREAMTOKEN_1', 'eyJ.stream'],
+    ]);
+    const streamUrl = (s: string) => `ws://live:1/conversations/${live}/stream?from=${encodeURIComponent(s.slice(0, 12))}&t=eyJ.stream`;
+    const subst = new Substituter({
+      recordedConversationId: rec,
+      liveConversationId: live,
+      recordedUserId: ids.userId,
+      token: (p) => tokens.get(p)!,
+      streamUrl,
+    });
+    // (A live user id holding a placeholder or the recorded id never reaches a template: Session walks then.)
+    for (const liveUser of [undefined, 'dl_live', 'with "quotes"']) {
+      subst.liveUserId = liveUser;
+      const template = JsonTemplate.of(body, ids, () => false, true);
+      assert.ok(template, 'a body with streamUrls gets a template when they are slots');
+      const rendered = template.render({
+        recordedConversationId: rec,
+        liveConversationId: live,
+        recordedUserId: ids.userId,
+        liveUserId: liveUser,
+        token: (p) => tokens.get(p)!,
+        streamUrl,
+      });
+      assert.equal(rendered, JSON.stringify(subst.json(body)));
+    }
   });
 });
