@@ -288,7 +288,7 @@ export class ReplayServer {
     const matched = sub === null ? null : matchRoute(method, sub);
     // An attachment URL (anywhere, as the upstream had it): only GETs that are no Direct Line operation look.
     if ((method === 'GET' || method === 'HEAD') && (matched === null || matched.route === Route.unknown)) {
-      const attachment = this.attachments.find(target.pathname, this.sessions.all());
+      const attachment = this.attachments.find(target.pathname, this.sessions.inPath(target.pathname));
       if (attachment) {
         req.resume();
         this.serveAttachment(req, res, target.pathname, attachment, arrival, cors);
