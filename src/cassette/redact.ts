@@ -1,6 +1,7 @@
 // Keeps secrets out of cassettes and logs. Every distinct secret value becomes a stable placeholder
 // (the same value always gets the same one), so a cassette still shows which call used which token.
 import type { Body, FrameData } from './schema.js';
+import { compactJsonOf, frameValue } from './body.js';
 import { isPlaceholder, placeholderName, type PlaceholderKind } from './placeholders.js';
 
 export type SecretKind = PlaceholderKind;
@@ -148,6 +149,8 @@ export function parseJsonPath(source: string): JsonPath {
 // JWT-shaped values (conversation and stream tokens are RS256 JWTs): three base64url parts.
 const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}/g;
 const TOKEN_KEYS = new Set(['token', 'access_token', 'accesstoken']);
+// Key names walk() treats specially, in any case (the u flag folds the Kelvin sign K as toLowerCase() does).
+const SPECIAL_KEYS = /token|streamurl/iu;
 export { isPlaceholder };
 
 export class Redactor {
@@ -163,6 +166,13 @@ export class Redactor {
   private readonly patterns: RegExp[];
   /** Secrets replaced by a custom JSON rule in the body being redacted (for the frame's exact text). */
   private replacedInBody: Array<[string, string]> = [];
+  /** No custom JSON rules or patterns: whether a JSON text needs redacting can be told from the text (leavesAlone). */
+  private readonly textDecides: boolean;
+  /**
+   * What leavesAlone looks for of the known secrets: those of 8 characters or more that lack "eyJ" (the text is
+   * searched for that anyway), and the shorter ones as whole JSON strings (text() replaces only those).
+   */
+  private readonly secretNeedles: string[] = [];
 
   /** Throws JsonPathError for a JSON path that does not parse. */
   constructor(rules: RedactionRules = {}) {
@@ -176,6 +186,7 @@ export class Redactor {
     this.jsonKeys = new Set([...(rules.jsonKeys ?? []).map((k) => k.toLowerCase())]);
     this.jsonPaths = (rules.jsonPaths ?? []).map((p) => JsonPath.parse(p));
     this.patterns = (rules.patterns ?? []).map((p) => new RegExp(p.source, p.flags.includes('g') ? p.flags : p.flags + 'g'));
+    this.textDecides = this.jsonKeys.size === 0 && this.jsonPaths.length === 0 && this.patterns.length === 0;
   }
 
   /** How many distinct secrets have a placeholder (cheap change detection for the cassette header). */
@@ -192,6 +203,8 @@ export class Redactor {
       this.byValue.set(secret, placeholder);
       this.placeholders[placeholder] = kind;
       if (secret.length >= 8 && secret.length < this.shortest) this.shortest = secret.length;
+      if (secret.length < 8) this.secretNeedles.push(JSON.stringify(secret));
+      else if (!secret.includes('eyJ')) this.secretNeedles.push(secret);
     }
     return placeholder;
   }
@@ -313,9 +326,23 @@ export class Redactor {
     return b;
   }
 
+  /**
+   * True when redacting the JSON value whose text is `text` would change nothing, told from the text alone (a
+   * few native searches instead of a walk and a deep copy): no custom rules, no escapes (so every string's
+   * value is its text), and none of what walk() and text() act on: "eyJ" (a JWT), "t=" (a URL with a token),
+   * a token or streamUrl key, a known secret. False means only "look closer".
+   */
+  leavesAlone(text: string): boolean {
+    if (!this.textDecides || text.includes('\\') || text.includes('eyJ') || text.includes('t=') || SPECIAL_KEYS.test(text)) return false;
+    for (const needle of this.secretNeedles) if (text.includes(needle)) return false;
+    return true;
+  }
+
   frame(d: FrameData): FrameData {
+    const compact = compactJsonOf(d);
+    if (compact !== undefined && this.leavesAlone(compact) && (!('text' in d) || this.leavesAlone(d.text!))) return d;
     if ('json' in d) {
-      const json = this.json(d.json);
+      const json = this.json(frameValue(d));
       if (d.text === undefined) return { json };
       // The exact text holds the same values: a short one that text() would not look for inside a longer
       // string is replaced where it is a whole JSON string.

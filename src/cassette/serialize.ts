@@ -16,6 +16,7 @@
 // The pieces below are what both the full writer (stringifyCassette) and the incremental one
 // (append-file.ts) are made of, so both produce the same bytes. Loaders do not care about key order.
 import type { Cassette, CassetteEvent } from './schema.js';
+import { frameJson } from './body.js';
 
 /** Everything before the first event line: the header keys, then `"events": [`. */
 export function cassetteHead(c: Cassette): string {
@@ -27,7 +28,33 @@ export function cassetteHead(c: Cassette): string {
 
 /** The text of event `index` in the file: a separator (a comma after the previous line) and the line. */
 export function cassetteEventLine(e: CassetteEvent, index: number): string {
-  return (index === 0 ? '\n    ' : ',\n    ') + JSON.stringify(e);
+  return (index === 0 ? '\n    ' : ',\n    ') + eventJson(e);
+}
+
+const FRAME_KEYS = ['type', 't', 'conversationId', 'socket', 'from', 'data'];
+
+function hasKeys(o: object, keys: readonly string[]): boolean {
+  const own = Object.keys(o);
+  if (own.length !== keys.length) return false;
+  for (let i = 0; i < keys.length; i++) if (own[i] !== keys[i]) return false;
+  return true;
+}
+
+/** JSON.stringify(e), but a stream frame kept as its compact text (body.ts jsonFrame) is spliced in, not re-serialised. */
+export function eventJson(e: CassetteEvent): string {
+  if (e.type === 'ws.message') {
+    const data = frameJson(e.data);
+    if (data !== undefined) {
+      // The same bytes as JSON.stringify(e), for an event with the keys Capture.wsMessage gives it, in that order.
+      if (hasKeys(e, FRAME_KEYS)) {
+        const head = `{"type":"ws.message","t":${JSON.stringify(e.t)},"conversationId":${JSON.stringify(e.conversationId)}`;
+        return `${head},"socket":${JSON.stringify(e.socket)},"from":${JSON.stringify(e.from)},"data":${data}}`;
+      }
+      const { data: _data, ...rest } = e;
+      return `${JSON.stringify(rest).slice(0, -1)},"data":${data}}`;
+    }
+  }
+  return JSON.stringify(e);
 }
 
 /** Everything after the last event line: closes the events array, the redaction table, the object. */

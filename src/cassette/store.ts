@@ -20,6 +20,7 @@ import { dirname, resolve } from 'node:path';
 import { Low } from 'lowdb';
 import { CASSETTE_VERSION, type Cassette, type CassetteEvent } from './schema.js';
 import { parseCassette } from './load.js';
+import { readableEvent } from './body.js';
 import { AppendFile, type AppendFileStats } from './append-file.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { CassetteLock, type AcquireOptions } from './lock.js';
@@ -37,6 +38,8 @@ export interface CassetteWriterOptions {
    * this one, and who hears of a stale lock taken over. false: no lock (tests of the writer alone).
    */
   lock?: AcquireOptions | false;
+  /** Told after each completed write how many events are on disk in all (the capture worker's acknowledgements). */
+  onWritten?: (eventsOnDisk: number) => void;
 }
 
 interface Hold {
@@ -57,6 +60,7 @@ export class CassetteWriter {
   private writing: Promise<void> = Promise.resolve();
   private readonly baseInterval: number;
   private readonly maxHoldMs: number;
+  private readonly onWritten: (eventsOnDisk: number) => void;
   private readonly holds = new Set<Hold>();
   /** The time of the last event forgotten (on disk only): an event stamped before it needs them back. */
   private lastForgottenT = -Infinity;
@@ -75,6 +79,7 @@ export class CassetteWriter {
     this.adapter = adapter;
     this.baseInterval = opts.flushIntervalMs ?? 200;
     this.maxHoldMs = opts.maxHoldMs ?? 1000;
+    this.onWritten = opts.onWritten ?? (() => {});
     const events = db.data.events;
     this.timeBase = events.length ? events[events.length - 1].t : 0;
   }
@@ -142,10 +147,15 @@ export class CassetteWriter {
     return this.adapter.forgotten + this.db.data.events.length;
   }
 
+  /** Events on disk (or being written) in all. */
+  get writtenCount(): number {
+    return this.adapter.forgotten + this.adapter.persisted;
+  }
+
   /** The whole cassette, forgotten events read back from the file (for tests and tools; costs a read). */
   snapshot(): Cassette {
     const forgotten = this.adapter.forgotten > 0 ? readForgottenCopy(this.file, this.adapter.forgotten) : [];
-    return { ...this.db.data, events: [...forgotten, ...this.db.data.events] };
+    return { ...this.db.data, events: [...forgotten, ...this.db.data.events.map(readableEvent)] };
   }
 
   /** What the writes have cost so far (counts of writes, bytes, serialised events). */
@@ -256,6 +266,19 @@ export class CassetteWriter {
     this.timer.unref();
   }
 
+  /**
+   * Starts the flush the timer has due if it has not run yet. A thread kept busy by a steady stream of
+   * messages (the capture worker under a fast stream) may not get to its timers for seconds: it calls this
+   * after each batch, so events keep reaching the disk (and leaving memory) at the flush interval.
+   */
+  flushIfDue(): void {
+    if (!this.timer || performance.now() < this.timerDue) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.timerDue = Infinity;
+    void this.flush();
+  }
+
   /** When events wait behind holds: flush again when the oldest of those holds stops holding. */
   private scheduleWaiting(): void {
     const events = this.db.data.events;
@@ -293,6 +316,7 @@ export class CassetteWriter {
       }
       this.lastWriteMs = this.adapter.stats.fullWrites !== fullBefore ? performance.now() - t0 : 0;
       this.forgetWritten();
+      this.onWritten(this.writtenCount);
       if (this.adapter.persisted < this.db.data.events.length || this.adapter.needsFullWrite) {
         this.dirty = true;
         this.scheduleWaiting();

@@ -2,9 +2,10 @@
 // the capture worker (capture-worker.ts), which owns the cassette writer and does the rest (encoding,
 // redaction, placeholders, serialisation, the file). One postMessage per event-loop turn (capture-protocol.ts).
 //
-// Backpressure: bytes handed over count until the worker acknowledges their batch. Beyond MAX_QUEUED_BYTES the
-// capture is "backed up": the relay pauses the sockets it reads from until the worker has caught up
-// (whenDrained), so memory stays bounded and no event is ever dropped; the log says when that happens.
+// Backpressure: bytes handed over count until the worker acknowledges their batch, which it does once the batch's
+// events are on disk (so events the worker holds in memory count, not only those waiting in its queue). Beyond
+// MAX_QUEUED_BYTES the capture is "backed up": the relay pauses the sockets it reads from until the worker has
+// caught up (whenDrained), so memory stays bounded and no event is ever dropped; the log says when that happens.
 import type { HttpCaptureOf } from './capture.js';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -26,8 +27,8 @@ import {
   type WorkerInit,
 } from './capture-protocol.js';
 
-/** Bytes handed to the worker and not yet taken in by it, beyond which the relay pauses its sockets. */
-export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/** Bytes handed to the worker and not yet on disk, beyond which the relay pauses its sockets. */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /** Rough cost of an event beyond its bytes (headers, ids), for the queue's bound. */
 const EVENT_OVERHEAD = 256;
 
@@ -53,7 +54,7 @@ export interface CaptureOptions extends Omit<WorkerInit, 'file'> {
   logger: Logger;
   /** Told when a stale lock is taken over (see lock.ts). */
   onTakeover?: (stale: LockHolder | null, lockFile: string) => void;
-  /** Bound on bytes handed over and not yet taken in by the worker. Default MAX_QUEUED_BYTES. */
+  /** Bound on bytes handed over and not yet on disk. Default MAX_QUEUED_BYTES. */
   maxQueuedBytes?: number;
 }
 
@@ -71,7 +72,7 @@ export class CaptureClient {
   private readonly slab = new Slab();
   private batchBytes = 0;
   private scheduled = false;
-  /** Bytes of batches posted and not yet acknowledged. */
+  /** Bytes of batches posted and not yet acknowledged (their events not all on disk). */
   private queued = 0;
   private backed = false;
   private drainWaiters: Array<() => void> = [];
@@ -350,6 +351,9 @@ export class CaptureClient {
           this.opts.logger.info({ queuedBytes: this.queued + this.batchBytes }, 'the capture worker caught up: the relayed sockets resume');
           this.drained();
         }
+        return;
+      case 'slab':
+        this.slab.recycle(m.slab);
         return;
       case 'reply': {
         const p = this.calls.get(m.id);

@@ -4,14 +4,17 @@
 // the events to the writer, which serialises and writes them.
 // None of that costs the relay thread's event loop anything.
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeBody, encodeFrame } from '../cassette/body.js';
+import { encodeBody, encodeFrame, readableEvent } from '../cassette/body.js';
 import { CassetteLockedError } from '../cassette/lock.js';
 import { Redactor } from '../cassette/redact.js';
 import type { Body, CassetteEvent } from '../cassette/schema.js';
 import { CassetteWriter } from '../cassette/store.js';
 import { Capture } from './capture.js';
+import { MAX_QUEUED_BYTES } from './capture-client.js';
 import type { Bytes, CaptureOp, FromWorker, ToWorker, WireBody, WireError, WorkerInit } from './capture-protocol.js';
 
+/** Bytes of batches not yet on disk beyond which the worker writes at once (a quarter of the relay's default bound). */
+const EARLY_FLUSH_BYTES = MAX_QUEUED_BYTES / 4;
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const send = (m: FromWorker) => port.postMessage(m);
@@ -30,12 +33,49 @@ class Worker {
   private untap: (() => void) | null = null;
   private tappedPlaceholders = 0;
   private slab = new Uint8Array(0);
+  /**
+   * Batches taken in whose events are not all on disk yet, oldest first: the writer's event count once the
+   * batch was appended, and the batch's size. A batch is acknowledged (its bytes stop counting against the
+   * relay's bound, capture-client.ts) once that many events are on disk, so what the worker holds in memory
+   * counts too, not only what waits in its queue.
+   */
+  private readonly unacked: Array<{ events: number; size: number }> = [];
+  private unackedBytes = 0;
+  private flushing = false;
 
   constructor(private readonly writer: CassetteWriter) {
     this.capture = new Capture(writer, this.redactor, (err, what) => send({ type: 'captureError', what, message: err.message }));
   }
 
-  batch(ops: CaptureOp[], slab: ArrayBuffer | null): void {
+  /** Takes a batch in; it is acknowledged once its events are written (written()). */
+  take(ops: CaptureOp[], slab: ArrayBuffer | null, size: number): void {
+    this.batch(ops, slab);
+    // Nothing refers to the slab's bytes any more (bodies and frames were copied out): back to the relay thread.
+    if (slab) port.postMessage({ type: 'slab', slab } satisfies FromWorker, [slab]);
+    this.unacked.push({ events: this.writer.eventCount, size });
+    this.unackedBytes += size;
+    this.written(this.writer.writtenCount);
+    if (this.unackedBytes >= EARLY_FLUSH_BYTES && !this.flushing) {
+      // A fast stream: write now rather than at the timer, before the relay has to pause for the bound.
+      this.flushing = true;
+      void this.writer.flush().finally(() => {
+        this.flushing = false;
+      });
+    } else this.writer.flushIfDue();
+  }
+
+  /** Acknowledges the batches whose events are all on disk (`onDisk` events in all). */
+  written(onDisk: number): void {
+    let size = 0;
+    let n = 0;
+    while (n < this.unacked.length && this.unacked[n].events <= onDisk) size += this.unacked[n++].size;
+    if (n === 0) return;
+    this.unacked.splice(0, n);
+    this.unackedBytes -= size;
+    send({ type: 'ack', size });
+  }
+
+  private batch(ops: CaptureOp[], slab: ArrayBuffer | null): void {
     this.slab = slab ? new Uint8Array(slab) : new Uint8Array(0);
     const c = this.capture;
     for (const op of ops) {
@@ -109,7 +149,7 @@ class Worker {
     if (on && !this.untap) {
       this.tapped = [];
       this.tappedPlaceholders = -1;
-      this.untap = this.capture.tap.subscribe((ev) => this.tapped?.push(ev));
+      this.untap = this.capture.tap.subscribe((ev) => this.tapped?.push(readableEvent(ev)));
     } else if (!on && this.untap) {
       this.untap();
       this.untap = null;
@@ -147,8 +187,7 @@ let worker: Worker | null = null;
 const handle = (m: ToWorker) => {
   if (!worker) return void early.push(m);
   if (m.type === 'batch') {
-    worker.batch(m.ops, m.slab);
-    send({ type: 'ack', size: m.size });
+    worker.take(m.ops, m.slab, m.size);
     return;
   }
   worker.call(m.name, m.arg).then(
@@ -164,6 +203,7 @@ try {
     flushIntervalMs: init.flushIntervalMs,
     append: init.append,
     lock: { ...init.lock, onTakeover: (stale, lockFile) => send({ type: 'takeover', stale, lockFile }) },
+    onWritten: (onDisk) => worker?.written(onDisk),
   });
   worker = new Worker(writer);
   const socketCount = writer.data.events.reduce((n, e) => ('socket' in e ? Math.max(n, e.socket + 1) : n), 0);

@@ -24,3 +24,62 @@ test('JWT-shaped tokens are replaced; text without "eyJ" is untouched', () => {
   assert.match(out, /^Bearer-ish DLVCR_TOKEN_1 inside$/);
   assert.equal(r.text('plain words and numbers 1234567890'), 'plain words and numbers 1234567890');
 });
+
+// Redactor.frame's fast path: a frame kept as its compact text (encodeFrame) comes back untouched only when the
+// full walk would have changed nothing; otherwise the walk runs. Either way the result is what the walk makes of
+// the parsed frame.
+test('a stream frame kept as text is redacted exactly as its parsed form would be', async () => {
+  const { encodeFrame, readableEvent } = await import('../../src/cassette/body.js');
+  const { eventJson } = await import('../../src/cassette/serialize.js');
+  const secret = 'Sx7Qk2P9vLm4Tz8Rw1Yb5Nc3';
+  const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXBhcnQ';
+  const frames: Array<[string, boolean]> = [
+    ['{"activities":[{"type":"message","text":"hello there","channelData":{"seq":1,"sentAt":1764627045123.456}}],"watermark":"1"}', true],
+    ['{"activities":[{"type":"message","text":"trailing zero","channelData":{"sentAt":1764627045123.450}}]}', true],
+    [`{"activities":[{"type":"message","text":"the key is ${secret}"}]}`, false],
+    [`{"activities":[{"text":"${jwt}"}]}`, false],
+    ['{"activities":[{"text":"short"}]}', false], // a short secret as a whole string
+    ['{"activities":[{"text":"not short at all"}]}', true],
+    ['{"token":"abc12345xyz"}', false],
+    ['{"Access_Token":"abc12345xyz"}', false],
+    ['{"to\u212Aen":"abc12345xyz"}', false], // toLowerCase() makes the Kelvin sign a k
+    ['{"streamUrl":"wss://x/stream?watermark=1&a=b"}', false],
+    ['{"url":"wss://x/stream?t=abcdef123456"}', false],
+    ['{"text":"an escaped \\u0041 letter"}', false],
+  ];
+  const learn = (r: Redactor) => {
+    r.value(secret, 'secret');
+    r.value('short', 'custom');
+  };
+  for (const [text, clean] of frames) {
+    const fast = new Redactor();
+    const slow = new Redactor();
+    learn(fast);
+    learn(slow);
+    const data = encodeFrame(Buffer.from(text), false);
+    const got = fast.frame(data);
+    const parsed = JSON.parse(text) as unknown;
+    const want = slow.frame(JSON.stringify(parsed) === text ? { json: parsed } : { json: parsed, text });
+    const ev = (d: typeof got) => ({
+      type: 'ws.message' as const,
+      t: 1.5,
+      conversationId: 'c',
+      socket: 0,
+      from: 'server' as const,
+      data: d,
+    });
+    assert.equal(eventJson(ev(got)), JSON.stringify(ev(want)), `the cassette line of ${text}`);
+    assert.deepEqual(readableEvent(ev(got)), ev(want), `the event as read of ${text}`);
+    assert.equal(got === data, clean, `${text} ${clean ? 'is left alone' : 'is walked'}`);
+    assert.deepEqual(fast.placeholders, slow.placeholders, `the same placeholders for ${text}`);
+  }
+});
+
+test('custom JSON rules always take the walk (the text alone cannot tell)', async () => {
+  const { encodeFrame } = await import('../../src/cassette/body.js');
+  const r = new Redactor({ jsonKeys: ['apiKey'] });
+  const text = '{"channelData":{"apiKey":"k-123"},"text":"hi"}';
+  assert.equal(r.leavesAlone(text), false);
+  const out = r.frame(encodeFrame(Buffer.from(text), false)) as { json: { channelData: { apiKey: string } } };
+  assert.match(out.json.channelData.apiKey, /^DLVCR_/);
+});
