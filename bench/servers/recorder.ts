@@ -1,5 +1,5 @@
 // The product under test in its own process: startRecorder (src/record/recorder.ts) writing a cassette
-// to a temp folder. Commands: start (a fresh recorder and cassette), count, close, memory.
+// to a temp folder. Commands: start (a fresh recorder and cassette), count, flush, close, memory.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,10 @@ serveParent(
   {
     start,
     count: () => recorder?.eventCount() ?? 0,
+    /** Writes what the recorder has captured so far (the capture worker's share of a burst's CPU is only done then). */
+    flush: async () => {
+      await recorder?.flush();
+    },
     /** Closes the recorder (the cassette is complete on disk) and answers with its path. */
     close: async () => {
       const r = recorder;

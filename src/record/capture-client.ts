@@ -352,9 +352,6 @@ export class CaptureClient {
           this.drained();
         }
         return;
-      case 'slab':
-        this.slab.recycle(m.slab);
-        return;
       case 'reply': {
         const p = this.calls.get(m.id);
         this.calls.delete(m.id);

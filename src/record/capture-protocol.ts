@@ -79,8 +79,6 @@ export type FromWorker =
   | { type: 'ready'; now: number; socketCount: number }
   | { type: 'failed'; error: WireError }
   | { type: 'ack'; size: number }
-  /** A batch's slab, done with, back for the relay to fill again (see Slab.recycle). */
-  | { type: 'slab'; slab: ArrayBuffer }
   | { type: 'reply'; id: number; value?: unknown; error?: WireError }
   | { type: 'captureError'; what: string; message: string }
   | { type: 'takeover'; stale: LockHolder | null; lockFile: string }
@@ -100,8 +98,6 @@ export type SnapshotResult = Cassette;
 export class Slab {
   private buf: Uint8Array;
   private used = 0;
-  /** Slabs the worker has handed back, for the next batches. */
-  private spare: ArrayBuffer[] = [];
 
   constructor(private readonly initial = 64 * 1024) {
     this.buf = new Uint8Array(initial);
@@ -129,19 +125,8 @@ export class Slab {
   take(): ArrayBuffer | null {
     if (this.used === 0) return null;
     const out = this.buf.buffer as ArrayBuffer;
-    const size = Math.max(this.initial, Math.min(this.used, 4 * 1024 * 1024));
-    const spare = this.spare.pop();
-    this.buf = spare && spare.byteLength >= size ? new Uint8Array(spare) : new Uint8Array(size);
+    this.buf = new Uint8Array(Math.max(this.initial, Math.min(this.used, 4 * 1024 * 1024)));
     this.used = 0;
     return out;
-  }
-
-  /**
-   * Takes back a slab the worker is done with. Reusing slabs spares a zero-filled allocation per batch, and the
-   * worker's heap does not hold on to slabs waiting for its garbage collector (external memory triggers one
-   * only after tens of MiB).
-   */
-  recycle(slab: ArrayBuffer): void {
-    if (this.spare.length < 2 && slab.byteLength <= 4 * 1024 * 1024) this.spare.push(slab);
   }
 }

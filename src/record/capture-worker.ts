@@ -50,8 +50,6 @@ class Worker {
   /** Takes a batch in; it is acknowledged once its events are written (written()). */
   take(ops: CaptureOp[], slab: ArrayBuffer | null, size: number): void {
     this.batch(ops, slab);
-    // Nothing refers to the slab's bytes any more (bodies and frames were copied out): back to the relay thread.
-    if (slab) port.postMessage({ type: 'slab', slab } satisfies FromWorker, [slab]);
     this.unacked.push({ events: this.writer.eventCount, size });
     this.unackedBytes += size;
     this.written(this.writer.writtenCount);
