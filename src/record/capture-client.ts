@@ -395,6 +395,12 @@ function toError(e: WireError): Error {
   return Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
 }
 
+/**
+ * The worker's young generation: its events live until written (a flush interval), so a larger one buys fewer
+ * scavenges but no less copying, and costs its size in RSS (V8's default: 16 MiB per semi-space).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 /** The worker: from dist/ its .js entry; from source (run through tsx) an entry that registers tsx first. */
 function spawnCaptureWorker(init: WorkerInit): Worker {
   const here = import.meta.url;
@@ -403,7 +409,7 @@ function spawnCaptureWorker(init: WorkerInit): Worker {
     const api = import.meta.resolve('tsx/esm/api');
     const entry = new URL('./capture-worker.ts', here).href;
     const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(entry)});`;
-    return new Worker(code, { eval: true, workerData: init });
+    return new Worker(code, { eval: true, workerData: init, resourceLimits: WORKER_LIMITS });
   }
-  return new Worker(new URL('./capture-worker.js', here), { workerData: init });
+  return new Worker(new URL('./capture-worker.js', here), { workerData: init, resourceLimits: WORKER_LIMITS });
 }
