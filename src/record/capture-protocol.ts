@@ -59,6 +59,8 @@ export interface WorkerInit {
   append?: boolean;
   lock: { port?: number; url?: string };
   redact: RedactionRules;
+  /** Bytes of batches not yet on disk at which the worker writes without waiting for the flush timer. */
+  flushAtBytes: number;
 }
 
 export type CallName = 'flush' | 'close' | 'snapshot' | 'stats' | 'redactText' | 'tap';

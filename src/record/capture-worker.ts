@@ -10,11 +10,8 @@ import { Redactor } from '../cassette/redact.js';
 import type { Body, CassetteEvent } from '../cassette/schema.js';
 import { CassetteWriter } from '../cassette/store.js';
 import { Capture } from './capture.js';
-import { MAX_QUEUED_BYTES } from './capture-client.js';
 import type { Bytes, CaptureOp, FromWorker, ToWorker, WireBody, WireError, WorkerInit } from './capture-protocol.js';
 
-/** Bytes of batches not yet on disk beyond which the worker writes at once (a quarter of the relay's default bound). */
-const EARLY_FLUSH_BYTES = MAX_QUEUED_BYTES / 4;
 const port = parentPort!;
 const init = workerData as WorkerInit;
 const send = (m: FromWorker) => port.postMessage(m);
@@ -53,13 +50,23 @@ class Worker {
     this.unacked.push({ events: this.writer.eventCount, size });
     this.unackedBytes += size;
     this.written(this.writer.writtenCount);
-    if (this.unackedBytes >= EARLY_FLUSH_BYTES && !this.flushing) {
-      // A fast stream: write now rather than at the timer, before the relay has to pause for the bound.
-      this.flushing = true;
-      void this.writer.flush().finally(() => {
-        this.flushing = false;
-      });
-    } else this.writer.flushIfDue();
+    if (!this.flushEarly()) this.writer.flushIfDue();
+  }
+
+  /**
+   * Under a fast stream, writes now rather than at the timer, before the relay has to pause for its bound; again
+   * after each such write while enough has come in meanwhile (the relay may be paused: no batch would ask).
+   */
+  private flushEarly(): boolean {
+    if (this.flushing || this.unackedBytes < init.flushAtBytes) return this.flushing;
+    this.flushing = true;
+    const before = this.writer.writtenCount;
+    void this.writer.flush().finally(() => {
+      this.flushing = false;
+      // No progress (every event waits behind a hold): the writer's timer writes them when the hold expires.
+      if (this.writer.writtenCount > before) this.flushEarly();
+    });
+    return true;
   }
 
   /** Acknowledges the batches whose events are all on disk (`onDisk` events in all). */

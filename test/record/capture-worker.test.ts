@@ -52,6 +52,33 @@ test('a worker behind by more than captureQueueBytes: sockets paused and resumed
   }
 });
 
+test('the bound counts what the worker holds until it is on disk: a burst is written while it streams, not after', async () => {
+  const FRAMES = 2000;
+  const BOUND = 64 * 1024;
+  const up = await startMiniUpstream();
+  const tmp = await tempDir();
+  const file = tmp.file('c.json');
+  // A flush timer that never fires during the test: only the bound makes the worker write before close.
+  const rec = await startRecorder({ upstream: up.domain, cassette: file, captureQueueBytes: BOUND, flushIntervalMs: 600_000 });
+  try {
+    const pad = 'z'.repeat(2000);
+    up.onConnection = (s) => {
+      for (let i = 0; i < FRAMES; i++)
+        s.ws.send(JSON.stringify({ activities: [{ type: 'message', id: `conv-1|${i}`, pad }], watermark: String(i) }));
+    };
+    const client = await StreamClient.open(`ws://127.0.0.1:${rec.port}/v3/directline/conversations/conv-1/stream?t=x`);
+    await client.waitFor((c) => c.frames.length === FRAMES, `${FRAMES} frames`, 30_000);
+    // All but about the bound's worth (2 KB frames) and one socket read beyond it must be on disk already.
+    const onDisk = wsMessages(await loadCassette(file)).filter((m) => m.from === 'server').length;
+    assert.ok(onDisk >= FRAMES - 2 * Math.ceil(BOUND / 2000) - 8, `${onDisk} of ${FRAMES} frames on disk while recording`);
+    await client.close();
+  } finally {
+    await rec.close();
+    await up.close();
+    await tmp.cleanup();
+  }
+});
+
 test('HTTP while the worker is behind: new requests wait until it caught up; every exchange is answered and recorded', async () => {
   const POSTS = 40;
   const emu = await startEmulator({});
