@@ -22,9 +22,9 @@ export interface RecordOptions {
   /** Longest time an event waits in memory before it reaches the disk (ms). Default 200. */
   flushIntervalMs?: number;
   /**
-   * Bytes the relay may have handed to the capture worker (which encodes, redacts and writes) before it has taken
-   * them in; beyond that the relay pauses the sockets it reads from until the worker catches up (nothing is dropped).
-   * Default 32 MiB.
+   * Bytes the relay may have handed to the capture worker (which encodes, redacts and writes) and that are not on
+   * disk yet; beyond that the relay pauses the sockets it reads from until the worker catches up (nothing is
+   * dropped). Default 8 MiB.
    */
   captureQueueBytes?: number;
   /** Requests with larger bodies get 413, and larger stream frames close the stream. Default 64 MiB (as replay). */
