@@ -486,27 +486,23 @@ async function readAt(fh: FileHandle, buf: Buffer, position: number): Promise<vo
   }
 }
 
-/** Text of a string a chunk of lines is joined into before it becomes bytes: far below V8's ~512 MiB string limit. */
-const CHUNK_CHARS = 32 * 1024 * 1024;
-
 /**
- * The lines of events [from, limit) as bytes. A recorder far behind a fast stream can have hundreds of MiB of
- * lines to write at once: joined into one string they would exceed the longest string V8 can make.
+ * The lines of events [from, limit) as bytes, each encoded straight into one growing buffer: no string of all the
+ * lines is made (a write under a fast stream holds megabytes of lines, and such strings are large objects the
+ * garbage collector only reclaims in a full collection).
  */
 function linesBuffer(events: CassetteEvent[], from: number, limit: number, base: number): Buffer {
-  const chunks: Buffer[] = [];
-  let lines: string[] = [];
-  let chars = 0;
+  let buf = Buffer.allocUnsafe(64 * 1024);
+  let used = 0;
   for (let i = from; i < limit; i++) {
     const line = cassetteEventLine(events[i], base + i);
-    lines.push(line);
-    chars += line.length;
-    if (chars >= CHUNK_CHARS) {
-      chunks.push(Buffer.from(lines.join('')));
-      lines = [];
-      chars = 0;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (used + line.length * 3 > buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(buf.length * 2, used + line.length * 3));
+      buf.copy(next, 0, 0, used);
+      buf = next;
     }
+    used += buf.write(line, used);
   }
-  chunks.push(Buffer.from(lines.join('')));
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  return buf.subarray(0, used);
 }
