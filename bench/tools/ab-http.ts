@@ -51,7 +51,7 @@ const urlOf = async (v: string) =>
       ? children.get(v)!.info.url
       : (await children.get(v)!.call<{ url: string }>('start')).url;
 for (const v of variants) await loadOnce(await urlOf(v), 0.5);
-const res = new Map<string, Array<{ rps: number; p99: number; cpuUs: number; userUs: number; sysUs: number }>>(
+const res = new Map<string, Array<{ rps: number; p99: number; cpuUs: number; userUs: number; sysUs: number; mainUs: number }>>(
   variants.map((v) => [v, []]),
 );
 for (let r = 0; r < rounds; r++) {
@@ -64,13 +64,15 @@ for (let r = 0; r < rounds; r++) {
     const userUs = (c1.user - c0.user) / out.requests.total;
     const sysUs = (c1.system - c0.system) / out.requests.total;
     const cpuUs = userUs + sysUs;
-    res.get(v)!.push({ rps: out.requests.total / out.duration, p99: out.latency.p99, cpuUs, userUs, sysUs });
+    // The main thread alone (the relay's event loop; the capture worker excluded), from /proc in 10 ms ticks.
+    const mainUs = c0.thread !== null && c1.thread !== null ? (c1.thread - c0.thread) / out.requests.total : Number.NaN;
+    res.get(v)!.push({ rps: out.requests.total / out.duration, p99: out.latency.p99, cpuUs, userUs, sysUs, mainUs });
     const reqPerSec = Math.round(out.requests.total / out.duration)
       .toString()
       .padStart(6);
     console.log(
       `round ${r + 1} ${v.padEnd(28)} ${reqPerSec} req/s  p50 ${out.latency.p50} p99 ${out.latency.p99} ms  ` +
-        `${cpuUs.toFixed(0)} µs CPU/request (user ${userUs.toFixed(0)}, system ${sysUs.toFixed(0)})`,
+        `${cpuUs.toFixed(0)} µs CPU/request (user ${userUs.toFixed(0)}, system ${sysUs.toFixed(0)}, main thread ${mainUs.toFixed(0)})`,
     );
   }
 }
@@ -84,10 +86,11 @@ for (const v of variants) {
   const cpuRatio = median(res.get(v)!.map((x, i) => x.cpuUs / res.get(ref)![i].cpuUs));
   const user = median(res.get(v)!.map((x) => x.userUs));
   const sys = median(res.get(v)!.map((x) => x.sysUs));
+  const main = median(res.get(v)!.map((x) => x.mainUs));
   console.log(
     `${v.padEnd(28)} ${Math.round(rps).toString().padStart(6)} req/s  ${median(ratios).toFixed(2)}×   p99 ` +
       `${median(res.get(v)!.map((x) => x.p99))} ms  ${median(p99r).toFixed(2)}×   CPU ${cpu.toFixed(0)} µs/request  ` +
-      `${cpuRatio.toFixed(2)}× (user ${user.toFixed(0)}, system ${sys.toFixed(0)})`,
+      `${cpuRatio.toFixed(2)}× (user ${user.toFixed(0)}, system ${sys.toFixed(0)}, main thread ${main.toFixed(0)})`,
   );
 }
 for (const c of children.values()) await c.stop();

@@ -12,7 +12,7 @@
 // Accept-Encoding takes that encoding and nothing had to be rewritten, else the decoded body without
 // Content-Encoding.
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Stream } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { encodeBody } from '../cassette/body.js';
 import { isHopByHop } from '../net/headers.js';
@@ -122,7 +122,7 @@ export class HttpExchange {
           agent: outbound.httpAgent,
           secure: outbound.trust?.rejectUnauthorized ?? true,
           selfHandleResponse: true,
-          buffer: new ReadBody(body),
+          buffer: new WholeBody(body) as unknown as Stream,
         },
         (err) => this.onError(err as NodeJS.ErrnoException),
       );
@@ -378,6 +378,7 @@ export class HttpExchange {
 
   /** The info line of an answered exchange: route, status, time, conversation and how many activities it carried. */
   private logAnswered(status: number, conversationId: string | null, json: object | null): void {
+    if (!this.ctx.logger.isLevelEnabled('info')) return;
     const { req, route } = this.arrived;
     const fields = { method: req.method, route: route.route, status, ms: Math.round(this.duration()), conversationId };
     this.ctx.logger.info({ ...fields, activities: countActivities(json) }, `${req.method} ${route.route} → ${status}`);
@@ -406,20 +407,13 @@ export function acceptsEncoding(acceptEncoding: string | string[] | undefined, e
 }
 
 /**
- * The body read, as the stream http-proxy pipes to the upstream request (once per sending): piped, it ends
- * the request with the whole body in one write (headers and body in one packet, as a plain request.end(body)).
+ * The body read, as what http-proxy pipes to the upstream request (pipe() is all it calls, once per sending): it
+ * ends the request with the whole body in one write (headers and body in one packet, as a plain request.end(body)).
  */
-class ReadBody extends Readable {
-  constructor(private readonly body: Buffer) {
-    super();
-  }
+class WholeBody {
+  constructor(private readonly body: Buffer) {}
 
-  override _read(): void {
-    if (this.body.length > 0) this.push(this.body);
-    this.push(null);
-  }
-
-  override pipe<T extends NodeJS.WritableStream>(destination: T): T {
+  pipe<T extends NodeJS.WritableStream>(destination: T): T {
     destination.end(this.body);
     return destination;
   }

@@ -1,13 +1,25 @@
 // The HTTP half of the recorder: takes each request at the front door, answers what is ours to answer (CORS
 // preflights, refused origins, paths outside the base path, oversized bodies) and hands every other request,
-// read whole, to an HttpExchange that forwards it through http-proxy and records it. GETs of attachment URLs the upstream handed out
-// are forwarded too (route Route.attachment), even outside the base path (attachment-urls.ts).
+// read whole, to an HttpExchange that forwards it through http-proxy and records it. GETs of attachment URLs the
+// upstream handed out are forwarded too (route Route.attachment), even outside the base path (attachment-urls.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, readRequestBody, sendBodyTooLarge } from '../net/request-body.js';
+import { BodyTooLargeError, readRequestBodyThen, sendBodyTooLarge } from '../net/request-body.js';
 import { sendError } from '../protocol/errors.js';
 import { matchRoute, Route, stripBase, type RouteMatch } from '../protocol/routes.js';
 import type { RecordContext } from './context.js';
 import { ExchangeProxy, HttpExchange } from './http-exchange.js';
+
+/** A request on its way in, while its body is read. */
+interface Admitted {
+  forwarder: HttpForwarder;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  route: RouteMatch;
+}
+
+// Module level (no closure per request): readRequestBodyThen hands back the request it was given.
+const onBody = (a: Admitted, err: Error | null, body?: Buffer): void => a.forwarder.onBody(a, err, body);
 
 export class HttpForwarder {
   /** Exchanges still waiting for the upstream: on stop they get a grace period to finish and be recorded. */
@@ -23,15 +35,23 @@ export class HttpForwarder {
   /** The front door's handler: every request that reaches it is answered. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): boolean => {
     this.inFlight++;
-    res.once('close', () => {
-      if (--this.inFlight === 0) this.drained?.();
-    });
-    this.forward(req, res).catch((err: Error) => {
-      this.ctx.logger.error({ err: err.message }, 'request failed');
-      sendError(res, 500, 'InternalError', `directline-vcr: ${err.message}`);
-    });
+    res.once('close', this.onAnswered);
+    try {
+      this.forward(req, res);
+    } catch (err) {
+      this.failed(res, err as Error);
+    }
     return true;
   };
+
+  private readonly onAnswered = (): void => {
+    if (--this.inFlight === 0) this.drained?.();
+  };
+
+  private failed(res: ServerResponse, err: Error): void {
+    this.ctx.logger.error({ err: err.message }, 'request failed');
+    sendError(res, 500, 'InternalError', `directline-vcr: ${err.message}`);
+  }
 
   /** Resolves when no exchange is in flight, or after `graceMs`. */
   async drain(graceMs: number): Promise<void> {
@@ -45,7 +65,7 @@ export class HttpForwarder {
     });
   }
 
-  private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private forward(req: IncomingMessage, res: ServerResponse): void {
     const { upstream, logger, cors } = this.ctx;
     // Only origin-form targets: an absolute URL or an authority here would make us an open proxy.
     if (!req.url?.startsWith('/')) {
@@ -85,17 +105,30 @@ export class HttpForwarder {
     }
     // The capture worker is behind (capture-client.ts): the request waits, unread, until it has caught up.
     const capture = this.ctx.capture;
-    if (capture?.backedUp) await new Promise<void>((resolve) => capture.whenDrained(resolve));
-    let body: Buffer;
-    try {
-      body = await readRequestBody(req, this.ctx.maxBodyBytes);
-    } catch (err) {
+    if (capture?.backedUp) capture.whenDrained(() => this.admit(req, res, url, route));
+    else this.admit(req, res, url, route);
+  }
+
+  /** Reads the body (held to the size limit: nothing is forwarded half), then has an exchange send it on. */
+  private admit(req: IncomingMessage, res: ServerResponse, url: URL, route: RouteMatch): void {
+    readRequestBodyThen(req, this.ctx.maxBodyBytes, onBody, { forwarder: this, req, res, url, route });
+  }
+
+  /** The body is in (readRequestBodyThen calls back through onBody): an exchange sends the request on, or 413. */
+  onBody(a: Admitted, err: Error | null, body?: Buffer): void {
+    const { req, res, url, route } = a;
+    if (err) {
       if (err instanceof BodyTooLargeError) sendBodyTooLarge(res, err);
       else res.destroy();
       return;
     }
-    logger.debug({ method: req.method, route: route.route, path: url.pathname }, 'request');
-    new HttpExchange(this.ctx, this.proxy, { req, res, route, url, body }).send();
+    const { logger } = this.ctx;
+    if (logger.isLevelEnabled('debug')) logger.debug({ method: req.method, route: route.route, path: url.pathname }, 'request');
+    try {
+      new HttpExchange(this.ctx, this.proxy, { req, res, route, url, body: body as Buffer }).send();
+    } catch (e) {
+      this.failed(res, e as Error);
+    }
   }
 
   /** The request's route, or null when it is not ours to forward. */

@@ -20,6 +20,9 @@ import type { StreamTap } from '../faults/stream-tap.js';
 
 // Pause the sending side when the receiving side has this much unsent (backpressure).
 const HIGH_WATER = 1 << 20;
+// ws send options, shared by every frame.
+const TEXT = { binary: false };
+const BINARY = { binary: true };
 
 type Side = 'server' | 'client';
 
@@ -43,6 +46,8 @@ export class RelayedStream {
   /** Server frames that arrived before the client's socket was accepted. */
   private early: Array<[RawData, boolean]> = [];
   private failed = false;
+  /** The send callbacks of each direction (see sentCallback). */
+  private readonly sent: { fromServer?: () => void; fromClient?: () => void } = {};
   private readonly query: Record<string, string>;
   /** http(s) origin the client reached us by (for attachment URLs). */
   private readonly proxyOrigin: string;
@@ -150,22 +155,35 @@ export class RelayedStream {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     const to = from === 'server' ? this.client : this.upstream;
     const src = from === 'server' ? this.upstream : this.client;
+    // Sent first, then captured: the capture copies the bytes (ws never changes a Buffer it sends).
+    if (to && to.readyState === WebSocket.OPEN) {
+      const out = from === 'server' && !isBinary ? this.forClient(buf) : buf;
+      if (from === 'server' && this.tap) this.tap.send(out, isBinary, src ? this.sentCallback(src, to) : undefined);
+      else to.send(out, isBinary ? BINARY : TEXT, src ? this.sentCallback(src, to) : undefined);
+      if (src && to.bufferedAmount > HIGH_WATER) src.pause();
+    }
     const capture = this.ctx.capture;
     capture?.wsMessage(this.socketNo, this.conversationId, from, buf, isBinary);
-    this.ctx.logger.debug({ conversationId: this.conversationId, from, bytes: buf.length }, 'frame');
+    const { logger } = this.ctx;
+    if (logger.isLevelEnabled('debug')) logger.debug({ conversationId: this.conversationId, from, bytes: buf.length }, 'frame');
     // The capture worker is behind: read no more from this side until it has caught up.
     if (src && capture?.backedUp && !src.isPaused) {
       src.pause();
       capture.whenDrained(() => this.resumeIfClear(src, to));
     }
-    if (!to || to.readyState !== WebSocket.OPEN) return;
-    const out = from === 'server' && !isBinary ? this.forClient(buf) : buf;
-    const sent = () => {
-      if (src?.isPaused && to.bufferedAmount < HIGH_WATER / 2) this.resumeIfClear(src, to);
-    };
-    if (from === 'server' && this.tap) this.tap.send(out, isBinary, sent);
-    else to.send(out, { binary: isBinary }, sent);
-    if (src && to.bufferedAmount > HIGH_WATER) src.pause();
+  }
+
+  /** What a frame's send calls back: resumes its sender once the receiver has drained (one per leg, made once). */
+  private sentCallback(src: WebSocket, to: WebSocket): () => void {
+    const key = src === this.upstream ? 'fromServer' : 'fromClient';
+    let cb = this.sent[key];
+    if (!cb) {
+      cb = () => {
+        if (src.isPaused && to.bufferedAmount < HIGH_WATER / 2) this.resumeIfClear(src, to);
+      };
+      this.sent[key] = cb;
+    }
+    return cb;
   }
 
   /** Reads from `src` again unless the other side or the capture still holds it back. */
