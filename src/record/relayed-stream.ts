@@ -35,6 +35,14 @@ export interface StreamUpgrade {
   conversationId: string | null;
 }
 
+/** Where a relayed stream lives: the client leg's server and the set of open streams (ws-relay.ts). */
+export interface StreamHost {
+  /** The client leg's server, with or without permessage-deflate (as the upstream leg chose). */
+  serverFor(deflate: boolean): WebSocketServer;
+  /** The stream is over (or never opened). */
+  ended(stream: RelayedStream): void;
+}
+
 export class RelayedStream {
   readonly socketNo: number;
   readonly conversationId: string | null;
@@ -43,25 +51,28 @@ export class RelayedStream {
   /** Server frames reach the client through the fault plan (drops, timed closes, frame latency). */
   private tap: StreamTap | null = null;
   private closing: Side | 'proxy' | null = null;
-  /** Server frames that arrived before the client's socket was accepted. */
-  private early: Array<[RawData, boolean]> = [];
+  /** Server frames that arrived before the client's socket was accepted (made when the first one comes). */
+  private early: Array<[RawData, boolean]> | null = null;
   private failed = false;
   /** The send callbacks of each direction (see sentCallback). */
   private readonly sent: { fromServer?: () => void; fromClient?: () => void } = {};
-  private readonly query: Record<string, string>;
+  /**
+   * The client's upgrade and its query, until the stream is open: then they are let go (the request's headers
+   * would otherwise be kept for as long as the conversation lasts).
+   */
+  private upgrade: StreamUpgrade | null;
+  private query: Record<string, string> | null;
+  private readonly path: string;
   /** http(s) origin the client reached us by (for attachment URLs). */
   private readonly proxyOrigin: string;
 
-  /**
-   * @param pickServer the client leg's server (with or without permessage-deflate, as the upstream leg chose)
-   * @param onEnd called once the stream is over (or never opened)
-   */
   constructor(
     private readonly ctx: RecordContext,
-    private readonly upgrade: StreamUpgrade,
-    private readonly pickServer: (deflate: boolean) => WebSocketServer,
-    private readonly onEnd: (s: RelayedStream) => void,
+    upgrade: StreamUpgrade,
+    private readonly host: StreamHost,
   ) {
+    this.upgrade = upgrade;
+    this.path = upgrade.url.pathname;
     this.conversationId = upgrade.conversationId;
     this.socketNo = ctx.capture?.nextSocket() ?? 0;
     this.query = queryOf(upgrade.url.searchParams);
@@ -99,20 +110,20 @@ export class RelayedStream {
       this.captureOpen(status, { status, headers: pickResponseHeaders(res.headers), body: { bytes: body, contentType } });
       this.ctx.logger.warn({ conversationId: this.conversationId, status }, `stream handshake refused by the upstream (${status})`);
       writeUpgradeRefusal(
-        this.upgrade.socket,
+        (this.upgrade as StreamUpgrade).socket,
         status,
         { 'content-type': contentType ?? 'application/json; charset=utf-8' },
         body,
         res.statusMessage,
       );
-      this.onEnd(this);
+      this.host.ended(this);
     });
   }
 
   private onUpstreamError(err: NodeJS.ErrnoException): void {
     if (this.client || this.failed) return; // after open, 'close' follows and handles it; one answer per upgrade
     this.failed = true;
-    this.onEnd(this);
+    this.host.ended(this);
     const { code, message } = this.ctx.outbound.describeError(err, 'stream');
     this.ctx.logger.error({ conversationId: this.conversationId, code: err.code }, message);
     this.captureOpen(502, {
@@ -120,17 +131,17 @@ export class RelayedStream {
       headers: {},
       body: { bytes: Buffer.from(JSON.stringify(errorBody(code, message))), contentType: 'application/json' },
     });
-    writeUpgradeError(this.upgrade.socket, 502, code, message);
+    writeUpgradeError((this.upgrade as StreamUpgrade).socket, 502, code, message);
   }
 
   private onUpstreamOpen(): void {
-    const { req, socket, head } = this.upgrade;
+    const { req, socket, head } = this.upgrade as StreamUpgrade;
     if (socket.destroyed) {
       this.upstream.terminate();
-      this.onEnd(this);
+      this.host.ended(this);
       return;
     }
-    this.pickServer(this.upstream.extensions.includes('permessage-deflate')).handleUpgrade(req, socket, head, (client) =>
+    this.host.serverFor(this.upstream.extensions.includes('permessage-deflate')).handleUpgrade(req, socket, head, (client) =>
       this.onClientAccepted(client),
     );
   }
@@ -139,15 +150,20 @@ export class RelayedStream {
     this.client = client;
     this.tap = this.ctx.faults.stream(this.conversationId, client, { onFaultClose: (code, note) => this.onFaultClose(code, note) });
     this.captureOpen(101);
-    this.ctx.logger.info({ conversationId: this.conversationId, socket: this.socketNo }, 'stream open');
-    for (const [d, b] of this.early.splice(0)) this.forward('server', d, b);
+    this.upgrade = null;
+    this.query = null;
+    const { logger } = this.ctx;
+    if (logger.isLevelEnabled('info')) logger.info({ conversationId: this.conversationId, socket: this.socketNo }, 'stream open');
+    const early = this.early;
+    this.early = null;
+    if (early) for (const [d, b] of early) this.forward('server', d, b);
     client.on('message', (data, isBinary) => this.forward('client', data, isBinary));
     client.on('close', (code, reason) => this.onClose('client', code, reason.toString()));
     client.on('error', (err) => this.ctx.logger.debug({ err: err.message, conversationId: this.conversationId }, 'client socket error'));
   }
 
   private onServerFrame(data: RawData, isBinary: boolean): void {
-    if (!this.client) this.early.push([data, isBinary]);
+    if (!this.client) (this.early ??= []).push([data, isBinary]);
     else this.forward('server', data, isBinary);
   }
 
@@ -211,7 +227,7 @@ export class RelayedStream {
   private onClose(side: Side, code: number, reason: string): void {
     if (this.closing) {
       // The second close of a pair is the echo of the first one.
-      this.onEnd(this);
+      this.host.ended(this);
       return;
     }
     this.closing = side;
@@ -228,7 +244,7 @@ export class RelayedStream {
     }
     const other = side === 'server' ? this.client : this.upstream;
     if (other) closeLike(other, code, reason);
-    this.onEnd(this);
+    this.host.ended(this);
   }
 
   /** The fault plan ends the client's leg: noted as closed by the proxy, and the upstream leg is closed too. */
@@ -266,8 +282,7 @@ export class RelayedStream {
   }
 
   private captureOpen(status: number, response?: RawResponse): void {
-    const { url } = this.upgrade;
-    this.ctx.capture?.wsOpen(this.socketNo, this.conversationId, url.pathname, this.query, status, response);
+    this.ctx.capture?.wsOpen(this.socketNo, this.conversationId, this.path, this.query ?? {}, status, response);
   }
 }
 

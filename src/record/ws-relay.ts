@@ -6,9 +6,9 @@ import { WebSocketServer } from 'ws';
 import { websocketHandshakeProblem, writeUpgradeError } from '../net/websocket-handshake.js';
 import { matchRoute, Route, stripBase } from '../protocol/routes.js';
 import type { RecordContext } from './context.js';
-import { RelayedStream, refuseByFault } from './relayed-stream.js';
+import { RelayedStream, refuseByFault, type StreamHost } from './relayed-stream.js';
 
-export class WsRelay {
+export class WsRelay implements StreamHost {
   /** Client legs whose upstream leg is compressed offer permessage-deflate; the others do not. */
   private readonly wssDeflate: WebSocketServer;
   private readonly wssPlain: WebSocketServer;
@@ -61,11 +61,17 @@ export class WsRelay {
       refuseByFault(this.ctx, upgrade, refused);
       return true;
     }
-    const pickServer = (deflate: boolean) => (deflate ? this.wssDeflate : this.wssPlain);
-    const stream = new RelayedStream(this.ctx, upgrade, pickServer, (s) => this.streams.delete(s));
-    this.streams.add(stream);
+    this.streams.add(new RelayedStream(this.ctx, upgrade, this));
     return true;
   };
+
+  serverFor(deflate: boolean): WebSocketServer {
+    return deflate ? this.wssDeflate : this.wssPlain;
+  }
+
+  ended(stream: RelayedStream): void {
+    this.streams.delete(stream);
+  }
 
   /** Closes every relayed stream (recorder shutdown); each is captured as closed by the proxy. */
   async closeAll(code = 1001, reason = 'directline-vcr stopped'): Promise<void> {
