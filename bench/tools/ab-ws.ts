@@ -45,7 +45,7 @@ const baseOf = async (kind: string) => {
   return kind === 'relay' ? c.info.url : (await c.call<{ url: string }>('start')).url;
 };
 let conv = 0;
-const out = new Map<string, Array<{ fps: number; cpuUs: number; p99?: number }>>(variants.map((v) => [v, []]));
+const out = new Map<string, Array<{ fps: number; cpuUs: number; mainUs: number; p99?: number }>>(variants.map((v) => [v, []]));
 for (const v of variants)
   await runStream(streamUrl(await baseOf(v.split(':')[0]), `warm-${++conv}`, { n: 2000, size: 1100, rate: 0 }), 2000, {
     deflate: !v.endsWith(':nodeflate'),
@@ -65,15 +65,17 @@ for (let r = 0; r < rounds; r++) {
     if (kind !== 'relay' && kind !== 'direct') await child.call('flush', undefined, 120_000);
     const c1 = await child.cpu();
     const cpuUs = (c1.user - c0.user + c1.system - c0.system) / frames;
+    // The main thread alone (the relay's event loop; the capture worker excluded), from /proc in 10 ms ticks.
+    const mainUs = c0.thread !== null && c1.thread !== null ? (c1.thread - c0.thread) / frames : Number.NaN;
     let p99: number | undefined;
     if (latency) {
       const lat = await runStream(streamUrl(base, `ab-lat-${++conv}`, { n: 3000, size: 1100, rate: 2000 }), 3000, { deflate });
       p99 = summarize(lat.latencies).p99;
     }
-    out.get(v)!.push({ fps: run.fps, cpuUs, p99 });
+    out.get(v)!.push({ fps: run.fps, cpuUs, mainUs, p99 });
     console.log(
       `round ${r + 1} ${v.padEnd(36)} ${Math.round(run.fps).toString().padStart(7)} frames/s  ${cpuUs.toFixed(1)} µs ` +
-        `CPU/frame${p99 !== undefined ? `  latency p99 ${p99.toFixed(1)} ms (after the burst)` : ''}`,
+        `CPU/frame (main thread ${mainUs.toFixed(1)})${p99 !== undefined ? `  latency p99 ${p99.toFixed(1)} ms (after the burst)` : ''}`,
     );
   }
 }
@@ -87,8 +89,9 @@ for (const v of variants) {
     .toString()
     .padStart(7);
   const cpuPerFrame = median(rs.map((x) => x.cpuUs)).toFixed(1);
+  const mainPerFrame = median(rs.map((x) => x.mainUs)).toFixed(1);
   console.log(
-    `${v.padEnd(36)} ${fps} frames/s  ${ratio.toFixed(2)}×   ${cpuPerFrame} µs CPU/frame` +
+    `${v.padEnd(36)} ${fps} frames/s  ${ratio.toFixed(2)}×   ${cpuPerFrame} µs CPU/frame (main thread ${mainPerFrame})` +
       `${p99s.length ? `   latency p99 ${median(p99s).toFixed(1)} ms` : ''}`,
   );
 }

@@ -367,7 +367,7 @@ export class HttpExchange {
       route: route.route,
       method: req.method ?? 'GET',
       path: url.pathname,
-      query: queryOf(url.searchParams),
+      query: url.search ? queryOf(url.searchParams) : {}, // (searchParams is made on first use)
       requestHeaders: pickRequestHeaders(req.headers),
       requestBody: { bytes: body, contentType: req.headers['content-type'] },
       duration: this.duration(),
