@@ -141,9 +141,9 @@ export class RelayedStream {
       this.host.ended(this);
       return;
     }
-    this.host.serverFor(this.upstream.extensions.includes('permessage-deflate')).handleUpgrade(req, socket, head, (client) =>
-      this.onClientAccepted(client),
-    );
+    this.host
+      .serverFor(this.upstream.extensions.includes('permessage-deflate'))
+      .handleUpgrade(req, socket, head, (client) => this.onClientAccepted(client));
   }
 
   private onClientAccepted(client: WebSocket): void {
