@@ -1,7 +1,8 @@
 // What handing one batch of capture ops to the worker costs on each thread (capture-client.ts → capture-worker.ts):
 // postMessage of the op objects (structured clone: serialised on the relay thread, deserialised in the worker)
 // against two compact forms of the same ops, a JSON text and fields joined by a separator (strings travel as one
-// string, which postMessage copies flat). Prints µs per HTTP exchange (hold + http + release) and per stream frame.
+// string, which postMessage copies flat). Prints µs per HTTP exchange (hold + http + release) and per stream frame,
+// then what the batch's bytes (the Slab) cost: a fresh 64 KB buffer transferred each time, or an exact copy.
 //   node --import tsx bench/tools/capture-clone-cost.ts
 import { Worker } from 'node:worker_threads';
 
@@ -135,5 +136,40 @@ for (let round = 0; round < 2; round++) {
   console.log(round === 0 ? 'warm-up' : 'measured');
   await measure('per HTTP exchange', httpBatches, 12);
   await measure('per stream frame', wsBatches, 150);
+}
+
+/** The relay thread's cost of posting `bodies` × 535 B with the batch, by how the slab is handed over. */
+function slabCost(bodies: number, fresh: boolean): number {
+  const body = Buffer.alloc(535, 7);
+  const ops = [{ k: 'release', id: 1 }];
+  const { port1, port2 } = new MessageChannel();
+  port2.unref();
+  let buf = new Uint8Array(64 * 1024);
+  const n = 3000;
+  const t0 = performance.now();
+  for (let r = 0; r < n; r++) {
+    let used = 0;
+    for (let i = 0; i < bodies; i++) {
+      buf.set(body, used);
+      used += body.length;
+    }
+    let out: ArrayBuffer;
+    if (fresh) {
+      out = buf.buffer as ArrayBuffer;
+      buf = new Uint8Array(64 * 1024);
+    } else out = buf.slice(0, used).buffer;
+    port1.postMessage({ ops, slab: out }, [out]);
+  }
+  const us = ((performance.now() - t0) * 1000) / n;
+  port1.close();
+  return us;
+}
+for (const bodies of [6, 60]) {
+  slabCost(bodies, true);
+  slabCost(bodies, false);
+  console.log(
+    `slab of ${String(bodies).padStart(2)} bodies: fresh 64 KB transferred ${slabCost(bodies, true).toFixed(1).padStart(6)} µs/post, ` +
+      `exact copy ${slabCost(bodies, false).toFixed(1).padStart(6)} µs/post`,
+  );
 }
 await worker.terminate();

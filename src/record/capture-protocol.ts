@@ -94,8 +94,14 @@ export interface CloseResult {
 export type SnapshotResult = Cassette;
 
 /**
+ * Batches of up to this many bytes leave the slab as an exact copy and the slab is used again: a fresh 64 KB
+ * buffer per batch (zeroed, then given away) cost more than the copy (bench/tools/capture-clone-cost.ts).
+ */
+const COPY_MAX = 256 * 1024;
+
+/**
  * The bytes of one batch, copied in as events are captured (the relay's buffers may be reused or masked once
- * relayed) and handed over whole. Grows by doubling; a new one starts after each hand-over.
+ * relayed) and handed over whole. Grows by doubling; a large batch takes the buffer with it and a new one starts.
  */
 export class Slab {
   private buf: Uint8Array;
@@ -126,8 +132,12 @@ export class Slab {
   /** The bytes so far (to transfer), or null when there are none; the slab starts empty again. */
   take(): ArrayBuffer | null {
     if (this.used === 0) return null;
-    const out = this.buf.buffer as ArrayBuffer;
-    this.buf = new Uint8Array(Math.max(this.initial, Math.min(this.used, 4 * 1024 * 1024)));
+    let out: ArrayBuffer;
+    if (this.used <= COPY_MAX) out = this.buf.slice(0, this.used).buffer;
+    else {
+      out = this.buf.buffer as ArrayBuffer;
+      this.buf = new Uint8Array(this.initial);
+    }
     this.used = 0;
     return out;
   }
