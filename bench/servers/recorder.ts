@@ -54,7 +54,11 @@ serveParent(
       await r?.close();
       return { cassette: r?.cassettePath ?? null, events: r?.eventCount() ?? 0 };
     },
-    memory: () => measuredMemory(),
+    /** Memory after full collections in both heaps: the relay thread's and the capture worker's. */
+    memory: async () => {
+      await recorder?.collectGarbage?.();
+      return measuredMemory();
+    },
     exit: async () => {
       await recorder?.close().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });

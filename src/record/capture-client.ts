@@ -270,6 +270,11 @@ export class CaptureClient {
     return this.call<AppendFileStats>('stats');
   }
 
+  /** A full collection in the worker's heap, when the process runs with --expose-gc (memory measurements); else nothing. */
+  collectGarbage(): Promise<void> {
+    return this.call<void>('gc');
+  }
+
   /** Writes everything captured so far to disk. */
   flush(): Promise<void> {
     return this.call<void>('flush');

@@ -63,7 +63,7 @@ export interface WorkerInit {
   flushAtBytes: number;
 }
 
-export type CallName = 'flush' | 'close' | 'snapshot' | 'stats' | 'redactText' | 'tap';
+export type CallName = 'flush' | 'close' | 'snapshot' | 'stats' | 'redactText' | 'tap' | 'gc';
 
 export type ToWorker =
   | { type: 'batch'; ops: CaptureOp[]; slab: ArrayBuffer | null; size: number }

@@ -180,6 +180,9 @@ class Worker {
       case 'tap':
         this.setTap(Boolean(arg));
         return undefined;
+      case 'gc':
+        (globalThis as { gc?: () => void }).gc?.();
+        return undefined;
       default:
         throw new Error(`unknown call ${name}`);
     }
