@@ -16,6 +16,11 @@ import { defineCommand, negatable } from './command.js';
 import { forwardFromArgs, forwardOptions } from '../forward/cli-options.js';
 import { faultOptions, faultsFromArgs } from '../faults/cli-options.js';
 
+function sessionIdleMs(seconds: number): number {
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`--session-idle must be a number of seconds ≥ 0, got "${seconds}"`);
+  return seconds * 1000;
+}
+
 /** '4' → 4, 'instant' → 0 (order kept, no waits). */
 export function parseSpeed(raw: string): number {
   if (raw === 'instant') return 0;
@@ -57,6 +62,13 @@ export default defineCommand({
       describe:
         'strict: a posted message must have the recorded text. loose (for live demos only): any message is answered as the ' +
         'next recorded turn',
+    },
+    'session-idle': {
+      type: 'number',
+      default: 600,
+      describe:
+        'Seconds a conversation may go unused (no stream open, no request) before its state is freed; a client coming back ' +
+        'later resumes from its watermark. 0 = never',
     },
     ...listenerOptions,
     ...forwardOptions,
@@ -115,6 +127,7 @@ export default defineCommand({
         ...faultsFromArgs(args, config),
         instance: args.instance,
         publicUrl: args['public-url'],
+        sessionIdleMs: sessionIdleMs(args['session-idle']),
       });
     } catch (err) {
       failStart(logger, 'cannot start the replay server', err);

@@ -140,6 +140,11 @@ export class FaultPlan {
     c.tokenSince = c.startedAt;
   }
 
+  /** A conversation that will not be seen again (a replay session let go): its counters and clocks go. */
+  forget(conversationId: string): void {
+    this.conversations.delete(conversationId);
+  }
+
   /**
    * Before a request is matched (replay) or forwarded (record). `conversationId` is the conversation the
    * request belongs to when known (from its path or its bearer), else null.

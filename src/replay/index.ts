@@ -63,6 +63,7 @@ export async function startReplayer(opts: ReplayOptions): Promise<Replayer> {
     observe: inspector?.observe,
     instance,
     match,
+    sessionIdleMs: opts.sessionIdleMs,
   });
   if (inspector) server.door.handle(inspector.handler, 'first'); // /_vcr/ before the demo page and Direct Line routes
   const host = opts.host ?? '127.0.0.1';

@@ -71,7 +71,11 @@ export interface ReplayServerOptions {
   instance?: string;
   /** How posted messages must match (default strict). */
   match?: MatchMode;
+  /** Sessions unused for this long are let go (ReplayOptions.sessionIdleMs). Default DEFAULT_SESSION_IDLE_MS. */
+  sessionIdleMs?: number;
 }
+
+export const DEFAULT_SESSION_IDLE_MS = 10 * 60_000;
 
 /** Where a live request goes: a Direct Line route of this cassette's base path, or nowhere. */
 type Routed = { route: RouteName; conversationId: string | null; target: RequestTarget; method: string };
@@ -117,6 +121,7 @@ export class ReplayServer {
   private port = 0;
   /** wsOrigin() when it does not depend on the request (known once listening). */
   private fixedWsOrigin: string | null = null;
+  private readonly sweeper: NodeJS.Timeout | null;
 
   constructor(private readonly opts: ReplayServerOptions) {
     this.clock = opts.clock ?? monotonicClock;
@@ -130,6 +135,9 @@ export class ReplayServer {
     this.cors = opts.cors ?? ANY_ORIGIN;
     this.faults = opts.faults ?? new FaultPlan([], { logger: opts.logger });
     this.door = new FrontDoor({ tls: opts.tls, logger: opts.logger });
+    const idleMs = opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+    this.sweeper = idleMs > 0 && Number.isFinite(idleMs) ? setInterval(() => this.letGoIdle(idleMs), Math.min(idleMs, 60_000)) : null;
+    this.sweeper?.unref();
     if (opts.demoPage) this.door.handle(opts.demoPage);
     this.door.handle((req, res) => {
       try {
@@ -162,9 +170,19 @@ export class ReplayServer {
     };
   }
 
+  /** Frees the sessions nobody used for idleMs (see SessionRegistry.evictIdle). */
+  private letGoIdle(idleMs: number): void {
+    const gone = this.sessions.evictIdle(idleMs);
+    for (const s of gone) this.faults.forget(faultScope(s));
+    if (gone.length && this.opts.logger.isLevelEnabled('debug')) {
+      this.opts.logger.debug({ sessions: gone.map((s) => s.n), live: this.sessions.live }, 'idle sessions let go');
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     this.replies.close();
     for (const s of this.sessions.all()) s.close();
     const closed: Promise<void>[] = [];
@@ -241,6 +259,7 @@ export class ReplayServer {
       return;
     }
     const found = this.sessionFor(routed, req, arrival);
+    if ('session' in found) this.sessions.touch(found.session);
     const outcome: Outcome =
       'session' in found
         ? found.session.handle(live)
@@ -417,7 +436,9 @@ export class ReplayServer {
       match: this.opts.match,
     };
     const session = new Session(n, model, context, liveId);
-    this.sessions.add(session, new StreamHub(session, this.wss, this.opts.logger, this.faults, faultScope(session)));
+    const hub = new StreamHub(session, this.wss, this.opts.logger, this.faults, faultScope(session));
+    hub.onUse = () => this.sessions.touch(session);
+    this.sessions.add(session, hub);
     this.faults.started(faultScope(session));
     this.report({ kind: 'session', session: n, liveId: session.liveId, recordedOrdinal: model.ordinal, recordedId: model.recordedId });
     return session;

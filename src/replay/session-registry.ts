@@ -1,20 +1,32 @@
 // The live sessions of a replay server and how a request finds its own: by the conversation id in its
-// path, or by the bearer token this server (or a resuming client) made known for it.
+// path, or by the bearer token this server (or a resuming client) made known for it. A session nobody has
+// used for a while (no stream open, no request) is let go (evictIdle), so that a replay serving a long load
+// test does not keep every conversation it ever started; a client that comes back later resumes (server.ts).
 import type { IncomingMessage } from 'node:http';
 import type { Session } from './session.js';
 import type { StreamHub } from './stream.js';
 
 export class SessionRegistry {
-  private readonly sessions: Session[] = [];
+  private sessions: Session[] = [];
   private readonly byLiveId = new Map<string, Session>();
   private readonly byToken = new Map<string, Session>();
   private readonly hubs = new Map<Session, StreamHub>();
   /** Recorded conversation ids sessions replay (few: the cassette's), for finding live ids in a path. */
   private readonly recordedIds = new Set<string>();
   /** Sessions whose live id is not minted from their recorded one (resumed under the client's own id). */
-  private readonly foreign: Session[] = [];
+  private foreign: Session[] = [];
+  private readonly tokensOf = new Map<Session, string[]>();
+  /** When each session was last used (performance.now()): a request, a stream opened or closed. */
+  private readonly seen = new Map<Session, number>();
+  private started = 0;
 
+  /** Sessions started so far, let go or not (session numbers count on from it). */
   get count(): number {
+    return this.started;
+  }
+
+  /** Sessions held now. */
+  get live(): number {
     return this.sessions.length;
   }
 
@@ -24,6 +36,8 @@ export class SessionRegistry {
   }
 
   add(session: Session, hub: StreamHub): void {
+    this.started++;
+    this.seen.set(session, performance.now());
     this.sessions.push(session);
     if (session.liveId !== null) this.byLiveId.set(session.liveId, session);
     this.hubs.set(session, hub);
@@ -73,6 +87,36 @@ export class SessionRegistry {
   /** Makes a token find its session (one this server minted, or the credential a resuming client brought). */
   registerToken(token: string, session: Session): void {
     this.byToken.set(token, session);
+    const tokens = this.tokensOf.get(session);
+    if (tokens) tokens.push(token);
+    else this.tokensOf.set(session, [token]);
+  }
+
+  /** The session is in use now (a request for it, a stream of it opened or closed). */
+  touch(session: Session): void {
+    this.seen.set(session, performance.now());
+  }
+
+  /**
+   * Lets go of the sessions with no stream open and no use for `idleMs`: they are closed (timers stopped) and
+   * their conversation id and tokens are forgotten. Returns them.
+   */
+  evictIdle(idleMs: number): Session[] {
+    const cutoff = performance.now() - idleMs;
+    const gone = this.sessions.filter((s) => (this.seen.get(s) ?? 0) < cutoff && !this.hubs.get(s)?.openSockets);
+    if (gone.length === 0) return gone;
+    const out = new Set(gone);
+    for (const s of gone) {
+      s.close();
+      if (s.liveId !== null && this.byLiveId.get(s.liveId) === s) this.byLiveId.delete(s.liveId);
+      for (const t of this.tokensOf.get(s) ?? []) if (this.byToken.get(t) === s) this.byToken.delete(t);
+      this.tokensOf.delete(s);
+      this.seen.delete(s);
+      this.hubs.delete(s);
+    }
+    this.sessions = this.sessions.filter((s) => !out.has(s));
+    this.foreign = this.foreign.filter((s) => !out.has(s));
+    return gone;
   }
 
   ofBearer(req: IncomingMessage): Session | undefined {

@@ -27,6 +27,12 @@ interface LiveSocket {
 export class StreamHub {
   private readonly sockets = new Set<LiveSocket>();
   private attempts = 0;
+  /** Told when a socket of this session opens or closes (the registry counts that as use). */
+  onUse: () => void = () => {};
+
+  get openSockets(): number {
+    return this.sockets.size;
+  }
 
   constructor(
     private readonly session: Session,
@@ -69,6 +75,7 @@ export class StreamHub {
       const live: LiveSocket = { ws, ordinal, tap: this.faults.stream(this.faultScope, ws), after: this.session.positionAfter(watermark) };
       this.sendBacklog(live, watermark);
       this.sockets.add(live);
+      this.onUse();
       this.logger.info({ route: Route.stream, status: 101, session: this.session.n, socket: ordinal }, 'stream opened');
       ws.on('message', (data, isBinary) => {
         // Client frames (the empty pings of DirectLineJS) are accepted and ignored.
@@ -79,6 +86,7 @@ export class StreamHub {
       });
       ws.on('close', (code) => {
         this.sockets.delete(live);
+        this.onUse();
         this.logger.debug({ session: this.session.n, socket: ordinal, code }, 'stream closed');
       });
       ws.on('error', (err) => this.logger.debug({ err, session: this.session.n, socket: ordinal }, 'stream error'));

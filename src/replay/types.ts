@@ -60,6 +60,12 @@ export interface ReplayOptions {
    * a message that matches no recorded text is answered as the next recorded message turn.
    */
   match?: 'strict' | 'loose';
+  /**
+   * A session with no stream open and no request for this long (ms) is let go: its state is freed and a client
+   * that comes back later resumes from its watermark, as with a server restart. Default 10 minutes (a load test
+   * would otherwise keep every conversation it ever started); 0 or Infinity: never.
+   */
+  sessionIdleMs?: number;
 }
 
 export interface UnmatchedRequest {
