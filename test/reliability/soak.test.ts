@@ -34,8 +34,9 @@ const BURST = Math.max(1, Math.min(1000, Math.floor(envNumber('DLVCR_SOAK_BURST'
 const PAUSE_MS = envNumber('DLVCR_SOAK_PAUSE_MS', 1000);
 /** Starts are spread over this many ms (default 2000), so a large N does not land in one tick. */
 const RAMP_MS = envNumber('DLVCR_SOAK_RAMP_MS', 2000);
-// The recorder keeps the whole cassette in memory (lowdb) and rewrites it on each flush, so its RSS grows with
-// the number of events by design; the budget is a fixed base plus an allowance per conversation-second.
+// Written events are let go, so the recorder's RSS does not grow with the cassette (179 MB at 500 × 60 s from dist/,
+// BENCHMARKS.md §7); the budget keeps a fixed base plus an allowance per conversation-second as slack for a recorder
+// run through tsx (a compiler in both threads) on a loaded machine.
 const MAX_RSS_MB = envNumber('DLVCR_SOAK_MAX_RSS_MB', 300 + Math.ceil((CONVERSATIONS * SECONDS) / 25));
 const KEEPALIVE_MS = 2000;
 /** 'process' (default): the emulator runs in a child process of its own; 'inline': in the test process. */
