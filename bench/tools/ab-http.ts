@@ -7,16 +7,9 @@
 import { startChild, type Child } from '../lib/child.js';
 import { loadOnce, BASE } from '../cases/http-record.js';
 import { median, rotation } from '../lib/stats.js';
+import { abArgs } from '../lib/ab-args.js';
 
-const args = process.argv.slice(2);
-let rounds = 3;
-let seconds = 2;
-const variants: string[] = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--rounds') rounds = Number(args[++i]);
-  else if (args[i] === '--seconds') seconds = Number(args[++i]);
-  else variants.push(args[i]);
-}
+const { rounds, seconds, variants } = abArgs(process.argv.slice(2), { rounds: 3, seconds: 2 });
 const upstream = await startChild<{ url: string }>('servers/http-upstream.ts');
 const children = new Map<string, Child<{ url: string }>>();
 for (const v of variants) {

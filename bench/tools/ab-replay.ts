@@ -12,16 +12,9 @@ import { startChild, type Child } from '../lib/child.js';
 import { hammer } from '../cases/replay.js';
 import { conversationsCassette } from '../lib/replay-cassettes.js';
 import { median, rotation } from '../lib/stats.js';
+import { abArgs } from '../lib/ab-args.js';
 
-const args = process.argv.slice(2);
-let rounds = 3;
-let seconds = 2;
-const variants: string[] = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--rounds') rounds = Number(args[++i]);
-  else if (args[i] === '--seconds') seconds = Number(args[++i]);
-  else variants.push(args[i]);
-}
+const { rounds, seconds, variants } = abArgs(process.argv.slice(2), { rounds: 3, seconds: 2 });
 /** `DIR` or `DIR#tag`: the tag goes to the child as BENCH_TAG (for experiments that branch on it). */
 function srcEnv(spec: string): Record<string, string> {
   const [src, tag] = spec.split('#');

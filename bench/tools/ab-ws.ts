@@ -6,18 +6,9 @@
 import { startChild, type Child } from '../lib/child.js';
 import { runStream, streamUrl } from '../lib/stream-client.js';
 import { median, rotation, summarize } from '../lib/stats.js';
+import { abArgs } from '../lib/ab-args.js';
 
-const args = process.argv.slice(2);
-let rounds = 3;
-let frames = 50_000;
-let latency = false;
-const variants: string[] = [];
-for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--rounds') rounds = Number(args[++i]);
-  else if (args[i] === '--frames') frames = Number(args[++i]);
-  else if (args[i] === '--latency') latency = true;
-  else variants.push(args[i]);
-}
+const { rounds, frames, latency, variants } = abArgs(process.argv.slice(2), { rounds: 3, frames: 50_000 }, ['latency']);
 const upstream = await startChild<{ url: string }>('servers/ws-upstream.ts');
 const httpUp = upstream.info.url.replace(/^ws/, 'http') + '/v3/directline';
 const children = new Map<string, Child<{ url: string }>>();

@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { loadCassette } from '../../src/cassette/load.js';
-import type { Cassette } from '../../src/cassette/schema.js';
 import { conversationScripts } from '../../src/load/script.js';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
+import { withAlteredReply } from './fixtures.js';
 import { tempDir } from '../support/fs.js';
 
 const DEMO = 'recordings/demo.json';
@@ -65,15 +65,8 @@ describe('Artillery recipe (examples/load/directline.yml)', { timeout: 240_000 }
   });
 
   it('counts a conversation whose replies are not the recorded ones as broken', async () => {
-    const played = await loadCassette(DEMO);
-    const served = structuredClone(played) as Cassette;
-    const reply = conversationScripts(played)[0].turns[1].replies[0];
-    const frame = served.events.find((e) => e.type === 'ws.message' && JSON.stringify(e).includes(JSON.stringify(reply)));
-    assert.ok(frame, `the demo cassette's stream has the reply ${reply}`);
-    const json = (frame as { data: { json: { activities: Array<{ text?: string }> } } }).data.json;
-    json.activities.find((a) => a.text === reply)!.text = 'A different reply';
     const file = tmp.file('served.json');
-    await writeFile(file, JSON.stringify(served));
+    await writeFile(file, JSON.stringify(withAlteredReply(await loadCassette(DEMO))));
     const r = await startReplayer({ cassette: file, speed: 0 });
     open.push(r);
     const { aggregate } = await artillery(r.domain, 'broken', { config: { phases: [{ duration: 1, arrivalRate: 3 }] } });

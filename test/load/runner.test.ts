@@ -4,10 +4,10 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCassette } from '../../src/cassette/load.js';
-import type { Cassette } from '../../src/cassette/schema.js';
 import { runLoad } from '../../src/load/runner.js';
 import { conversationScripts, scriptOf } from '../../src/load/script.js';
 import { startReplayer, type Replayer } from '../../src/replay/index.js';
+import { withAlteredReply } from './fixtures.js';
 
 const DEMO = 'recordings/demo.json';
 const open: Replayer[] = [];
@@ -67,14 +67,8 @@ describe('load runner', () => {
 
   it('reports a conversation that is not as recorded, with what arrived', async () => {
     const played = await loadCassette(DEMO);
-    const served = structuredClone(played) as Cassette;
     // the replay answers "Hello" with another text than the cassette the runner plays
-    const reply = conversationScripts(played)[0].turns[1].replies[0];
-    const frame = served.events.find((e) => e.type === 'ws.message' && JSON.stringify(e).includes(JSON.stringify(reply)));
-    assert.ok(frame, `the demo cassette's stream has the reply ${reply}`);
-    const json = (frame as { data: { json: { activities: Array<{ text?: string }> } } }).data.json;
-    json.activities.find((a) => a.text === reply)!.text = 'A different reply';
-    const r = await startReplayer({ cassette: served, speed: 0 });
+    const r = await startReplayer({ cassette: withAlteredReply(played), speed: 0 });
     open.push(r);
     const report = await runLoad({ domain: r.domain, cassette: played, conversations: 2, mode: 'websocket', conversationTimeoutMs: 5000 });
     assert.equal(report.conversations.whole, 0);
